@@ -1,0 +1,176 @@
+"""Coverage results and the model interface.
+
+A coverage *model* turns a grid, a sites table (see :mod:`covgap.sites`) and optionally a
+DEM into a :class:`Coverage`: per technology, which operators serve each cell, how many
+transmitters do, which one serves best, and (for signal models) the best received signal.
+
+Models implement :class:`CoverageModel`; :func:`compute_coverage` validates the inputs
+once and dispatches. The radius model lives in :mod:`covgap.radius`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .grid import Grid
+from .sites import TECHNOLOGIES
+
+__all__ = [
+    "TechnologyCoverage",
+    "Coverage",
+    "CoverageModel",
+    "compute_coverage",
+    "operator_index",
+    "popcount32",
+]
+
+#: At most this many operators fit the uint32 bit field.
+MAX_OPERATORS = 32
+
+
+def popcount32(bits: np.ndarray) -> np.ndarray:
+    """Number of set bits per element of a uint32 array (as uint8)."""
+    b = bits.astype(np.uint32, copy=False)
+    return np.unpackbits(b.view(np.uint8).reshape(*b.shape, 4), axis=-1).sum(axis=-1, dtype=np.uint8)
+
+
+@dataclass
+class TechnologyCoverage:
+    """Coverage of one technology on a grid.
+
+    Attributes
+    ----------
+    technology : str
+        ``2G`` … ``5G``.
+    operator_bits : ndarray of uint32, shape (ny, nx)
+        Bit ``k`` is set where operator ``Coverage.operators[k]`` covers the cell.
+    n_sites : ndarray of uint16
+        Number of transmitters of this technology covering the cell (any operator).
+    serving_site : ndarray of int32
+        Row index into ``Coverage.sites`` of the best server (nearest for the radius
+        model, strongest for signal models); ``-1`` where none.
+    signal_dbm : ndarray of float32 or None
+        Best received signal (dBm); NaN where no transmitter reaches. ``None`` for models
+        without a signal (radius).
+    threshold_dbm : float or None
+        Coverage threshold used for ``signal_dbm``.
+    """
+
+    technology: str
+    operator_bits: np.ndarray
+    n_sites: np.ndarray
+    serving_site: np.ndarray
+    signal_dbm: np.ndarray | None = None
+    threshold_dbm: float | None = None
+
+    @property
+    def covered(self) -> np.ndarray:
+        """Boolean ``(ny, nx)``: some operator covers the cell."""
+        return self.operator_bits != 0
+
+    def n_operators(self) -> np.ndarray:
+        """Number of operators covering each cell (uint8)."""
+        return popcount32(self.operator_bits)
+
+
+@dataclass
+class Coverage:
+    """Coverage of all technologies on one grid, with the model that made it."""
+
+    grid: Grid
+    operators: tuple[str, ...]
+    technologies: dict[str, TechnologyCoverage]
+    sites: pd.DataFrame
+    model: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    def covered(self, technology: str) -> np.ndarray:
+        """Boolean mask for one technology (all False when no site has it)."""
+        tc = self.technologies.get(technology)
+        if tc is None:
+            return np.zeros(self.grid.shape, dtype=bool)
+        return tc.covered
+
+    def any_covered(self) -> np.ndarray:
+        """Boolean mask: covered by at least one technology of at least one operator."""
+        out = np.zeros(self.grid.shape, dtype=bool)
+        for tc in self.technologies.values():
+            out |= tc.covered
+        return out
+
+    def operator_bits_any(self) -> np.ndarray:
+        """uint32 bits: operators covering the cell with any technology."""
+        out = np.zeros(self.grid.shape, dtype=np.uint32)
+        for tc in self.technologies.values():
+            out |= tc.operator_bits
+        return out
+
+    def best_generation(self) -> np.ndarray:
+        """uint8 ``(ny, nx)``: highest generation covering the cell (2–5), 0 for none."""
+        out = np.zeros(self.grid.shape, dtype=np.uint8)
+        for tech, tc in self.technologies.items():
+            gen = np.uint8(int(tech[0]))
+            out = np.where(tc.covered & (out < gen), gen, out)
+        return out
+
+    def operator_names(self, bits: int) -> list[str]:
+        """Operator names for a bit field value."""
+        return [op for k, op in enumerate(self.operators) if bits >> k & 1]
+
+
+@runtime_checkable
+class CoverageModel(Protocol):
+    """What a coverage model provides."""
+
+    name: str
+
+    def parameters(self) -> dict[str, Any]:
+        """Model parameters for provenance (JSON-serialisable)."""
+        ...
+
+    def compute(self, grid: Grid, sites: pd.DataFrame, *, dem: np.ndarray | None = None,
+                progress: bool = False) -> Coverage:
+        """Compute coverage of validated ``sites`` on ``grid``."""
+        ...
+
+
+def operator_index(sites: pd.DataFrame) -> tuple[tuple[str, ...], np.ndarray]:
+    """Sorted operator names and, per row, the operator's bit position."""
+    ops = tuple(sorted(sites["operator"].astype(str).unique()))
+    if len(ops) > MAX_OPERATORS:
+        raise InputError(
+            f"sites table has {len(ops)} operators; covgap supports at most {MAX_OPERATORS}. "
+            "Fix: merge operator names that are the same network (e.g. MNC aliases)."
+        )
+    lookup = {op: k for k, op in enumerate(ops)}
+    return ops, sites["operator"].astype(str).map(lookup).to_numpy(np.int64)
+
+
+def empty_technology(technology: str, shape: tuple[int, int], *, signal: bool) -> TechnologyCoverage:
+    """A TechnologyCoverage with nothing covered (used by models to start from)."""
+    return TechnologyCoverage(
+        technology=technology,
+        operator_bits=np.zeros(shape, dtype=np.uint32),
+        n_sites=np.zeros(shape, dtype=np.uint16),
+        serving_site=np.full(shape, -1, dtype=np.int32),
+        signal_dbm=np.full(shape, np.nan, dtype=np.float32) if signal else None,
+    )
+
+
+def compute_coverage(grid: Grid, sites: pd.DataFrame, model: CoverageModel, *,
+                     dem: np.ndarray | None = None, progress: bool = False) -> Coverage:
+    """Compute coverage with ``model``; checks shapes and technologies first.
+
+    ``sites`` must already be validated (:func:`covgap.sites.validate_sites`).
+    """
+    if dem is not None and dem.shape != grid.shape:
+        raise InputError(f"DEM array has shape {dem.shape}; the grid has {grid.shape}.")
+    unknown = set(sites["technology"]) - set(TECHNOLOGIES)
+    if unknown:
+        raise InputError(f"sites have unknown technologies {sorted(unknown)}; validate them first.")
+    return model.compute(grid, sites, dem=dem, progress=progress)

@@ -1,0 +1,256 @@
+"""The one grid object every raster in a study area shares.
+
+A :class:`Grid` is a north-up raster grid: CRS, affine transform and ``shape = (ny, nx)``
+(the ``GeoBox`` idea of odc-geo). Alignment between rasters is checked once, at the edge
+(:meth:`Grid.check_same`), so computation code can work on bare arrays.
+
+Distances and areas are in metres / km² at every latitude: geographic grids use the
+spherical-earth formulas below (mean radius 6,371,008.8 m, IUGG), projected grids use
+their linear unit (which must be metres).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+from affine import Affine
+from pyproj import CRS, Transformer
+
+from .errors import CRSError, InputError
+
+__all__ = ["Grid", "EARTH_RADIUS_M", "haversine_m", "unit_vectors"]
+
+#: Mean earth radius (IUGG R1), metres.
+EARTH_RADIUS_M = 6_371_008.8
+
+
+def haversine_m(lon1, lat1, lon2, lat2):
+    """Great-circle distance in metres between points given in degrees (broadcasts).
+
+    Examples
+    --------
+    >>> round(float(haversine_m(105.0, 21.0, 105.0, 22.0)))
+    111195
+    """
+    lon1, lat1, lon2, lat2 = (np.radians(np.asarray(v, dtype="f8")) for v in (lon1, lat1, lon2, lat2))
+    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def unit_vectors(lon, lat):
+    """Earth-centred unit vectors (n, 3) for lon/lat in degrees.
+
+    Euclidean (chord) distance between unit vectors, times the earth radius, is a
+    KD-tree-friendly metric that is monotone in great-circle distance everywhere;
+    convert a chord ``c`` back with ``2 R asin(c / 2)``.
+    """
+    lon = np.radians(np.asarray(lon, dtype="f8"))
+    lat = np.radians(np.asarray(lat, dtype="f8"))
+    return np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A north-up raster grid: CRS, affine transform and shape ``(ny, nx)``.
+
+    Parameters
+    ----------
+    crs : pyproj.CRS or anything ``pyproj.CRS.from_user_input`` accepts
+        Must be geographic (degrees) or projected in metres.
+    transform : affine.Affine
+        Pixel-is-area transform of the top-left corner; no rotation, ``e < 0``.
+    shape : tuple of int
+        ``(ny, nx)``.
+
+    Examples
+    --------
+    >>> g = Grid.from_bounds(105.0, 21.0, 105.1, 21.1, res=(3 / 3600, 3 / 3600), crs="EPSG:4326")
+    >>> g.shape
+    (120, 120)
+    >>> round(float(g.cell_area_km2()[0, 0]), 4)
+    0.0081
+    """
+
+    crs: CRS
+    transform: Affine
+    shape: tuple[int, int]
+
+    def __post_init__(self) -> None:
+        crs = self.crs if isinstance(self.crs, CRS) else _to_crs(self.crs)
+        object.__setattr__(self, "crs", crs)
+        object.__setattr__(self, "shape", (int(self.shape[0]), int(self.shape[1])))
+        t = self.transform
+        if t.b != 0 or t.d != 0:
+            raise InputError(
+                f"grid transform {tuple(t)[:6]} is rotated; covgap expects north-up grids. "
+                "Fix: warp the raster to a north-up grid first (gdalwarp)."
+            )
+        if t.a <= 0 or t.e >= 0:
+            raise InputError(
+                f"grid transform has pixel size ({t.a}, {t.e}); expected x > 0 and y < 0 (north-up). "
+                "Fix: flip the raster with gdalwarp."
+            )
+        if not crs.is_geographic:
+            unit = crs.axis_info[0].unit_name if crs.axis_info else "?"
+            if unit not in ("metre", "meter"):
+                raise CRSError(
+                    f"projected CRS {crs.to_string()} has unit {unit!r}; covgap needs metres. "
+                    "Fix: reproject to a metric CRS such as UTM 48N (EPSG:32648) or 49N (EPSG:32649)."
+                )
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_bounds(cls, west, south, east, north, *, res, crs) -> Grid:
+        """Grid covering a bounding box at resolution ``res = (dx, dy)`` (snapped outward)."""
+        dx, dy = res
+        nx = int(np.ceil(round((east - west) / dx, 9)))
+        ny = int(np.ceil(round((north - south) / dy, 9)))
+        return cls(crs=crs, transform=Affine(dx, 0.0, west, 0.0, -dy, north), shape=(ny, nx))
+
+    # ------------------------------------------------------------------ basic geometry
+    @property
+    def ny(self) -> int:
+        """Number of rows."""
+        return self.shape[0]
+
+    @property
+    def nx(self) -> int:
+        """Number of columns."""
+        return self.shape[1]
+
+    @property
+    def res(self) -> tuple[float, float]:
+        """Cell size ``(dx, dy)`` in CRS units (both positive)."""
+        return (self.transform.a, -self.transform.e)
+
+    @property
+    def is_geographic(self) -> bool:
+        """True when coordinates are degrees of longitude/latitude."""
+        return bool(self.crs.is_geographic)
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """``(west, south, east, north)`` of the outer cell edges."""
+        t = self.transform
+        return (t.c, t.f + t.e * self.ny, t.c + t.a * self.nx, t.f)
+
+    def x_centres(self) -> np.ndarray:
+        """Cell-centre x coordinates, one per column."""
+        t = self.transform
+        return t.c + t.a * (np.arange(self.nx) + 0.5)
+
+    def y_centres(self) -> np.ndarray:
+        """Cell-centre y coordinates, one per row (north to south)."""
+        t = self.transform
+        return t.f + t.e * (np.arange(self.ny) + 0.5)
+
+    def rowcol(self, x, y) -> tuple[np.ndarray, np.ndarray]:
+        """Row and column (int, may lie outside the grid) of points in the grid's CRS."""
+        t = self.transform
+        col = np.floor((np.asarray(x, dtype="f8") - t.c) / t.a).astype(np.int64)
+        row = np.floor((np.asarray(y, dtype="f8") - t.f) / t.e).astype(np.int64)
+        return row, col
+
+    def contains_rowcol(self, row, col) -> np.ndarray:
+        """Boolean mask: which (row, col) lie inside the grid."""
+        row = np.asarray(row)
+        col = np.asarray(col)
+        return (row >= 0) & (row < self.ny) & (col >= 0) & (col < self.nx)
+
+    # ------------------------------------------------------------------ lon/lat
+    @cached_property
+    def _to_lonlat(self) -> Transformer | None:
+        if self.is_geographic:
+            return None
+        return Transformer.from_crs(self.crs, "EPSG:4326", always_xy=True)
+
+    @cached_property
+    def _from_lonlat(self) -> Transformer | None:
+        if self.is_geographic:
+            return None
+        return Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
+
+    def to_lonlat(self, x, y) -> tuple[np.ndarray, np.ndarray]:
+        """Convert grid-CRS coordinates to lon/lat degrees (WGS 84)."""
+        if self._to_lonlat is None:
+            return np.asarray(x, dtype="f8"), np.asarray(y, dtype="f8")
+        return self._to_lonlat.transform(x, y)
+
+    def from_lonlat(self, lon, lat) -> tuple[np.ndarray, np.ndarray]:
+        """Convert lon/lat degrees (WGS 84) to grid-CRS coordinates."""
+        if self._from_lonlat is None:
+            return np.asarray(lon, dtype="f8"), np.asarray(lat, dtype="f8")
+        return self._from_lonlat.transform(lon, lat)
+
+    def lonlat_centres(self) -> tuple[np.ndarray, np.ndarray]:
+        """Lon and lat of every cell centre, two ``(ny, nx)`` arrays."""
+        xx, yy = np.meshgrid(self.x_centres(), self.y_centres())
+        return tuple(np.asarray(a) for a in self.to_lonlat(xx, yy))  # type: ignore[return-value]
+
+    # ------------------------------------------------------------------ areas and sizes
+    def cell_area_km2(self) -> np.ndarray:
+        """Area of each cell in km², broadcastable to ``shape``.
+
+        Geographic grids: exact spherical area ``R² Δλ (sin φ₁ − sin φ₀)`` per row,
+        returned as ``(ny, 1)``. Projected grids: ``dx · dy`` as a ``(1, 1)`` array.
+        """
+        if self.is_geographic:
+            t = self.transform
+            lat_edges = np.radians(t.f + t.e * np.arange(self.ny + 1))
+            dlon = np.radians(t.a)
+            area_m2 = EARTH_RADIUS_M**2 * dlon * np.abs(np.sin(lat_edges[:-1]) - np.sin(lat_edges[1:]))
+            return (area_m2 / 1e6)[:, None]
+        dx, dy = self.res
+        return np.array([[dx * dy / 1e6]])
+
+    def cell_size_m(self) -> tuple[np.ndarray, np.ndarray]:
+        """Cell width and height in metres per row, each shaped ``(ny,)``."""
+        if self.is_geographic:
+            lat = np.radians(self.y_centres())
+            dx = np.radians(self.transform.a) * EARTH_RADIUS_M * np.cos(lat)
+            dy = np.full(self.ny, np.radians(-self.transform.e) * EARTH_RADIUS_M)
+            return dx, dy
+        return np.full(self.ny, self.res[0]), np.full(self.ny, self.res[1])
+
+    # ------------------------------------------------------------------ alignment
+    def same_as(self, other: Grid, *, rtol: float = 1e-9) -> bool:
+        """True when both grids have the same CRS, shape and transform."""
+        if self.shape != other.shape or not self.crs.equals(other.crs):
+            return False
+        a = np.array(tuple(self.transform)[:6])
+        b = np.array(tuple(other.transform)[:6])
+        scale = max(abs(self.transform.a), abs(self.transform.e))
+        return bool(np.all(np.abs(a - b) <= rtol * np.maximum(1.0, np.abs(a)) + 1e-6 * scale))
+
+    def check_same(self, other: Grid, *, what: str) -> None:
+        """Raise :class:`InputError` naming ``what`` when ``other`` is not this grid."""
+        if not self.same_as(other):
+            raise InputError(
+                f"{what} is on a different grid: expected shape {self.shape}, "
+                f"transform {tuple(self.transform)[:6]}, CRS {self.crs.to_string()}; got shape "
+                f"{other.shape}, transform {tuple(other.transform)[:6]}, CRS {other.crs.to_string()}. "
+                "Fix: align it with covgap.io.read_raster_onto(path, grid) or gdalwarp -tap."
+            )
+
+    def window(self, row0: int, row1: int, col0: int, col1: int) -> Grid:
+        """The sub-grid of rows ``row0:row1`` and columns ``col0:col1``."""
+        t = self.transform
+        return Grid(
+            crs=self.crs,
+            transform=Affine(t.a, 0.0, t.c + col0 * t.a, 0.0, t.e, t.f + row0 * t.e),
+            shape=(row1 - row0, col1 - col0),
+        )
+
+    def __repr__(self) -> str:
+        return f"Grid(crs={self.crs.to_string()!r}, shape={self.shape}, res={self.res}, bounds={self.bounds})"
+
+
+def _to_crs(value) -> CRS:
+    if value is None:
+        raise CRSError("grid has no CRS. Fix: give the CRS explicitly (e.g. 'EPSG:4326').")
+    try:
+        return CRS.from_user_input(value)
+    except Exception as exc:  # pyproj raises its own CRSError
+        raise CRSError(f"cannot understand CRS {value!r}: {exc}") from exc
