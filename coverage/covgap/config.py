@@ -1,0 +1,248 @@
+"""Run configuration: a small, validated TOML file naming the inputs and the model.
+
+Every key is checked: an unknown key is an error that names the key, the section and the
+closest known key. Paths are relative to the config file's folder. ``covgap demo`` writes
+the config it used next to its outputs; copy and edit it for a real study area.
+
+See ``data/example.toml`` for a commented example of every section.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError, DataFileError
+
+__all__ = [
+    "InputRef",
+    "AdminLevelConfig",
+    "ModelConfig",
+    "GapsConfig",
+    "ReportConfig",
+    "Config",
+    "load_config",
+    "parse_config",
+]
+
+
+@dataclass(frozen=True)
+class InputRef:
+    """One input file and what to say about where it came from."""
+
+    path: Path
+    layer: str | None = None
+    source: str = ""
+    release: str = ""
+    licence: str = ""
+    url: str = ""
+    encoding: str | None = None
+
+    def provenance(self) -> dict[str, str]:
+        """Fields for the report's Sources table (path added by the caller)."""
+        return {"source": self.source, "release": self.release, "licence": self.licence, "url": self.url}
+
+
+@dataclass(frozen=True)
+class AdminLevelConfig:
+    """One admin level: a polygon layer with a code and a name field."""
+
+    level: str
+    ref: InputRef
+    code_field: str
+    name_field: str
+    parent_field: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Coverage model choice and its parameters.
+
+    ``kind`` is ``radius``, ``hata`` or ``terrain``; ``auto`` (default) picks ``terrain``
+    when a DEM is given and ``radius`` otherwise.
+    """
+
+    kind: str = "auto"
+    radius_km: dict[str, float] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GapsConfig:
+    """Gap cluster options."""
+
+    min_population: float = 10.0
+    connectivity: int = 8
+    border_belt_km: float = 20.0
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    """Report options."""
+
+    lang: str = "en"
+    title: str = ""
+    scheme: str = "as_given"
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated run configuration."""
+
+    path: Path | None
+    name: str
+    synthetic: bool
+    population: InputRef
+    admin: tuple[AdminLevelConfig, ...]
+    towers: InputRef
+    dem: InputRef | None = None
+    hamlets: InputRef | None = None
+    border: InputRef | None = None
+    model: ModelConfig = field(default_factory=ModelConfig)
+    gaps: GapsConfig = field(default_factory=GapsConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
+
+    def inputs(self) -> dict[str, InputRef]:
+        """All input files by role (admin levels as ``admin:<level>``)."""
+        out = {"population": self.population, "towers": self.towers}
+        for role in ("dem", "hamlets", "border"):
+            ref = getattr(self, role)
+            if ref is not None:
+                out[role] = ref
+        for a in self.admin:
+            out[f"admin:{a.level}"] = a.ref
+        return out
+
+
+_TOP = {"study", "inputs", "admin", "model", "gaps", "report"}
+_STUDY = {"name", "synthetic"}
+_INPUTS = {"population", "dem", "towers", "hamlets", "border"}
+_REF = {"path", "layer", "source", "release", "licence", "url", "encoding"}
+_ADMIN = {"level", "path", "layer", "code_field", "name_field", "parent_field", "source", "release",
+          "licence", "url", "encoding"}
+_MODEL = {"kind", "radius_km", "hata", "terrain"}
+_GAPS = {"min_population", "connectivity", "border_belt_km"}
+_REPORT = {"lang", "title", "scheme"}
+_MODEL_KINDS = ("auto", "radius", "hata", "terrain")
+
+
+def _check_keys(table: dict, allowed: set[str], where: str, src: str) -> None:
+    for key in table:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, sorted(allowed), n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(
+                f"{src}: unknown key {key!r} in [{where}]; known keys: {sorted(allowed)}.{hint} "
+                "Fix: correct or remove the key."
+            )
+
+
+def _need(table: dict, key: str, where: str, src: str, kind: type | tuple = str):
+    if key not in table:
+        raise ConfigError(f"{src}: [{where}] needs {key!r}. Fix: add `{key} = ...` to that section.")
+    val = table[key]
+    if not isinstance(val, kind):
+        raise ConfigError(f"{src}: [{where}] {key} = {val!r}; expected {getattr(kind, '__name__', kind)}.")
+    return val
+
+
+def _ref(value, where: str, base: Path, src: str) -> InputRef:
+    if isinstance(value, str):
+        value = {"path": value}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{src}: {where} must be a path string or a table with 'path'; got {value!r}.")
+    _check_keys(value, _REF, where, src)
+    path = Path(_need(value, "path", where, src))
+    if not path.is_absolute():
+        path = (base / path).resolve()
+    return InputRef(path=path, layer=value.get("layer"), source=str(value.get("source", "")),
+                    release=str(value.get("release", "")), licence=str(value.get("licence", "")),
+                    url=str(value.get("url", "")), encoding=value.get("encoding"))
+
+
+def parse_config(data: dict, *, base: Path, src: str = "config") -> Config:
+    """Validate a config mapping (as read from TOML) and build a :class:`Config`.
+
+    Examples
+    --------
+    >>> cfg = parse_config({"inputs": {"population": "p.tif", "towers": "t.csv"},
+    ...                     "admin": [{"level": "province", "path": "a.gpkg", "code_field": "code",
+    ...                                "name_field": "name"}]}, base=Path("/data"))
+    >>> cfg.population.path.name, cfg.model.kind
+    ('p.tif', 'auto')
+    """
+    _check_keys(data, _TOP, "top level", src)
+    study = data.get("study", {})
+    _check_keys(study, _STUDY, "study", src)
+    inputs = _need(data, "inputs", "top level", src, dict)
+    _check_keys(inputs, _INPUTS, "inputs", src)
+    admins_raw = _need(data, "admin", "top level", src, list)
+    if not admins_raw:
+        raise ConfigError(f"{src}: [[admin]] is empty; give at least one admin level (e.g. provinces).")
+    admins = []
+    seen = set()
+    for i, a in enumerate(admins_raw):
+        where = f"admin #{i + 1}"
+        if not isinstance(a, dict):
+            raise ConfigError(f"{src}: {where} must be a table.")
+        _check_keys(a, _ADMIN, where, src)
+        level = _need(a, "level", where, src)
+        if level in seen:
+            raise ConfigError(f"{src}: admin level {level!r} appears twice. Fix: give each level a unique name.")
+        seen.add(level)
+        ref = _ref({k: v for k, v in a.items() if k in _REF}, where, base, src)
+        admins.append(AdminLevelConfig(level=level, ref=ref, code_field=_need(a, "code_field", where, src),
+                                       name_field=_need(a, "name_field", where, src),
+                                       parent_field=a.get("parent_field")))
+    model = data.get("model", {})
+    _check_keys(model, _MODEL, "model", src)
+    kind = model.get("kind", "auto")
+    if kind not in _MODEL_KINDS:
+        raise ConfigError(f"{src}: [model] kind = {kind!r}; expected one of {_MODEL_KINDS}.")
+    radius = model.get("radius_km", {})
+    if not isinstance(radius, dict):
+        raise ConfigError(f"{src}: [model.radius_km] must be a table like {{ \"4G\" = 4.0 }}.")
+    options = {k: dict(model[k]) for k in ("hata", "terrain") if k in model}
+    gaps = data.get("gaps", {})
+    _check_keys(gaps, _GAPS, "gaps", src)
+    gcfg = GapsConfig(**{k: v for k, v in gaps.items()})
+    if gcfg.connectivity not in (4, 8):
+        raise ConfigError(f"{src}: [gaps] connectivity = {gcfg.connectivity}; expected 4 or 8.")
+    if gcfg.min_population < 0:
+        raise ConfigError(f"{src}: [gaps] min_population = {gcfg.min_population}; expected ≥ 0.")
+    report = data.get("report", {})
+    _check_keys(report, _REPORT, "report", src)
+    rcfg = ReportConfig(**report)
+    if rcfg.lang not in ("en", "vi"):
+        raise ConfigError(f"{src}: [report] lang = {rcfg.lang!r}; expected 'en' or 'vi'.")
+    if rcfg.scheme not in ("as_given", "former63", "current34"):
+        raise ConfigError(f"{src}: [report] scheme = {rcfg.scheme!r}; expected 'as_given', 'former63' or 'current34'.")
+    opt = {r: _ref(inputs[r], f"inputs.{r}", base, src) for r in ("dem", "hamlets", "border") if r in inputs}
+    return Config(
+        path=None,
+        name=str(study.get("name", "study area")),
+        synthetic=bool(study.get("synthetic", False)),
+        population=_ref(_need(inputs, "population", "inputs", src, (str, dict)), "inputs.population", base, src),
+        towers=_ref(_need(inputs, "towers", "inputs", src, (str, dict)), "inputs.towers", base, src),
+        admin=tuple(admins),
+        model=ModelConfig(kind=kind, radius_km=dict(radius), options=options),
+        gaps=gcfg,
+        report=rcfg,
+        **opt,
+    )
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a TOML run configuration."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise DataFileError(f"config file {path} does not exist. Fix: check the path.") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}. Fix: correct the syntax at that line.") from exc
+    cfg = parse_config(data, base=path.resolve().parent, src=str(path))
+    return Config(**{**cfg.__dict__, "path": path.resolve()})

@@ -1,0 +1,348 @@
+"""Reading and writing files: the only module that opens them.
+
+Readers check what would make the numbers wrong (no CRS, nodata, swapped coordinates,
+unknown encodings) and raise errors that name the file, the row or field, and the fix.
+:func:`load_study_area` builds a validated :class:`~covgap.study.StudyArea` from a config.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import rasterio
+import rasterio.warp
+from rasterio.enums import Resampling
+
+from .config import Config, InputRef
+from .errors import CRSError, DataFileError, InputError
+from .grid import Grid
+from .sites import SitesReport, validate_sites
+
+__all__ = [
+    "sha256_file",
+    "read_raster",
+    "read_population",
+    "read_dem_onto",
+    "read_polygons",
+    "read_lines",
+    "read_towers",
+    "read_hamlets",
+    "write_geotiff",
+    "load_study_area",
+]
+
+#: Sentinel that WorldPop and others use for nodata, sometimes without declaring it.
+_NODATA_SENTINELS = (-99999.0, -3.4028234663852886e38)
+
+
+def sha256_file(path: str | Path) -> str:
+    """SHA-256 hex digest of a file (streamed)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _exists(path: Path, what: str) -> None:
+    if not path.exists():
+        raise DataFileError(f"{what} file {path} does not exist. Fix: check the path in the config.")
+
+
+def read_raster(path: str | Path, *, what: str = "raster", band: int = 1) -> tuple[np.ndarray, Grid, float | None, dict]:
+    """Read one band with its grid and declared nodata.
+
+    Returns ``(array, grid, nodata, info)``; ``info`` has ``area_or_point`` and ``dtype``.
+    Raises :class:`~covgap.errors.CRSError` when the file has no CRS (never guessed).
+    """
+    path = Path(path)
+    _exists(path, what)
+    try:
+        with rasterio.open(path) as ds:
+            if ds.crs is None:
+                raise CRSError(
+                    f"{what} {path} has no coordinate reference system; covgap never guesses one. "
+                    f"Fix: assign the right CRS, e.g. `gdal_edit.py -a_srs EPSG:4326 {path.name}`."
+                )
+            arr = ds.read(band)
+            grid = Grid(crs=ds.crs.to_wkt(), transform=ds.transform, shape=(ds.height, ds.width))
+            info = {"area_or_point": ds.tags().get("AREA_OR_POINT", "Area"), "dtype": str(ds.dtypes[band - 1])}
+            return arr, grid, ds.nodata, info
+    except rasterio.errors.RasterioIOError as exc:
+        raise DataFileError(f"{what} {path} cannot be read as a raster: {exc}. Fix: check it is a GeoTIFF.") from exc
+
+
+def read_population(ref: InputRef | str | Path) -> tuple[np.ndarray, Grid, dict[str, Any]]:
+    """Read a people-per-cell raster; nodata → 0 people, said in the returned notes.
+
+    A raster whose nodata is unset but that holds a known sentinel (−99999, −FLT_MAX) is
+    handled: those cells become 0 and the notes say how many. Other negative values are an
+    error (people cannot be negative).
+    """
+    path = Path(ref.path if isinstance(ref, InputRef) else ref)
+    arr, grid, nodata, info = read_raster(path, what="population raster")
+    a = arr.astype(np.float64)
+    notes: dict[str, Any] = {"nodata_declared": nodata, "area_or_point": info["area_or_point"]}
+    mask = np.isnan(a)
+    if nodata is not None and not np.isnan(nodata):
+        mask |= a == nodata
+    undeclared = np.zeros_like(mask)
+    for s in _NODATA_SENTINELS:
+        undeclared |= np.isclose(a, s, rtol=1e-6) & ~mask
+    if undeclared.any():
+        notes["undeclared_nodata_cells"] = int(undeclared.sum())
+        notes["undeclared_nodata_note"] = (
+            f"{int(undeclared.sum())} cells hold a nodata sentinel (e.g. −99999) but the file declares "
+            f"nodata={nodata}; they were treated as nodata (0 people)."
+        )
+        mask |= undeclared
+    neg = (a < 0) & ~mask
+    if neg.any():
+        r, c = np.argwhere(neg)[0]
+        raise InputError(
+            f"population raster {path}: {int(neg.sum())} cells hold negative values (first at row {r}, "
+            f"col {c}: {a[r, c]}), and they are not the declared nodata ({nodata}). People cannot be "
+            "negative. Fix: set the file's nodata value (gdal_edit.py -a_nodata VALUE)."
+        )
+    notes["nodata_cells"] = int(mask.sum())
+    notes["nodata_rule"] = "population nodata counted as 0 people"
+    a[mask] = 0.0
+    return a, grid, notes
+
+
+def read_dem_onto(ref: InputRef | str | Path, grid: Grid) -> tuple[np.ndarray, dict[str, Any]]:
+    """Read a DEM onto ``grid`` (float32 metres, NaN = unknown terrain).
+
+    When the DEM is on another grid it is warped with bilinear resampling (elevations are
+    not counts, so interpolation is right here) and the notes say so.
+    """
+    path = Path(ref.path if isinstance(ref, InputRef) else ref)
+    arr, dgrid, nodata, info = read_raster(path, what="DEM")
+    notes: dict[str, Any] = {"area_or_point": info["area_or_point"]}
+    a = arr.astype(np.float32)
+    if nodata is not None:
+        a[a == nodata] = np.nan
+    if dgrid.same_as(grid):
+        out = a
+        notes["resampled"] = False
+    else:
+        out = np.full(grid.shape, np.nan, dtype=np.float32)
+        rasterio.warp.reproject(
+            a, out, src_transform=dgrid.transform, src_crs=dgrid.crs.to_wkt(), src_nodata=np.nan,
+            dst_transform=grid.transform, dst_crs=grid.crs.to_wkt(), dst_nodata=np.nan,
+            resampling=Resampling.bilinear,
+        )
+        notes["resampled"] = "bilinear onto the population grid"
+    notes["nodata_cells"] = int(np.isnan(out).sum())
+    return out, notes
+
+
+def read_polygons(ref: InputRef, *, what: str, fields: tuple[str, ...] = ()) -> gpd.GeoDataFrame:
+    """Read a polygon layer, require a CRS and the named fields, return it in EPSG:4326."""
+    gdf = _read_vector(ref, what)
+    missing = [f for f in fields if f not in gdf.columns]
+    if missing:
+        raise InputError(
+            f"{what} {ref.path}{_layer(ref)}: missing field(s) {missing}; the layer has "
+            f"{[c for c in gdf.columns if c != 'geometry']}. Fix: set code_field/name_field in the config."
+        )
+    bad = ~gdf.geom_type.isin(["Polygon", "MultiPolygon"])
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(f"{what} {ref.path}{_layer(ref)}: feature {i} is a {gdf.geom_type.iloc[i]}; expected polygons.")
+    invalid = ~gdf.is_valid
+    if invalid.any():
+        gdf = gdf.copy()
+        gdf.loc[invalid, "geometry"] = gdf.loc[invalid, "geometry"].make_valid()
+    return gdf
+
+
+def read_lines(ref: InputRef, *, what: str = "border") -> gpd.GeoDataFrame:
+    """Read a line layer (e.g. the land border) in EPSG:4326."""
+    gdf = _read_vector(ref, what)
+    if not gdf.geom_type.isin(["LineString", "MultiLineString"]).all():
+        raise InputError(f"{what} {ref.path}{_layer(ref)}: expected line features (the land border, not polygons).")
+    return gdf
+
+
+def _layer(ref: InputRef) -> str:
+    return f" (layer {ref.layer!r})" if ref.layer else ""
+
+
+def _read_vector(ref: InputRef, what: str) -> gpd.GeoDataFrame:
+    _exists(ref.path, what)
+    try:
+        kw: dict[str, Any] = {}
+        if ref.layer:
+            kw["layer"] = ref.layer
+        if ref.encoding:
+            kw["encoding"] = ref.encoding
+        gdf = gpd.read_file(ref.path, engine="pyogrio", **kw)
+    except Exception as exc:  # pyogrio raises several types
+        raise DataFileError(f"{what} {ref.path}{_layer(ref)} cannot be read: {exc}") from exc
+    if gdf.crs is None:
+        raise CRSError(
+            f"{what} {ref.path}{_layer(ref)} has no CRS; covgap never guesses one. Fix: add a .prj "
+            "(shapefile) or set the layer's CRS (ogr2ogr -a_srs EPSG:4326)."
+        )
+    if len(gdf) == 0:
+        raise InputError(f"{what} {ref.path}{_layer(ref)} has no features.")
+    return gdf.to_crs("EPSG:4326")
+
+
+def _read_table(ref: InputRef, what: str) -> pd.DataFrame:
+    _exists(ref.path, what)
+    suffix = ref.path.suffix.lower()
+    if suffix in (".gpkg", ".shp", ".geojson", ".json", ".fgb"):
+        gdf = _read_vector(ref, what)
+        df = pd.DataFrame(gdf.drop(columns="geometry"))
+        if "lon" not in df.columns:
+            df["lon"] = gdf.geometry.x
+            df["lat"] = gdf.geometry.y
+        return df
+    raw = ref.path.read_bytes()
+    enc = ref.encoding
+    if enc is None:
+        try:
+            raw.decode("utf-8")
+            enc = "utf-8-sig"
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            raise DataFileError(
+                f"{what} {ref.path}: not UTF-8 (undecodable byte {raw[exc.start:exc.start + 1]!r} at line "
+                f"{line}); covgap does not guess encodings. Fix: save the file as UTF-8, or set "
+                "`encoding = \"cp1258\"` (or the right one) for this input in the config."
+            ) from exc
+    try:
+        from io import StringIO
+
+        return pd.read_csv(StringIO(raw.decode(enc)), dtype={"site_id": str, "hamlet_id": str})
+    except (UnicodeDecodeError, LookupError, pd.errors.ParserError) as exc:
+        raise DataFileError(f"{what} {ref.path}: cannot be read as CSV with encoding {enc}: {exc}") from exc
+
+
+def read_towers(ref: InputRef, *, study_bounds_lonlat=None) -> tuple[pd.DataFrame, SitesReport]:
+    """Read a sites table (CSV or point layer) and validate it (see :mod:`covgap.sites`)."""
+    df = _read_table(ref, "towers")
+    return validate_sites(df, source=f"towers file {ref.path}", study_bounds_lonlat=study_bounds_lonlat)
+
+
+def read_hamlets(ref: InputRef) -> gpd.GeoDataFrame:
+    """Read hamlet points (CSV with ``lon``, ``lat``, ``name`` or a point layer).
+
+    Rows with missing or out-of-range coordinates are an error naming the rows.
+    """
+    df = _read_table(ref, "hamlets")
+    src = f"hamlets file {ref.path}"
+    for col in ("name", "lon", "lat"):
+        if col not in df.columns:
+            raise InputError(f"{src}: missing column {col!r}; found {list(df.columns)}. Fix: rename the columns.")
+    lon = pd.to_numeric(df["lon"], errors="coerce")
+    lat = pd.to_numeric(df["lat"], errors="coerce")
+    bad = lon.isna() | lat.isna() | (lat.abs() > 90) | (lon.abs() > 180)
+    if bad.any():
+        rows = [int(i) + 2 for i in np.flatnonzero(bad.to_numpy())[:10]]
+        raise InputError(
+            f"{src}: {int(bad.sum())} row(s) with missing or invalid coordinates (file lines {rows}"
+            f"{' …' if bad.sum() > 10 else ''}). Fix: fill lon/lat (WGS 84 degrees) or remove those rows."
+        )
+    if "hamlet_id" not in df.columns:
+        df["hamlet_id"] = [f"H{i + 1:05d}" for i in range(len(df))]
+    df["hamlet_id"] = df["hamlet_id"].astype(str)
+    return gpd.GeoDataFrame(df.assign(lon=lon, lat=lat), geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+
+
+def write_geotiff(path: str | Path, array: np.ndarray, grid: Grid, *, nodata=None, tags: dict | None = None,
+                  band_description: str | None = None) -> Path:
+    """Write one band as a compressed, tiled GeoTIFF on ``grid``."""
+    path = Path(path)
+    profile = dict(driver="GTiff", height=grid.ny, width=grid.nx, count=1, dtype=array.dtype,
+                   crs=grid.crs.to_wkt(), transform=grid.transform, compress="deflate", tiled=True,
+                   blockxsize=256, blockysize=256, nodata=nodata)
+    with rasterio.open(path, "w", **profile) as ds:
+        ds.write(array, 1)
+        if tags:
+            ds.update_tags(**{k: str(v) for k, v in tags.items()})
+        if band_description:
+            ds.set_band_description(1, band_description)
+    return path
+
+
+def _provenance(role: str, ref: InputRef, base: Path | None) -> dict[str, Any]:
+    path = str(ref.path)
+    if base is not None:
+        try:
+            path = ref.path.relative_to(base).as_posix()
+        except ValueError:
+            pass
+    entry = {"role": role, "path": path, "layer": ref.layer or "", **ref.provenance()}
+    if ref.path.exists() and ref.path.is_file():
+        entry["sha256"] = sha256_file(ref.path)
+        entry["bytes"] = ref.path.stat().st_size
+    return entry
+
+
+def load_study_area(cfg: Config):
+    """Read every input named in ``cfg`` onto the population grid and validate it.
+
+    Returns a :class:`~covgap.study.StudyArea`. The population grid is the analysis grid
+    (people are never resampled); the DEM is warped onto it when needed.
+    """
+    from .overlay import rasterize_units  # computation; io only supplies the arrays
+    from .study import AdminLevel, StudyArea
+
+    notes: dict[str, Any] = {}
+    pop, grid, pnotes = read_population(cfg.population)
+    notes["population"] = pnotes
+    bounds_ll = _lonlat_bounds(grid)
+    dem = None
+    if cfg.dem is not None:
+        dem, dnotes = read_dem_onto(cfg.dem, grid)
+        notes["dem"] = dnotes
+    admin = []
+    for a in cfg.admin:
+        fields = (a.code_field, a.name_field) + ((a.parent_field,) if a.parent_field else ())
+        gdf = read_polygons(a.ref, what=f"admin level {a.level!r}", fields=fields)
+        units = gpd.GeoDataFrame(
+            {"code": gdf[a.code_field].astype(str), "name": gdf[a.name_field].astype(str)}
+            | ({"parent_code": gdf[a.parent_field].astype(str)} if a.parent_field else {}),
+            geometry=gdf.geometry.values, crs="EPSG:4326",
+        )
+        dup = units["code"].duplicated(keep=False)
+        if dup.any():
+            units = units.dissolve(by="code", as_index=False, aggfunc="first")[units.columns]
+            notes.setdefault("admin", {})[a.level] = {
+                "multi_part_codes_merged": int(dup.sum()),
+                "note": "features sharing a code were merged into one unit",
+            }
+        labels = rasterize_units(units, grid)
+        populated = pop > 0
+        if populated.any() and not (labels[populated] > 0).any():
+            raise InputError(
+                f"admin level {a.level!r} ({a.ref.path}) does not overlap the populated cells of the "
+                f"population raster {cfg.population.path} (population bounds lon/lat {tuple(round(v, 3) for v in bounds_ll)}, "
+                f"admin bounds {tuple(round(v, 3) for v in units.total_bounds)}). Fix: check both files "
+                "cover the same area and have the right CRS."
+            )
+        admin.append(AdminLevel(level=a.level, units=units, labels=labels))
+    sites, srep = read_towers(cfg.towers, study_bounds_lonlat=bounds_ll)
+    notes["sites"] = srep.as_dict()
+    hamlets = read_hamlets(cfg.hamlets) if cfg.hamlets is not None else None
+    border = read_lines(cfg.border) if cfg.border is not None else None
+    base = cfg.path.parent if cfg.path is not None else None
+    sources = [_provenance(role, ref, base) for role, ref in cfg.inputs().items()]
+    return StudyArea(name=cfg.name, grid=grid, population=pop, admin=admin, sites=sites, dem=dem,
+                     hamlets=hamlets, border=border, synthetic=cfg.synthetic, sources=sources, notes=notes)
+
+
+def _lonlat_bounds(grid: Grid) -> tuple[float, float, float, float]:
+    w, s, e, n = grid.bounds
+    if grid.is_geographic:
+        return (w, s, e, n)
+    lon, lat = grid.to_lonlat(np.array([w, e, w, e]), np.array([s, s, n, n]))
+    return (float(np.min(lon)), float(np.min(lat)), float(np.max(lon)), float(np.max(lat)))

@@ -1,0 +1,125 @@
+"""Run a whole analysis from a config into an output folder, atomically.
+
+Outputs are written to a hidden staging folder next to ``out_dir`` and moved into place
+only when every step succeeded, so a failed run leaves no partial output behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from importlib import resources
+from collections.abc import Iterator
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from .analysis import Analysis, analyse
+from .config import Config, load_config
+from .errors import InputError
+from .io import load_study_area
+from .models import make_model
+from .report import coverage_map, write_geopackage, write_rasters, write_summary, write_xlsx
+
+__all__ = ["run", "run_demo", "analyse_config", "write_outputs", "demo_config_text", "staging_dir", "OUTPUT_MARKER"]
+
+#: File that marks a folder as covgap output (so it may be replaced by a new run).
+OUTPUT_MARKER = ".covgap-output"
+
+
+@contextlib.contextmanager
+def staging_dir(out_dir: str | Path) -> Iterator[Path]:
+    """Yield a temporary folder that replaces ``out_dir`` on success and vanishes on failure.
+
+    An existing ``out_dir`` is replaced only when it is empty or was written by covgap.
+    """
+    out = Path(out_dir).resolve()
+    if out.exists() and any(out.iterdir()) and not (out / OUTPUT_MARKER).exists():
+        raise InputError(
+            f"output folder {out} exists, is not empty and was not written by covgap; refusing to overwrite it. "
+            "Fix: choose another --out or empty that folder."
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        yield tmp
+        (tmp / OUTPUT_MARKER).write_text("written by covgap; safe to delete\n", encoding="utf-8")
+        old = None
+        if out.exists():
+            old = out.parent / f".{out.name}.old-{os.getpid()}"
+            out.rename(old)
+        tmp.rename(out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def write_outputs(analysis: Analysis, directory: str | Path, *, progress: bool = False) -> dict[str, Path]:
+    """Write summary.json, gap_report.xlsx, gaps.gpkg, GeoTIFFs and map.html into ``directory``."""
+    d = Path(directory)
+    steps = ["summary.json", "gap_report.xlsx", "gaps.gpkg", "rasters", "map.html"]
+    out: dict[str, Path] = {}
+    for step in tqdm(steps, desc="writing outputs", disable=not progress, leave=False):
+        if step == "summary.json":
+            out[step] = write_summary(analysis, d / step)
+        elif step == "gap_report.xlsx":
+            out[step] = write_xlsx(analysis, d / step)
+        elif step == "gaps.gpkg":
+            out[step] = write_geopackage(analysis, d / step)
+        elif step == "rasters":
+            for p in write_rasters(analysis, d):
+                out[p.name] = p
+        else:
+            coverage_map(analysis).save(str(d / step))
+            out[step] = d / step
+    return out
+
+
+def analyse_config(cfg: Config, *, model_kind: str | None = None, progress: bool = False) -> Analysis:
+    """Load the inputs named by ``cfg`` and analyse them (no files written)."""
+    bar = tqdm(total=2, desc="covgap", disable=not progress)
+    bar.set_postfix_str("loading inputs")
+    study = load_study_area(cfg)
+    bar.update()
+    model = make_model(cfg.model, has_dem=study.dem is not None, kind=model_kind)
+    bar.set_postfix_str(f"coverage ({model.name} model), overlay, gaps")
+    analysis = analyse(study, model, min_population=cfg.gaps.min_population,
+                       connectivity=cfg.gaps.connectivity, progress=progress)
+    bar.update()
+    bar.close()
+    return analysis
+
+
+def run(cfg: Config, out_dir: str | Path, *, model_kind: str | None = None, progress: bool = False) -> Analysis:
+    """Analyse the inputs named by ``cfg`` and write every output into ``out_dir`` (atomically)."""
+    with staging_dir(out_dir) as tmp:
+        analysis = analyse_config(cfg, model_kind=model_kind, progress=progress)
+        write_outputs(analysis, tmp, progress=progress)
+    return analysis
+
+
+def demo_config_text(*, model_kind: str = "auto", lang: str = "en") -> str:
+    """The demo's config file (TOML), as written next to its outputs."""
+    text = (resources.files("covgap") / "templates" / "demo.toml").read_text(encoding="utf-8")
+    return text.replace("{model_kind}", model_kind).replace("{lang}", lang)
+
+
+def run_demo(out_dir: str | Path, *, model_kind: str = "auto", lang: str = "en", progress: bool = False) -> Analysis:
+    """Generate the embedded SYNTHETIC demo region and analyse it into ``out_dir``.
+
+    ``out_dir`` receives ``inputs/`` (the generated data), ``covgap.toml`` (the config used:
+    copy and edit it for real data) and every output of :func:`run`.
+    """
+    from .demo import make_demo_inputs
+
+    with staging_dir(out_dir) as tmp:
+        make_demo_inputs(tmp / "inputs")
+        cfg_path = tmp / "covgap.toml"
+        cfg_path.write_text(demo_config_text(model_kind=model_kind, lang=lang), encoding="utf-8")
+        analysis = analyse_config(load_config(cfg_path), progress=progress)
+        write_outputs(analysis, tmp, progress=progress)
+    return analysis
