@@ -344,7 +344,7 @@ def decode_legacy(raw: bytes, *, encoding: str | None = None) -> str:
 def repair_names(names: pd.Series) -> tuple[pd.Series, int]:
     """Apply :func:`repair_text` to a column; return the repaired column and how many values changed."""
     fixed = names.map(lambda v: repair_text(v) if isinstance(v, str) else v)
-    changed = int((fixed != names).sum())
+    changed = sum(1 for a, b in zip(names, fixed) if isinstance(a, str) and a != b)
     return fixed, changed
 
 
