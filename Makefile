@@ -24,7 +24,7 @@ demo: $(STAMP)
 	$(BIN)/covgap demo --out $(OUT)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/pytest -q
 
 notebooks: $(STAMP)
 	$(BIN)/python -m covgap.notebooks --out out/notebooks

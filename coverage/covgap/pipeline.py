@@ -43,6 +43,7 @@ def staging_dir(out_dir: str | Path) -> Iterator[Path]:
         )
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    tmp.chmod(0o755)
     try:
         yield tmp
         (tmp / OUTPUT_MARKER).write_text("written by covgap; safe to delete\n", encoding="utf-8")

@@ -1,0 +1,108 @@
+"""End to end on the embedded demo: outputs exist, read back, agree, and say SYNTHETIC DEMO."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pyogrio
+import pytest
+import rasterio
+from openpyxl import load_workbook
+
+from covgap.config import load_config
+from covgap.io import read_population
+
+
+def test_demo_writes_every_output(demo_run):
+    _, out = demo_run
+    for name in ("summary.json", "gap_report.xlsx", "gaps.gpkg", "map.html", "covgap.toml",
+                 "coverage_4G_operators.tif", "uncovered_population.tif", "inputs/population.tif"):
+        assert (out / name).is_file(), name
+    assert not list(out.parent.glob(".*partial*")), "staging folder left behind"
+
+
+def test_summary_is_synthetic_and_conserves_population(demo_run):
+    analysis, out = demo_run
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert s["synthetic"] is True and s["title"].startswith("SYNTHETIC DEMO")
+    pop, _, _ = read_population(out / "inputs" / "population.tif")
+    assert s["population_total"] == pytest.approx(pop.sum(), rel=1e-6)
+    assert s["population_covered"] + s["population_uncovered"] == pytest.approx(s["population_total"], rel=1e-12)
+    for level in ("province", "commune"):
+        units = [u for u in s["units"] if u["level"] == level]
+        tot = sum(u["population"] for u in units) + s["population_outside_units"][level]
+        assert tot == pytest.approx(s["population_total"], rel=1e-6)
+        for u in units:
+            assert u["covered_any"] + u["uncovered"] == pytest.approx(u["population"], rel=1e-9, abs=1e-6)
+    provinces = [u for u in s["units"] if u["level"] == "province"]
+    communes = [u for u in s["units"] if u["level"] == "commune"]
+    assert len(provinces) >= 4 and len(communes) >= 30
+    assert sum(u["population"] for u in provinces) == pytest.approx(sum(u["population"] for u in communes), rel=1e-9)
+    assert set(s["population_covered_by_technology"]) >= {"2G", "3G", "4G"}
+    assert s["covgap_version"] and s["model"]["model"] == "radius"
+    roles = {i["role"] for i in s["inputs"]}
+    assert {"population", "towers", "admin:province", "admin:commune"} <= roles
+    assert all(len(i.get("sha256", "")) == 64 for i in s["inputs"])
+    assert any(ch in json.dumps(s, ensure_ascii=False) for ch in "Đđơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ")
+
+
+def test_xlsx_reads_back_and_agrees_with_summary(demo_run):
+    _, out = demo_run
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    wb = load_workbook(out / "gap_report.xlsx")
+    assert wb.sheetnames == ["Summary", "Provinces", "Communes", "Gap clusters", "Hamlets", "Sources"]
+    ws = wb["Provinces"]
+    assert "SYNTHETIC DEMO" in ws["A1"].value
+    header = [c.value for c in ws[2]]
+    assert ws.freeze_panes == "A3"
+    rows = [dict(zip(header, [c.value for c in r])) for r in ws.iter_rows(min_row=3)]
+    by_code = {u["code"]: u for u in s["units"] if u["level"] == "province"}
+    assert {r["code"] for r in rows} == set(by_code)
+    for r in rows:
+        assert r["uncovered"] == pytest.approx(by_code[r["code"]]["uncovered"], rel=1e-9, abs=1e-6)
+    src = wb["Sources"]
+    assert [c.value for c in src[2]][:4] == ["role", "path", "layer", "source"]
+
+
+def test_geopackage_reads_back_and_agrees_with_summary(demo_run):
+    _, out = demo_run
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    layers = {name for name, _ in pyogrio.list_layers(out / "gaps.gpkg")}
+    assert {"admin_province", "admin_commune", "gap_clusters", "towers", "hamlets"} <= layers
+    prov = pyogrio.read_dataframe(out / "gaps.gpkg", layer="admin_province")
+    assert prov["uncovered"].sum() == pytest.approx(sum(u["uncovered"] for u in s["units"] if u["level"] == "province"))
+    cl = pyogrio.read_dataframe(out / "gaps.gpkg", layer="gap_clusters")
+    assert len(cl) == s["gap_clusters"]["count"]
+    assert prov.crs.to_epsg() == 4326
+
+
+def test_uncovered_raster_sums_to_summary(demo_run):
+    _, out = demo_run
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    with rasterio.open(out / "uncovered_population.tif") as ds:
+        assert ds.crs.to_epsg() == 4326
+        assert ds.tags()["synthetic"] == "True"
+        assert float(ds.read(1).astype("f8").sum()) == pytest.approx(s["population_uncovered"], rel=1e-5)
+
+
+def test_map_html_says_synthetic_and_has_layers(demo_run):
+    _, out = demo_run
+    html = (out / "map.html").read_text(encoding="utf-8")
+    assert "SYNTHETIC DEMO" in html
+    assert "L.control.layers" in html
+    assert "Gap clusters" in html and "Towers: Viettel" in html
+
+
+def test_written_config_runs_again_with_covgap_run(demo_run, tmp_path):
+    _, out = demo_run
+    cfg = load_config(out / "covgap.toml")
+    assert cfg.synthetic and cfg.model.kind in ("auto", "radius")
+    res = subprocess.run([sys.executable, "-m", "covgap.cli", "run", str(out / "covgap.toml"), "--out",
+                          str(tmp_path / "again"), "--model", "radius", "-q"], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert "SYNTHETIC DEMO" in res.stdout
+    a = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    b = json.loads((tmp_path / "again" / "summary.json").read_text(encoding="utf-8"))
+    assert a["population_uncovered"] == b["population_uncovered"]
+    assert np.isclose(a["population_total"], b["population_total"])
