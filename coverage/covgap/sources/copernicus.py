@@ -238,12 +238,12 @@ def _mosaic(tmp: Path, sources, fill_zero: list[str], bbox, res: float, product:
     import rasterio
     from rasterio.errors import RasterioIOError
     from rasterio.merge import merge
-    from rasterio.transform import from_origin
+    from affine import Affine
 
     w2, s2, e2, n2 = snap_bbox(bbox, res)
     width = int(round((e2 - w2) / res))
     height = int(round((n2 - s2) / res))
-    transform = from_origin(w2, n2, res, res)
+    transform = Affine(res, 0.0, w2, 0.0, -res, n2)
     data = np.full((height, width), DEM_NODATA, dtype="float32")
     with rasterio.Env(**_gdal_env()):
         dss = []

@@ -38,6 +38,7 @@ __all__ = ["TOKEN_ENV", "OPENCELLID_COLUMNS", "resolve_token", "check_token_answ
 #: Environment variable holding the OpenCelliD token.
 TOKEN_ENV = "OPENCELLID_TOKEN"
 
+
 def resolve_token(config_token: str | None = None, *, env_var: str = TOKEN_ENV,
                   environ: Mapping[str, str] | None = None) -> str:
     """The OpenCelliD token from ``env_var`` (first) or the config; a clear error if neither has one."""

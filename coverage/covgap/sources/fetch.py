@@ -1,0 +1,332 @@
+"""``covgap fetch``: the ``[sources]`` section of a config, and fetching everything it names.
+
+The section (all keys checked; unknown keys are errors naming the closest known key)::
+
+    [sources]
+    iso3 = "VNM"
+    cache_dir = "raw"                     # relative to the config file; default data/raw
+    bbox = [102.1, 8.4, 109.5, 23.4]      # west, south, east, north (DEM; optional tower clip)
+
+    [sources.population]                  # WorldPop
+    release = "R2025A"                    # R2025A | R2024B | 2020
+    year = 2025
+    constrained = true
+    resolution = "100m"                   # 100m | 1km
+    un_adjusted = false                   # 2000-2020 series only
+    constrained_variant = "BSGM"          # 2020 constrained only: BSGM | maxar_v1
+
+    [sources.dem]                         # Copernicus DEM
+    product = "GLO-90"                    # GLO-90 | GLO-30
+    mode = "download"                     # download | vsicurl
+    out = "dem/vnm_copernicus_glo90.tif"  # inside the cache
+    use_tile_list = true
+
+    [sources.boundaries]
+    geoboundaries = ["ADM0", "ADM1"]      # gbOpen levels
+    release_type = "gbOpen"
+    cod_ab = true                         # OCHA COD-AB (Vietnam: 34 provinces)
+
+    [sources.towers]                      # OpenCelliD → sites table
+    mcc = [452]
+    fallback_full = true
+    token_env = "OPENCELLID_TOKEN"        # the token itself belongs in the environment
+    sites_out = "derived/vnm_sites_opencellid.csv"   # inside the cache
+    clip_to_bbox = true
+    min_samples = 2
+    max_range_m = 20000
+    max_age_days = 730                    # 0 disables
+    cluster_radius_m = 250
+    use_enb = true
+    enb_max_spread_m = 3000
+
+    [sources.http]
+    timeout_s = 60
+    retries = 5
+    backoff_s = 2.0
+
+    [sources.urls]                        # optional per-service base URLs (mirrors)
+    worldpop_data = "https://data.worldpop.org"
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import ConfigError, CovgapError, DataFileError
+from ..towers import CellFilter, ClusterParams, opencellid_to_sites, read_cells
+from .boundaries import fetch_cod_ab, fetch_geoboundaries
+from .cache import DEFAULT_CACHE_DIR, Cache, OfflineMissingError
+from .catalog import REAL_BASE_URLS, Endpoints
+from .copernicus import fetch_dem
+from .http import HttpOptions, read_manifest, redact
+from .opencellid import TOKEN_ENV, fetch_opencellid, resolve_token
+from .worldpop import fetch_worldpop
+
+__all__ = ["STEPS", "FetchConfig", "FetchResult", "parse_sources", "load_fetch_config", "fetch_all"]
+
+#: The fetch steps, in the order they run.
+STEPS: tuple[str, ...] = ("population", "dem", "boundaries", "towers")
+
+_KEYS: dict[str, set[str]] = {
+    "sources": {"iso3", "cache_dir", "bbox", "population", "dem", "boundaries", "towers", "http", "urls"},
+    "population": {"provider", "release", "year", "constrained", "resolution", "un_adjusted", "constrained_variant"},
+    "dem": {"provider", "product", "mode", "out", "use_tile_list"},
+    "boundaries": {"geoboundaries", "release_type", "cod_ab"},
+    "towers": {"provider", "mcc", "fallback_full", "token", "token_env", "sites_out", "clip_to_bbox",
+               "min_samples", "max_range_m", "max_age_days", "cluster_radius_m", "use_enb", "enb_max_spread_m"},
+    "http": {"timeout_s", "retries", "backoff_s", "backoff_factor", "max_backoff_s", "progress"},
+}
+
+
+def _check(table: Mapping[str, Any], where: str, src: str) -> None:
+    allowed = _KEYS[where]
+    for key in table:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, sorted(allowed), n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(f"{src}: unknown key {key!r} in [{'sources' if where == 'sources' else 'sources.' + where}]; "
+                              f"known keys: {sorted(allowed)}.{hint}")
+
+
+def _table(parent: Mapping[str, Any], key: str, src: str) -> dict[str, Any] | None:
+    val = parent.get(key)
+    if val is None:
+        return None
+    if not isinstance(val, dict):
+        raise ConfigError(f"{src}: [sources.{key}] must be a table; got {val!r}.")
+    _check(val, key, src)
+    return dict(val)
+
+
+@dataclass(frozen=True)
+class FetchConfig:
+    """The validated ``[sources]`` section."""
+
+    src: str
+    iso3: str
+    cache_dir: Path
+    bbox: tuple[float, float, float, float] | None
+    population: dict[str, Any] | None = None
+    dem: dict[str, Any] | None = None
+    boundaries: dict[str, Any] | None = None
+    towers: dict[str, Any] | None = None
+    http: dict[str, Any] = field(default_factory=dict)
+    urls: dict[str, str] = field(default_factory=dict)
+
+    def steps(self) -> list[str]:
+        """Steps configured in this file, in run order."""
+        return [s for s in STEPS if getattr(self, s) is not None]
+
+
+def parse_sources(data: Mapping[str, Any], *, base: Path, src: str = "config") -> FetchConfig:
+    """Validate the ``[sources]`` table of a config mapping (as read from TOML).
+
+    ``base`` is the config file's folder (relative ``cache_dir`` is resolved against it).
+
+    Examples
+    --------
+    >>> cfg = parse_sources({"sources": {"iso3": "vnm", "population": {"year": 2020}}}, base=Path("/d"))
+    >>> cfg.iso3, cfg.steps(), cfg.cache_dir.as_posix()
+    ('VNM', ['population'], 'data/raw')
+    """
+    sources = data.get("sources")
+    if not isinstance(sources, dict):
+        raise ConfigError(f"{src}: no [sources] section; `covgap fetch` needs one (see data/vietnam.toml). "
+                          "Fix: add [sources] with iso3 and the sources to fetch.")
+    _check(sources, "sources", src)
+    iso3 = str(sources.get("iso3", "")).upper()
+    if len(iso3) != 3 or not iso3.isalpha():
+        raise ConfigError(f"{src}: [sources] iso3 = {sources.get('iso3')!r}; expected a 3-letter ISO code like 'VNM'.")
+    cache_dir = Path(sources["cache_dir"]) if "cache_dir" in sources else DEFAULT_CACHE_DIR
+    if "cache_dir" in sources and not cache_dir.is_absolute():
+        cache_dir = base / cache_dir
+    bbox = None
+    if "bbox" in sources:
+        b = sources["bbox"]
+        if not (isinstance(b, list) and len(b) == 4 and all(isinstance(v, int | float) for v in b)):
+            raise ConfigError(f"{src}: [sources] bbox = {b!r}; expected [west, south, east, north] in degrees.")
+        w, s, e, n = (float(v) for v in b)
+        if not (-180 <= w < e <= 180 and -90 <= s < n <= 90):
+            raise ConfigError(f"{src}: [sources] bbox = {b!r}; expected west < east and south < north "
+                              "(order: west, south, east, north).")
+        bbox = (w, s, e, n)
+    pop = _table(sources, "population", src)
+    dem = _table(sources, "dem", src)
+    if dem is not None and bbox is None:
+        raise ConfigError(f"{src}: [sources.dem] needs [sources] bbox = [west, south, east, north].")
+    bnd = _table(sources, "boundaries", src)
+    tow = _table(sources, "towers", src)
+    http = _table(sources, "http", src) or {}
+    urls = sources.get("urls") or {}
+    if not isinstance(urls, dict):
+        raise ConfigError(f"{src}: [sources.urls] must be a table of service = base URL.")
+    for k in urls:
+        if k not in REAL_BASE_URLS:
+            raise ConfigError(f"{src}: [sources.urls] unknown service {k!r}; known: {sorted(REAL_BASE_URLS)}.")
+    return FetchConfig(src=src, iso3=iso3, cache_dir=cache_dir, bbox=bbox, population=pop, dem=dem,
+                       boundaries=bnd, towers=tow, http=http, urls={k: str(v) for k, v in urls.items()})
+
+
+def load_fetch_config(path: str | Path) -> FetchConfig:
+    """Read a TOML config file and validate its ``[sources]`` section."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise DataFileError(f"config file {path} does not exist. Fix: check the path.") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}. Fix: correct the syntax at that line.") from exc
+    return parse_sources(data, base=path.resolve().parent, src=str(path))
+
+
+@dataclass
+class FetchResult:
+    """What :func:`fetch_all` produced: files per step, errors per step, offline gaps."""
+
+    files: dict[str, list[Path]] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when every step succeeded and nothing is missing."""
+        return not self.errors and not self.missing
+
+
+def make_cache(cfg: FetchConfig, *, cache_dir: str | Path | None = None, offline: bool = False,
+               base_url: str | None = None, progress: bool = True, http: HttpOptions | None = None) -> Cache:
+    """The :class:`Cache` a config asks for (command-line options win over the file)."""
+    if http is None:
+        h = dict(cfg.http)
+        h.setdefault("progress", progress)
+        try:
+            http = HttpOptions(**h)
+        except TypeError as exc:
+            raise ConfigError(f"{cfg.src}: [sources.http]: {exc}.") from None
+    ep = Endpoints.with_base(base_url) if base_url else Endpoints.from_env(cfg.urls)
+    if base_url and cfg.urls:
+        ep = Endpoints({**ep.bases, **{k: v.rstrip("/") for k, v in cfg.urls.items()}})
+    return Cache(Path(cache_dir) if cache_dir else cfg.cache_dir, offline=offline, http=http, endpoints=ep)
+
+
+def fetch_all(cfg: FetchConfig, cache: Cache, *, only: Iterable[str] | None = None,
+              environ: Mapping[str, str] | None = None) -> FetchResult:
+    """Run every configured step (or those in ``only``); never stop at the first failure.
+
+    Each step's error is kept in :attr:`FetchResult.errors` (already redacted); files an
+    offline cache lacks are listed in :attr:`FetchResult.missing`.
+    """
+    wanted = list(cfg.steps()) if only is None else [s.strip() for s in only if s.strip()]
+    for s in wanted:
+        if s not in STEPS:
+            raise ConfigError(f"--only {s!r}: expected some of {list(STEPS)}.")
+        if getattr(cfg, s) is None:
+            raise ConfigError(f"{cfg.src}: --only {s} but the config has no [sources.{s}] section.")
+    if not cache.offline:
+        cache.check_writable()
+    res = FetchResult()
+    secrets: list[str] = []
+    for step in wanted:
+        try:
+            res.files[step] = _STEP_FUNCS[step](cfg, cache, res, secrets, environ)
+        except OfflineMissingError:
+            pass
+        except CovgapError as exc:
+            res.errors[step] = redact(str(exc), secrets)
+    res.missing = [str(m) for m in cache.missing]
+    return res
+
+
+def _population(cfg: FetchConfig, cache: Cache, res: FetchResult, secrets, environ) -> list[Path]:
+    p = dict(cfg.population or {})
+    if p.pop("provider", "worldpop") != "worldpop":
+        raise ConfigError(f"{cfg.src}: [sources.population] provider must be 'worldpop' (GHS-POP: see docs).")
+    if "year" not in p:
+        raise ConfigError(f"{cfg.src}: [sources.population] needs year = ….")
+    return [fetch_worldpop(cache, cfg.iso3, int(p.pop("year")), **p)]
+
+
+def _dem(cfg: FetchConfig, cache: Cache, res: FetchResult, secrets, environ) -> list[Path]:
+    d = dict(cfg.dem or {})
+    if d.pop("provider", "copernicus") != "copernicus":
+        raise ConfigError(f"{cfg.src}: [sources.dem] provider must be 'copernicus'.")
+    return [fetch_dem(cache, cfg.bbox, **d)]
+
+
+def _boundaries(cfg: FetchConfig, cache: Cache, res: FetchResult, secrets, environ) -> list[Path]:
+    b = dict(cfg.boundaries or {})
+    out: list[Path] = []
+    missing_before = len(cache.missing)
+    for level in b.get("geoboundaries", []):
+        try:
+            out.append(fetch_geoboundaries(cache, cfg.iso3, level, release_type=b.get("release_type", "gbOpen")))
+        except OfflineMissingError:
+            pass
+    if b.get("cod_ab", False):
+        try:
+            out.append(fetch_cod_ab(cache, cfg.iso3))
+        except OfflineMissingError:
+            pass
+    if len(cache.missing) > missing_before and not out:
+        raise OfflineMissingError("boundaries missing from the cache")
+    return out
+
+
+def _towers(cfg: FetchConfig, cache: Cache, res: FetchResult, secrets, environ) -> list[Path]:
+    t = dict(cfg.towers or {})
+    if t.get("provider", "opencellid") != "opencellid":
+        raise ConfigError(f"{cfg.src}: [sources.towers] provider must be 'opencellid'.")
+    sites_rel = Path(t.get("sites_out", f"derived/{cfg.iso3.lower()}_sites_opencellid.csv"))
+    mccs = [int(m) for m in (t.get("mcc") or [452])]
+    token = None
+    cells = []
+    for mcc in mccs:
+        if not cache.has(Path("opencellid") / f"{mcc}.csv.gz") and not cache.offline:
+            if token is None:
+                token = resolve_token(t.get("token"), env_var=t.get("token_env", TOKEN_ENV),
+                                      environ=os.environ if environ is None else environ)
+                secrets.append(token)
+        cells.append(fetch_opencellid(cache, mcc, token=token, fallback_full=bool(t.get("fallback_full", True))))
+    params_now = _tower_params(t, cfg)
+    if cache.has(sites_rel) and (read_manifest(cache.path(sites_rel)) or {}).get("params") == params_now:
+        return [*cells, cache.path(sites_rel)]
+    max_age = t.get("max_age_days", 730)
+    max_range = t.get("max_range_m", 20000.0)
+    filt = CellFilter(min_samples=int(t.get("min_samples", 2)),
+                      max_range_m=float(max_range) if max_range else None,
+                      max_age_days=float(max_age) if max_age else None)
+    params = ClusterParams(radius_m=float(t.get("cluster_radius_m", 250.0)), use_enb=bool(t.get("use_enb", True)),
+                           enb_max_spread_m=float(t.get("enb_max_spread_m", 3000.0)))
+    raw = pd.concat([read_cells(c) for c in cells], ignore_index=True)
+    sites, rep = opencellid_to_sites(raw, filters=filt, params=params, mccs=mccs,
+                                     study_bbox=cfg.bbox if t.get("clip_to_bbox", True) else None)
+    rep.source = ", ".join(str(c.name) for c in cells)
+    res.notes["towers"] = rep.as_dict()
+
+    def make(tmp: Path) -> None:
+        sites.to_csv(tmp, index=False, encoding="utf-8")
+
+    out = cache.write_derived(sites_rel, make=make, derived_from=cells,
+                              info={"source": "OpenCelliD → covgap sites", "params": params_now,
+                                    "report": rep.as_dict(),
+                                    "licence": "CC BY-SA 4.0", "attribution":
+                                    "Cell locations: OpenCelliD Project (opencellid.org) by Unwired Labs, CC BY-SA 4.0."})
+    return [*cells, out]
+
+
+def _tower_params(t: Mapping[str, Any], cfg: FetchConfig) -> dict[str, Any]:
+    keep = {k: v for k, v in t.items() if k not in ("token", "token_env", "fallback_full")}
+    return json.loads(json.dumps({**keep, "bbox": list(cfg.bbox) if cfg.bbox else None}))
+
+
+_STEP_FUNCS = {"population": _population, "dem": _dem, "boundaries": _boundaries, "towers": _towers}
