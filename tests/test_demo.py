@@ -19,9 +19,9 @@ from covgap.demo import (
     DEMO_SHAPE,
     DEMO_TRANSFORM,
     POPULATION_NODATA,
+    demo_grid,
     make_demo_inputs,
 )
-from covgap.grid import Grid
 from covgap.radius import RadiusModel
 from covgap.sites import validate_sites
 
@@ -46,8 +46,10 @@ def arrays(demo):
 
 @pytest.fixture(scope="module")
 def admin(demo):
-    return {layer: gpd.read_file(demo["admin"], layer=layer)
-            for layer in ("country", "neighbour", "land_border", "provinces", "communes")}
+    return {
+        layer: gpd.read_file(demo["admin"], layer=layer)
+        for layer in ("country", "neighbour", "land_border", "provinces", "communes")
+    }
 
 
 def _digest(path):
@@ -75,7 +77,7 @@ def test_grid_and_nodata_tags(arrays):
     dem, dem_meta, pop, pop_meta = arrays
     assert dem.shape == pop.shape == DEMO_SHAPE == (960, 1200)
     assert dem.dtype == pop.dtype == np.float32
-    for nodata, epsg, transform, tags in (dem_meta, pop_meta):
+    for _nodata, epsg, transform, tags in (dem_meta, pop_meta):
         assert epsg == 4326
         assert transform.almost_equals(DEMO_TRANSFORM, precision=1e-12)
         assert tags["ATTRIBUTION"] == DEMO_ATTRIBUTION
@@ -90,14 +92,19 @@ def test_dem_values(arrays, admin):
     assert (dem != DEM_NODATA).all()
     assert dem.min() == 0.0  # the sea
     assert 1500 <= dem.max() <= 2000
-    island = max(admin["country"].geometry[0].geoms, key=lambda g: -g.area)  # smallest part
+    island = min(admin["country"].geometry[0].geoms, key=lambda g: g.area)
     top = dem[_mask([island])].max()
     assert 100 <= top <= 300
 
 
 def _mask(geoms):
-    return rasterize([(g, 1) for g in geoms], out_shape=DEMO_SHAPE, transform=DEMO_TRANSFORM,
-                     fill=0, dtype="uint8").astype(bool)
+    return rasterize(
+        [(g, 1) for g in geoms],
+        out_shape=DEMO_SHAPE,
+        transform=DEMO_TRANSFORM,
+        fill=0,
+        dtype="uint8",
+    ).astype(bool)
 
 
 def test_population_values_and_total(arrays):
@@ -156,8 +163,11 @@ def test_unit_counts_and_names(admin):
 def test_every_commune_in_exactly_one_province(admin):
     prov = admin["provinces"].set_index("code").geometry
     for row in admin["communes"].itertuples():
-        inside = [code for code, g in prov.items()
-                  if shapely.intersection(row.geometry, g).area > row.geometry.area * (1 - 1e-9)]
+        inside = [
+            code
+            for code, g in prov.items()
+            if shapely.intersection(row.geometry, g).area > row.geometry.area * (1 - 1e-9)
+        ]
         assert inside == [row.province_code], row.code
 
 
@@ -194,13 +204,29 @@ def test_hamlets_reach_remote_uplands(demo):
 
 def test_towers_table(demo):
     df = pd.read_csv(demo["towers"])
-    assert list(df.columns) == ["site_id", "operator", "mnc", "technology", "lon", "lat", "antenna_height_m"]
+    assert list(df.columns) == [
+        "site_id",
+        "operator",
+        "mnc",
+        "technology",
+        "lon",
+        "lat",
+        "antenna_height_m",
+    ]
     assert set(df["operator"]) == {"Viettel", "VinaPhone", "MobiFone"}
-    assert dict(df.groupby("operator")["mnc"].first()) == {"Viettel": 4, "VinaPhone": 2, "MobiFone": 1}
+    assert dict(df.groupby("operator")["mnc"].first()) == {
+        "Viettel": 4,
+        "VinaPhone": 2,
+        "MobiFone": 1,
+    }
     assert set(df["technology"]) == {"2G", "3G", "4G"}
-    sites = df.groupby("site_id").agg(n_op=("operator", "nunique"), n_lon=("lon", "nunique"),
-                                      n_lat=("lat", "nunique"), n_tech=("technology", "nunique"),
-                                      rows=("technology", "size"))
+    sites = df.groupby("site_id").agg(
+        n_op=("operator", "nunique"),
+        n_lon=("lon", "nunique"),
+        n_lat=("lat", "nunique"),
+        n_tech=("technology", "nunique"),
+        rows=("technology", "size"),
+    )
     assert 100 <= len(sites) <= 200
     assert (sites[["n_op", "n_lon", "n_lat"]] == 1).all().all()
     assert (sites["n_tech"] == sites["rows"]).all()  # one row per technology
@@ -218,7 +244,7 @@ def test_gap_shares_under_default_radius_model(demo, arrays):
     _, _, pop, _ = arrays
     people = np.where(pop == POPULATION_NODATA, 0.0, pop).astype("f8")
     sites, _ = validate_sites(pd.read_csv(demo["towers"]))
-    cov = RadiusModel().compute(Grid(crs="EPSG:4326", transform=DEMO_TRANSFORM, shape=DEMO_SHAPE), sites)
+    cov = RadiusModel().compute(demo_grid(), sites)
     total = people.sum()
     no_signal = people[~cov.any_covered()].sum() / total
     no_4g = people[~cov.covered("4G")].sum() / total
