@@ -958,24 +958,27 @@ def _write_gpkg(path: Path, layers: dict[str, pd.DataFrame]) -> None:
 
     if path.exists():
         path.unlink()
-    # A fixed timestamp in gpkg_contents keeps the file identical between runs.
+    # A fixed timestamp in gpkg_contents keeps the file identical between runs; GeoPackage
+    # 1.2 keeps it readable by older GDAL (Debian 12's 3.6) and QGIS without warnings.
+    previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2021-01-01T00:00:00.000Z"})
     try:
-        for name, df in layers.items():
+        for i, (name, df) in enumerate(layers.items()):
             gdf = gpd.GeoDataFrame(df, geometry="geometry", crs=DEMO_CRS)
             gdf.to_file(
                 path,
                 layer=name,
                 driver="GPKG",
                 engine="pyogrio",
+                dataset_options={"VERSION": "1.2"} if i == 0 else None,
                 layer_options={"DESCRIPTION": DEMO_ATTRIBUTION},
             )
     finally:
-        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
 
 
 def _write_csv(path: Path, df: pd.DataFrame) -> None:
-    df.to_csv(path, index=False, encoding="utf-8", lineterminator="\n", float_format="%.6f")
+    df.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
 
 
 # --------------------------------------------------------------------------- public
