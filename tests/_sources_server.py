@@ -169,3 +169,20 @@ class LocalServer:
     def __exit__(self, *exc) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def fast_http():
+    from covgap.sources.http import HttpOptions
+
+    return HttpOptions(timeout_s=5, retries=3, backoff_s=0.001, backoff_factor=1.0, chunk_bytes=16384, progress=False)
+
+
+def local_cache(srv: LocalServer, root: Path, *, offline: bool = False):
+    """A Cache whose every service lives on the local test server."""
+    from covgap.sources import Cache, Endpoints
+
+    return Cache(root, offline=offline, http=fast_http(), endpoints=Endpoints.with_base(srv.base))
+
+
+def cache_files(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())

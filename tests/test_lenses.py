@@ -43,13 +43,19 @@ def test_distance_matches_great_circle_reference(lat0):
     d = distance_to_border_km(grid, line)
     ref = _brute_force_km(grid, line)
     cell_km = 0.93
-    assert np.abs(d - ref).max() < cell_km / 4 + 0.06  # densified at half a cell, reference at ~55 m
+    assert (
+        np.abs(d - ref).max() < cell_km / 4 + 0.06
+    )  # densified at half a cell, reference at ~55 m
     assert np.abs(d - ref).max() < cell_km
 
 
 def test_distance_on_projected_grid_equals_geographic():
-    g_utm = Grid.from_bounds(500_000, 2_300_000, 520_000, 2_320_000, res=(1000, 1000), crs="EPSG:32648")
-    line = gpd.GeoSeries([LineString([(500_000, 2_300_000), (520_000, 2_320_000)])], crs="EPSG:32648")
+    g_utm = Grid.from_bounds(
+        500_000, 2_300_000, 520_000, 2_320_000, res=(1000, 1000), crs="EPSG:32648"
+    )
+    line = gpd.GeoSeries(
+        [LineString([(500_000, 2_300_000), (520_000, 2_320_000)])], crs="EPSG:32648"
+    )
     d = distance_to_border_km(g_utm, line, spacing_m=50)
     # bottom-left centre (500.5, 2300.5 km) lies on the diagonal; top-left (500.5, 2319.5 km) is
     # |Δx − Δy| / √2 = 19 / √2 km from it in the UTM plane (UTM scale 0.9996 here: within 0.5 %)
@@ -60,7 +66,9 @@ def test_distance_on_projected_grid_equals_geographic():
 def test_distance_max_km_and_errors():
     grid = Grid.from_bounds(105.0, 20.0, 106.0, 21.0, res=(0.1, 0.1), crs="EPSG:4326")
     d = distance_to_border_km(grid, LineString([(105.0, 19.0), (105.0, 22.0)]), max_km=30)
-    assert np.isinf(d[:, -1]).all() and np.isfinite(d[:, 0]).all() and (d[np.isfinite(d)] <= 30).all()
+    assert (
+        np.isinf(d[:, -1]).all() and np.isfinite(d[:, 0]).all() and (d[np.isfinite(d)] <= 30).all()
+    )
     with pytest.raises(CRSError):
         distance_to_border_km(grid, gpd.GeoSeries([LineString([(0, 0), (1, 1)])]))
     with pytest.raises(InputError):
@@ -91,7 +99,9 @@ def test_island_mask():
     r = 0.01
     grid = Grid.from_bounds(106.0, 10.0, 106.2, 10.1, res=(r, r), crs="EPSG:4326")
     mainland = box(106.0, 10.0, 106.1, 10.1)
-    islet = box(106.141, 10.041, 106.144, 10.044)  # smaller than a cell, inside cell (row 5, col 14)
+    islet = box(
+        106.141, 10.041, 106.144, 10.044
+    )  # smaller than a cell, inside cell (row 5, col 14)
     attached = box(106.1, 10.0, 106.11, 10.01)  # shares an edge with the mainland → mainland
     near = box(106.115, 10.08, 106.125, 10.09)  # 0.015° ≈ 1.6 km off the mainland
     gdf = gpd.GeoDataFrame(geometry=[mainland, islet, attached, near], crs="EPSG:4326")
@@ -104,7 +114,9 @@ def test_island_mask():
     m3 = island_mask(grid, gdf, all_touched=False)
     assert not m3[5, 14]  # its cell centre (106.145, 10.045) is outside the islet
     assert m3.sum() < m.sum()
-    utm = Grid.from_bounds(800_000, 1_100_000, 810_000, 1_110_000, res=(1000, 1000), crs="EPSG:32648")
+    utm = Grid.from_bounds(
+        800_000, 1_100_000, 810_000, 1_110_000, res=(1000, 1000), crs="EPSG:32648"
+    )
     assert island_mask(utm, gpd.GeoSeries([box(0, 0, 1, 1)], crs="EPSG:4326")).sum() == 0
 
 
@@ -151,7 +163,9 @@ def test_density_thresholds_per_cell():
 
 
 def test_density_on_geographic_grid_uses_cell_area():
-    grid = Grid.from_bounds(105, 21, 105 + 1 / 120, 21 + 1 / 120, res=(1 / 120, 1 / 120), crs="EPSG:4326")
+    grid = Grid.from_bounds(
+        105, 21, 105 + 1 / 120, 21 + 1 / 120, res=(1 / 120, 1 / 120), crs="EPSG:4326"
+    )
     area = float(grid.cell_area_km2()[0, 0])  # ~0.81 km² at 21°N
     assert density_class(np.array([[1500 * area * 0.999]]), grid)[0, 0] == 1
     assert density_class(np.array([[1500 * area * 1.001]]), grid)[0, 0] == 2
@@ -195,9 +209,22 @@ def test_lens_table_input_errors():
     with pytest.raises(InputError, match="integer"):
         lens_table(lab.astype(float), 3, np.ones((1, 2)), np.zeros((1, 2), bool), {})
     with pytest.raises(InputError, match="lens 'x'"):
-        lens_table(np.array([[1, 1]]), 1, np.ones((1, 2)), np.zeros((1, 2), bool), {"x": np.ones((2, 2), bool)})
+        lens_table(
+            np.array([[1, 1]]),
+            1,
+            np.ones((1, 2)),
+            np.zeros((1, 2), bool),
+            {"x": np.ones((2, 2), bool)},
+        )
     with pytest.raises(InputError, match="unit codes"):
-        lens_table(np.array([[1, 1]]), 1, np.ones((1, 2)), np.zeros((1, 2), bool), {}, unit_codes=["a", "b"])
+        lens_table(
+            np.array([[1, 1]]),
+            1,
+            np.ones((1, 2)),
+            np.zeros((1, 2), bool),
+            {},
+            unit_codes=["a", "b"],
+        )
 
 
 @settings(max_examples=40, deadline=None)
@@ -212,7 +239,9 @@ def test_lens_table_invariants(n_units, seed):
     t = lens_table(lab, n_units, pop, unc, lenses)
     assert t.population.sum() == pytest.approx(pop.sum(), rel=1e-12)
     for p in ("", "a_", "b_"):
-        np.testing.assert_allclose(t[f"{p}covered"] + t[f"{p}uncovered"], t[f"{p}population"], rtol=1e-12)
+        np.testing.assert_allclose(
+            t[f"{p}covered"] + t[f"{p}uncovered"], t[f"{p}population"], rtol=1e-12
+        )
         assert (t[f"{p}uncovered"] <= t[f"{p}population"] + 1e-9).all()
     for name, m in lenses.items():
         assert t[f"{name}_population"].sum() == pytest.approx(pop[m].sum(), rel=1e-12)
@@ -224,8 +253,16 @@ def test_border_belt_table():
     pop = np.array([[10.0, 20.0, 30.0, 40.0, 50.0]])
     unc = np.array([[True, True, False, True, True]])
     dist = np.array([[5.0, 25.0, 1.0, 19.0, 100.0]])
-    t = border_belt_table(lab, 3, pop, unc, dist, belt_km=20, unit_codes=["01", "02", "03"],
-                          unit_names=["Hà Nội", "Hà Giang", "Cà Mau"])
+    t = border_belt_table(
+        lab,
+        3,
+        pop,
+        unc,
+        dist,
+        belt_km=20,
+        unit_codes=["01", "02", "03"],
+        unit_names=["Hà Nội", "Hà Giang", "Cà Mau"],
+    )
     assert t.code.tolist() == ["02", "01", "03"]  # by belt_uncovered, descending
     assert t.name.tolist() == ["Hà Giang", "Hà Nội", "Cà Mau"]
     assert t.belt_uncovered.tolist() == [40.0, 10.0, 0.0]

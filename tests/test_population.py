@@ -26,7 +26,9 @@ def test_declared_nodata():
     a = np.array([[1.0, -99999.0], [2.5, 0.0]], dtype=np.float32)
     pop, rep = clean_population(a, -99999.0, source="wp.tif")
     assert pop.dtype == np.float64 and pop.tolist() == [[1.0, 0.0], [2.5, 0.0]]
-    assert rep["nodata_cells"] == 1 and rep["sentinel_cells"] == 0 and rep["total_population"] == 3.5
+    assert (
+        rep["nodata_cells"] == 1 and rep["sentinel_cells"] == 0 and rep["total_population"] == 3.5
+    )
     assert "0 people" in rep["note"]
 
 
@@ -104,7 +106,11 @@ def test_non_aligned_against_polygon_overlaps():
                 for J in range(dst.nx):
                     X0 = dst.transform.c + J * 70
                     Y1 = dst.transform.f - I * 110
-                    ref[I, J] += pop[i, j] * cell.intersection(box(X0, Y1 - 110, X0 + 70, Y1)).area / cell.area
+                    ref[I, J] += (
+                        pop[i, j]
+                        * cell.intersection(box(X0, Y1 - 110, X0 + 70, Y1)).area
+                        / cell.area
+                    )
     np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-9)
     assert out.sum() + outside == pytest.approx(pop.sum(), rel=1e-12)
 
@@ -133,9 +139,12 @@ def test_regrid_rejects_crs_mismatch_and_bad_values():
 
 @settings(max_examples=40, deadline=None)
 @given(
-    st.integers(1, 12), st.integers(1, 12),
-    st.floats(0.3, 4.0), st.floats(0.3, 4.0),
-    st.floats(-3.0, 3.0), st.floats(-3.0, 3.0),
+    st.integers(1, 12),
+    st.integers(1, 12),
+    st.floats(0.3, 4.0),
+    st.floats(0.3, 4.0),
+    st.floats(-3.0, 3.0),
+    st.floats(-3.0, 3.0),
     st.booleans(),
 )
 def test_regrid_conserves_people(ny, nx, fx, fy, ox, oy, geographic):
@@ -145,9 +154,14 @@ def test_regrid_conserves_people(ny, nx, fx, fy, ox, oy, geographic):
     src = Grid.from_bounds(x0, y0, x0 + nx * scale, y0 + ny * scale, res=(scale, scale), crs=crs)
     # destination covers the source fully (padded by one coarse cell on every side)
     res = (fx * scale, fy * scale)
-    dst = Grid.from_bounds(x0 + ox * scale - 4 * res[0] - 3 * scale, y0 + oy * scale - 4 * res[1] - 3 * scale,
-                           x0 + nx * scale + 4 * res[0] + 3 * scale, y0 + ny * scale + 4 * res[1] + 3 * scale,
-                           res=res, crs=crs)
+    dst = Grid.from_bounds(
+        x0 + ox * scale - 4 * res[0] - 3 * scale,
+        y0 + oy * scale - 4 * res[1] - 3 * scale,
+        x0 + nx * scale + 4 * res[0] + 3 * scale,
+        y0 + ny * scale + 4 * res[1] + 3 * scale,
+        res=res,
+        crs=crs,
+    )
     pop = np.random.default_rng(ny * 100 + nx).random((ny, nx)) * 1000
     out, outside = regrid_population_sum_preserving(pop, src, dst)
     assert out.sum() == pytest.approx(pop.sum(), rel=1e-9)
@@ -157,14 +171,17 @@ def test_regrid_conserves_people(ny, nx, fx, fy, ox, oy, geographic):
 
 # --------------------------------------------------------------------------- coast snapping
 def test_snap_outside_cells_hand_case():
-    lab = np.array([[1, 1, 0, 0, 0],
-                    [1, 2, 2, 0, 0]])
-    pop = np.array([[1.0, 1.0, 3.0, 0.0, 7.0],
-                    [1.0, 1.0, 1.0, 5.0, 0.0]])
+    lab = np.array([[1, 1, 0, 0, 0], [1, 2, 2, 0, 0]])
+    pop = np.array([[1.0, 1.0, 3.0, 0.0, 7.0], [1.0, 1.0, 1.0, 5.0, 0.0]])
     new, rep = snap_outside_cells(lab, pop, max_cells=1)
     assert new.tolist() == [[1, 1, 1, 0, 0], [1, 2, 2, 2, 0]]
-    assert rep == {"snapped_cells": 2, "snapped_population": 8.0, "outside_cells": 1,
-                   "outside_population": 7.0, "max_cells": 1}
+    assert rep == {
+        "snapped_cells": 2,
+        "snapped_population": 8.0,
+        "outside_cells": 1,
+        "outside_population": 7.0,
+        "max_cells": 1,
+    }
     tot = np.bincount(new.ravel(), weights=pop.ravel())
     assert tot.sum() == pop.sum() and tot[0] == rep["outside_population"]
 
@@ -180,9 +197,16 @@ def test_snap_noop_cases():
 
 # --------------------------------------------------------------------------- overlaps
 def test_find_overlaps_projected():
-    g = gpd.GeoDataFrame({"code": ["a", "b", "c", "d"]},
-                         geometry=[box(0, 0, 2000, 1000), box(1500, 0, 3000, 1000), box(3000, 0, 4000, 1000),
-                                   box(0, 0, 1000, 1000)], crs=UTM)
+    g = gpd.GeoDataFrame(
+        {"code": ["a", "b", "c", "d"]},
+        geometry=[
+            box(0, 0, 2000, 1000),
+            box(1500, 0, 3000, 1000),
+            box(3000, 0, 4000, 1000),
+            box(0, 0, 1000, 1000),
+        ],
+        crs=UTM,
+    )
     ov = find_overlaps(g, "code")
     assert ov[["code_a", "code_b"]].values.tolist() == [["a", "d"], ["a", "b"]]
     assert ov.overlap_km2.tolist() == pytest.approx([1.0, 0.5])
@@ -191,8 +215,11 @@ def test_find_overlaps_projected():
 
 
 def test_find_overlaps_geographic_and_tolerance():
-    g = gpd.GeoDataFrame({"code": ["a", "b"]},
-                         geometry=[box(105.0, 10.0, 105.1, 10.1), box(105.09, 10.0, 105.2, 10.1)], crs="EPSG:4326")
+    g = gpd.GeoDataFrame(
+        {"code": ["a", "b"]},
+        geometry=[box(105.0, 10.0, 105.1, 10.1), box(105.09, 10.0, 105.2, 10.1)],
+        crs="EPSG:4326",
+    )
     ov = find_overlaps(g, "code")
     # 0.01° × 0.1° at 10°N ≈ 1.096 km × 11.06 km
     assert ov.overlap_km2.iloc[0] == pytest.approx(12.1, rel=0.02)

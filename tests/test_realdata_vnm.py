@@ -36,21 +36,31 @@ ADM0 = DATA / "geoBoundaries-VNM-ADM0.shp"
 POP = DATA / "vnm_ppp_2020_1km_Aggregated_UNadj.tif"
 
 if not (ADM1.exists() and POP.exists()):
-    pytest.skip(f"real Vietnam data not found in {DATA} (set COVGAP_SHARED_DATA to the folder)",
-                allow_module_level=True)
+    pytest.skip(
+        f"real Vietnam data not found in {DATA} (set COVGAP_SHARED_DATA to the folder)",
+        allow_module_level=True,
+    )
 
 
 def _labels(units: gpd.GeoDataFrame, grid: Grid) -> np.ndarray:
     """Cell-centre rasterisation: k + 1 where the centre lies in units.iloc[k], 0 outside."""
     shapes = ((g, k + 1) for k, g in enumerate(units.geometry.to_numpy()))
-    return features.rasterize(shapes, out_shape=grid.shape, transform=grid.transform, fill=0,
-                              all_touched=False, dtype="int32")
+    return features.rasterize(
+        shapes,
+        out_shape=grid.shape,
+        transform=grid.transform,
+        fill=0,
+        all_touched=False,
+        dtype="int32",
+    )
 
 
 @pytest.fixture(scope="module")
 def real():
     raw = gpd.read_file(ADM1, engine="pyogrio")  # the .dbf has no .cpg: names arrive as mojibake
-    matched = vn.match_former_provinces(raw, iso_field="shapeISO", require_all=True, source=ADM1.name)
+    matched = vn.match_former_provinces(
+        raw, iso_field="shapeISO", require_all=True, source=ADM1.name
+    )
     former = vn.dissolve_former(matched)
     current = vn.dissolve_to_current(former, require_all=True)
     with rasterio.open(POP) as ds:
@@ -61,8 +71,19 @@ def real():
     pop, report = clean_population(band, nodata, source=POP.name)
     lab63 = _labels(former, grid)
     lab34 = _labels(current, grid)
-    return {"raw": raw, "matched": matched, "former": former, "current": current, "grid": grid, "pop": pop,
-            "band": band, "report": report, "profile": profile, "lab63": lab63, "lab34": lab34}
+    return {
+        "raw": raw,
+        "matched": matched,
+        "former": former,
+        "current": current,
+        "grid": grid,
+        "pop": pop,
+        "band": band,
+        "report": report,
+        "profile": profile,
+        "lab63": lab63,
+        "lab34": lab34,
+    }
 
 
 # --------------------------------------------------------------------------- boundaries
@@ -81,7 +102,14 @@ def test_dissolve_63_to_34(real):
     f, c = real["former"], real["current"]
     assert len(f) == 63 and len(c) == 34
     assert c.attrs["incomplete"] == []
-    assert set(c.name_vi) >= {"Hà Nội", "Huế", "Thành phố Hồ Chí Minh", "Cần Thơ", "Đà Nẵng", "Hải Phòng"}
+    assert set(c.name_vi) >= {
+        "Hà Nội",
+        "Huế",
+        "Thành phố Hồ Chí Minh",
+        "Cần Thơ",
+        "Đà Nẵng",
+        "Hải Phòng",
+    }
     # areas are conserved by the dissolve (geodesic, km²)
     from pyproj import Geod
 
@@ -132,16 +160,23 @@ def test_against_exactextract(real):
     ee_mod = pytest.importorskip("exactextract", reason="exactextract (peer) not installed")
     pop = real["pop"]
     res = {}
-    for scheme, units, lab in (("63", real["former"], real["lab63"]), ("34", real["current"], real["lab34"])):
+    for scheme, units, lab in (
+        ("63", real["former"], real["lab63"]),
+        ("34", real["current"], real["lab34"]),
+    ):
         n = len(units)
         cc = np.bincount(lab.ravel(), weights=pop.ravel(), minlength=n + 1)[1:]
-        ee = ee_mod.exact_extract(str(POP), units[["code", "geometry"]], "sum", include_cols=["code"], output="pandas")
+        ee = ee_mod.exact_extract(
+            str(POP), units[["code", "geometry"]], "sum", include_cols=["code"], output="pandas"
+        )
         ee = ee.set_index("code")["sum"].loc[units.code].to_numpy()
         rel = (cc - ee) / ee
         res[scheme] = rel
-        print(f"\n{scheme} units: max |rel diff| {np.abs(rel).max():.4%} ({units.code.iloc[np.abs(rel).argmax()]}), "
-              f"median {np.median(np.abs(rel)):.4%}, >0.5%: {int((np.abs(rel) > 0.005).sum())}; "
-              f"sum cell-centre {cc.sum():.0f}, exactextract {ee.sum():.0f}")
+        print(
+            f"\n{scheme} units: max |rel diff| {np.abs(rel).max():.4%} ({units.code.iloc[np.abs(rel).argmax()]}), "
+            f"median {np.median(np.abs(rel)):.4%}, >0.5%: {int((np.abs(rel) > 0.005).sum())}; "
+            f"sum cell-centre {cc.sum():.0f}, exactextract {ee.sum():.0f}"
+        )
         # equal totals (both lose the coastal/outline remainder, in different ways: within 0.2 %)
         assert cc.sum() == pytest.approx(ee.sum(), rel=2e-3)
         assert np.abs(rel).max() < 0.01
@@ -175,11 +210,21 @@ def test_unset_nodata_copy_is_handled_and_said(real, tmp_path):
 def test_island_lens_real(real):
     grid, pop = real["grid"], real["pop"]
     country = gpd.read_file(ADM0, engine="pyogrio") if ADM0.exists() else real["former"]
-    isl = island_mask(grid, pd.concat([country[["geometry"]], real["former"][["geometry"]]], ignore_index=True))
-    t = lens_table(real["lab34"], 34, pop, np.zeros(pop.shape, bool), {"island": isl},
-                   unit_codes=real["current"].code.tolist()).set_index("label")
+    isl = island_mask(
+        grid, pd.concat([country[["geometry"]], real["former"][["geometry"]]], ignore_index=True)
+    )
+    t = lens_table(
+        real["lab34"],
+        34,
+        pop,
+        np.zeros(pop.shape, bool),
+        {"island": isl},
+        unit_codes=real["current"].code.tolist(),
+    ).set_index("label")
     assert (t.island_covered + t.island_uncovered == t.island_population).all()
     by_code = t.iloc[1:].set_index("code").island_population
-    assert by_code.loc["91"] > 5e4  # An Giang (former Kiên Giang: Phú Quốc, ~180,000 in the 2019 census)
+    assert (
+        by_code.loc["91"] > 5e4
+    )  # An Giang (former Kiên Giang: Phú Quốc, ~180,000 in the 2019 census)
     assert by_code.loc["01"] == 0  # Hà Nội has no sea islands
     assert t.island_population.sum() < 0.02 * pop.sum()

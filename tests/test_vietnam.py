@@ -19,8 +19,19 @@ from covgap.errors import InputError
 T63 = vn.provinces_63()
 T34 = vn.provinces_34()
 
-UNCHANGED = {"Hà Nội", "Huế", "Lai Châu", "Điện Biên", "Sơn La", "Lạng Sơn", "Quảng Ninh", "Thanh Hóa",
-             "Nghệ An", "Hà Tĩnh", "Cao Bằng"}
+UNCHANGED = {
+    "Hà Nội",
+    "Huế",
+    "Lai Châu",
+    "Điện Biên",
+    "Sơn La",
+    "Lạng Sơn",
+    "Quảng Ninh",
+    "Thanh Hóa",
+    "Nghệ An",
+    "Hà Tĩnh",
+    "Cao Bằng",
+}
 CITIES_34 = {"01", "31", "46", "48", "79", "92"}  # Hà Nội, Hải Phòng, Huế, Đà Nẵng, TP HCM, Cần Thơ
 
 
@@ -64,14 +75,36 @@ def test_seat_rule_and_known_mergers():
     assert all(r.seat_former_code in r.former_codes.split(";") for r in T34.itertuples())
     cw = vn.crosswalk().set_index("former_name_vi")["current_name_vi"]
     expected = {
-        "Hà Giang": "Tuyên Quang", "Yên Bái": "Lào Cai", "Bắc Kạn": "Thái Nguyên", "Hòa Bình": "Phú Thọ",
-        "Vĩnh Phúc": "Phú Thọ", "Bắc Giang": "Bắc Ninh", "Thái Bình": "Hưng Yên", "Hải Dương": "Hải Phòng",
-        "Nam Định": "Ninh Bình", "Hà Nam": "Ninh Bình", "Quảng Bình": "Quảng Trị", "Quảng Nam": "Đà Nẵng",
-        "Kon Tum": "Quảng Ngãi", "Bình Định": "Gia Lai", "Ninh Thuận": "Khánh Hòa", "Đắk Nông": "Lâm Đồng",
-        "Bình Thuận": "Lâm Đồng", "Phú Yên": "Đắk Lắk", "Bình Dương": "Thành phố Hồ Chí Minh",
-        "Bà Rịa – Vũng Tàu": "Thành phố Hồ Chí Minh", "Bình Phước": "Đồng Nai", "Long An": "Tây Ninh",
-        "Sóc Trăng": "Cần Thơ", "Hậu Giang": "Cần Thơ", "Bến Tre": "Vĩnh Long", "Trà Vinh": "Vĩnh Long",
-        "Tiền Giang": "Đồng Tháp", "Bạc Liêu": "Cà Mau", "Kiên Giang": "An Giang", "Thừa Thiên Huế": "Huế",
+        "Hà Giang": "Tuyên Quang",
+        "Yên Bái": "Lào Cai",
+        "Bắc Kạn": "Thái Nguyên",
+        "Hòa Bình": "Phú Thọ",
+        "Vĩnh Phúc": "Phú Thọ",
+        "Bắc Giang": "Bắc Ninh",
+        "Thái Bình": "Hưng Yên",
+        "Hải Dương": "Hải Phòng",
+        "Nam Định": "Ninh Bình",
+        "Hà Nam": "Ninh Bình",
+        "Quảng Bình": "Quảng Trị",
+        "Quảng Nam": "Đà Nẵng",
+        "Kon Tum": "Quảng Ngãi",
+        "Bình Định": "Gia Lai",
+        "Ninh Thuận": "Khánh Hòa",
+        "Đắk Nông": "Lâm Đồng",
+        "Bình Thuận": "Lâm Đồng",
+        "Phú Yên": "Đắk Lắk",
+        "Bình Dương": "Thành phố Hồ Chí Minh",
+        "Bà Rịa – Vũng Tàu": "Thành phố Hồ Chí Minh",
+        "Bình Phước": "Đồng Nai",
+        "Long An": "Tây Ninh",
+        "Sóc Trăng": "Cần Thơ",
+        "Hậu Giang": "Cần Thơ",
+        "Bến Tre": "Vĩnh Long",
+        "Trà Vinh": "Vĩnh Long",
+        "Tiền Giang": "Đồng Tháp",
+        "Bạc Liêu": "Cà Mau",
+        "Kiên Giang": "An Giang",
+        "Thừa Thiên Huế": "Huế",
     }
     for former, current in expected.items():
         assert cw[former] == current, former
@@ -96,7 +129,9 @@ def _mojibake(text: str, codec: str) -> str:
 
 
 @pytest.mark.parametrize("codec", ["latin-1", "cp1252", "cp1258"])
-@pytest.mark.parametrize("name", ["Hà Nội", "Đà Nẵng", "Thừa Thiên Huế", "Bà Rịa–Vũng Tàu", "Đắk Lắk", "Quảng Ngãi"])
+@pytest.mark.parametrize(
+    "name", ["Hà Nội", "Đà Nẵng", "Thừa Thiên Huế", "Bà Rịa–Vũng Tàu", "Đắk Lắk", "Quảng Ngãi"]
+)
 def test_repair_mojibake(name, codec):
     bad = _mojibake(name, codec)
     assert bad != name
@@ -129,7 +164,7 @@ def test_repair_property(name, codec):
 
 
 def test_decode_legacy():
-    assert vn.decode_legacy("Sơn La".encode("utf-8")) == "Sơn La"
+    assert vn.decode_legacy("Sơn La".encode()) == "Sơn La"
     assert vn.decode_legacy(b"S\xf5n La") == "Sơn La"  # Windows-1258
     with pytest.raises(InputError, match="encoding"):
         vn.decode_legacy(b"\xff\xfe", encoding="utf-8")
@@ -151,8 +186,19 @@ def _gdf(names, iso=None):
 
 
 def test_match_variants():
-    names = ["Tỉnh Hoà Bình", "TP. Hồ Chí Minh", "Dak Lak", "Thua Thien - Hue", "Côn Đảo", "Thành phố Hà Nội",
-             "BA RIA - VUNG TAU", "Khanh Hoa", "Đắc Nông", "Bac Kan", _mojibake("Bình Định", "latin-1")]
+    names = [
+        "Tỉnh Hoà Bình",
+        "TP. Hồ Chí Minh",
+        "Dak Lak",
+        "Thua Thien - Hue",
+        "Côn Đảo",
+        "Thành phố Hà Nội",
+        "BA RIA - VUNG TAU",
+        "Khanh Hoa",
+        "Đắc Nông",
+        "Bac Kan",
+        _mojibake("Bình Định", "latin-1"),
+    ]
     out = vn.match_former_provinces(_gdf(names), name_field="NAME")
     assert out.code.tolist() == ["17", "79", "66", "46", "77", "01", "77", "56", "67", "06", "52"]
     assert out.current_code.tolist()[:5] == ["25", "79", "66", "46", "79"]
@@ -162,8 +208,9 @@ def test_match_variants():
 
 def test_match_all_63_by_every_spelling():
     for col in ("name_vi", "name_ascii", "gb_shape_name", "slug"):
-        out = vn.match_former_provinces(_gdf(T63[col].tolist()), name_field=col if False else "NAME",
-                                        require_all=True)
+        out = vn.match_former_provinces(
+            _gdf(T63[col].tolist()), name_field=col if False else "NAME", require_all=True
+        )
         assert out.code.tolist() == T63.code.tolist(), col
 
 
@@ -182,7 +229,10 @@ def test_iso_cross_check_and_fallback():
     with pytest.raises(InputError, match="conflicts"):
         vn.match_former_provinces(g, name_field="NAME", iso_field="ISO")
     g2 = _gdf(["Hà Nội", "???"], iso=["VN-HN", "VN-59"])
-    assert vn.match_former_provinces(g2, name_field="NAME", iso_field="ISO").code.tolist() == ["01", "96"]
+    assert vn.match_former_provinces(g2, name_field="NAME", iso_field="ISO").code.tolist() == [
+        "01",
+        "96",
+    ]
 
 
 def test_require_all_and_bad_field():
@@ -211,10 +261,17 @@ def test_misencoded_shapefile_roundtrip(tmp_path):
 
 # --------------------------------------------------------------------------- dissolving / aggregating
 def _all63():
-    g = gpd.GeoDataFrame({"NAME": T63.name_vi.tolist()},
-                         geometry=[box(i % 9, i // 9, i % 9 + 1, i // 9 + 1) for i in range(63)], crs="EPSG:32648")
-    extra = gpd.GeoDataFrame({"NAME": ["Côn Đảo"]}, geometry=[box(20, 20, 21, 21)], crs="EPSG:32648")
-    return vn.match_former_provinces(pd.concat([g, extra], ignore_index=True), name_field="NAME", require_all=True)
+    g = gpd.GeoDataFrame(
+        {"NAME": T63.name_vi.tolist()},
+        geometry=[box(i % 9, i // 9, i % 9 + 1, i // 9 + 1) for i in range(63)],
+        crs="EPSG:32648",
+    )
+    extra = gpd.GeoDataFrame(
+        {"NAME": ["Côn Đảo"]}, geometry=[box(20, 20, 21, 21)], crs="EPSG:32648"
+    )
+    return vn.match_former_provinces(
+        pd.concat([g, extra], ignore_index=True), name_field="NAME", require_all=True
+    )
 
 
 def test_dissolve_former_and_current():
@@ -227,9 +284,19 @@ def test_dissolve_former_and_current():
     assert len(c) == 34 and c.code.tolist() == sorted(T34.code)
     assert c.geometry.area.sum() == pytest.approx(m.geometry.area.sum())
     assert c.set_index("code").loc["79", "name_vi"] == "Thành phố Hồ Chí Minh"
-    assert c.set_index("code").loc["79"].geometry.area == pytest.approx(4.0)  # 74 + 79 + 77 (2 parts)
+    assert c.set_index("code").loc["79"].geometry.area == pytest.approx(
+        4.0
+    )  # 74 + 79 + 77 (2 parts)
     assert c.attrs["incomplete"] == []
-    assert list(c.columns) == ["code", "name_vi", "name_ascii", "slug", "kind", "former_codes", "geometry"]
+    assert list(c.columns) == [
+        "code",
+        "name_vi",
+        "name_ascii",
+        "slug",
+        "kind",
+        "former_codes",
+        "geometry",
+    ]
 
 
 def test_dissolve_partial_study_area():
@@ -247,7 +314,9 @@ def test_dissolve_partial_study_area():
 
 def test_aggregate_to_current_conserves_totals():
     rng = np.random.default_rng(1)
-    t = pd.DataFrame({"code": T63.code, "population": rng.random(63) * 1e6, "uncovered": rng.random(63) * 1e4})
+    t = pd.DataFrame(
+        {"code": T63.code, "population": rng.random(63) * 1e6, "uncovered": rng.random(63) * 1e4}
+    )
     a = vn.aggregate_to_current(t)
     assert len(a) == 34 and list(a.columns[:3]) == ["code", "name_vi", "slug"]
     assert a.population.sum() == pytest.approx(t.population.sum(), rel=1e-12)
