@@ -7,7 +7,8 @@ label grid, so ``covered + uncovered = population`` holds in every unit and ever
 
 Distances are great-circle distances on the sphere of mean radius :data:`covgap.grid.EARTH_RADIUS_M`
 (right at every latitude of the study area), computed exactly to densified border vertices with a
-KD-tree on earth-centred unit vectors: the error is at most half the vertex spacing, which defaults to
+KD-tree on earth-centred unit vectors: the error is at most half the vertex spacing, which defaults
+to
 half a cell.
 """
 
@@ -60,10 +61,12 @@ DENSITY_CLASSES: dict[int, str] = {0: "rural", 1: "urban cluster", 2: "urban cen
 
 # --------------------------------------------------------------------------- geometry helpers
 def _as_geoms_4326(geoms: Any, *, what: str) -> list:
-    """Shapely geometries in EPSG:4326 from a GeoSeries/GeoDataFrame (CRS required) or geometries."""
+    """Return shapely geometries in EPSG:4326 (a GeoSeries/GeoDataFrame needs a CRS)."""
     if isinstance(geoms, (gpd.GeoDataFrame, gpd.GeoSeries)):
         if geoms.crs is None:
-            raise CRSError(f"{what} has no CRS; covgap never guesses one. Fix: set it (e.g. EPSG:4326).")
+            raise CRSError(
+                f"{what} has no CRS; covgap never guesses one. Fix: set it (e.g. EPSG:4326)."
+            )
         s = geoms.to_crs("EPSG:4326")
         s = s.geometry if isinstance(s, gpd.GeoDataFrame) else s
         return [g for g in s.to_numpy() if g is not None and not g.is_empty]
@@ -72,8 +75,10 @@ def _as_geoms_4326(geoms: Any, *, what: str) -> list:
     return [g for g in geoms if g is not None and not g.is_empty]
 
 
-def land_border_lines(country: Any, neighbours: Any, *, snap_m: float = 1000.0) -> shapely.MultiLineString:
-    """The land border: the parts of the country outline that lie within ``snap_m`` of a neighbour.
+def land_border_lines(
+    country: Any, neighbours: Any, *, snap_m: float = 1000.0
+) -> shapely.MultiLineString:
+    """Return the land border: the country outline parts within ``snap_m`` of a neighbour.
 
     The coastline is the rest of the outline. Boundary files of neighbouring countries rarely share
     vertices, hence the snapping distance.
@@ -91,6 +96,7 @@ def land_border_lines(country: Any, neighbours: Any, *, snap_m: float = 1000.0) 
     -------
     shapely.MultiLineString
         In EPSG:4326 degrees.
+
     """
     c = shapely.union_all(_as_geoms_4326(country, what="country outline"))
     n = shapely.union_all(_as_geoms_4326(neighbours, what="neighbour polygons"))
@@ -101,9 +107,15 @@ def land_border_lines(country: Any, neighbours: Any, *, snap_m: float = 1000.0) 
 
 
 # --------------------------------------------------------------------------- distance to border
-def distance_to_border_km(grid: Grid, border_lines: Any, *, spacing_m: float | None = None,
-                          max_km: float | None = None, chunk_rows: int = 512) -> np.ndarray:
-    """Great-circle distance (km) from every cell centre to the nearest point of the land border.
+def distance_to_border_km(
+    grid: Grid,
+    border_lines: Any,
+    *,
+    spacing_m: float | None = None,
+    max_km: float | None = None,
+    chunk_rows: int = 512,
+) -> np.ndarray:
+    """Compute the great-circle distance (km) from every cell centre to the land border.
 
     Parameters
     ----------
@@ -132,6 +144,7 @@ def distance_to_border_km(grid: Grid, border_lines: Any, *, spacing_m: float | N
     >>> d = distance_to_border_km(g, shapely.LineString([(105.0, 20.0), (105.0, 22.0)]), spacing_m=10)
     >>> round(float(d[0, 0]), 2)  # 0.005° of longitude at 21.095°N
     0.52
+
     """
     geoms = _as_geoms_4326(border_lines, what="border lines")
     if not geoms:
@@ -139,13 +152,24 @@ def distance_to_border_km(grid: Grid, border_lines: Any, *, spacing_m: float | N
     if spacing_m is None:
         dx, dy = grid.cell_size_m()
         spacing_m = max(float(min(dx.min(), dy.min())) / 2.0, 1.0)
-    lines = shapely.segmentize(shapely.union_all([shapely.boundary(g) if g.geom_type in ("Polygon", "MultiPolygon")
-                                                  else g for g in geoms]), spacing_m / 111_320.0)
+    lines = shapely.segmentize(
+        shapely.union_all(
+            [
+                shapely.boundary(g) if g.geom_type in ("Polygon", "MultiPolygon") else g
+                for g in geoms
+            ]
+        ),
+        spacing_m / 111_320.0,
+    )
     pts = shapely.get_coordinates(lines)
     if len(pts) == 0:
         raise InputError("border lines have no vertices.")
     tree = cKDTree(unit_vectors(pts[:, 0], pts[:, 1]))
-    ub = np.inf if max_km is None else 2.0 * np.sin(min(max_km * 1000.0 / EARTH_RADIUS_M, np.pi) / 2.0)
+    ub = (
+        np.inf
+        if max_km is None
+        else 2.0 * np.sin(min(max_km * 1000.0 / EARTH_RADIUS_M, np.pi) / 2.0)
+    )
     out = np.empty(grid.shape, dtype=np.float64)
     xs = grid.x_centres()
     ys = grid.y_centres()
@@ -161,12 +185,13 @@ def distance_to_border_km(grid: Grid, border_lines: Any, *, spacing_m: float | N
 
 
 def border_belt(distance_km: np.ndarray, belt_km: float = 20.0) -> np.ndarray:
-    """Cells within ``belt_km`` of the land border (boolean mask).
+    """Mask the cells within ``belt_km`` of the land border.
 
     Examples
     --------
     >>> border_belt(np.array([0.0, 19.9, 20.0, 25.0, np.inf]), 20).tolist()
     [True, True, True, False, False]
+
     """
     if not belt_km > 0:
         raise InputError(f"belt_km must be positive, got {belt_km!r}.")
@@ -175,11 +200,13 @@ def border_belt(distance_km: np.ndarray, belt_km: float = 20.0) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- islands
-def island_mask(grid: Grid, country_polygons: Any, *, mainland_gap_m: float = 0.0,
-                all_touched: bool = True) -> np.ndarray:
-    """Cells on islands: polygon parts of the country that do not touch the main landmass.
+def island_mask(
+    grid: Grid, country_polygons: Any, *, mainland_gap_m: float = 0.0, all_touched: bool = True
+) -> np.ndarray:
+    """Mask cells on islands: polygon parts of the country that do not touch the main landmass.
 
-    The main landmass is the largest part (geodesic area) of the union of ``country_polygons``; parts
+    The main landmass is the largest part (geodesic area) of the union of ``country_polygons``;
+    parts
     within ``mainland_gap_m`` of it count as mainland. Island cells are those touched by an island
     part (``all_touched=True`` keeps islands smaller than a cell) and whose centre is not on the
     mainland.
@@ -187,6 +214,7 @@ def island_mask(grid: Grid, country_polygons: Any, *, mainland_gap_m: float = 0.
     Parameters
     ----------
     grid : covgap.grid.Grid
+        The study grid.
     country_polygons : GeoSeries, GeoDataFrame, shapely geometry or iterable of geometries
         The country outline or its admin units (EPSG:4326 when bare geometries).
     mainland_gap_m : float
@@ -198,11 +226,16 @@ def island_mask(grid: Grid, country_polygons: Any, *, mainland_gap_m: float = 0.
     -------
     numpy.ndarray
         bool ``(ny, nx)``.
+
     """
     from pyproj import Geod
 
     geod = Geod(ellps="WGS84")
-    parts = list(shapely.get_parts(shapely.union_all(_as_geoms_4326(country_polygons, what="country polygons"))))
+    parts = list(
+        shapely.get_parts(
+            shapely.union_all(_as_geoms_4326(country_polygons, what="country polygons"))
+        )
+    )
     parts = [p for p in parts if p.geom_type == "Polygon"]
     if not parts:
         raise InputError("country polygons are empty.")
@@ -214,32 +247,53 @@ def island_mask(grid: Grid, country_polygons: Any, *, mainland_gap_m: float = 0.
     if not islands:
         return np.zeros(grid.shape, dtype=bool)
     to_grid = _to_grid_crs(grid)
-    isl = features.rasterize(((to_grid(p), 1) for p in islands), out_shape=grid.shape, transform=grid.transform,
-                             fill=0, all_touched=all_touched, dtype="uint8").astype(bool)
-    mnl = features.rasterize(((to_grid(p), 1) for p in mainland), out_shape=grid.shape, transform=grid.transform,
-                             fill=0, all_touched=False, dtype="uint8").astype(bool)
+    isl = features.rasterize(
+        ((to_grid(p), 1) for p in islands),
+        out_shape=grid.shape,
+        transform=grid.transform,
+        fill=0,
+        all_touched=all_touched,
+        dtype="uint8",
+    ).astype(bool)
+    mnl = features.rasterize(
+        ((to_grid(p), 1) for p in mainland),
+        out_shape=grid.shape,
+        transform=grid.transform,
+        fill=0,
+        all_touched=False,
+        dtype="uint8",
+    ).astype(bool)
     return isl & ~mnl
 
 
 def _to_grid_crs(grid: Grid):
     if grid.is_geographic:
         return lambda g: g
-    return lambda g: shapely.transform(g, lambda xy: np.column_stack(grid.from_lonlat(xy[:, 0], xy[:, 1])))
+    return lambda g: shapely.transform(
+        g, lambda xy: np.column_stack(grid.from_lonlat(xy[:, 0], xy[:, 1]))
+    )
 
 
 # --------------------------------------------------------------------------- terrain
 def _neighbours(z: np.ndarray) -> np.ndarray:
-    """The 8 neighbours of every cell, NaN beyond the edge: shape (8, ny, nx)."""
+    """Return the 8 neighbours of every cell, NaN beyond the edge: shape (8, ny, nx)."""
     p = np.pad(z.astype(np.float64), 1, constant_values=np.nan)
     ny, nx = z.shape
-    return np.stack([p[1 + dr:1 + dr + ny, 1 + dc:1 + dc + nx]
-                     for dr in (-1, 0, 1) for dc in (-1, 0, 1) if (dr, dc) != (0, 0)])
+    return np.stack(
+        [
+            p[1 + dr : 1 + dr + ny, 1 + dc : 1 + dc + nx]
+            for dr in (-1, 0, 1)
+            for dc in (-1, 0, 1)
+            if (dr, dc) != (0, 0)
+        ]
+    )
 
 
 def ruggedness_tri_m(elevation_m: np.ndarray) -> np.ndarray:
     """Terrain Ruggedness Index (Riley, DeGloria & Elliot 1999), metres.
 
-    ``TRI = sqrt(Σ (z_n − z_0)²)`` over the 8 neighbours n of cell 0 (Riley et al. 1999, Intermountain
+    ``TRI = sqrt(Σ (z_n − z_0)²)`` over the 8 neighbours n of cell 0 (Riley et al. 1999,
+    Intermountain
     J. Sci. 5:23–27). Depends on the cell size: compare values only on the same grid. NaN where the
     cell or any neighbour is NaN (unknown terrain, grid edge).
 
@@ -248,6 +302,7 @@ def ruggedness_tri_m(elevation_m: np.ndarray) -> np.ndarray:
     >>> z = np.zeros((3, 3)); z[1, 1] = 10.0
     >>> float(ruggedness_tri_m(z)[1, 1]) == float(np.sqrt(8 * 100))
     True
+
     """
     z = np.asarray(elevation_m, dtype=np.float64)
     nb = _neighbours(z)
@@ -255,13 +310,16 @@ def ruggedness_tri_m(elevation_m: np.ndarray) -> np.ndarray:
 
 
 def elevation_std_m(elevation_m: np.ndarray) -> np.ndarray:
-    """Standard deviation of elevation in the 3×3 window (population std), metres; NaN at edges/unknown.
+    """Compute the standard deviation of elevation in the 3×3 window (population std), metres.
+
+    NaN at the grid edge and next to unknown terrain.
 
     Examples
     --------
     >>> z = np.arange(9.0).reshape(3, 3)
     >>> round(float(elevation_std_m(z)[1, 1]), 4) == round(float(np.std(z)), 4)
     True
+
     """
     z = np.asarray(elevation_m, dtype=np.float64)
     win = np.concatenate([_neighbours(z), z[None]], axis=0)
@@ -270,21 +328,28 @@ def elevation_std_m(elevation_m: np.ndarray) -> np.ndarray:
 
 # --------------------------------------------------------------------------- density
 def density_per_km2(population: np.ndarray, grid: Grid) -> np.ndarray:
-    """People per km² of each cell (exact cell areas, see :meth:`Grid.cell_area_km2`)."""
+    """Return people per km² of each cell (exact cell areas, see :meth:`Grid.cell_area_km2`)."""
     pop = np.asarray(population, dtype=np.float64)
     if pop.shape != grid.shape:
         raise InputError(f"population has shape {pop.shape}, the grid {grid.shape}.")
     return pop / grid.cell_area_km2()
 
 
-def density_class(population: np.ndarray, grid: Grid, *, cluster_rules: bool = False,
-                  urban_centre_per_km2: float = URBAN_CENTRE_DENSITY_PER_KM2,
-                  urban_cluster_per_km2: float = URBAN_CLUSTER_DENSITY_PER_KM2) -> np.ndarray:
-    """Population density class per cell: 0 rural, 1 urban cluster, 2 urban centre (:data:`DENSITY_CLASSES`).
+def density_class(
+    population: np.ndarray,
+    grid: Grid,
+    *,
+    cluster_rules: bool = False,
+    urban_centre_per_km2: float = URBAN_CENTRE_DENSITY_PER_KM2,
+    urban_cluster_per_km2: float = URBAN_CLUSTER_DENSITY_PER_KM2,
+) -> np.ndarray:
+    """Classify cells by density: 0 rural, 1 urban cluster, 2 urban centre (:data:`DENSITY_CLASSES`).
 
-    Default: density thresholds only (per cell: ≥ 1,500/km² urban centre, ≥ 300/km² urban cluster, else
+    Default: density thresholds only (per cell: ≥ 1,500/km² urban centre, ≥ 300/km² urban cluster,
+    else
     rural), the grid-cell thresholds of the Degree of Urbanisation (see
-    :data:`URBAN_CENTRE_DENSITY_PER_KM2`). With ``cluster_rules=True`` the manual's contiguity and size
+    :data:`URBAN_CENTRE_DENSITY_PER_KM2`). With ``cluster_rules=True`` the manual's contiguity and
+    size
     rules are applied too — urban centres are 4-connected high-density cells totalling ≥ 50,000
     people, urban clusters 8-connected ≥ 300/km² cells totalling ≥ 5,000 — which is meaningful on
     1 km² cells only (gap filling and smoothing of the manual are not applied).
@@ -294,6 +359,7 @@ def density_class(population: np.ndarray, grid: Grid, *, cluster_rules: bool = F
     >>> g = Grid.from_bounds(0, 0, 3000, 1000, res=(1000, 1000), crs="EPSG:32648")
     >>> density_class(np.array([[100.0, 400.0, 2000.0]]), g).tolist()
     [[0, 1, 2]]
+
     """
     dens = density_per_km2(population, grid)
     pop = np.asarray(population, dtype=np.float64)
@@ -320,7 +386,9 @@ def _check_labels(labels: np.ndarray, n_units: int, shape: tuple[int, ...]) -> n
     if not np.issubdtype(lab.dtype, np.integer):
         raise InputError(f"label grid must be integer, got {lab.dtype}.")
     if lab.size and (lab.min() < 0 or lab.max() > n_units):
-        raise InputError(f"labels range {lab.min()}..{lab.max()}, expected 0..{n_units} (0 = outside all units).")
+        raise InputError(
+            f"labels range {lab.min()}..{lab.max()}, expected 0..{n_units} (0 = outside all units)."
+        )
     return lab.ravel()
 
 
@@ -328,22 +396,31 @@ def _zsum(lab: np.ndarray, values: np.ndarray, n_units: int) -> np.ndarray:
     return np.bincount(lab, weights=values.ravel(), minlength=n_units + 1)
 
 
-def lens_table(labels: np.ndarray, n_units: int, population: np.ndarray, uncovered_mask: np.ndarray,
-               lens_masks: Mapping[str, np.ndarray], *, unit_codes: Sequence[Any] | None = None,
-               include_outside: bool = True) -> pd.DataFrame:
-    """Population and uncovered population per unit, overall and inside each lens.
+def lens_table(
+    labels: np.ndarray,
+    n_units: int,
+    population: np.ndarray,
+    uncovered_mask: np.ndarray,
+    lens_masks: Mapping[str, np.ndarray],
+    *,
+    unit_codes: Sequence[Any] | None = None,
+    include_outside: bool = True,
+) -> pd.DataFrame:
+    """Sum population and uncovered population per unit, overall and inside each lens.
 
     Parameters
     ----------
     labels : numpy.ndarray of int
         Unit label per cell, ``1..n_units``; 0 = outside all units.
     n_units : int
+        Number of units (labels run 1..n_units).
     population : numpy.ndarray
         People per cell.
     uncovered_mask : numpy.ndarray of bool
         Cells without signal (in whatever sense the caller chose: no 4G, no signal at all, …).
     lens_masks : mapping of str to bool array
-        E.g. ``{"border_20km": border_belt(d), "island": island_mask(...), "urban_centre": cls == 2}``.
+        E.g. ``{"border_20km": border_belt(d), "island": island_mask(...), "urban_centre": cls ==
+        2}``.
     unit_codes : sequence, optional
         Code of unit ``k`` at position ``k − 1``; default the label numbers.
     include_outside : bool
@@ -365,6 +442,7 @@ def lens_table(labels: np.ndarray, n_units: int, population: np.ndarray, uncover
     [None, 'a', 'b']
     >>> t[["population", "uncovered", "belt_population", "belt_uncovered"]].values.tolist()
     [[4.0, 4.0, 4.0, 4.0], [3.0, 1.0, 3.0, 1.0], [3.0, 3.0, 0.0, 0.0]]
+
     """
     pop = np.asarray(population, dtype=np.float64)
     lab = _check_labels(labels, n_units, pop.shape)
@@ -374,7 +452,10 @@ def lens_table(labels: np.ndarray, n_units: int, population: np.ndarray, uncover
     if unit_codes is not None and len(unit_codes) != n_units:
         raise InputError(f"{len(unit_codes)} unit codes for {n_units} units.")
     codes = list(unit_codes) if unit_codes is not None else list(range(1, n_units + 1))
-    cols: dict[str, Any] = {"label": np.arange(n_units + 1), "code": pd.Series([None] + codes, dtype=object)}
+    cols: dict[str, Any] = {
+        "label": np.arange(n_units + 1),
+        "code": pd.Series([None] + codes, dtype=object),
+    }
     p_all = _zsum(lab, pop, n_units)
     u_all = _zsum(lab, np.where(unc, pop, 0.0), n_units)
     cols.update(population=p_all, uncovered=u_all, covered=p_all - u_all)
@@ -391,10 +472,19 @@ def lens_table(labels: np.ndarray, n_units: int, population: np.ndarray, uncover
     return out if include_outside else out.iloc[1:].reset_index(drop=True)
 
 
-def border_belt_table(labels: np.ndarray, n_units: int, population: np.ndarray, uncovered_mask: np.ndarray,
-                      distance_km: np.ndarray, *, belt_km: float = 20.0, unit_codes: Sequence[Any] | None = None,
-                      unit_names: Sequence[str] | None = None, include_outside: bool = False) -> pd.DataFrame:
-    """Uncovered people within ``belt_km`` of the land border, by unit.
+def border_belt_table(
+    labels: np.ndarray,
+    n_units: int,
+    population: np.ndarray,
+    uncovered_mask: np.ndarray,
+    distance_km: np.ndarray,
+    *,
+    belt_km: float = 20.0,
+    unit_codes: Sequence[Any] | None = None,
+    unit_names: Sequence[str] | None = None,
+    include_outside: bool = False,
+) -> pd.DataFrame:
+    """Tabulate uncovered people within ``belt_km`` of the land border, by unit.
 
     Returns
     -------
@@ -402,13 +492,25 @@ def border_belt_table(labels: np.ndarray, n_units: int, population: np.ndarray, 
         ``code, name, population, uncovered, belt_population, belt_uncovered, belt_covered,
         belt_uncovered_share`` (share of the unit's belt population that is uncovered), sorted by
         ``belt_uncovered`` descending; ``attrs["belt_km"]``. Units with no belt cell have zeros.
+
     """
-    t = lens_table(labels, n_units, population, uncovered_mask, {"belt": border_belt(distance_km, belt_km)},
-                   unit_codes=unit_codes, include_outside=True)
-    names: Iterable[Any] = [None] + (list(unit_names) if unit_names is not None else [None] * n_units)
+    t = lens_table(
+        labels,
+        n_units,
+        population,
+        uncovered_mask,
+        {"belt": border_belt(distance_km, belt_km)},
+        unit_codes=unit_codes,
+        include_outside=True,
+    )
+    names: Iterable[Any] = [None] + (
+        list(unit_names) if unit_names is not None else [None] * n_units
+    )
     t.insert(2, "name", pd.Series(list(names), dtype=object))
     with np.errstate(invalid="ignore", divide="ignore"):
-        t["belt_uncovered_share"] = np.where(t["belt_population"] > 0, t["belt_uncovered"] / t["belt_population"], 0.0)
+        t["belt_uncovered_share"] = np.where(
+            t["belt_population"] > 0, t["belt_uncovered"] / t["belt_population"], 0.0
+        )
     if not include_outside:
         t = t.iloc[1:]
     t = t.sort_values("belt_uncovered", ascending=False, kind="stable").reset_index(drop=True)

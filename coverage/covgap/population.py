@@ -1,11 +1,14 @@
 """People-per-cell helpers that do not depend on how a raster was read.
 
-Rules (GUIDE §2): population counts are never interpolated; every person of the source raster ends up
+Rules (GUIDE §2): population counts are never interpolated; every person of the source raster ends
+up
 in exactly one destination cell / admin unit or in an explicitly reported remainder.
 
-- :func:`clean_population` turns a raw band into float64 people with nodata = 0, and says what it did
+- :func:`clean_population` turns a raw band into float64 people with nodata = 0, and says what it
+did
   (declared nodata, an *undeclared* −99999 sentinel, NaN).
-- :func:`regrid_population_sum_preserving` moves people onto another grid in the same CRS: block sums
+- :func:`regrid_population_sum_preserving` moves people onto another grid in the same CRS: block
+sums
   when the destination is coarser and aligned, otherwise each source cell's people are split by the
   exact (spherical on geographic grids) area fraction that falls in each destination cell.
 - :func:`snap_outside_cells` gives populated cells whose centre fell just outside every unit (coast,
@@ -44,8 +47,10 @@ _GEOD = Geod(ellps="WGS84")
 
 
 # --------------------------------------------------------------------------- nodata
-def clean_population(array: np.ndarray, nodata: float | None, *, source: str) -> tuple[np.ndarray, dict[str, Any]]:
-    """People per cell as float64 with every nodata cell set to 0 people, and a report of what was done.
+def clean_population(
+    array: np.ndarray, nodata: float | None, *, source: str
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Return people per cell as float64 with nodata set to 0 people, and a report of what was done.
 
     Parameters
     ----------
@@ -62,8 +67,10 @@ def clean_population(array: np.ndarray, nodata: float | None, *, source: str) ->
         float64, same shape, no NaN, no negative value.
     report : dict
         ``source``, ``nodata_declared``, ``nodata_cells`` (cells equal to the declared nodata),
-        ``sentinel_cells`` (cells holding a known sentinel from :data:`NODATA_SENTINELS` that the file
-        did not declare), ``nan_cells``, ``total_population`` and ``note`` (a sentence for the report).
+        ``sentinel_cells`` (cells holding a known sentinel from :data:`NODATA_SENTINELS` that the
+        file
+        did not declare), ``nan_cells``, ``total_population`` and ``note`` (a sentence for the
+        report).
 
     Raises
     ------
@@ -75,6 +82,7 @@ def clean_population(array: np.ndarray, nodata: float | None, *, source: str) ->
     >>> pop, rep = clean_population(np.array([[1.5, -99999.0], [np.nan, 2.0]]), None, source="x.tif")
     >>> pop.tolist(), rep["sentinel_cells"], rep["nan_cells"]
     ([[1.5, 0.0], [0.0, 2.0]], 1, 1)
+
     """
     a = np.asarray(array, dtype=np.float64).copy()
     declared = nodata is not None and not (isinstance(nodata, float) and np.isnan(nodata))
@@ -96,8 +104,10 @@ def clean_population(array: np.ndarray, nodata: float | None, *, source: str) ->
     n_nodata, n_sent, n_nan = int(is_nodata.sum()), int(sentinel.sum()), int(nan.sum())
     note = f"population nodata counted as 0 people: {n_nodata} cells equal the declared nodata {nodata!r}"
     if n_sent:
-        note += (f"; {n_sent} cells hold a nodata sentinel ({', '.join(f'{v:g}' for v in NODATA_SENTINELS)}) "
-                 "that the file does not declare: treated as nodata (0 people)")
+        note += (
+            f"; {n_sent} cells hold a nodata sentinel ({', '.join(f'{v:g}' for v in NODATA_SENTINELS)}) "
+            "that the file does not declare: treated as nodata (0 people)"
+        )
     if n_nan:
         note += f"; {n_nan} NaN cells"
     report = {
@@ -118,7 +128,12 @@ def _aligned_factor(src: Grid, dst: Grid, *, tol: float = 1e-6) -> tuple[int, in
     sx, sy = src.res
     dx, dy = dst.res
     fx, fy = dx / sx, dy / sy
-    if abs(fx - round(fx)) > tol * fx or abs(fy - round(fy)) > tol * fy or round(fx) < 1 or round(fy) < 1:
+    if (
+        abs(fx - round(fx)) > tol * fx
+        or abs(fy - round(fy)) > tol * fy
+        or round(fx) < 1
+        or round(fy) < 1
+    ):
         return None
     co = (src.transform.c - dst.transform.c) / sx
     ro = (dst.transform.f - src.transform.f) / sy
@@ -130,7 +145,8 @@ def _aligned_factor(src: Grid, dst: Grid, *, tol: float = 1e-6) -> tuple[int, in
 def _overlap_matrix(src_edges: np.ndarray, dst_edges: np.ndarray, measure) -> sp.csr_matrix:
     """Fraction of each source interval (by ``measure``) inside each destination interval.
 
-    Edges are increasing; ``measure(a, b)`` is the size of [a, b] (linear, or sin-latitude for areas).
+    Edges are increasing; ``measure(a, b)`` is the size of [a, b] (linear, or sin-latitude for
+    areas).
     """
     s0, s1 = src_edges[:-1], src_edges[1:]
     rows, cols, vals = [], [], []
@@ -148,7 +164,9 @@ def _overlap_matrix(src_edges: np.ndarray, dst_edges: np.ndarray, measure) -> sp
     return sp.csr_matrix((vals, (rows, cols)), shape=(len(s0), len(dst_edges) - 1))
 
 
-def regrid_population_sum_preserving(pop: np.ndarray, src_grid: Grid, dst_grid: Grid) -> tuple[np.ndarray, float]:
+def regrid_population_sum_preserving(
+    pop: np.ndarray, src_grid: Grid, dst_grid: Grid
+) -> tuple[np.ndarray, float]:
     """Move people onto another grid (same CRS) without interpolating counts.
 
     * Destination coarser and aligned (each destination cell is a whole block of source cells):
@@ -163,7 +181,8 @@ def regrid_population_sum_preserving(pop: np.ndarray, src_grid: Grid, dst_grid: 
     pop : numpy.ndarray
         People per source cell (no nodata: use :func:`clean_population` first).
     src_grid, dst_grid : covgap.grid.Grid
-        Source and destination grids; must share the CRS (reproject the *destination* definition, not
+        Source and destination grids; must share the CRS (reproject the *destination* definition,
+        not
         the counts, when they differ).
 
     Returns
@@ -180,10 +199,13 @@ def regrid_population_sum_preserving(pop: np.ndarray, src_grid: Grid, dst_grid: 
     >>> dst = Grid.from_bounds(0, 0, 4, 2, res=(2, 2), crs="EPSG:32648")
     >>> regrid_population_sum_preserving(np.arange(8.0).reshape(2, 4), src, dst)
     (array([[10., 18.]]), 0.0)
+
     """
     pop = np.asarray(pop, dtype=np.float64)
     if pop.shape != src_grid.shape:
-        raise InputError(f"population array has shape {pop.shape}, but its grid has shape {src_grid.shape}.")
+        raise InputError(
+            f"population array has shape {pop.shape}, but its grid has shape {src_grid.shape}."
+        )
     if not src_grid.crs.equals(dst_grid.crs):
         raise CRSError(
             f"population grid CRS {src_grid.crs.to_string()} differs from the destination "
@@ -191,7 +213,9 @@ def regrid_population_sum_preserving(pop: np.ndarray, src_grid: Grid, dst_grid: 
             "population grid, or define the destination grid in the population raster's CRS."
         )
     if not np.isfinite(pop).all() or (pop < 0).any():
-        raise InputError("population array holds NaN, infinite or negative values. Fix: clean_population() first.")
+        raise InputError(
+            "population array holds NaN, infinite or negative values. Fix: clean_population() first."
+        )
     total = float(pop.sum())
     al = _aligned_factor(src_grid, dst_grid)
     if al is not None:
@@ -205,7 +229,7 @@ def regrid_population_sum_preserving(pop: np.ndarray, src_grid: Grid, dst_grid: 
         h = min(pop.shape[0] - sr0, canvas.shape[0] - cr0)
         w = min(pop.shape[1] - sc0, canvas.shape[1] - cc0)
         if h > 0 and w > 0:
-            canvas[cr0:cr0 + h, cc0:cc0 + w] = pop[sr0:sr0 + h, sc0:sc0 + w]
+            canvas[cr0 : cr0 + h, cc0 : cc0 + w] = pop[sr0 : sr0 + h, sc0 : sc0 + w]
         out = canvas.reshape(ny, fy, nx, fx).sum(axis=(1, 3))
         return out, total - float(out.sum())
     # general case: separable overlap fractions (both grids are north-up, axis-aligned)
@@ -214,11 +238,14 @@ def regrid_population_sum_preserving(pop: np.ndarray, src_grid: Grid, dst_grid: 
     sy_edges = (src_grid.transform.f + src_grid.transform.e * np.arange(src_grid.ny + 1))[::-1]
     dy_edges = (dst_grid.transform.f + dst_grid.transform.e * np.arange(dst_grid.ny + 1))[::-1]
     if src_grid.is_geographic:
+
         def ymeasure(a, b):
             return np.sin(np.radians(b)) - np.sin(np.radians(a))
     else:
+
         def ymeasure(a, b):
             return np.asarray(b) - np.asarray(a)
+
     fxm = _overlap_matrix(sx_edges, dx_edges, lambda a, b: np.asarray(b) - np.asarray(a))
     fym = _overlap_matrix(sy_edges, dy_edges, ymeasure)
     # rows were built south→north; flip both axes to north-up row indices
@@ -229,7 +256,9 @@ def regrid_population_sum_preserving(pop: np.ndarray, src_grid: Grid, dst_grid: 
 
 
 # --------------------------------------------------------------------------- coast / outline cells
-def snap_outside_cells(labels: np.ndarray, population: np.ndarray, *, max_cells: int = 2) -> tuple[np.ndarray, dict[str, Any]]:
+def snap_outside_cells(
+    labels: np.ndarray, population: np.ndarray, *, max_cells: int = 2
+) -> tuple[np.ndarray, dict[str, Any]]:
     """Give populated cells outside every unit to the nearest unit within ``max_cells`` cells.
 
     Cell-centre assignment leaves out populated cells whose centre lies just outside the admin
@@ -252,7 +281,8 @@ def snap_outside_cells(labels: np.ndarray, population: np.ndarray, *, max_cells:
     labels : numpy.ndarray
         A new label grid (int32).
     report : dict
-        ``snapped_cells``, ``snapped_population``, ``outside_cells`` and ``outside_population`` (populated
+        ``snapped_cells``, ``snapped_population``, ``outside_cells`` and ``outside_population``
+        (populated
         cells still outside), ``max_cells``.
 
     Examples
@@ -261,17 +291,25 @@ def snap_outside_cells(labels: np.ndarray, population: np.ndarray, *, max_cells:
     >>> new, rep = snap_outside_cells(lab, pop, max_cells=1)
     >>> new.tolist(), rep["snapped_population"], rep["outside_population"]
     ([[1, 1, 0, 0]], 2.0, 5.0)
+
     """
     labels = np.asarray(labels)
     population = np.asarray(population, dtype=np.float64)
     if labels.shape != population.shape:
-        raise InputError(f"labels {labels.shape} and population {population.shape} differ in shape.")
+        raise InputError(
+            f"labels {labels.shape} and population {population.shape} differ in shape."
+        )
     out = labels.astype(np.int32, copy=True)
     outside = labels == 0
     populated_out = outside & (population > 0)
     if not (labels > 0).any() or not populated_out.any():
-        return out, {"snapped_cells": 0, "snapped_population": 0.0, "outside_cells": int(populated_out.sum()),
-                     "outside_population": float(population[populated_out].sum()), "max_cells": max_cells}
+        return out, {
+            "snapped_cells": 0,
+            "snapped_population": 0.0,
+            "outside_cells": int(populated_out.sum()),
+            "outside_population": float(population[populated_out].sum()),
+            "max_cells": max_cells,
+        }
     dist, (ir, ic) = ndi.distance_transform_edt(outside, return_indices=True)
     take = populated_out & (dist <= max_cells)
     out[take] = labels[ir[take], ic[take]]
@@ -292,13 +330,16 @@ def _area_km2(geom, geographic: bool) -> float:
     return geom.area / 1e6
 
 
-def find_overlaps(gdf: gpd.GeoDataFrame, code_field: str, *, tolerance_km2: float = 0.01) -> pd.DataFrame:
-    """Pairs of admin polygons that overlap by more than ``tolerance_km2`` (people would count twice).
+def find_overlaps(
+    gdf: gpd.GeoDataFrame, code_field: str, *, tolerance_km2: float = 0.01
+) -> pd.DataFrame:
+    """Find admin polygons that overlap by more than ``tolerance_km2`` (people would count twice).
 
     Parameters
     ----------
     gdf : geopandas.GeoDataFrame
-        Admin polygons with a CRS (geographic → geodesic areas on WGS 84; projected → planar, metres).
+        Admin polygons with a CRS (geographic → geodesic areas on WGS 84; projected → planar,
+        metres).
     code_field : str
         Field identifying each unit (used in the result).
     tolerance_km2 : float
@@ -317,11 +358,16 @@ def find_overlaps(gdf: gpd.GeoDataFrame, code_field: str, *, tolerance_km2: floa
     ...     box(1000, 0, 3000, 1000), box(3000, 0, 4000, 1000)], crs="EPSG:32648")
     >>> find_overlaps(g, "code").to_dict("records")
     [{'code_a': 'a', 'code_b': 'b', 'index_a': 0, 'index_b': 1, 'overlap_km2': 1.0}]
+
     """
     if gdf.crs is None:
-        raise CRSError("admin layer has no CRS; covgap never guesses one. Fix: set it (ogr2ogr -a_srs EPSG:4326).")
+        raise CRSError(
+            "admin layer has no CRS; covgap never guesses one. Fix: set it (ogr2ogr -a_srs EPSG:4326)."
+        )
     if code_field not in gdf.columns:
-        raise InputError(f"admin layer has no field {code_field!r}; fields are {[c for c in gdf.columns if c != 'geometry']}.")
+        raise InputError(
+            f"admin layer has no field {code_field!r}; fields are {[c for c in gdf.columns if c != 'geometry']}."
+        )
     geoms = gdf.geometry.make_valid().to_numpy()
     geographic = bool(gdf.crs.is_geographic)
     tree = STRtree(geoms)
@@ -329,13 +375,20 @@ def find_overlaps(gdf: gpd.GeoDataFrame, code_field: str, *, tolerance_km2: floa
     keep = left < right
     rows = []
     codes = gdf[code_field].to_numpy()
-    for i, j in zip(left[keep], right[keep]):
+    for i, j in zip(left[keep], right[keep], strict=True):
         inter = geoms[i].intersection(geoms[j])
         if inter.is_empty or inter.area == 0:
             continue
         a = _area_km2(inter, geographic)
         if a > tolerance_km2:
-            rows.append({"code_a": codes[i], "code_b": codes[j], "index_a": int(i), "index_b": int(j),
-                         "overlap_km2": float(a)})
+            rows.append(
+                {
+                    "code_a": codes[i],
+                    "code_b": codes[j],
+                    "index_a": int(i),
+                    "index_b": int(j),
+                    "overlap_km2": float(a),
+                }
+            )
     out = pd.DataFrame(rows, columns=["code_a", "code_b", "index_a", "index_b", "overlap_km2"])
     return out.sort_values("overlap_km2", ascending=False, ignore_index=True)

@@ -1,19 +1,28 @@
-"""Vietnam's provincial units: the 63 former provinces, the 34 current ones, and the crosswalk.
+r"""Vietnam's provincial units: the 63 former provinces, the 34 current ones, and the crosswalk.
 
 Since 1 July 2025 Vietnam has 34 provincial-level units (Resolution 202/2025/QH15: 6 centrally-run
-cities and 28 provinces; 23 formed from *whole* former provinces, 11 unchanged). Most public boundary
-files (geoBoundaries, GADM) still carry the 63 former provinces. This module ships the two lists and the
-crosswalk as package data (``covgap/data/vn_provinces_63.csv``, ``vn_provinces_34.csv``; sources in that
-folder's README), matches boundary features to the official codes whatever spelling or text encoding the
+cities and 28 provinces; 23 formed from *whole* former provinces, 11 unchanged). Most public
+boundary
+files (geoBoundaries, GADM) still carry the 63 former provinces. This module ships the two lists and
+the
+crosswalk as package data (``covgap/data/vn_provinces_63.csv``, ``vn_provinces_34.csv``; sources in
+that
+folder's README), matches boundary features to the official codes whatever spelling or text encoding
+the
 file used, and dissolves former-province polygons into current provinces.
 
-Because every former province lies wholly inside one current province, any per-former-province sum can be
-re-aggregated to the 34 scheme exactly (:func:`aggregate_to_current`): the totals are the same in both
+Because every former province lies wholly inside one current province, any per-former-province sum
+can be
+re-aggregated to the 34 scheme exactly (:func:`aggregate_to_current`): the totals are the same in
+both
 schemes by construction.
 
-Text encoding: shapefiles without a ``.cpg`` are often read as latin-1, turning UTF-8 names into mojibake
-(``"HÃ  Ná»\\x99i"`` for ``"Hà Nội"``). :func:`repair_text` undoes that with the standard library only
-(re-encode with the wrong codec, decode as UTF-8, keep the result only if it is valid and shorter — the
+Text encoding: shapefiles without a ``.cpg`` are often read as latin-1, turning UTF-8 names into
+mojibake
+(``"HÃ  Ná»\x99i"`` for ``"Hà Nội"``). :func:`repair_text` undoes that with the standard library
+only
+(re-encode with the wrong codec, decode as UTF-8, keep the result only if it is valid and shorter —
+the
 heuristic of *ftfy*), and :func:`decode_legacy` decodes raw bytes in a Vietnamese legacy code page.
 """
 
@@ -49,7 +58,8 @@ __all__ = [
 _DATA_63 = "vn_provinces_63.csv"
 _DATA_34 = "vn_provinces_34.csv"
 
-#: Extra spellings seen in boundary files and reports (normalised keys, see :func:`name_key`) → former code.
+#  Extra spellings seen in boundary files and reports (normalised keys, see :func:`name_key`) →
+# former code.
 _ALIASES_63: dict[str, str] = {
     "hochiminh": "79",
     "hochiminhcity": "79",
@@ -111,24 +121,28 @@ def _check_tables(t63: pd.DataFrame, t34: pd.DataFrame) -> None:
     if sorted(parts) != sorted(t63["code"]):
         problems.append("former_codes of the 34-table do not list each former code exactly once")
     back = {c: row.code for row in t34.itertuples() for c in row.former_codes.split(";")}
-    bad = [c for c, cur in zip(t63["code"], t63["current_code"]) if back.get(c) != cur]
+    bad = [c for c, cur in zip(t63["code"], t63["current_code"], strict=True) if back.get(c) != cur]
     if bad:
         problems.append(f"63-table current_code disagrees with 34-table former_codes for {bad}")
     for t, what in ((t63, "63"), (t34, "34")):
         if t["slug"].duplicated().any():
             problems.append(f"{what}-table has duplicate slugs")
     if problems:
-        raise DataFileError("covgap Vietnam province tables are inconsistent: " + "; ".join(problems))
+        raise DataFileError(
+            "covgap Vietnam province tables are inconsistent: " + "; ".join(problems)
+        )
 
 
 def provinces_63() -> pd.DataFrame:
-    """The 63 former provincial units (until 30 June 2025).
+    """Return the 63 former provincial units (until 30 June 2025).
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``code`` (2-digit GSO code, str), ``name_vi`` (Vietnamese, UTF-8), ``name_ascii``, ``slug``,
-        ``kind`` (``city``/``province``), ``gb_shape_name``, ``gb_shape_iso`` (geoBoundaries ADM1) and
+        Columns ``code`` (2-digit GSO code, str), ``name_vi`` (Vietnamese, UTF-8), ``name_ascii``,
+        ``slug``,
+        ``kind`` (``city``/``province``), ``gb_shape_name``, ``gb_shape_iso`` (geoBoundaries ADM1)
+        and
         ``current_code`` (the 34-scheme unit it belongs to).
 
     Examples
@@ -136,17 +150,19 @@ def provinces_63() -> pd.DataFrame:
     >>> t = provinces_63()
     >>> len(t), t.loc[t.code == "96", "name_vi"].item()
     (63, 'Cà Mau')
+
     """
     return _tables()[0].copy()
 
 
 def provinces_34() -> pd.DataFrame:
-    """The 34 provincial units in force since 1 July 2025 (Resolution 202/2025/QH15).
+    """Return the 34 provincial units in force since 1 July 2025 (Resolution 202/2025/QH15).
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``code``, ``name_vi``, ``name_ascii``, ``slug``, ``kind``, ``former_codes`` (``;``-separated)
+        Columns ``code``, ``name_vi``, ``name_ascii``, ``slug``, ``kind``, ``former_codes``
+        (``;``-separated)
         and ``seat_former_code``.
 
     Examples
@@ -154,12 +170,13 @@ def provinces_34() -> pd.DataFrame:
     >>> t = provinces_34()
     >>> len(t), int((t.kind == "city").sum())
     (34, 6)
+
     """
     return _tables()[1].copy()
 
 
 def crosswalk() -> pd.DataFrame:
-    """Former → current crosswalk: one row per former province.
+    """Return the former → current crosswalk: one row per former province.
 
     Columns ``former_code, former_name_vi, current_code, current_name_vi``.
 
@@ -168,19 +185,22 @@ def crosswalk() -> pd.DataFrame:
     >>> cw = crosswalk()
     >>> cw.loc[cw.former_code == "02", "current_name_vi"].item()  # Hà Giang
     'Tuyên Quang'
+
     """
     t63, t34 = _tables()
-    names34 = dict(zip(t34["code"], t34["name_vi"]))
-    return pd.DataFrame({
-        "former_code": t63["code"].to_numpy(),
-        "former_name_vi": t63["name_vi"].to_numpy(),
-        "current_code": t63["current_code"].to_numpy(),
-        "current_name_vi": [names34[c] for c in t63["current_code"]],
-    })
+    names34 = dict(zip(t34["code"], t34["name_vi"], strict=True))
+    return pd.DataFrame(
+        {
+            "former_code": t63["code"].to_numpy(),
+            "former_name_vi": t63["name_vi"].to_numpy(),
+            "current_code": t63["current_code"].to_numpy(),
+            "current_name_vi": [names34[c] for c in t63["current_code"]],
+        }
+    )
 
 
 def current_code_of(former_codes: Iterable[str]) -> np.ndarray:
-    """Current (34-scheme) code of each former code.
+    """Return the current (34-scheme) code of each former code.
 
     Raises :class:`~covgap.errors.InputError` naming codes that are not former GSO codes.
 
@@ -188,9 +208,10 @@ def current_code_of(former_codes: Iterable[str]) -> np.ndarray:
     --------
     >>> current_code_of(["10", "15", "01"]).tolist()
     ['15', '15', '01']
+
     """
     t63 = _tables()[0]
-    m = dict(zip(t63["code"], t63["current_code"]))
+    m = dict(zip(t63["code"], t63["current_code"], strict=True))
     codes = [str(c).zfill(2) for c in former_codes]
     unknown = sorted({c for c in codes if c not in m})
     if unknown:
@@ -201,8 +222,9 @@ def current_code_of(former_codes: Iterable[str]) -> np.ndarray:
     return np.array([m[c] for c in codes], dtype=object)
 
 
-def aggregate_to_current(table: pd.DataFrame, *, code_field: str = "code",
-                         value_columns: Iterable[str] | None = None) -> pd.DataFrame:
+def aggregate_to_current(
+    table: pd.DataFrame, *, code_field: str = "code", value_columns: Iterable[str] | None = None
+) -> pd.DataFrame:
     """Sum a per-former-province table into the 34 current provinces (exact: whole provinces merge).
 
     Parameters
@@ -219,11 +241,17 @@ def aggregate_to_current(table: pd.DataFrame, *, code_field: str = "code",
     pandas.DataFrame
         One row per current province present, columns ``code, name_vi, slug`` then the sums,
         ordered by code.
+
     """
     if code_field not in table.columns:
         raise InputError(f"table has no column {code_field!r}; columns are {list(table.columns)}.")
-    cols = list(value_columns) if value_columns is not None else [
-        c for c in table.columns if c != code_field and pd.api.types.is_numeric_dtype(table[c])]
+    cols = (
+        list(value_columns)
+        if value_columns is not None
+        else [
+            c for c in table.columns if c != code_field and pd.api.types.is_numeric_dtype(table[c])
+        ]
+    )
     cur = current_code_of(table[code_field])
     out = table[cols].groupby(cur).sum()
     out.index.name = "code"
@@ -259,7 +287,7 @@ _TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
 
 
 def _cp1258_form(text: str) -> str:
-    """Windows-1258 normal form: letters with circumflex/breve/horn precomposed, tone marks combining."""
+    """Return the Windows-1258 form: circumflex/breve/horn precomposed, tone marks combining."""
     out: list[str] = []
     for ch in unicodedata.normalize("NFD", text):
         if out and unicodedata.combining(ch) and ch not in _TONES:
@@ -285,32 +313,36 @@ def _redecode(s: str) -> str | None:
 
 
 def repair_text(text: str) -> str:
-    """Repair one name: undo UTF-8-read-as-latin-1/cp1252/cp1258 mojibake, strip controls, NFC.
+    r"""Repair one name: undo UTF-8-read-as-latin-1/cp1252/cp1258 mojibake, strip controls, NFC.
 
     The repair is kept only when the text re-encoded with the wrong codec is valid UTF-8 *and* the
-    decoded result is shorter (multi-byte sequences collapse), so correct Vietnamese text is left as it
+    decoded result is shorter (multi-byte sequences collapse), so correct Vietnamese text is left as
+    it
     is. Applied up to three times (double-encoded text).
 
     Examples
     --------
-    >>> repair_text("HÃ\\xa0 Ná»\\x99i\\t")
+    >>> repair_text("HÃ\xa0 Ná»\x99i\t")
     'Hà Nội'
-    >>> repair_text("Ä\\x90Ã\\xa0 Náºµng")
+    >>> repair_text("Ä\x90Ã\xa0 Náºµng")
     'Đà Nẵng'
     >>> repair_text("Đà Nẵng")
     'Đà Nẵng'
+
     """
     if not isinstance(text, str):
         raise InputError(f"expected a name as text, got {type(text).__name__} {text!r}.")
     s = text
     for _ in range(3):
         fixed = _redecode(s)
-        if fixed is None:  # a byte was lost somewhere (e.g. decoded with errors="replace"): word by word
+        if (
+            fixed is None
+        ):  # a byte was lost somewhere (e.g. decoded with errors="replace"): word by word
             parts = re.split(r"( )", s)
             words = [_redecode(w) for w in parts]
             if all(w is None for w in words):
                 break
-            fixed = "".join(w if w is not None else p for w, p in zip(words, parts))
+            fixed = "".join(w if w is not None else p for w, p in zip(words, parts, strict=True))
         s = fixed
     s = "".join(ch for ch in s if unicodedata.category(ch) != "Cc" or ch == " ")
     s = re.sub(r"\s+", " ", s).strip()
@@ -318,14 +350,15 @@ def repair_text(text: str) -> str:
 
 
 def decode_legacy(raw: bytes, *, encoding: str | None = None) -> str:
-    """Decode raw bytes of a name: UTF-8 if valid, else the given (or Windows-1258 Vietnamese) code page.
+    r"""Decode raw bytes of a name: UTF-8 if valid, else the given (or Windows-1258) code page.
 
     Examples
     --------
     >>> decode_legacy("Hà Nội".encode("utf-8"))
     'Hà Nội'
-    >>> decode_legacy(b"\\xd0a\\xcc N\\xe3\\xdeng")  # Windows-1258: base letters + combining tones
+    >>> decode_legacy(b"\xd0a\xcc N\xe3\xdeng")  # Windows-1258: base letters + combining tones
     'Đà Nẵng'
+
     """
     if encoding is None:
         try:
@@ -342,19 +375,20 @@ def decode_legacy(raw: bytes, *, encoding: str | None = None) -> str:
 
 
 def repair_names(names: pd.Series) -> tuple[pd.Series, int]:
-    """Apply :func:`repair_text` to a column; return the repaired column and how many values changed."""
+    """Apply :func:`repair_text` to a column; return it and how many values changed."""
     fixed = names.map(lambda v: repair_text(v) if isinstance(v, str) else v)
-    changed = sum(1 for a, b in zip(names, fixed) if isinstance(a, str) and a != b)
+    changed = sum(1 for a, b in zip(names, fixed, strict=True) if isinstance(a, str) and a != b)
     return fixed, changed
 
 
 def name_key(text: str) -> str:
-    """Matching key: repaired, accents removed (đ → d), lower case, prefixes and punctuation dropped.
+    r"""Return the matching key: repaired, no accents (đ → d), lower case, no prefix or punctuation.
 
     Examples
     --------
-    >>> name_key("Thành phố Hồ Chí Minh"), name_key("Bà Rịa–Vũng Tàu"), name_key("Ä\\x90Ã\\xa0 Náºµng")
+    >>> name_key("Thành phố Hồ Chí Minh"), name_key("Bà Rịa–Vũng Tàu"), name_key("Ä\x90Ã\xa0 Náºµng")
     ('hochiminh', 'bariavungtau', 'danang')
+
     """
     s = repair_text(text).replace("Đ", "D").replace("đ", "d")
     s = "".join(ch for ch in unicodedata.normalize("NFD", s) if not unicodedata.combining(ch))
@@ -362,7 +396,7 @@ def name_key(text: str) -> str:
     for p in _PREFIXES:
         p = p.replace(" ", "")
         if s.startswith(p) and len(s) > len(p) + 2:
-            s = s[len(p):]
+            s = s[len(p) :]
             break
     return s
 
@@ -375,22 +409,33 @@ def _name_index() -> dict[str, str]:
         for n in (row.name_vi, row.name_ascii, row.gb_shape_name, row.slug):
             k = name_key(n)
             if index.get(k, row.code) != row.code:
-                raise DataFileError(f"province name key {k!r} is ambiguous ({index[k]} vs {row.code}).")
+                raise DataFileError(
+                    f"province name key {k!r} is ambiguous ({index[k]} vs {row.code})."
+                )
             index[k] = row.code
     for k, c in _ALIASES_63.items():
         index.setdefault(k, c)
     return index
 
 
-# --------------------------------------------------------------------------- matching and dissolving
-def match_former_provinces(gdf: gpd.GeoDataFrame, *, name_field: str = "shapeName",
-                           iso_field: str | None = None, aliases: Mapping[str, str] | None = None,
-                           require_all: bool = False, source: str = "admin layer") -> gpd.GeoDataFrame:
+# --------------------------------------------------------------------------- matching and
+# dissolving
+def match_former_provinces(
+    gdf: gpd.GeoDataFrame,
+    *,
+    name_field: str = "shapeName",
+    iso_field: str | None = None,
+    aliases: Mapping[str, str] | None = None,
+    require_all: bool = False,
+    source: str = "admin layer",
+) -> gpd.GeoDataFrame:
     """Give each feature of a former-province (63-scheme) layer its official GSO code.
 
     Names are matched after repair and normalisation (:func:`name_key`): any diacritics, spelling
-    variant (Hòa/Hoà, Đắk/Đắc), prefix (Tỉnh, Thành phố, TP.), or mojibake. Several features may share a
-    code (geoBoundaries has *Côn Đảo* as a second feature of Bà Rịa–Vũng Tàu); :func:`dissolve_former`
+    variant (Hòa/Hoà, Đắk/Đắc), prefix (Tỉnh, Thành phố, TP.), or mojibake. Several features may
+    share a
+    code (geoBoundaries has *Côn Đảo* as a second feature of Bà Rịa–Vũng Tàu);
+    :func:`dissolve_former`
     merges them.
 
     Parameters
@@ -412,14 +457,17 @@ def match_former_provinces(gdf: gpd.GeoDataFrame, *, name_field: str = "shapeNam
     Returns
     -------
     geopandas.GeoDataFrame
-        A copy with columns ``code`` (former GSO code), ``name_vi``, ``slug``, ``current_code`` added and
+        A copy with columns ``code`` (former GSO code), ``name_vi``, ``slug``, ``current_code``
+        added and
         ``name_field`` repaired to proper UTF-8 (``attrs["names_repaired"]`` counts the repairs).
 
     Raises
     ------
     InputError
-        Listing every feature whose name (and ISO code) matches no former province, or whose name and
+        Listing every feature whose name (and ISO code) matches no former province, or whose name
+        and
         ISO code disagree, with the fix.
+
     """
     if name_field not in gdf.columns:
         raise InputError(
@@ -433,8 +481,8 @@ def match_former_provinces(gdf: gpd.GeoDataFrame, *, name_field: str = "shapeNam
         if c not in set(t63["code"]):
             raise InputError(f"alias {n!r} → {c!r}: {c!r} is not a former GSO code.")
         index[name_key(n)] = c
-    iso_to_code = dict(zip(t63["gb_shape_iso"], t63["code"]))
-    code_to_iso = dict(zip(t63["code"], t63["gb_shape_iso"]))
+    iso_to_code = dict(zip(t63["gb_shape_iso"], t63["code"], strict=True))
+    code_to_iso = dict(zip(t63["code"], t63["gb_shape_iso"], strict=True))
     repaired, n_repaired = repair_names(gdf[name_field].astype(str))
     codes: list[str | None] = []
     unmatched: list[str] = []
@@ -442,29 +490,43 @@ def match_former_provinces(gdf: gpd.GeoDataFrame, *, name_field: str = "shapeNam
     for i, name in enumerate(repaired):
         code = index.get(name_key(name))
         iso = str(gdf[iso_field].iloc[i]).strip() if iso_field is not None else None
-        if code is not None and iso_field is not None and iso in iso_to_code and code_to_iso[code] != iso:
-            conflicts.append(f"row {i}: name {name!r} → {code} ({code_to_iso[code]}) but {iso_field}={iso!r}")
+        if (
+            code is not None
+            and iso_field is not None
+            and iso in iso_to_code
+            and code_to_iso[code] != iso
+        ):
+            conflicts.append(
+                f"row {i}: name {name!r} → {code} ({code_to_iso[code]}) but {iso_field}={iso!r}"
+            )
         if code is None and iso_field is not None:
             code = iso_to_code.get(iso)
         if code is None:
             raw = gdf[name_field].iloc[i]
-            unmatched.append(f"row {i}: {raw!r}" + (f" (repaired {name!r})" if name != raw else "")
-                             + (f", {iso_field}={iso!r}" if iso_field is not None else ""))
+            unmatched.append(
+                f"row {i}: {raw!r}"
+                + (f" (repaired {name!r})" if name != raw else "")
+                + (f", {iso_field}={iso!r}" if iso_field is not None else "")
+            )
         codes.append(code)
     if unmatched or conflicts:
-        msg = [f"{source}: {len(unmatched)} of {len(gdf)} features match no former Vietnamese province"
-               f" by field {name_field!r}"]
+        msg = [
+            f"{source}: {len(unmatched)} of {len(gdf)} features match no former Vietnamese province"
+            f" by field {name_field!r}"
+        ]
         if unmatched:
             msg.append("unmatched: " + "; ".join(unmatched))
         if conflicts:
             msg.append("name/ISO conflicts: " + "; ".join(conflicts))
-        msg.append("Fix: pass aliases={'<name as in the file>': '<2-digit GSO code>'} (codes in "
-                   "covgap.vietnam.provinces_63()), or check that the layer is the 63-province (ADM1) level.")
+        msg.append(
+            "Fix: pass aliases={'<name as in the file>': '<2-digit GSO code>'} (codes in "
+            "covgap.vietnam.provinces_63()), or check that the layer is the 63-province (ADM1) level."
+        )
         raise InputError(". ".join(msg))
     if require_all:
         missing = sorted(set(t63["code"]) - set(codes))  # type: ignore[arg-type]
         if missing:
-            names = dict(zip(t63["code"], t63["name_vi"]))
+            names = dict(zip(t63["code"], t63["name_vi"], strict=True))
             raise InputError(
                 f"{source}: {len(missing)} former provinces have no feature: "
                 + ", ".join(f"{c} {names[c]}" for c in missing)
@@ -483,11 +545,13 @@ def match_former_provinces(gdf: gpd.GeoDataFrame, *, name_field: str = "shapeNam
 
 def _dissolve(gdf: gpd.GeoDataFrame, key: str) -> gpd.GeoDataFrame:
     geoms = gdf.groupby(key, sort=True).geometry.apply(lambda s: s.union_all())
-    return gpd.GeoDataFrame({"code": geoms.index.to_numpy()}, geometry=geoms.to_numpy(), crs=gdf.crs)
+    return gpd.GeoDataFrame(
+        {"code": geoms.index.to_numpy()}, geometry=geoms.to_numpy(), crs=gdf.crs
+    )
 
 
 def dissolve_former(gdf_matched: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """One feature per former province (merges e.g. Côn Đảo into Bà Rịa–Vũng Tàu).
+    """Dissolve to one feature per former province (e.g. Côn Đảo into Bà Rịa–Vũng Tàu).
 
     Parameters
     ----------
@@ -498,6 +562,7 @@ def dissolve_former(gdf_matched: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     -------
     geopandas.GeoDataFrame
         Columns ``code, name_vi, name_ascii, slug, kind, current_code, geometry``, ordered by code.
+
     """
     _need(gdf_matched, "code")
     out = _dissolve(gdf_matched, "code")
@@ -507,8 +572,9 @@ def dissolve_former(gdf_matched: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
-def dissolve_to_current(gdf_former: gpd.GeoDataFrame, *, code_field: str = "code",
-                        require_all: bool = False) -> gpd.GeoDataFrame:
+def dissolve_to_current(
+    gdf_former: gpd.GeoDataFrame, *, code_field: str = "code", require_all: bool = False
+) -> gpd.GeoDataFrame:
     """Dissolve former-province polygons into the current (34-scheme) provinces.
 
     Parameters
@@ -523,13 +589,19 @@ def dissolve_to_current(gdf_former: gpd.GeoDataFrame, *, code_field: str = "code
     Returns
     -------
     geopandas.GeoDataFrame
-        One row per current province: ``code, name_vi, name_ascii, slug, kind, former_codes, geometry``
-        (names in UTF-8 Vietnamese), ordered by code. ``attrs["incomplete"]`` lists current provinces
+        One row per current province: ``code, name_vi, name_ascii, slug, kind, former_codes,
+        geometry``
+        (names in UTF-8 Vietnamese), ordered by code. ``attrs["incomplete"]`` lists current
+        provinces
         for which some former parts were absent (partial study areas).
+
     """
     _need(gdf_former, code_field)
-    tmp = gpd.GeoDataFrame({"current": current_code_of(gdf_former[code_field])},
-                           geometry=gdf_former.geometry.to_numpy(), crs=gdf_former.crs)
+    tmp = gpd.GeoDataFrame(
+        {"current": current_code_of(gdf_former[code_field])},
+        geometry=gdf_former.geometry.to_numpy(),
+        crs=gdf_former.crs,
+    )
     present = set(str(c).zfill(2) for c in gdf_former[code_field])
     out = _dissolve(tmp, "current")
     t = _tables()[1].set_index("code")
