@@ -237,7 +237,6 @@ def _gdal_env() -> dict[str, Any]:
 def _mosaic(tmp: Path, sources, fill_zero: list[str], bbox, res: float, product: str, mode: str) -> None:
     import rasterio
     from rasterio.errors import RasterioIOError
-    from rasterio.merge import merge
     from affine import Affine
 
     w2, s2, e2, n2 = snap_bbox(bbox, res)
@@ -246,25 +245,15 @@ def _mosaic(tmp: Path, sources, fill_zero: list[str], bbox, res: float, product:
     transform = Affine(res, 0.0, w2, 0.0, -res, n2)
     data = np.full((height, width), DEM_NODATA, dtype="float32")
     with rasterio.Env(**_gdal_env()):
-        dss = []
-        try:
-            for name, url, path in sources:
-                target = str(path) if path is not None else f"/vsicurl/{url}"
-                try:
-                    dss.append(rasterio.open(target))
-                except RasterioIOError as exc:
-                    raise FetchError(f"cannot open DEM tile {name} ({'cached file ' + str(path) if path else 'over HTTP'}): "
-                                     f"{exc}. Fix: run `covgap fetch` again (a cached tile is re-verified).") from None
-            if dss:
-                arr, tr = merge(dss, bounds=(w2, s2, e2, n2), res=(res, res), nodata=DEM_NODATA,
-                                dtype="float32", resampling=rasterio.enums.Resampling.nearest)
-                a = arr[0]
-                data[: min(height, a.shape[0]), : min(width, a.shape[1])] = a[:height, :width]
-        except RasterioIOError as exc:
-            raise FetchError(f"reading DEM windows failed ({exc}). Fix: check the network or use mode = 'download'.") from None
-        finally:
-            for d in dss:
-                d.close()
+        for name, url, path in sources:
+            target = str(path) if path is not None else f"/vsicurl/{url}"
+            where = f"cached file {path}" if path is not None else "over HTTP"
+            try:
+                with rasterio.open(target) as ds:
+                    _paste(ds, data, name, (w2, s2, e2, n2), res)
+            except RasterioIOError as exc:
+                raise FetchError(f"cannot read DEM tile {name} ({where}): {exc}. Fix: run `covgap fetch` again "
+                                 "(mode = 'download' re-verifies cached tiles).") from None
     # ocean tiles: the provider says to assume 0 m where no tile exists
     for name in fill_zero:
         la, lo = _parse_tile(name)
@@ -289,6 +278,42 @@ def _mosaic(tmp: Path, sources, fill_zero: list[str], bbox, res: float, product:
         dst.update_tags(VERTICAL_DATUM=VERTICAL_DATUM, SURFACE_MODEL=_SURFACE_NOTE, PRODUCT=f"Copernicus DEM {product}",
                         MODE=mode, AREA_OR_POINT="Area")
         dst.set_band_unit(1, "metre")
+
+
+def _paste(ds, data: np.ndarray, name: str, bounds, res: float) -> None:
+    """Copy the part of tile ``ds`` inside ``bounds`` into ``data`` (same pixel lattice; no resampling)."""
+    from rasterio.windows import Window
+
+    w2, s2, e2, n2 = bounds
+    t = ds.transform
+    if abs(t.a - res) > 1e-9 * res or abs(-t.e - res) > 1e-9 * res:
+        raise FetchError(
+            f"DEM tile {name} has pixels of {t.a:.9f}° × {-t.e:.9f}°; expected {res:.9f}° square (Copernicus tiles "
+            "north of 50° have wider longitude spacing, which covgap does not mosaic). Fix: use a bbox below 50° "
+            "latitude or resample the tiles first."
+        )
+    shift = (t.c - w2) / res
+    if abs(shift - round(shift)) > 1e-3:
+        raise FetchError(f"DEM tile {name} is not on the 1/{round(1 / res)}° lattice (origin {t.c}); cannot mosaic "
+                         "without resampling.")
+    b = ds.bounds
+    left, right = max(w2, b.left), min(e2, b.right)
+    bottom, top = max(s2, b.bottom), min(n2, b.top)
+    if left >= right or bottom >= top:
+        return
+    width = int(round((right - left) / res))
+    height = int(round((top - bottom) / res))
+    col_off = int(round((left - t.c) / res))
+    row_off = int(round((t.f - top) / res))
+    a = ds.read(1, window=Window(col_off, row_off, width, height)).astype("float32")
+    if ds.nodata is not None:
+        a[a == ds.nodata] = DEM_NODATA
+    a[~np.isfinite(a)] = DEM_NODATA
+    c0 = int(round((left - w2) / res))
+    r0 = int(round((n2 - top) / res))
+    dst = data[r0:r0 + height, c0:c0 + width]
+    empty = dst == DEM_NODATA
+    dst[empty] = a[: dst.shape[0], : dst.shape[1]][empty]
 
 
 def _parse_tile(name: str) -> tuple[int, int]:
