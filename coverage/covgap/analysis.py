@@ -16,12 +16,15 @@ import pandas as pd
 
 from . import __version__
 from .engine import Coverage, CoverageModel, compute_coverage
+from .errors import InputError
 from .gaps import gap_clusters
 from .hamlets import hamlet_counts, hamlet_status
-from .overlay import unit_table
+from .lensing import CellLenses, compute_lenses, lens_columns
+from .overlay import unit_table, zonal_sum
+from .sites import TECHNOLOGIES
 from .study import StudyArea
 
-__all__ = ["Analysis", "analyse", "SYNTHETIC_LABEL"]
+__all__ = ["Analysis", "analyse", "gap_mask", "lens_totals", "SYNTHETIC_LABEL"]
 
 #: Said by every output made from the embedded demo region.
 SYNTHETIC_LABEL = "SYNTHETIC DEMO"
@@ -36,6 +39,7 @@ class Analysis:
     units: dict[str, gpd.GeoDataFrame]
     clusters: gpd.GeoDataFrame
     hamlets: gpd.GeoDataFrame | None
+    lenses: CellLenses = field(default_factory=CellLenses)
     options: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -69,6 +73,7 @@ class Analysis:
             "population_without_4G": total - per_tech.get("4G", 0.0),
             "population_outside_units": {lvl: float(tab.attrs["outside"]["population"]) for lvl, tab in self.units.items()},
             "units": units,
+            "lenses": lens_totals(self),
             "gap_clusters": {"count": int(len(self.clusters)),
                              "population": float(self.clusters["population"].sum()) if len(self.clusters) else 0.0,
                              "below_min_population": self.clusters.attrs.get("below_min", {})},
@@ -86,30 +91,96 @@ class Analysis:
         return out
 
 
-def analyse(study: StudyArea, model: CoverageModel, *, min_population: float = 10.0, connectivity: int = 8,
-            progress: bool = False) -> Analysis:
-    """Run coverage, overlay, gap clusters and hamlet status on a study area.
+def gap_mask(coverage: Coverage, gap_technology: str = "any") -> np.ndarray:
+    """Cells that count as a gap: no signal at all (``any``) or no signal of one technology."""
+    if gap_technology == "any":
+        return ~coverage.any_covered()
+    if gap_technology not in TECHNOLOGIES:
+        raise InputError(f"gap technology {gap_technology!r}; expected 'any' or one of {TECHNOLOGIES}.")
+    return ~coverage.covered(gap_technology)
 
-    Examples
-    --------
-    >>> from covgap.demo_small import tiny_study  # doctest: +SKIP
+
+def analyse(study: StudyArea, model: CoverageModel, *, min_population: float = 10.0, connectivity: int = 8,
+            gap_technology: str = "any", border_belt_km: float = 20.0, progress: bool = False,
+            coverage: Coverage | None = None) -> Analysis:
+    """Run coverage, overlay, lenses, gap clusters and hamlet status on a study area.
+
+    Parameters
+    ----------
+    study : StudyArea
+    model : CoverageModel
+        E.g. :class:`covgap.radius.RadiusModel` or :class:`covgap.terrain.TerrainModel`.
+    min_population : float
+        Smallest gap cluster listed (smaller ones are counted in ``clusters.attrs``).
+    connectivity : {8, 4}
+    gap_technology : str
+        ``any`` → clusters of cells with no signal at all; ``4G`` → cells without 4G, etc.
+    border_belt_km : float
+        Width of the land-border belt lens.
+    coverage : Coverage, optional
+        Precomputed coverage (e.g. from a tiled or distributed run); ``model`` then only
+        documents how it was made.
     """
-    cov = compute_coverage(study.grid, study.sites, model, dem=study.dem, progress=progress)
+    cov = coverage if coverage is not None else compute_coverage(study.grid, study.sites, model, dem=study.dem,
+                                                                  progress=progress)
     area = study.grid.cell_area_km2()
+    lenses = compute_lenses(study, border_belt_km=border_belt_km)
+    uncovered = ~cov.any_covered()
+    without_4g = ~cov.covered("4G")
     units = {}
     for a in study.admin:
         tab = unit_table(a.level, a.units, a.labels, study.population, cov, area)
+        extra = lens_columns(a.labels, a.n_units, study.population, uncovered, without_4g, lenses)
+        attrs = tab.attrs
+        tab = pd.concat([tab, extra], axis=1)
+        if study.dem is not None:
+            w = zonal_sum(study.population, a.labels, a.n_units)[1:]
+            zw = zonal_sum(np.nan_to_num(study.dem) * study.population, a.labels, a.n_units)[1:]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                tab["elevation_popmean_m"] = np.where(w > 0, zw / w, np.nan)
         g = gpd.GeoDataFrame(tab, geometry=a.units.geometry.values, crs="EPSG:4326")
-        g.attrs = tab.attrs
+        g.attrs = attrs
         units[a.level] = g
-    uncovered = ~cov.any_covered()
-    clusters = gap_clusters(study.population, uncovered, study.grid, admin=study.admin, sites=study.sites,
-                            min_population=min_population, connectivity=connectivity)
+    stats: dict[str, tuple[np.ndarray, str]] = {}
+    if study.dem is not None:
+        stats.update(elevation_min_m=(study.dem, "min"), elevation_mean_m=(study.dem, "popmean"),
+                     elevation_max_m=(study.dem, "max"))
+    if lenses.ruggedness_m is not None:
+        stats["ruggedness_mean_m"] = (np.nan_to_num(lenses.ruggedness_m), "mean")
+    if lenses.distance_to_border_km is not None:
+        stats["distance_to_border_km"] = (lenses.distance_to_border_km, "min")
+    for name in ("island", "mountain"):
+        if name in lenses.masks:
+            stats[f"on_{name}" if name == "island" else "in_mountains"] = (lenses.masks[name], "any")
+    clusters = gap_clusters(study.population, gap_mask(cov, gap_technology), study.grid, admin=study.admin,
+                            sites=study.sites, min_population=min_population, connectivity=connectivity,
+                            coverage=cov, cell_stats=stats)
     hamlets = None
     if study.hamlets is not None:
         hamlets = hamlet_status(study.hamlets, cov, admin=study.admin, dem=study.dem)
-    return Analysis(study=study, coverage=cov, units=units, clusters=clusters, hamlets=hamlets,
-                    options={"min_population": min_population, "connectivity": connectivity})
+        if lenses.distance_to_border_km is not None:
+            x, y = study.grid.from_lonlat(hamlets["lon"].to_numpy(), hamlets["lat"].to_numpy())
+            r, c = study.grid.rowcol(x, y)
+            inside = study.grid.contains_rowcol(r, c)
+            hamlets["distance_to_border_km"] = np.where(
+                inside, lenses.distance_to_border_km[np.where(inside, r, 0), np.where(inside, c, 0)], np.nan)
+    return Analysis(study=study, coverage=cov, units=units, clusters=clusters, hamlets=hamlets, lenses=lenses,
+                    options={"min_population": min_population, "connectivity": connectivity,
+                             "gap_technology": gap_technology, "border_belt_km": border_belt_km})
+
+
+def lens_totals(analysis: Analysis) -> dict[str, dict[str, float]]:
+    """Whole-grid population, uncovered and without-4G people inside each lens."""
+    pop = analysis.study.population
+    unc = ~analysis.coverage.any_covered()
+    no4 = ~analysis.coverage.covered("4G")
+    out = {}
+    for name, m in analysis.lenses.masks.items():
+        out[name] = {"population": float(pop[m].sum()), "uncovered": float(pop[m & unc].sum()),
+                     "without_4G": float(pop[m & no4].sum())}
+    if "border_belt" in out:
+        out["border_belt"]["belt_km"] = analysis.lenses.border_belt_km
+    return out
 
 
 def units_frame(analysis: Analysis, level: str) -> pd.DataFrame:

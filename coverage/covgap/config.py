@@ -77,6 +77,7 @@ class GapsConfig:
     min_population: float = 10.0
     connectivity: int = 8
     border_belt_km: float = 20.0
+    technology: str = "any"
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,8 @@ class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     gaps: GapsConfig = field(default_factory=GapsConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
+    snap_cells: int = 2
+    overlap_tolerance_km2: float = 0.01
 
     def inputs(self) -> dict[str, InputRef]:
         """All input files by role (admin levels as ``admin:<level>``)."""
@@ -118,13 +121,13 @@ class Config:
 
 
 _TOP = {"study", "inputs", "admin", "model", "gaps", "report"}
-_STUDY = {"name", "synthetic"}
+_STUDY = {"name", "synthetic", "snap_cells", "overlap_tolerance_km2"}
 _INPUTS = {"population", "dem", "towers", "hamlets", "border"}
 _REF = {"path", "layer", "source", "release", "licence", "url", "encoding"}
 _ADMIN = {"level", "path", "layer", "code_field", "name_field", "parent_field", "source", "release",
           "licence", "url", "encoding"}
 _MODEL = {"kind", "radius_km", "hata", "terrain"}
-_GAPS = {"min_population", "connectivity", "border_belt_km"}
+_GAPS = {"min_population", "connectivity", "border_belt_km", "technology"}
 _REPORT = {"lang", "title", "scheme"}
 _MODEL_KINDS = ("auto", "radius", "hata", "terrain")
 
@@ -161,6 +164,12 @@ def _ref(value, where: str, base: Path, src: str) -> InputRef:
     return InputRef(path=path, layer=value.get("layer"), source=str(value.get("source", "")),
                     release=str(value.get("release", "")), licence=str(value.get("licence", "")),
                     url=str(value.get("url", "")), encoding=value.get("encoding"))
+
+
+def _int(v, where: str, src: str) -> int:
+    if not isinstance(v, int) or v < 0:
+        raise ConfigError(f"{src}: {where} = {v!r}; expected a whole number ≥ 0.")
+    return v
 
 
 def parse_config(data: dict, *, base: Path, src: str = "config") -> Config:
@@ -211,6 +220,8 @@ def parse_config(data: dict, *, base: Path, src: str = "config") -> Config:
     gcfg = GapsConfig(**{k: v for k, v in gaps.items()})
     if gcfg.connectivity not in (4, 8):
         raise ConfigError(f"{src}: [gaps] connectivity = {gcfg.connectivity}; expected 4 or 8.")
+    if gcfg.technology not in ("any", "2G", "3G", "4G", "5G"):
+        raise ConfigError(f"{src}: [gaps] technology = {gcfg.technology!r}; expected 'any', '2G', '3G', '4G' or '5G'.")
     if gcfg.min_population < 0:
         raise ConfigError(f"{src}: [gaps] min_population = {gcfg.min_population}; expected ≥ 0.")
     report = data.get("report", {})
@@ -225,6 +236,8 @@ def parse_config(data: dict, *, base: Path, src: str = "config") -> Config:
         path=None,
         name=str(study.get("name", "study area")),
         synthetic=bool(study.get("synthetic", False)),
+        snap_cells=_int(study.get("snap_cells", 2), "study.snap_cells", src),
+        overlap_tolerance_km2=float(study.get("overlap_tolerance_km2", 0.01)),
         population=_ref(_need(inputs, "population", "inputs", src, (str, dict)), "inputs.population", base, src),
         towers=_ref(_need(inputs, "towers", "inputs", src, (str, dict)), "inputs.towers", base, src),
         admin=tuple(admins),

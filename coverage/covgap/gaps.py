@@ -18,6 +18,7 @@ from scipy.spatial import cKDTree
 from shapely.geometry import shape
 from shapely.ops import unary_union
 
+from .engine import Coverage
 from .grid import EARTH_RADIUS_M, Grid, unit_vectors
 from .study import AdminLevel
 
@@ -48,11 +49,18 @@ def nearest_site_km(lon, lat, site_lon, site_lat) -> np.ndarray:
 
 
 def gap_clusters(population: np.ndarray, uncovered: np.ndarray, grid: Grid, *, admin: list[AdminLevel],
-                 sites: pd.DataFrame, min_population: float = 10.0, connectivity: int = 8) -> gpd.GeoDataFrame:
+                 sites: pd.DataFrame, min_population: float = 10.0, connectivity: int = 8,
+                 coverage: Coverage | None = None,
+                 cell_stats: dict[str, tuple[np.ndarray, str]] | None = None) -> gpd.GeoDataFrame:
     """Gap cluster polygons ranked by population (largest first).
 
     Clusters below ``min_population`` are not returned; their number and people are in
     ``result.attrs["below_min"]`` so nothing disappears unreported.
+
+    ``coverage`` adds ``technologies_present`` / ``operators_present`` (signal found somewhere in
+    the cluster, e.g. 2G in a cluster without 4G) and ``missing_technologies`` /
+    ``missing_operators``. ``cell_stats`` maps a column name to ``(per-cell array, how)`` with
+    ``how`` one of ``min``, ``max``, ``mean``, ``popmean`` (population-weighted), ``any``.
     """
     labels, n = label_gaps(population, uncovered, connectivity=connectivity)
     cols = ["rank", "cluster_id", "population", "cells", "area_km2", "centroid_lon", "centroid_lat",
@@ -85,12 +93,51 @@ def gap_clusters(population: np.ndarray, uncovered: np.ndarray, grid: Grid, *, a
         names = np.concatenate([["(outside all units)"], a.units["name"].to_numpy(dtype=object)])
         df[f"{a.level}_code"] = codes[major]
         df[f"{a.level}_name"] = names[major]
+    if coverage is not None:
+        _presence_columns(df, labels, keep, coverage)
+    for name, (values, how) in (cell_stats or {}).items():
+        df[name] = _cell_stat(values, how, labels, keep, population)
     df["geometry"] = _polygons(labels, keep, grid)
     df = df.sort_values(["population", "cluster_id"], ascending=[False, True]).reset_index(drop=True)
     df.insert(0, "rank", np.arange(1, len(df) + 1))
     gdf = gpd.GeoDataFrame(df, geometry="geometry", crs=grid.crs.to_wkt()).to_crs("EPSG:4326")
     gdf.attrs["below_min"] = {"clusters": int(below.size), "population": float(pop[below].sum())}
     return gdf
+
+
+def _presence_columns(df: pd.DataFrame, labels: np.ndarray, keep: np.ndarray, coverage: Coverage) -> None:
+    present_t = [[] for _ in keep]
+    all_techs = sorted(coverage.technologies)
+    for tech in all_techs:
+        hit = ndimage.maximum(coverage.covered(tech).astype(np.uint8), labels, index=keep)
+        for i in np.flatnonzero(np.asarray(hit) > 0):
+            present_t[i].append(tech)
+    bits_any = coverage.operator_bits_any()
+    present_o = [[] for _ in keep]
+    for k, op in enumerate(coverage.operators):
+        hit = ndimage.maximum(((bits_any >> np.uint32(k)) & 1).astype(np.uint8), labels, index=keep)
+        for i in np.flatnonzero(np.asarray(hit) > 0):
+            present_o[i].append(op)
+    df["technologies_present"] = [", ".join(t) for t in present_t]
+    df["missing_technologies"] = [", ".join(t for t in all_techs if t not in p) for p in present_t]
+    df["operators_present"] = [", ".join(o) for o in present_o]
+    df["missing_operators"] = [", ".join(o for o in coverage.operators if o not in p) for p in present_o]
+
+
+def _cell_stat(values: np.ndarray, how: str, labels: np.ndarray, keep: np.ndarray, pop: np.ndarray) -> np.ndarray:
+    v = np.asarray(values, dtype=np.float64)
+    if how == "min":
+        return np.asarray(ndimage.minimum(v, labels, index=keep), dtype=np.float64)
+    if how == "max":
+        return np.asarray(ndimage.maximum(v, labels, index=keep), dtype=np.float64)
+    if how == "mean":
+        return np.asarray(ndimage.mean(v, labels, index=keep), dtype=np.float64)
+    if how == "any":
+        return np.asarray(ndimage.maximum(v.astype(np.uint8), labels, index=keep)) > 0
+    if how == "popmean":
+        w = ndimage.sum(pop, labels, index=keep)
+        return np.asarray(ndimage.sum(np.nan_to_num(v) * pop, labels, index=keep)) / np.asarray(w)
+    raise ValueError(f"unknown statistic {how!r}")
 
 
 def _majority_unit(cluster_lab: np.ndarray, unit_lab: np.ndarray, w: np.ndarray, n: int) -> np.ndarray:

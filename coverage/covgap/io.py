@@ -21,6 +21,7 @@ from rasterio.enums import Resampling
 from .config import Config, InputRef
 from .errors import CRSError, DataFileError, InputError
 from .grid import Grid
+from .population import clean_population, find_overlaps, snap_outside_cells
 from .sites import SitesReport, validate_sites
 
 __all__ = [
@@ -35,10 +36,6 @@ __all__ = [
     "write_geotiff",
     "load_study_area",
 ]
-
-#: Sentinel that WorldPop and others use for nodata, sometimes without declaring it.
-_NODATA_SENTINELS = (-99999.0, -3.4028234663852886e38)
-
 
 def sha256_file(path: str | Path) -> str:
     """SHA-256 hex digest of a file (streamed)."""
@@ -86,32 +83,8 @@ def read_population(ref: InputRef | str | Path) -> tuple[np.ndarray, Grid, dict[
     """
     path = Path(ref.path if isinstance(ref, InputRef) else ref)
     arr, grid, nodata, info = read_raster(path, what="population raster")
-    a = arr.astype(np.float64)
-    notes: dict[str, Any] = {"nodata_declared": nodata, "area_or_point": info["area_or_point"]}
-    mask = np.isnan(a)
-    if nodata is not None and not np.isnan(nodata):
-        mask |= a == nodata
-    undeclared = np.zeros_like(mask)
-    for s in _NODATA_SENTINELS:
-        undeclared |= np.isclose(a, s, rtol=1e-6) & ~mask
-    if undeclared.any():
-        notes["undeclared_nodata_cells"] = int(undeclared.sum())
-        notes["undeclared_nodata_note"] = (
-            f"{int(undeclared.sum())} cells hold a nodata sentinel (e.g. −99999) but the file declares "
-            f"nodata={nodata}; they were treated as nodata (0 people)."
-        )
-        mask |= undeclared
-    neg = (a < 0) & ~mask
-    if neg.any():
-        r, c = np.argwhere(neg)[0]
-        raise InputError(
-            f"population raster {path}: {int(neg.sum())} cells hold negative values (first at row {r}, "
-            f"col {c}: {a[r, c]}), and they are not the declared nodata ({nodata}). People cannot be "
-            "negative. Fix: set the file's nodata value (gdal_edit.py -a_nodata VALUE)."
-        )
-    notes["nodata_cells"] = int(mask.sum())
-    notes["nodata_rule"] = "population nodata counted as 0 people"
-    a[mask] = 0.0
+    a, notes = clean_population(arr, nodata, source=str(path))
+    notes["area_or_point"] = info["area_or_point"]
     return a, grid, notes
 
 
@@ -316,11 +289,23 @@ def load_study_area(cfg: Config):
         dup = units["code"].duplicated(keep=False)
         if dup.any():
             units = units.dissolve(by="code", as_index=False, aggfunc="first")[units.columns]
-            notes.setdefault("admin", {})[a.level] = {
+            notes.setdefault("admin", {}).setdefault(a.level, {}).update({
                 "multi_part_codes_merged": int(dup.sum()),
                 "note": "features sharing a code were merged into one unit",
-            }
+            })
+        overlaps = find_overlaps(units, "code", tolerance_km2=cfg.overlap_tolerance_km2)
+        if len(overlaps):
+            pairs = "; ".join(f"{r.code_a} × {r.code_b}: {r.overlap_km2:.3g} km²" for r in overlaps.head(5).itertuples())
+            raise InputError(
+                f"admin level {a.level!r} ({a.ref.path}{_layer(a.ref)}): {len(overlaps)} pair(s) of units overlap by "
+                f"more than {cfg.overlap_tolerance_km2} km² ({pairs}{' …' if len(overlaps) > 5 else ''}); people there "
+                "would belong to two units. Fix: repair the layer (e.g. QGIS 'Check validity' / topology checker), or "
+                "raise [study] overlap_tolerance_km2 if these are digitising slivers."
+            )
         labels = rasterize_units(units, grid)
+        if cfg.snap_cells > 0:
+            labels, snap = snap_outside_cells(labels, pop, max_cells=cfg.snap_cells)
+            notes.setdefault("admin", {}).setdefault(a.level, {})["snapped_outside_cells"] = snap
         populated = pop > 0
         if populated.any() and not (labels[populated] > 0).any():
             raise InputError(

@@ -89,7 +89,8 @@ def analyse_config(cfg: Config, *, model_kind: str | None = None, progress: bool
     model = make_model(cfg.model, has_dem=study.dem is not None, kind=model_kind)
     bar.set_postfix_str(f"coverage ({model.name} model), overlay, gaps")
     analysis = analyse(study, model, min_population=cfg.gaps.min_population,
-                       connectivity=cfg.gaps.connectivity, progress=progress)
+                       connectivity=cfg.gaps.connectivity, gap_technology=cfg.gaps.technology,
+                       border_belt_km=cfg.gaps.border_belt_km, progress=progress)
     bar.update()
     bar.close()
     return analysis
