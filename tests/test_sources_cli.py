@@ -1,0 +1,168 @@
+"""`covgap fetch` end to end against a local server, then --offline; and the Vietnam config."""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+from _sources_server import LocalServer, Route, zip_bytes
+
+from covgap.errors import ConfigError
+from covgap.sources.catalog import copernicus_tile_path, worldpop_path
+from covgap.sources.cli import register
+from covgap.sources.fetch import load_fetch_config, parse_sources
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = Path(__file__).parent / "data" / "opencellid_452_sample.csv"
+TOKEN = "pk.cli-secret-42"
+
+
+def _parser():
+    p = argparse.ArgumentParser(prog="covgap")
+    register(p.add_subparsers(dest="command", required=True))
+    return p
+
+
+def _run(argv) -> int:
+    args = _parser().parse_args(argv)
+    return args.func(args)
+
+
+def _tif(tmp_path, name, la=None, lo=None) -> bytes:
+    from affine import Affine
+
+    p = tmp_path / name
+    if la is None:
+        tr, n = Affine(1 / 1200, 0, 105.0, 0, -1 / 1200, 21.5), 60
+    else:
+        res = 1 / 1200
+        tr, n = Affine(res, 0, lo - res / 2, 0, -res, la + 1 + res / 2), 1200
+    with rasterio.open(p, "w", driver="GTiff", width=n, height=n, count=1, dtype="float32", crs="EPSG:4326",
+                       transform=tr, compress="deflate") as ds:
+        ds.write(np.full((n, n), 7.0, dtype="float32"), 1)
+    b = p.read_bytes()
+    p.unlink()
+    return b
+
+
+@pytest.fixture()
+def world(tmp_path):
+    with LocalServer() as s:
+        s.add("/data.worldpop.org" + worldpop_path("VNM", 2025), Route(_tif(tmp_path, "p.tif"), drop_after=5000))
+        tile = copernicus_tile_path("GLO-90", 21, 105)
+        s.add("/copernicus-dem-90m.s3.amazonaws.com" + tile, Route(_tif(tmp_path, "d.tif", 21, 105)))
+        s.add("/copernicus-dem-90m.s3.amazonaws.com/tileList.txt", Route(tile.split("/")[1].encode() + b"\n"))
+        shp = {"b.shp": b"", "b.dbf": b"", "b.shx": b"", "b.prj": b""}
+        z = zip_bytes({f"geoBoundaries-VNM-ADM0{k[1:]}": v for k, v in shp.items()})
+        s.add("/www.geoboundaries.org/api/current/gbOpen/VNM/ADM0/",
+              Route(json.dumps({"boundaryID": "VNM-ADM0-1", "boundaryLicense": "CC BY 4.0",
+                                "staticDownloadLink": s.url("/gb/VNM-ADM0-all.zip")}).encode()))
+        s.add("/gb/VNM-ADM0-all.zip", Route(z, fail_statuses=[503]))
+
+        def ocid(path):
+            if f"token={TOKEN}" not in path:
+                return 200, b'{"error":"Invalid token"}', "application/json"
+            return 200, gzip.compress(SAMPLE.read_bytes()), "application/gzip"
+
+        s.add("/opencellid.org/ocid/downloads", Route(ocid))
+        cfg = tmp_path / "study.toml"
+        cfg.write_text(
+            '[study]\nname = "test"\n[sources]\niso3 = "VNM"\ncache_dir = "cache"\nbbox = [105.2, 21.2, 105.9, 21.9]\n'
+            '[sources.population]\nyear = 2025\n[sources.dem]\nout = "dem/d.tif"\n'
+            '[sources.boundaries]\ngeoboundaries = ["ADM0"]\n'
+            '[sources.towers]\nsites_out = "derived/sites.csv"\nclip_to_bbox = false\n'
+            '[sources.http]\nretries = 3\nbackoff_s = 0.001\ntimeout_s = 5\n')
+        yield s, cfg
+
+
+def test_fetch_then_offline(world, tmp_path, monkeypatch, capsys):
+    srv, cfg = world
+    monkeypatch.setenv("OPENCELLID_TOKEN", TOKEN)
+    rc = _run(["fetch", str(cfg), "--base-url", srv.base, "-q", "--json", str(tmp_path / "r.json")])
+    out = capsys.readouterr()
+    assert rc == 0, out.err
+    cache = tmp_path / "cache"
+    for rel in ("worldpop/VNM/vnm_pop_2025_CN_100m_R2025A_v1.tif", "dem/d.tif",
+                "boundaries/geoboundaries/gbOpen/VNM/ADM0/geoBoundaries-VNM-ADM0.shp",
+                "opencellid/452.csv.gz", "derived/sites.csv"):
+        assert (cache / rel).is_file() and (cache / (rel + ".manifest.json")).is_file(), rel
+    assert "7 sites" in out.out
+    res = json.loads((tmp_path / "r.json").read_text())
+    assert res["notes"]["towers"]["dropped"]["stale"] == 1
+    everything = out.out + out.err + (tmp_path / "r.json").read_text()
+    everything += "".join(p.read_text(errors="replace") for p in cache.rglob("*.json"))
+    assert TOKEN not in everything
+    # offline, server gone, token gone: everything is served from the cache
+    srv.routes.clear()
+    monkeypatch.delenv("OPENCELLID_TOKEN")
+    n = len(srv.log)
+    assert _run(["fetch", str(cfg), "--offline", "-q"]) == 0
+    assert len(srv.log) == n
+    # offline with an empty cache: exit 1 and the list of what is missing
+    capsys.readouterr()
+    rc = _run(["fetch", str(cfg), "--offline", "-q", "--cache-dir", str(tmp_path / "empty")])
+    err = capsys.readouterr().err
+    assert rc == 1 and "missing from the cache" in err
+    assert "vnm_pop_2025_CN_100m_R2025A_v1.tif" in err and "452.csv.gz" in err and "token=***" in err
+
+
+def test_bad_token_fails_only_the_towers_step(world, tmp_path, monkeypatch, capsys):
+    srv, cfg = world
+    monkeypatch.setenv("OPENCELLID_TOKEN", "pk.wrong-token")
+    rc = _run(["fetch", str(cfg), "--base-url", srv.base, "-q", "--only", "towers,population"])
+    out = capsys.readouterr()
+    assert rc == 2
+    assert "towers failed: " in out.err and "refused the token" in out.err and "pk.wrong-token" not in out.err
+    assert (tmp_path / "cache/worldpop/VNM/vnm_pop_2025_CN_100m_R2025A_v1.tif").is_file()
+    assert not (tmp_path / "cache/opencellid").exists() or not list((tmp_path / "cache/opencellid").glob("*.gz"))
+
+
+def test_unwritable_cache_is_reported(world, tmp_path, capsys):
+    srv, cfg = world
+    (tmp_path / "blocked").write_text("a file, not a folder")
+    from covgap.errors import FetchError
+
+    with pytest.raises(FetchError, match="not writable"):
+        _run(["fetch", str(cfg), "--base-url", srv.base, "-q", "--cache-dir", str(tmp_path / "blocked" / "raw")])
+    assert srv.log == []
+
+
+def test_sources_section_is_validated(tmp_path):
+    with pytest.raises(ConfigError, match="unknown key 'yaer'.*Did you mean 'year'"):
+        parse_sources({"sources": {"iso3": "VNM", "population": {"yaer": 2020}}}, base=tmp_path)
+    with pytest.raises(ConfigError, match=r"\[sources.dem\] needs \[sources\] bbox"):
+        parse_sources({"sources": {"iso3": "VNM", "dem": {}}}, base=tmp_path)
+    with pytest.raises(ConfigError, match="no \\[sources\\] section"):
+        parse_sources({}, base=tmp_path)
+    with pytest.raises(ConfigError, match="west < east"):
+        parse_sources({"sources": {"iso3": "VNM", "bbox": [110, 8, 102, 23]}}, base=tmp_path)
+
+
+def test_vietnam_config():
+    path = ROOT / "data" / "vietnam.toml"
+    cfg = load_fetch_config(path)
+    assert cfg.iso3 == "VNM" and cfg.steps() == ["population", "dem", "boundaries", "towers"]
+    assert cfg.cache_dir == (ROOT / "data" / "raw")
+    assert "token" not in cfg.towers  # the token belongs in the environment
+    data = tomllib.loads(path.read_text())
+    # every input `covgap run` reads is a file `covgap fetch` writes
+    raw = {"population": "worldpop/VNM/" + worldpop_path("VNM", 2025).rsplit("/", 1)[1],
+           "dem": cfg.dem["out"], "towers": cfg.towers["sites_out"]}
+    for role, rel in raw.items():
+        assert data["inputs"][role]["path"] == "raw/" + rel
+    admin_paths = [a["path"] for a in data["admin"]]
+    assert "raw/boundaries/cod-ab/VNM/vnm_admin1.geojson" in admin_paths
+    assert "raw/boundaries/geoboundaries/gbOpen/VNM/ADM1/geoBoundaries-VNM-ADM1.shp" in admin_paths
+    try:
+        from covgap.config import parse_config
+    except ImportError:  # pragma: no cover
+        return
+    rest = {k: v for k, v in data.items() if k != "sources"}
+    parsed = parse_config(rest, base=path.parent, src=str(path))  # the run part is valid for `covgap run`
+    assert [a.level for a in parsed.admin] == ["province", "former_province"]
