@@ -73,11 +73,17 @@ class LocalServer:
             def _serve(self, head: bool) -> None:
                 with server._lock:
                     server.log.append((self.command, self.path, dict(self.headers)))
-                    route = server.routes.get(self.path) or server.routes.get(self.path.split("?", 1)[0])
+                    route = server.routes.get(self.path) or server.routes.get(
+                        self.path.split("?", 1)[0]
+                    )
                     if route is not None and not head:
                         route.hits += 1
                         fail = route.fail_statuses.pop(0) if route.fail_statuses else None
-                        drop = route.drop_after if (route.drop_after is not None and route.drop_times > 0) else None
+                        drop = (
+                            route.drop_after
+                            if (route.drop_after is not None and route.drop_times > 0)
+                            else None
+                        )
                         if drop is not None:
                             route.drop_times -= 1
                     else:
@@ -113,7 +119,7 @@ class LocalServer:
                             return
                         start, end = a, min(b if b is not None else total - 1, total - 1)
                         code = 206
-                payload = data[start:end + 1]
+                payload = data[start : end + 1]
                 self.send_response(code)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(payload)))
@@ -145,7 +151,9 @@ class LocalServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     @property
     def base(self) -> str:
@@ -174,7 +182,14 @@ class LocalServer:
 def fast_http():
     from covgap.sources.http import HttpOptions
 
-    return HttpOptions(timeout_s=5, retries=3, backoff_s=0.001, backoff_factor=1.0, chunk_bytes=16384, progress=False)
+    return HttpOptions(
+        timeout_s=5,
+        retries=3,
+        backoff_s=0.001,
+        backoff_factor=1.0,
+        chunk_bytes=16384,
+        progress=False,
+    )
 
 
 def local_cache(srv: LocalServer, root: Path, *, offline: bool = False):

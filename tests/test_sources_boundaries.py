@@ -14,8 +14,10 @@ from covgap.sources import fetch_cod_ab, fetch_geoboundaries
 from covgap.sources.catalog import HDX_COD_AB
 
 SHARED = shared_vnm()
-needs_real = pytest.mark.skipif(not (SHARED / "geoBoundaries-VNM-ADM1.shp").exists(),
-                                reason=f"real data folder absent: {SHARED}")
+needs_real = pytest.mark.skipif(
+    not (SHARED / "geoBoundaries-VNM-ADM1.shp").exists(),
+    reason=f"real data folder absent: {SHARED}",
+)
 ZIP_PATH = "/github.com/wmgeolab/geoBoundaries/raw/9469f09/releaseData/gbOpen/VNM/ADM1/geoBoundaries-VNM-ADM1-all.zip"
 
 
@@ -27,17 +29,35 @@ def srv():
 
 def _serve_geoboundaries(srv, level="ADM1", zip_body=None):
     if zip_body is None:
-        zip_body = zip_bytes({f"geoBoundaries-VNM-{level}{ext}": (SHARED / f"geoBoundaries-VNM-{level}{ext}").read_bytes()
-                              for ext in (".shp", ".shx", ".dbf", ".prj")} | {"CITATION-AND-USE-geoBoundaries.txt": b"cite"})
-    meta = {"boundaryID": "VNM-ADM1-81297802", "boundaryName": "Vietnam", "boundaryISO": "VNM",
-            "boundaryYearRepresented": "2020", "boundaryType": level, "boundaryLicense": "CC BY 4.0",
-            "boundarySource": "OCHA ROAP", "buildDate": "Dec 12, 2023",
-            "staticDownloadLink": srv.url(ZIP_PATH.replace("ADM1", level)),
-            "gjDownloadURL": srv.url("/unused.geojson")}
-    srv.add(f"/www.geoboundaries.org/api/current/gbOpen/VNM/{level}/",
-            Route(json.dumps(meta).encode(), content_type="application/json"))
-    return srv.add(ZIP_PATH.replace("ADM1", level), Route(zip_body, content_type="application/zip",
-                                                          drop_after=len(zip_body) // 2))
+        zip_body = zip_bytes(
+            {
+                f"geoBoundaries-VNM-{level}{ext}": (
+                    SHARED / f"geoBoundaries-VNM-{level}{ext}"
+                ).read_bytes()
+                for ext in (".shp", ".shx", ".dbf", ".prj")
+            }
+            | {"CITATION-AND-USE-geoBoundaries.txt": b"cite"}
+        )
+    meta = {
+        "boundaryID": "VNM-ADM1-81297802",
+        "boundaryName": "Vietnam",
+        "boundaryISO": "VNM",
+        "boundaryYearRepresented": "2020",
+        "boundaryType": level,
+        "boundaryLicense": "CC BY 4.0",
+        "boundarySource": "OCHA ROAP",
+        "buildDate": "Dec 12, 2023",
+        "staticDownloadLink": srv.url(ZIP_PATH.replace("ADM1", level)),
+        "gjDownloadURL": srv.url("/unused.geojson"),
+    }
+    srv.add(
+        f"/www.geoboundaries.org/api/current/gbOpen/VNM/{level}/",
+        Route(json.dumps(meta).encode(), content_type="application/json"),
+    )
+    return srv.add(
+        ZIP_PATH.replace("ADM1", level),
+        Route(zip_body, content_type="application/zip", drop_after=len(zip_body) // 2),
+    )
 
 
 @pytest.mark.realdata
@@ -49,10 +69,15 @@ def test_real_geoboundaries_adm1_zipped_on_the_fly(srv, tmp_path):
     assert shp.name == "geoBoundaries-VNM-ADM1.shp"
     gdf = gpd.read_file(shp)
     assert len(gdf) == 64 and gdf.crs.to_epsg() == 4326  # 63 former provinces + Côn Đảo
-    assert (shp.with_suffix(".shp").read_bytes() == (SHARED / "geoBoundaries-VNM-ADM1.shp").read_bytes())
+    assert (
+        shp.with_suffix(".shp").read_bytes() == (SHARED / "geoBoundaries-VNM-ADM1.shp").read_bytes()
+    )
     man = cache.manifest(shp.relative_to(cache.root))
     assert man["licence"] == "CC BY 4.0" and "VNM-ADM1-81297802" in man["release"]
-    assert man["extracted_from"] == "geoBoundaries-VNM-ADM1-all.zip" and man["derived_from"][0]["sha256"]
+    assert (
+        man["extracted_from"] == "geoBoundaries-VNM-ADM1-all.zip"
+        and man["derived_from"][0]["sha256"]
+    )
     zman = cache.manifest("boundaries/geoboundaries/gbOpen/VNM/ADM1/geoBoundaries-VNM-ADM1-all.zip")
     assert zman["resumed"] is True
     files = cache_files(tmp_path / "raw")
@@ -60,7 +85,9 @@ def test_real_geoboundaries_adm1_zipped_on_the_fly(srv, tmp_path):
     assert not [f for f in files if f.endswith(".partial")]
     # offline afterwards: no request
     n = len(srv.log)
-    assert fetch_geoboundaries(local_cache(srv, tmp_path / "raw", offline=True), "VNM", "ADM1") == shp
+    assert (
+        fetch_geoboundaries(local_cache(srv, tmp_path / "raw", offline=True), "VNM", "ADM1") == shp
+    )
     assert len(srv.log) == n
 
 
@@ -81,23 +108,61 @@ def test_api_answer_without_download_link(srv, tmp_path):
 
 
 def _cod_ab_zip() -> bytes:
-    feats = [{"type": "Feature", "geometry": mapping(box(102 + i * 0.2, 10, 102.2 + i * 0.2, 11)),
-              "properties": {"adm1_pcode": f"VN{i:02d}", "adm1_name": f"Province {i}", "adm0_pcode": "VN"}}
-             for i in range(34)]
-    fc = {"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "EPSG:4326"}}, "features": feats}
-    adm0 = {"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": mapping(box(102, 10, 109, 11)),
-                                                       "properties": {"adm0_pcode": "VN"}}]}
-    return zip_bytes({"vnm_admin1.geojson": json.dumps(fc).encode(), "vnm_admin0.geojson": json.dumps(adm0).encode()})
+    feats = [
+        {
+            "type": "Feature",
+            "geometry": mapping(box(102 + i * 0.2, 10, 102.2 + i * 0.2, 11)),
+            "properties": {
+                "adm1_pcode": f"VN{i:02d}",
+                "adm1_name": f"Province {i}",
+                "adm0_pcode": "VN",
+            },
+        }
+        for i in range(34)
+    ]
+    fc = {
+        "type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": "EPSG:4326"}},
+        "features": feats,
+    }
+    adm0 = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": mapping(box(102, 10, 109, 11)),
+                "properties": {"adm0_pcode": "VN"},
+            }
+        ],
+    }
+    return zip_bytes(
+        {
+            "vnm_admin1.geojson": json.dumps(fc).encode(),
+            "vnm_admin0.geojson": json.dumps(adm0).encode(),
+        }
+    )
 
 
 def test_cod_ab_34_provinces_via_ckan(srv, tmp_path):
     body = _cod_ab_zip()
     rpath = "/data.humdata.org/dataset/x/resource/y/download/vnm_admin_boundaries.geojson.zip"
-    pkg = {"success": True, "result": {"license_title": "Creative Commons Attribution for Intergovernmental "
-                                                        "Organisations", "resources": [
-        {"name": "vnm_admin_boundaries.xlsx", "url": srv.url("/x.xlsx")},
-        {"name": "vnm_admin_boundaries.geojson.zip", "url": srv.url(rpath), "last_modified": "2026-01-26"}]}}
-    srv.add("/data.humdata.org/api/3/action/package_show?id=cod-ab-vnm", Route(json.dumps(pkg).encode()))
+    pkg = {
+        "success": True,
+        "result": {
+            "license_title": "Creative Commons Attribution for Intergovernmental Organisations",
+            "resources": [
+                {"name": "vnm_admin_boundaries.xlsx", "url": srv.url("/x.xlsx")},
+                {
+                    "name": "vnm_admin_boundaries.geojson.zip",
+                    "url": srv.url(rpath),
+                    "last_modified": "2026-01-26",
+                },
+            ],
+        },
+    }
+    srv.add(
+        "/data.humdata.org/api/3/action/package_show?id=cod-ab-vnm", Route(json.dumps(pkg).encode())
+    )
     srv.add(rpath, Route(body, fail_statuses=[502]))
     cache = local_cache(srv, tmp_path / "raw")
     p = fetch_cod_ab(cache, "VNM")

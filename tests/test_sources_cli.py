@@ -43,8 +43,18 @@ def _tif(tmp_path, name, la=None, lo=None) -> bytes:
     else:
         res = 1 / 1200
         tr, n = Affine(res, 0, lo - res / 2, 0, -res, la + 1 + res / 2), 1200
-    with rasterio.open(p, "w", driver="GTiff", width=n, height=n, count=1, dtype="float32", crs="EPSG:4326",
-                       transform=tr, compress="deflate") as ds:
+    with rasterio.open(
+        p,
+        "w",
+        driver="GTiff",
+        width=n,
+        height=n,
+        count=1,
+        dtype="float32",
+        crs="EPSG:4326",
+        transform=tr,
+        compress="deflate",
+    ) as ds:
         ds.write(np.full((n, n), 7.0, dtype="float32"), 1)
     b = p.read_bytes()
     p.unlink()
@@ -54,15 +64,32 @@ def _tif(tmp_path, name, la=None, lo=None) -> bytes:
 @pytest.fixture()
 def world(tmp_path):
     with LocalServer() as s:
-        s.add("/data.worldpop.org" + worldpop_path("VNM", 2025), Route(_tif(tmp_path, "p.tif"), drop_after=5000))
+        s.add(
+            "/data.worldpop.org" + worldpop_path("VNM", 2025),
+            Route(_tif(tmp_path, "p.tif"), drop_after=5000),
+        )
         tile = copernicus_tile_path("GLO-90", 21, 105)
-        s.add("/copernicus-dem-90m.s3.amazonaws.com" + tile, Route(_tif(tmp_path, "d.tif", 21, 105)))
-        s.add("/copernicus-dem-90m.s3.amazonaws.com/tileList.txt", Route(tile.split("/")[1].encode() + b"\n"))
+        s.add(
+            "/copernicus-dem-90m.s3.amazonaws.com" + tile, Route(_tif(tmp_path, "d.tif", 21, 105))
+        )
+        s.add(
+            "/copernicus-dem-90m.s3.amazonaws.com/tileList.txt",
+            Route(tile.split("/")[1].encode() + b"\n"),
+        )
         shp = {"b.shp": b"", "b.dbf": b"", "b.shx": b"", "b.prj": b""}
         z = zip_bytes({f"geoBoundaries-VNM-ADM0{k[1:]}": v for k, v in shp.items()})
-        s.add("/www.geoboundaries.org/api/current/gbOpen/VNM/ADM0/",
-              Route(json.dumps({"boundaryID": "VNM-ADM0-1", "boundaryLicense": "CC BY 4.0",
-                                "staticDownloadLink": s.url("/gb/VNM-ADM0-all.zip")}).encode()))
+        s.add(
+            "/www.geoboundaries.org/api/current/gbOpen/VNM/ADM0/",
+            Route(
+                json.dumps(
+                    {
+                        "boundaryID": "VNM-ADM0-1",
+                        "boundaryLicense": "CC BY 4.0",
+                        "staticDownloadLink": s.url("/gb/VNM-ADM0-all.zip"),
+                    }
+                ).encode()
+            ),
+        )
         s.add("/gb/VNM-ADM0-all.zip", Route(z, fail_statuses=[503]))
 
         def ocid(path):
@@ -77,7 +104,8 @@ def world(tmp_path):
             '[sources.population]\nyear = 2025\n[sources.dem]\nout = "dem/d.tif"\n'
             '[sources.boundaries]\ngeoboundaries = ["ADM0"]\n'
             '[sources.towers]\nsites_out = "derived/sites.csv"\nclip_to_bbox = false\n'
-            '[sources.http]\nretries = 3\nbackoff_s = 0.001\ntimeout_s = 5\n')
+            "[sources.http]\nretries = 3\nbackoff_s = 0.001\ntimeout_s = 5\n"
+        )
         yield s, cfg
 
 
@@ -88,9 +116,13 @@ def test_fetch_then_offline(world, tmp_path, monkeypatch, capsys):
     out = capsys.readouterr()
     assert rc == 0, out.err
     cache = tmp_path / "cache"
-    for rel in ("worldpop/VNM/vnm_pop_2025_CN_100m_R2025A_v1.tif", "dem/d.tif",
-                "boundaries/geoboundaries/gbOpen/VNM/ADM0/geoBoundaries-VNM-ADM0.shp",
-                "opencellid/452.csv.gz", "derived/sites.csv"):
+    for rel in (
+        "worldpop/VNM/vnm_pop_2025_CN_100m_R2025A_v1.tif",
+        "dem/d.tif",
+        "boundaries/geoboundaries/gbOpen/VNM/ADM0/geoBoundaries-VNM-ADM0.shp",
+        "opencellid/452.csv.gz",
+        "derived/sites.csv",
+    ):
         assert (cache / rel).is_file() and (cache / (rel + ".manifest.json")).is_file(), rel
     assert "7 sites" in out.out
     res = json.loads((tmp_path / "r.json").read_text())
@@ -109,7 +141,9 @@ def test_fetch_then_offline(world, tmp_path, monkeypatch, capsys):
     rc = _run(["fetch", str(cfg), "--offline", "-q", "--cache-dir", str(tmp_path / "empty")])
     err = capsys.readouterr().err
     assert rc == 1 and "missing from the cache" in err
-    assert "vnm_pop_2025_CN_100m_R2025A_v1.tif" in err and "452.csv.gz" in err and "token=***" in err
+    assert (
+        "vnm_pop_2025_CN_100m_R2025A_v1.tif" in err and "452.csv.gz" in err and "token=***" in err
+    )
 
 
 def test_bad_token_fails_only_the_towers_step(world, tmp_path, monkeypatch, capsys):
@@ -118,9 +152,15 @@ def test_bad_token_fails_only_the_towers_step(world, tmp_path, monkeypatch, caps
     rc = _run(["fetch", str(cfg), "--base-url", srv.base, "-q", "--only", "towers,population"])
     out = capsys.readouterr()
     assert rc == 2
-    assert "towers failed: " in out.err and "refused the token" in out.err and "pk.wrong-token" not in out.err
+    assert (
+        "towers failed: " in out.err
+        and "refused the token" in out.err
+        and "pk.wrong-token" not in out.err
+    )
     assert (tmp_path / "cache/worldpop/VNM/vnm_pop_2025_CN_100m_R2025A_v1.tif").is_file()
-    assert not (tmp_path / "cache/opencellid").exists() or not list((tmp_path / "cache/opencellid").glob("*.gz"))
+    assert not (tmp_path / "cache/opencellid").exists() or not list(
+        (tmp_path / "cache/opencellid").glob("*.gz")
+    )
 
 
 def test_unwritable_cache_is_reported(world, tmp_path, capsys):
@@ -129,7 +169,17 @@ def test_unwritable_cache_is_reported(world, tmp_path, capsys):
     from covgap.errors import FetchError
 
     with pytest.raises(FetchError, match="not writable"):
-        _run(["fetch", str(cfg), "--base-url", srv.base, "-q", "--cache-dir", str(tmp_path / "blocked" / "raw")])
+        _run(
+            [
+                "fetch",
+                str(cfg),
+                "--base-url",
+                srv.base,
+                "-q",
+                "--cache-dir",
+                str(tmp_path / "blocked" / "raw"),
+            ]
+        )
     assert srv.log == []
 
 
@@ -152,8 +202,11 @@ def test_vietnam_config():
     assert "token" not in cfg.towers  # the token belongs in the environment
     data = tomllib.loads(path.read_text())
     # every input `covgap run` reads is a file `covgap fetch` writes
-    raw = {"population": "worldpop/VNM/" + worldpop_path("VNM", 2025).rsplit("/", 1)[1],
-           "dem": cfg.dem["out"], "towers": cfg.towers["sites_out"]}
+    raw = {
+        "population": "worldpop/VNM/" + worldpop_path("VNM", 2025).rsplit("/", 1)[1],
+        "dem": cfg.dem["out"],
+        "towers": cfg.towers["sites_out"],
+    }
     for role, rel in raw.items():
         assert data["inputs"][role]["path"] == "raw/" + rel
     admin_paths = [a["path"] for a in data["admin"]]
@@ -164,5 +217,7 @@ def test_vietnam_config():
     except ImportError:  # pragma: no cover
         return
     rest = {k: v for k, v in data.items() if k != "sources"}
-    parsed = parse_config(rest, base=path.parent, src=str(path))  # the run part is valid for `covgap run`
+    parsed = parse_config(
+        rest, base=path.parent, src=str(path)
+    )  # the run part is valid for `covgap run`
     assert [a.level for a in parsed.admin] == ["province", "former_province"]

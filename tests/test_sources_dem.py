@@ -30,9 +30,22 @@ def _tile_bytes(tmp_path, la, lo) -> bytes:
     rows = la + 1 - np.arange(n) * RES
     data = height(cols[None, :], rows[:, None])
     p = tmp_path / f"tile_{la}_{lo}.tif"
-    with rasterio.open(p, "w", driver="GTiff", width=n, height=n, count=1, dtype="float32", crs="EPSG:4326",
-                       transform=Affine(RES, 0, lo - RES / 2, 0, -RES, la + 1 + RES / 2), tiled=True,
-                       blockxsize=256, blockysize=256, compress="deflate", predictor=3) as ds:
+    with rasterio.open(
+        p,
+        "w",
+        driver="GTiff",
+        width=n,
+        height=n,
+        count=1,
+        dtype="float32",
+        crs="EPSG:4326",
+        transform=Affine(RES, 0, lo - RES / 2, 0, -RES, la + 1 + RES / 2),
+        tiled=True,
+        blockxsize=256,
+        blockysize=256,
+        compress="deflate",
+        predictor=3,
+    ) as ds:
         ds.write(data, 1)
     b = p.read_bytes()
     p.unlink()
@@ -51,9 +64,15 @@ def srv(tiles):
         names = []
         for (la, lo), body in tiles.items():
             path = copernicus_tile_path("GLO-90", la, lo)
-            s.add("/copernicus-dem-90m.s3.amazonaws.com" + path, Route(body, content_type="image/tiff"))
+            s.add(
+                "/copernicus-dem-90m.s3.amazonaws.com" + path,
+                Route(body, content_type="image/tiff"),
+            )
             names.append(path.split("/")[1])
-        s.add("/copernicus-dem-90m.s3.amazonaws.com/tileList.txt", Route(("\n".join(names) + "\n").encode()))
+        s.add(
+            "/copernicus-dem-90m.s3.amazonaws.com/tileList.txt",
+            Route(("\n".join(names) + "\n").encode()),
+        )
         yield s
 
 
@@ -132,7 +151,9 @@ def test_without_tile_list_404_tiles_are_ocean_and_flagged(srv, tmp_path):
 
 
 def test_html_tile_is_rejected(srv, tmp_path):
-    srv.add("/copernicus-dem-90m.s3.amazonaws.com" + copernicus_tile_path("GLO-90", 20, 105),
-            Route(b"<?xml version='1.0'?><Error><Code>SlowDown</Code></Error>"))
+    srv.add(
+        "/copernicus-dem-90m.s3.amazonaws.com" + copernicus_tile_path("GLO-90", 20, 105),
+        Route(b"<?xml version='1.0'?><Error><Code>SlowDown</Code></Error>"),
+    )
     with pytest.raises(FetchError, match="expected a GeoTIFF"):
         fetch_dem(local_cache(srv, tmp_path / "raw"), BBOX)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import stat
 
@@ -14,7 +15,9 @@ from covgap.errors import FetchError
 from covgap.sources import validate as v
 from covgap.sources.http import HttpOptions, download, read_manifest, redact
 
-FAST = HttpOptions(timeout_s=5, retries=3, backoff_s=0.001, backoff_factor=1.0, chunk_bytes=8192, progress=False)
+FAST = HttpOptions(
+    timeout_s=5, retries=3, backoff_s=0.001, backoff_factor=1.0, chunk_bytes=8192, progress=False
+)
 
 
 def _blob(n: int, seed: int = 0) -> bytes:
@@ -38,13 +41,26 @@ def srv():
 def test_download_writes_file_and_manifest(srv, tmp_path):
     data = _blob(50_000)
     srv.add("/files/a.bin", Route(data))
-    man = download(srv.url("/files/a.bin"), tmp_path / "a.bin", options=FAST,
-                   info={"source": "Test", "release": "R1", "licence": "CC BY 4.0", "attribution": "Test data"})
+    man = download(
+        srv.url("/files/a.bin"),
+        tmp_path / "a.bin",
+        options=FAST,
+        info={
+            "source": "Test",
+            "release": "R1",
+            "licence": "CC BY 4.0",
+            "attribution": "Test data",
+        },
+    )
     assert (tmp_path / "a.bin").read_bytes() == data
     assert man["sha256"] == _sha(data) and man["bytes"] == len(data)
     assert man == read_manifest(tmp_path / "a.bin")
     assert man["url"] == srv.url("/files/a.bin")
-    assert man["licence"] == "CC BY 4.0" and man["release"] == "R1" and man["attribution"] == "Test data"
+    assert (
+        man["licence"] == "CC BY 4.0"
+        and man["release"] == "R1"
+        and man["attribution"] == "Test data"
+    )
     assert man["fetched_utc"].endswith("+00:00")
     assert man["attempts"] == 1 and man["resumed"] is False
     assert _leftovers(tmp_path) == ["a.bin", "a.bin.manifest.json"]
@@ -81,8 +97,14 @@ def test_partial_from_an_earlier_run_is_resumed(srv, tmp_path):
     data = _blob(80_000, seed=4)
     srv.add("/p.bin", Route(data, drop_after=20_000, drop_times=10))
     with pytest.raises(FetchError, match="gave up after 2 attempt"):
-        download(srv.url("/p.bin"), tmp_path / "p.bin", options=HttpOptions(
-            retries=1, backoff_s=0, progress=False, chunk_bytes=4096, timeout_s=5), sleep=lambda s: None)
+        download(
+            srv.url("/p.bin"),
+            tmp_path / "p.bin",
+            options=HttpOptions(
+                retries=1, backoff_s=0, progress=False, chunk_bytes=4096, timeout_s=5
+            ),
+            sleep=lambda s: None,
+        )
     assert not (tmp_path / "p.bin").exists()
     assert (tmp_path / "p.bin.partial").stat().st_size == 40_000  # kept for the next run
     srv.routes["/p.bin"].drop_times = 0
@@ -95,7 +117,7 @@ def test_complete_partial_answered_416_is_accepted(srv, tmp_path):
     data = _blob(20_000, seed=5)
     srv.add("/c.bin", Route(data))
     (tmp_path / "c.bin.partial").write_bytes(data)
-    (tmp_path / "c.bin.partial.json").write_text('{"url": "%s"}' % srv.url("/c.bin"))
+    (tmp_path / "c.bin.partial.json").write_text(json.dumps({"url": srv.url("/c.bin")}))
     man = download(srv.url("/c.bin"), tmp_path / "c.bin", options=FAST)
     assert man["sha256"] == _sha(data)
 
@@ -151,15 +173,29 @@ def _tiny_tif(path) -> bytes:
     import rasterio
     from affine import Affine
 
-    with rasterio.open(path, "w", driver="GTiff", width=64, height=64, count=1, dtype="float32",
-                       crs="EPSG:4326", transform=Affine(0.01, 0, 105, 0, -0.01, 21)) as ds:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=64,
+        height=64,
+        count=1,
+        dtype="float32",
+        crs="EPSG:4326",
+        transform=Affine(0.01, 0, 105, 0, -0.01, 21),
+    ) as ds:
         ds.write(np.arange(64 * 64, dtype="float32").reshape(64, 64), 1)
     return path.read_bytes()
 
 
 def test_html_instead_of_geotiff_is_rejected_and_deleted(srv, tmp_path):
-    srv.add("/pop.tif", Route(b"<!DOCTYPE html><html><body>Service unavailable</body></html>",
-                              content_type="text/html"))
+    srv.add(
+        "/pop.tif",
+        Route(
+            b"<!DOCTYPE html><html><body>Service unavailable</body></html>",
+            content_type="text/html",
+        ),
+    )
     with pytest.raises(FetchError, match="expected a GeoTIFF, got an HTML page"):
         download(srv.url("/pop.tif"), tmp_path / "pop.tif", options=FAST, validate=v.geotiff())
     assert _leftovers(tmp_path) == []
@@ -186,7 +222,9 @@ def test_cache_under_a_file_is_a_clear_error(srv, tmp_path):
     assert srv.log == []  # refused before any network traffic
 
 
-@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root can write to read-only folders")
+@pytest.mark.skipif(
+    hasattr(os, "geteuid") and os.geteuid() == 0, reason="root can write to read-only folders"
+)
 def test_read_only_cache_is_a_clear_error(srv, tmp_path):
     srv.add("/a.bin", Route(b"abc"))
     ro = tmp_path / "ro"
@@ -203,16 +241,25 @@ def test_read_only_cache_is_a_clear_error(srv, tmp_path):
 def test_secrets_never_appear_in_errors_or_manifests(srv, tmp_path):
     tok = "pk.SECRET123"
     with pytest.raises(FetchError) as ei:
-        download(srv.url(f"/dl?token={tok}&file=x.gz"), tmp_path / "x.gz", options=FAST, secrets=[tok])
+        download(
+            srv.url(f"/dl?token={tok}&file=x.gz"), tmp_path / "x.gz", options=FAST, secrets=[tok]
+        )
     assert tok not in str(ei.value) and "token=***" in str(ei.value)
     srv.add(f"/dl?token={tok}&file=y.gz", Route(b"payload"))
-    man = download(srv.url(f"/dl?token={tok}&file=y.gz"), tmp_path / "y.gz", options=FAST, secrets=[tok],
-                   info={"note": f"fetched with {tok}"})
+    man = download(
+        srv.url(f"/dl?token={tok}&file=y.gz"),
+        tmp_path / "y.gz",
+        options=FAST,
+        secrets=[tok],
+        info={"note": f"fetched with {tok}"},
+    )
     text = (tmp_path / "y.gz.manifest.json").read_text()
     assert tok not in text and tok not in str(man)
     assert "token=***" in man["url"]
 
 
 def test_redact_masks_query_secrets():
-    assert redact("GET https://a/b?key=abc&x=1 failed") == "GET https://a/b?key=*** failed".replace(" failed", "&x=1 failed")
+    assert redact("GET https://a/b?key=abc&x=1 failed") == "GET https://a/b?key=*** failed".replace(
+        " failed", "&x=1 failed"
+    )
     assert redact("token pk.1 bad", ["pk.1"]) == "token *** bad"

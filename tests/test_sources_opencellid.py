@@ -32,7 +32,11 @@ def _ocid_route(per_mcc: bytes | None, full: bytes | None, answers: dict[str, by
         if tok != GOOD:
             return 200, (answers or {}).get(tok, b'{"error":"Invalid token"}'), "application/json"
         if q.get("type") == "mcc":
-            return (200, per_mcc, "application/gzip") if per_mcc is not None else (404, b"no such file", "text/plain")
+            return (
+                (200, per_mcc, "application/gzip")
+                if per_mcc is not None
+                else (404, b"no such file", "text/plain")
+            )
         return (200, full, "application/gzip") if full is not None else (404, b"", "text/plain")
 
     return Route(handler)
@@ -61,7 +65,9 @@ def test_per_country_file_with_token_from_env(srv, tmp_path, monkeypatch):
     assert p == tmp_path / "raw" / "opencellid" / "452.csv.gz"
     assert len(read_cells(p)) == 18
     man = cache.manifest("opencellid/452.csv.gz")
-    assert "token=***" in man["url"] and "type=mcc" in man["url"] and man["licence"] == "CC BY-SA 4.0"
+    assert (
+        "token=***" in man["url"] and "type=mcc" in man["url"] and man["licence"] == "CC BY-SA 4.0"
+    )
     _no_token_anywhere(tmp_path / "raw", GOOD)
 
 
@@ -77,8 +83,14 @@ def test_bad_token_answered_with_200_json(srv, tmp_path, capsys):
 
 
 def test_rate_limit_answer_is_explained(srv, tmp_path):
-    srv.add("/opencellid.org/ocid/downloads",
-            _ocid_route(None, None, {BAD: b"You have exceeded your daily download limit for token " + BAD.encode()}))
+    srv.add(
+        "/opencellid.org/ocid/downloads",
+        _ocid_route(
+            None,
+            None,
+            {BAD: b"You have exceeded your daily download limit for token " + BAD.encode()},
+        ),
+    )
     with pytest.raises(FetchError, match="daily download limit reached") as ei:
         fetch_opencellid(local_cache(srv, tmp_path / "raw"), 452, token=BAD)
     assert BAD not in str(ei.value)
@@ -92,9 +104,14 @@ def test_fallback_to_full_file_filtered_by_mcc(srv, tmp_path):
     cache = local_cache(srv, tmp_path / "raw")
     p = fetch_opencellid(cache, 452, token=GOOD)
     cells = read_cells(p)
-    assert set(cells["mcc"]) == {452} and len(cells) == 17  # the sample's one MCC-404 row is filtered out too
+    assert (
+        set(cells["mcc"]) == {452} and len(cells) == 17
+    )  # the sample's one MCC-404 row is filtered out too
     man = cache.manifest("opencellid/452.csv.gz")
-    assert "filtered to MCC 452" in man["release"] and man["derived_from"][0]["file"] == "cell_towers.csv.gz"
+    assert (
+        "filtered to MCC 452" in man["release"]
+        and man["derived_from"][0]["file"] == "cell_towers.csv.gz"
+    )
     assert "type=full" in cache.manifest("opencellid/cell_towers.csv.gz")["url"]
     _no_token_anywhere(tmp_path / "raw", GOOD)
 

@@ -48,8 +48,16 @@ def test_read_rejects_other_files(tmp_path):
 def test_clean_counts_every_drop_reason_once():
     cells, rep = clean_cells(read_cells(SAMPLE))
     assert rep.rows_in == 18
-    assert rep.dropped == {"bad_coordinates": 1, "other_mcc": 1, "unknown_radio": 1, "unknown_operator": 1,
-                           "duplicate_cell": 1, "too_few_samples": 1, "range_too_large": 1, "stale": 1}
+    assert rep.dropped == {
+        "bad_coordinates": 1,
+        "other_mcc": 1,
+        "unknown_radio": 1,
+        "unknown_operator": 1,
+        "duplicate_cell": 1,
+        "too_few_samples": 1,
+        "range_too_large": 1,
+        "stale": 1,
+    }
     assert rep.cells_kept == len(cells) == 10 == rep.rows_in - sum(rep.dropped.values())
     assert set(cells["technology"]) == {"2G", "3G", "4G", "5G"}
     assert set(cells["operator"]) == {"Viettel", "MobiFone", "VinaPhone"}
@@ -62,7 +70,9 @@ def test_clean_counts_every_drop_reason_once():
 
 def test_thresholds_are_configurable():
     raw = read_cells(SAMPLE)
-    _, rep = clean_cells(raw, filters=CellFilter(min_samples=1, max_range_m=None, max_age_days=None))
+    _, rep = clean_cells(
+        raw, filters=CellFilter(min_samples=1, max_range_m=None, max_age_days=None)
+    )
     assert "too_few_samples" not in rep.dropped and "range_too_large" not in rep.dropped
     assert "stale" not in rep.dropped and rep.cells_kept == 13
     _, rep = clean_cells(raw, study_bbox=(105.0, 20.0, 106.5, 22.0))
@@ -82,8 +92,11 @@ def test_sites_from_sample():
     # MobiFone's cell at the same spot stays a MobiFone site
     mobi = sites[sites["operator"] == "MobiFone"]
     assert len(mobi) == 1 and mobi["site_id"].iloc[0] == "MobiFone-00001"
-    assert rep.by_operator_technology == {"MobiFone": {"2G": 1}, "VinaPhone": {"5G": 1},
-                                          "Viettel": {"2G": 3, "3G": 1, "4G": 2}}
+    assert rep.by_operator_technology == {
+        "MobiFone": {"2G": 1},
+        "VinaPhone": {"5G": 1},
+        "Viettel": {"2G": 3, "3G": 1, "4G": 2},
+    }
     clean, srep = validate_sites(sites, source="sites from OpenCelliD")
     assert srep.rows_out == 8 and set(clean["technology"]) <= {"2G", "3G", "4G", "5G"}
     assert sum(sites["n_cells"]) == rep.cells_kept
@@ -103,7 +116,9 @@ def test_no_enb_grouping_falls_back_to_proximity():
 def test_leader_clustering_does_not_chain_along_a_road():
     # 11 cells every 200 m along a line: single linkage at 250 m would make one 2-km "site"
     lon = 105.0 + np.arange(11) * (200 / 103_800)
-    cells = pd.DataFrame({"operator": "X", "technology": "2G", "lon": lon, "lat": 21.0, "samples": 5})
+    cells = pd.DataFrame(
+        {"operator": "X", "technology": "2G", "lon": lon, "lat": 21.0, "samples": 5}
+    )
     sites, rep = cluster_sites(cells, params=ClusterParams(radius_m=250))
     # leaders in file order (equal samples): cells 0+1, 2+3, 4+5, 6+7, 8+9, 10
     assert rep.sites == 6 and sites["n_cells"].max() == 2
@@ -116,8 +131,16 @@ def test_empty_after_cleaning_is_an_error():
 
 
 def test_operator_table_kept_or_clustered():
-    tab = pd.DataFrame({"site_id": ["a", "a", "b"], "operator": ["Viettel"] * 3, "radio": ["LTE", "GSM", "LTE"],
-                        "lon": [105.0, 105.0, 105.1], "lat": [21.0, 21.0, 21.1], "antenna_height_m": [40, 40, 25]})
+    tab = pd.DataFrame(
+        {
+            "site_id": ["a", "a", "b"],
+            "operator": ["Viettel"] * 3,
+            "radio": ["LTE", "GSM", "LTE"],
+            "lon": [105.0, 105.0, 105.1],
+            "lat": [21.0, 21.0, 21.1],
+            "antenna_height_m": [40, 40, 25],
+        }
+    )
     sites, rep = operator_table_to_sites(tab)
     assert rep.sites == 2 and list(sites["technology"]) == ["4G", "2G", "4G"]
     assert list(sites["antenna_height_m"]) == [40, 40, 25]
@@ -128,9 +151,20 @@ def test_operator_table_kept_or_clustered():
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.lists(st.tuples(st.floats(105.0, 105.05), st.floats(21.0, 21.05), st.sampled_from(["A", "B"]),
-                          st.sampled_from(["2G", "3G", "4G"]), st.integers(1, 50)), min_size=1, max_size=40),
-       st.floats(0, 2000))
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(105.0, 105.05),
+            st.floats(21.0, 21.05),
+            st.sampled_from(["A", "B"]),
+            st.sampled_from(["2G", "3G", "4G"]),
+            st.integers(1, 50),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    st.floats(0, 2000),
+)
 def test_clustering_invariants(rows, radius):
     cells = pd.DataFrame(rows, columns=["lon", "lat", "operator", "technology", "samples"])
     sites, rep = cluster_sites(cells, params=ClusterParams(radius_m=radius, use_enb=False))

@@ -72,8 +72,20 @@ __all__ = [
 
 #: Columns of OpenCelliD exports, in file order (OpenCelliD wiki, "Database format").
 OPENCELLID_COLUMNS: tuple[str, ...] = (
-    "radio", "mcc", "net", "area", "cell", "unit", "lon", "lat", "range", "samples",
-    "changeable", "created", "updated", "averageSignal",
+    "radio",
+    "mcc",
+    "net",
+    "area",
+    "cell",
+    "unit",
+    "lon",
+    "lat",
+    "range",
+    "samples",
+    "changeable",
+    "created",
+    "updated",
+    "averageSignal",
 )
 
 #: OpenCelliD ``radio`` → covgap technology. Other radios (e.g. CDMA) are dropped and counted.
@@ -91,8 +103,16 @@ VIETNAM_OPERATORS: dict[tuple[int, int], str] = {
 }
 
 _DROP_ORDER = (
-    "bad_coordinates", "other_mcc", "unknown_radio", "unknown_operator", "duplicate_cell",
-    "too_few_samples", "range_too_large", "no_update_time", "stale", "outside_bbox",
+    "bad_coordinates",
+    "other_mcc",
+    "unknown_radio",
+    "unknown_operator",
+    "duplicate_cell",
+    "too_few_samples",
+    "range_too_large",
+    "no_update_time",
+    "stale",
+    "outside_bbox",
 )
 
 
@@ -118,6 +138,7 @@ class CellFilter:
     operator_exact_exempt : bool, default True
         Rows with ``changeable = 0`` (position supplied by the operator) skip the samples
         and range checks.
+
     """
 
     min_samples: int = 2
@@ -142,6 +163,7 @@ class ClusterParams:
     enb_max_spread_m : float, default 3000
         An LTE cell farther than this from the median position of its eNodeB group is a
         re-used or mislocated id: it is split off (counted) and clustered on its own.
+
     """
 
     radius_m: float = 250.0
@@ -164,8 +186,10 @@ class TowersReport:
     by_operator_technology: dict[str, dict[str, int]] = field(default_factory=dict)
     filters: dict[str, Any] = field(default_factory=dict)
     clustering: dict[str, Any] = field(default_factory=dict)
-    caveat: str = ("OpenCelliD positions are averaged phone GPS fixes, not masts: often hundreds of metres "
-                   "off and biased toward roads; see covgap.towers.")
+    caveat: str = (
+        "OpenCelliD positions are averaged phone GPS fixes, not masts: often hundreds of metres "
+        "off and biased toward roads; see covgap.towers."
+    )
 
     def as_dict(self) -> dict[str, Any]:
         """Plain dict (JSON-ready)."""
@@ -193,9 +217,13 @@ def read_cells(path: str | Path) -> pd.DataFrame:
             f"{list(OPENCELLID_COLUMNS)} (with or without a header line). Got {first[:120]!r}."
         )
     try:
-        df = pd.read_csv(path, header=0 if has_header else None,
-                         names=None if has_header else list(OPENCELLID_COLUMNS)[:ncols],
-                         dtype={"radio": str}, low_memory=False)
+        df = pd.read_csv(
+            path,
+            header=0 if has_header else None,
+            names=None if has_header else list(OPENCELLID_COLUMNS)[:ncols],
+            dtype={"radio": str},
+            low_memory=False,
+        )
     except (ValueError, OSError, EOFError) as exc:
         raise DataFileError(f"{path}: cannot be parsed as OpenCelliD CSV ({exc}).") from exc
     missing = [c for c in ("radio", "mcc", "net", "cell", "lon", "lat") if c not in df.columns]
@@ -230,6 +258,7 @@ def clean_cells(
     >>> cells, rep = clean_cells(raw)
     >>> list(cells["operator"]), rep.dropped
     (['Viettel'], {'unknown_radio': 1, 'too_few_samples': 1})
+
     """
     f = filters or CellFilter()
     ops = dict(VIETNAM_OPERATORS if operators is None else operators)
@@ -244,7 +273,13 @@ def clean_cells(
 
     lon = pd.to_numeric(df["lon"], errors="coerce").to_numpy(dtype="f8")
     lat = pd.to_numeric(df["lat"], errors="coerce").to_numpy(dtype="f8")
-    bad = ~np.isfinite(lon) | ~np.isfinite(lat) | (np.abs(lat) > 90) | (np.abs(lon) > 180) | ((lon == 0) & (lat == 0))
+    bad = (
+        ~np.isfinite(lon)
+        | ~np.isfinite(lat)
+        | (np.abs(lat) > 90)
+        | (np.abs(lon) > 180)
+        | ((lon == 0) & (lat == 0))
+    )
     mark(bad, "bad_coordinates")
     mcc = pd.to_numeric(df["mcc"], errors="coerce").fillna(-1).astype("int64").to_numpy()
     net = pd.to_numeric(df["net"], errors="coerce").fillna(-1).astype("int64").to_numpy()
@@ -253,10 +288,14 @@ def clean_cells(
     radio = df["radio"].astype(str).str.strip().str.upper()
     tech = radio.map(RADIO_TECHNOLOGY)
     mark(tech.isna().to_numpy(), "unknown_radio")
-    operator = pd.Series([ops.get((int(a), int(b))) for a, b in zip(mcc, net, strict=True)], dtype=object)
+    operator = pd.Series(
+        [ops.get((int(a), int(b))) for a, b in zip(mcc, net, strict=True)], dtype=object
+    )
     mark(operator.isna().to_numpy(), "unknown_operator")
 
-    samples = pd.to_numeric(df.get("samples", pd.Series(np.nan, index=df.index)), errors="coerce").to_numpy(dtype="f8")
+    samples = pd.to_numeric(
+        df.get("samples", pd.Series(np.nan, index=df.index)), errors="coerce"
+    ).to_numpy(dtype="f8")
     # duplicates: same radio/mcc/net/area/cell; keep the row with the most samples
     key_cols = [c for c in ("radio", "mcc", "net", "area", "cell") if c in df.columns]
     alive = reason == ""
@@ -281,8 +320,10 @@ def clean_cells(
         mark(~exact & (rng > f.max_range_m), "range_too_large")
     if f.max_age_days is not None:
         if "updated" not in df.columns:
-            raise InputError(f"{source}: no 'updated' column, so max_age_days cannot be applied. "
-                             "Fix: set max_age_days = None (config: max_age_days = 0 disables it).")
+            raise InputError(
+                f"{source}: no 'updated' column, so max_age_days cannot be applied. "
+                "Fix: set max_age_days = None (config: max_age_days = 0 disables it)."
+            )
         upd = pd.to_numeric(df["updated"], errors="coerce").to_numpy(dtype="f8")
         mark(~np.isfinite(upd), "no_update_time")
         alive = reason == ""
@@ -334,6 +375,7 @@ def cluster_sites(
     >>> sites, rep = cluster_sites(cells)
     >>> sites[["site_id", "technology", "n_cells"]].values.tolist(), rep.lte_enb_groups
     ([['V-00001', '2G', 1], ['V-00001', '4G', 2]], 1)
+
     """
     p = params or ClusterParams()
     rep = report or TowersReport(source="cells", rows_in=len(cells), cells_kept=len(cells))
@@ -347,10 +389,18 @@ def cluster_sites(
     tech = df["technology"].map(normalise_technology)
     if tech.isna().any():
         i = int(np.flatnonzero(tech.isna().to_numpy())[0])
-        raise InputError(f"cluster_sites: row {i}: technology {df['technology'].iloc[i]!r} is not 2G/3G/4G/5G.")
+        raise InputError(
+            f"cluster_sites: row {i}: technology {df['technology'].iloc[i]!r} is not 2G/3G/4G/5G."
+        )
     tech = tech.to_numpy()
-    w = (pd.to_numeric(df["samples"], errors="coerce").fillna(1.0).clip(lower=1.0).to_numpy(dtype="f8")
-         if "samples" in df.columns else np.ones(len(df)))
+    w = (
+        pd.to_numeric(df["samples"], errors="coerce")
+        .fillna(1.0)
+        .clip(lower=1.0)
+        .to_numpy(dtype="f8")
+        if "samples" in df.columns
+        else np.ones(len(df))
+    )
     ops = df["operator"].astype(str).to_numpy()
 
     # --- units: LTE eNodeB groups, then single cells
@@ -360,8 +410,13 @@ def cluster_sites(
         cell = pd.to_numeric(df["cell"], errors="coerce").to_numpy(dtype="f8")
         lte = (tech == "4G") & np.isfinite(cell) & (cell >= 256)
         if lte.any():
-            g = pd.DataFrame({"op": ops[lte], "enb": (cell[lte] // 256).astype("int64"),
-                              "i": np.flatnonzero(lte)})
+            g = pd.DataFrame(
+                {
+                    "op": ops[lte],
+                    "enb": (cell[lte] // 256).astype("int64"),
+                    "i": np.flatnonzero(lte),
+                }
+            )
             for (_, _), grp in g.groupby(["op", "enb"], sort=True):
                 idx = grp["i"].to_numpy()
                 if len(idx) > 1:
@@ -381,7 +436,9 @@ def cluster_sites(
     # unit positions and weights
     uw = np.bincount(unit_of, weights=w, minlength=n_units)
     vec = unit_vectors(lon, lat) * w[:, None]
-    uvec = np.column_stack([np.bincount(unit_of, weights=vec[:, k], minlength=n_units) for k in range(3)])
+    uvec = np.column_stack(
+        [np.bincount(unit_of, weights=vec[:, k], minlength=n_units) for k in range(3)]
+    )
     uvec /= np.linalg.norm(uvec, axis=1, keepdims=True)
     uop = np.empty(n_units, dtype=object)
     uop[unit_of] = ops
@@ -399,7 +456,10 @@ def cluster_sites(
             local = {int(u): k for k, u in enumerate(members)}
             neigh = tree.query_ball_point(uvec[members], r)
         else:
-            local, neigh = {int(u): k for k, u in enumerate(members)}, [[k] for k in range(len(members))]
+            local, neigh = (
+                {int(u): k for k, u in enumerate(members)},
+                [[k] for k in range(len(members))],
+            )
         k_site = 0
         for u in order:
             if site_of_unit[u] >= 0:
@@ -416,26 +476,34 @@ def cluster_sites(
 
     # --- site positions: sample-weighted mean of all its cells
     ns = len(site_ids)
-    svec = np.column_stack([np.bincount(site_of_cell, weights=vec[:, k], minlength=ns) for k in range(3)])
+    svec = np.column_stack(
+        [np.bincount(site_of_cell, weights=vec[:, k], minlength=ns) for k in range(3)]
+    )
     svec /= np.linalg.norm(svec, axis=1, keepdims=True)
     slon = np.degrees(np.arctan2(svec[:, 1], svec[:, 0]))
     slat = np.degrees(np.arcsin(np.clip(svec[:, 2], -1, 1)))
 
     t = pd.DataFrame({"site": site_of_cell, "technology": tech, "samples": w})
-    agg = t.groupby(["site", "technology"], sort=True).agg(n_cells=("samples", "size"), samples=("samples", "sum"))
+    agg = t.groupby(["site", "technology"], sort=True).agg(
+        n_cells=("samples", "size"), samples=("samples", "sum")
+    )
     agg = agg.reset_index()
     techs = t.groupby("site")["technology"].agg(lambda s: "+".join(sorted(set(s))))
-    out = pd.DataFrame({
-        "site_id": [site_ids[s] for s in agg["site"]],
-        "operator": [site_op[s] for s in agg["site"]],
-        "technology": agg["technology"].to_numpy(),
-        "lon": slon[agg["site"]].round(6),
-        "lat": slat[agg["site"]].round(6),
-        "n_cells": agg["n_cells"].astype("int64").to_numpy(),
-        "samples": agg["samples"].to_numpy(),
-        "site_technologies": techs.loc[agg["site"]].to_numpy(),
-    })
-    out = out.sort_values(["operator", "site_id", "technology"], kind="mergesort").reset_index(drop=True)
+    out = pd.DataFrame(
+        {
+            "site_id": [site_ids[s] for s in agg["site"]],
+            "operator": [site_op[s] for s in agg["site"]],
+            "technology": agg["technology"].to_numpy(),
+            "lon": slon[agg["site"]].round(6),
+            "lat": slat[agg["site"]].round(6),
+            "n_cells": agg["n_cells"].astype("int64").to_numpy(),
+            "samples": agg["samples"].to_numpy(),
+            "site_technologies": techs.loc[agg["site"]].to_numpy(),
+        }
+    )
+    out = out.sort_values(["operator", "site_id", "technology"], kind="mergesort").reset_index(
+        drop=True
+    )
     rep.sites = ns
     rep.transmitters = len(out)
     rep.by_operator_technology = {
@@ -473,8 +541,9 @@ def opencellid_to_sites(
     """
     source = str(cells) if isinstance(cells, str | Path) else "OpenCelliD table"
     raw = read_cells(cells) if isinstance(cells, str | Path) else cells
-    clean, rep = clean_cells(raw, filters=filters, operators=operators, mccs=mccs, study_bbox=study_bbox,
-                             source=source)
+    clean, rep = clean_cells(
+        raw, filters=filters, operators=operators, mccs=mccs, study_bbox=study_bbox, source=source
+    )
     if clean.empty:
         raise InputError(
             f"{source}: no cell is left after cleaning ({rep.rows_in} rows in; dropped {rep.dropped}). "
@@ -489,7 +558,7 @@ def operator_table_to_sites(
     params: ClusterParams | None = None,
     source: str = "operator table",
 ) -> tuple[pd.DataFrame, TowersReport]:
-    """An operator's list of cells or masts → sites table.
+    """Turn an operator's list of cells or masts into a sites table.
 
     Needs ``operator``, ``technology`` (or ``radio``), ``lon``, ``lat``. With a ``site_id``
     column the operator's sites are kept as given (one row per site and technology; extra
@@ -501,16 +570,24 @@ def operator_table_to_sites(
         df["technology"] = df["radio"]
     for c in ("operator", "technology", "lon", "lat"):
         if c not in df.columns:
-            raise InputError(f"{source}: missing column {c!r}; expected operator, technology (or radio), lon, lat. "
-                             f"Found {list(df.columns)}.")
+            raise InputError(
+                f"{source}: missing column {c!r}; expected operator, technology (or radio), lon, lat. "
+                f"Found {list(df.columns)}."
+            )
     tech = df["technology"].map(normalise_technology)
     if tech.isna().any():
         i = int(np.flatnonzero(tech.isna().to_numpy())[0])
-        raise InputError(f"{source}: row {i + 2}, field 'technology' is {df['technology'].iloc[i]!r}; expected "
-                         "2G/3G/4G/5G or GSM/UMTS/LTE/NR. Fix: correct or remove the row.")
+        raise InputError(
+            f"{source}: row {i + 2}, field 'technology' is {df['technology'].iloc[i]!r}; expected "
+            "2G/3G/4G/5G or GSM/UMTS/LTE/NR. Fix: correct or remove the row."
+        )
     df["technology"] = tech
-    rep = TowersReport(source=source, rows_in=len(df), cells_kept=len(df),
-                       caveat="Positions as supplied by the operator.")
+    rep = TowersReport(
+        source=source,
+        rows_in=len(df),
+        cells_kept=len(df),
+        caveat="Positions as supplied by the operator.",
+    )
     if "site_id" not in df.columns:
         return cluster_sites(df, params=params, report=rep)
     before = len(df)
@@ -524,4 +601,3 @@ def operator_table_to_sites(
         for op, grp in out.groupby("operator")
     }
     return out, rep
-

@@ -28,8 +28,14 @@ from .catalog import CHECKED, HDX_COD_AB, SOURCES, geoboundaries_api_path, hdx_p
 __all__ = ["fetch_geoboundaries", "fetch_cod_ab", "extract_members"]
 
 
-def extract_members(cache: Cache, archive_rel: Path, dest_rel: Path, *, suffixes: tuple[str, ...],
-                    info: dict[str, Any]) -> list[Path]:
+def extract_members(
+    cache: Cache,
+    archive_rel: Path,
+    dest_rel: Path,
+    *,
+    suffixes: tuple[str, ...],
+    info: dict[str, Any],
+) -> list[Path]:
     """Extract the members of a cached zip whose names end in ``suffixes`` into ``dest_rel``.
 
     Member names are flattened (no folders) and checked (no ``..``). Each extracted file
@@ -52,14 +58,24 @@ def extract_members(cache: Cache, archive_rel: Path, dest_rel: Path, *, suffixes
                     while chunk := src.read(1 << 20):
                         dst.write(chunk)
 
-            out.append(cache.write_derived(rel, make=make, derived_from=[archive],
-                                           info={**info, "extracted_from": archive.name, "member": member}))
+            out.append(
+                cache.write_derived(
+                    rel,
+                    make=make,
+                    derived_from=[archive],
+                    info={**info, "extracted_from": archive.name, "member": member},
+                )
+            )
     if not out:
-        raise FetchError(f"{archive}: no member ending in {list(suffixes)}. Fix: delete the archive and fetch again.")
+        raise FetchError(
+            f"{archive}: no member ending in {list(suffixes)}. Fix: delete the archive and fetch again."
+        )
     return out
 
 
-def fetch_geoboundaries(cache: Cache, iso3: str, level: str, *, release_type: str = "gbOpen") -> Path:
+def fetch_geoboundaries(
+    cache: Cache, iso3: str, level: str, *, release_type: str = "gbOpen"
+) -> Path:
     """Fetch one geoBoundaries layer; return the path of its shapefile (``.shp``) in the cache.
 
     The API answer is cached too (``api.json``), so ``--offline`` works afterwards.
@@ -71,28 +87,42 @@ def fetch_geoboundaries(cache: Cache, iso3: str, level: str, *, release_type: st
     def check_meta(obj: object) -> None:
         if isinstance(obj, list) and len(obj) == 1:
             obj = obj[0]
-        if not isinstance(obj, dict) or not (obj.get("staticDownloadLink") or obj.get("gjDownloadURL")):
-            raise FetchError("expected geoBoundaries metadata with 'staticDownloadLink'; got another JSON answer "
-                             f"(keys {sorted(obj)[:8] if isinstance(obj, dict) else type(obj).__name__}).")
+        if not isinstance(obj, dict) or not (
+            obj.get("staticDownloadLink") or obj.get("gjDownloadURL")
+        ):
+            raise FetchError(
+                "expected geoBoundaries metadata with 'staticDownloadLink'; got another JSON answer "
+                f"(keys {sorted(obj)[:8] if isinstance(obj, dict) else type(obj).__name__})."
+            )
 
     src = SOURCES["geoboundaries"]
-    meta_p = cache.fetch(api_url, folder / "api.json", validate=_v.json_document(check_meta),
-                         info={"source": "geoBoundaries API", "licence": src.licence,
-                               "attribution": src.attribution, "pattern_checked": CHECKED})
+    meta_p = cache.fetch(
+        api_url,
+        folder / "api.json",
+        validate=_v.json_document(check_meta),
+        info={
+            "source": "geoBoundaries API",
+            "licence": src.licence,
+            "attribution": src.attribution,
+            "pattern_checked": CHECKED,
+        },
+    )
     meta = json.loads(meta_p.read_text(encoding="utf-8"))
     if isinstance(meta, list):
         meta = meta[0]
     zip_url = meta.get("staticDownloadLink")
     if not zip_url:
-        raise FetchError(f"{api_url}: the answer has no 'staticDownloadLink' (only GeoJSON). "
-                         "Fix: report it; covgap expects the zip with the shapefile.")
+        raise FetchError(
+            f"{api_url}: the answer has no 'staticDownloadLink' (only GeoJSON). "
+            "Fix: report it; covgap expects the zip with the shapefile."
+        )
     info = {
         "source": src.name,
         "release_type": release_type,
         "iso3": iso,
         "level": lvl,
         "release": f"{meta.get('boundaryID', '')} (year represented {meta.get('boundaryYearRepresented', '?')}, "
-                   f"built {meta.get('buildDate', '?')})",
+        f"built {meta.get('buildDate', '?')})",
         "boundary_source": meta.get("boundarySource", ""),
         "licence": meta.get("boundaryLicense") or src.licence,
         "attribution": src.attribution,
@@ -101,13 +131,17 @@ def fetch_geoboundaries(cache: Cache, iso3: str, level: str, *, release_type: st
     }
     archive_rel = folder / f"geoBoundaries-{iso}-{lvl}-all.zip"
     cache.fetch(zip_url, archive_rel, validate=_v.zip_with((".shp",)), info=info)
-    files = extract_members(cache, archive_rel, folder, suffixes=(".shp", ".shx", ".dbf", ".prj", ".cpg"),
-                            info=info)
+    files = extract_members(
+        cache, archive_rel, folder, suffixes=(".shp", ".shx", ".dbf", ".prj", ".cpg"), info=info
+    )
     want = f"geoBoundaries-{iso}-{lvl}.shp"
-    shp = [p for p in files if p.name == want] or [p for p in files if p.suffix.lower() == ".shp"
-                                                    and "simplified" not in p.name]
+    shp = [p for p in files if p.name == want] or [
+        p for p in files if p.suffix.lower() == ".shp" and "simplified" not in p.name
+    ]
     if not shp:
-        raise FetchError(f"{cache.path(archive_rel)}: no shapefile {want} inside. Fix: delete it and fetch again.")
+        raise FetchError(
+            f"{cache.path(archive_rel)}: no shapefile {want} inside. Fix: delete it and fetch again."
+        )
     return shp[0]
 
 
@@ -119,8 +153,10 @@ def fetch_cod_ab(cache: Cache, iso3: str = "VNM", *, level: int = 1, use_api: bo
     """
     iso = iso3.upper()
     if iso not in HDX_COD_AB:
-        raise ConfigError(f"COD-AB: no HDX package recorded for {iso}; known: {sorted(HDX_COD_AB)}. "
-                          "Fix: add it to covgap/sources/catalog.py (HDX_COD_AB).")
+        raise ConfigError(
+            f"COD-AB: no HDX package recorded for {iso}; known: {sorted(HDX_COD_AB)}. "
+            "Fix: add it to covgap/sources/catalog.py (HDX_COD_AB)."
+        )
     entry = HDX_COD_AB[iso]
     folder = Path("boundaries") / "cod-ab" / iso
     src = SOURCES["cod_ab"]
@@ -128,18 +164,27 @@ def fetch_cod_ab(cache: Cache, iso3: str = "VNM", *, level: int = 1, use_api: bo
     licence = src.licence
     modified = ""
     if use_api:
+
         def check_pkg(obj: object) -> None:
-            if not (isinstance(obj, dict) and obj.get("success") and isinstance(obj.get("result"), dict)):
+            if not (
+                isinstance(obj, dict) and obj.get("success") and isinstance(obj.get("result"), dict)
+            ):
                 raise FetchError("expected a CKAN answer {'success': true, 'result': {...}}.")
 
-        pkg_p = cache.fetch(cache.endpoints.url("hdx", hdx_package_path(entry["package"])), folder / "package.json",
-                            validate=_v.json_document(check_pkg),
-                            info={"source": "HDX CKAN API", "licence": src.licence, "pattern_checked": CHECKED})
+        pkg_p = cache.fetch(
+            cache.endpoints.url("hdx", hdx_package_path(entry["package"])),
+            folder / "package.json",
+            validate=_v.json_document(check_pkg),
+            info={"source": "HDX CKAN API", "licence": src.licence, "pattern_checked": CHECKED},
+        )
         result = json.loads(pkg_p.read_text(encoding="utf-8"))["result"]
         licence = result.get("license_title") or licence
-        chosen = [r for r in result.get("resources", [])
-                  if str(r.get("url", "")).lower().endswith(".geojson.zip")
-                  or str(r.get("name", "")).lower().endswith(".geojson.zip")]
+        chosen = [
+            r
+            for r in result.get("resources", [])
+            if str(r.get("url", "")).lower().endswith(".geojson.zip")
+            or str(r.get("name", "")).lower().endswith(".geojson.zip")
+        ]
         if chosen:
             zip_url = chosen[0]["url"]
             modified = str(chosen[0].get("last_modified", ""))
@@ -153,12 +198,18 @@ def fetch_cod_ab(cache: Cache, iso3: str = "VNM", *, level: int = 1, use_api: bo
         "name_field": entry["name_field"],
         "pattern_checked": CHECKED,
     }
-    archive_rel = folder / "vnm_admin_boundaries.geojson.zip" if iso == "VNM" else folder / f"{iso.lower()}_cod_ab.geojson.zip"
+    archive_rel = (
+        folder / "vnm_admin_boundaries.geojson.zip"
+        if iso == "VNM"
+        else folder / f"{iso.lower()}_cod_ab.geojson.zip"
+    )
     cache.fetch(zip_url, archive_rel, validate=_v.zip_with((".geojson", ".json")), info=info)
     files = extract_members(cache, archive_rel, folder, suffixes=(".geojson", ".json"), info=info)
     want = f"admin{level}.geojson"
     hit = [p for p in files if p.name.lower().endswith(want)]
     if not hit:
-        raise FetchError(f"{cache.path(archive_rel)}: no *{want} inside (found {[p.name for p in files]}). "
-                         "Fix: check the COD-AB release; the member names may have changed.")
+        raise FetchError(
+            f"{cache.path(archive_rel)}: no *{want} inside (found {[p.name for p in files]}). "
+            "Fix: check the COD-AB release; the member names may have changed."
+        )
     return hit[0]

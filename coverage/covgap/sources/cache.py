@@ -68,6 +68,7 @@ class Cache:
         Network behaviour (timeouts, retries, backoff, progress bars).
     endpoints : Endpoints
         Base URL of each service (real ones by default; tests point them at 127.0.0.1).
+
     """
 
     root: Path = DEFAULT_CACHE_DIR
@@ -84,7 +85,7 @@ class Cache:
         return self.root / relpath
 
     def has(self, relpath: str | Path) -> bool:
-        """True when the file and its manifest exist and the sizes agree."""
+        """Tell whether the file and its manifest exist and the sizes agree."""
         p = self.path(relpath)
         if not p.is_file():
             return False
@@ -92,7 +93,7 @@ class Cache:
         return bool(man) and man.get("bytes") == p.stat().st_size
 
     def manifest(self, relpath: str | Path) -> dict[str, Any] | None:
-        """The manifest of a cached file (``None`` if absent)."""
+        """Return the manifest of a cached file (``None`` if absent)."""
         return read_manifest(self.path(relpath))
 
     def check_writable(self) -> Path:
@@ -116,6 +117,7 @@ class Cache:
             Offline and not cached (also recorded in :attr:`missing`).
         FetchError
             The download failed (see :func:`covgap.sources.http.download`).
+
         """
         p = self.path(relpath)
         if self.has(relpath):
@@ -133,8 +135,14 @@ class Cache:
         download(url, p, options=self.http, validate=validate, info=info, secrets=secrets)
         return p
 
-    def write_derived(self, relpath: str | Path, *, make: Callable[[Path], None],
-                      derived_from: Iterable[str | Path] = (), info: Mapping[str, Any] | None = None) -> Path:
+    def write_derived(
+        self,
+        relpath: str | Path,
+        *,
+        make: Callable[[Path], None],
+        derived_from: Iterable[str | Path] = (),
+        info: Mapping[str, Any] | None = None,
+    ) -> Path:
         """Build a derived file (mosaic, extracted member, sites table) atomically with a manifest.
 
         ``make(tmp_path)`` writes the file; it is renamed into place only when ``make``
@@ -153,13 +161,19 @@ class Cache:
         for d in derived_from:
             dp = Path(d)
             man = read_manifest(dp) or {}
-            parents.append({"file": dp.name, "sha256": man.get("sha256"), "url": man.get("url"),
-                            "release": man.get("release")})
+            parents.append(
+                {
+                    "file": dp.name,
+                    "sha256": man.get("sha256"),
+                    "url": man.get("url"),
+                    "release": man.get("release"),
+                }
+            )
         manifest = {
             "file": p.name,
             "bytes": tmp.stat().st_size,
             "sha256": sha256_file(tmp),
-            "made_utc": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+            "made_utc": _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat(),
             "derived_from": parents,
             **dict(info or {}),
         }

@@ -71,6 +71,7 @@ class Endpoints:
     'http://127.0.0.1:8000/data.worldpop.org/GIS/x.tif'
     >>> Endpoints().url("opencellid", "/ocid/downloads")
     'https://opencellid.org/ocid/downloads'
+
     """
 
     bases: Mapping[str, str] = field(default_factory=lambda: dict(REAL_BASE_URLS))
@@ -82,8 +83,9 @@ class Endpoints:
         return cls({k: f"{base}/{urlsplit(v).netloc}" for k, v in REAL_BASE_URLS.items()})
 
     @classmethod
-    def from_env(cls, overrides: Mapping[str, str] | None = None,
-                 environ: Mapping[str, str] | None = None) -> Endpoints:
+    def from_env(
+        cls, overrides: Mapping[str, str] | None = None, environ: Mapping[str, str] | None = None
+    ) -> Endpoints:
         """Real URLs, then ``COVGAP_SOURCES_BASE_URL``, ``COVGAP_URL_<KEY>``, then ``overrides``."""
         env = os.environ if environ is None else environ
         ep = cls.with_base(env[_ENV_BASE]) if env.get(_ENV_BASE) else cls()
@@ -124,15 +126,15 @@ SOURCES: dict[str, SourceInfo] = {
         attribution="Population: WorldPop (www.worldpop.org), CC BY 4.0.",
         homepage="https://www.worldpop.org",
         citation="WorldPop (www.worldpop.org - School of Geography and Environmental Science, "
-                 "University of Southampton). Global 2015-2030 (R2024B/R2025A): "
-                 "doi:10.5258/SOTON/WP00803 (R2024B); 2000-2020: doi:10.5258/SOTON/WP00671.",
+        "University of Southampton). Global 2015-2030 (R2024B/R2025A): "
+        "doi:10.5258/SOTON/WP00803 (R2024B); 2000-2020: doi:10.5258/SOTON/WP00671.",
     ),
     "copernicus_dem": SourceInfo(
         name="Copernicus DEM",
         licence="Copernicus DEM licence (free, worldwide, attribution required; GLO-30 Public / GLO-90)",
         attribution="Terrain: Copernicus DEM GLO-30/GLO-90, © DLR e.V. 2010-2014 and © Airbus Defence "
-                    "and Space GmbH 2014-2018, provided under COPERNICUS by the European Union and ESA; "
-                    "all rights reserved.",
+        "and Space GmbH 2014-2018, provided under COPERNICUS by the European Union and ESA; "
+        "all rights reserved.",
         homepage="https://registry.opendata.aws/copernicus-dem/",
         citation="ESA (2021). Copernicus DEM GLO-30/GLO-90, doi:10.5270/ESA-c5d3d65.",
     ),
@@ -142,13 +144,13 @@ SOURCES: dict[str, SourceInfo] = {
         attribution="Boundaries: geoBoundaries (www.geoboundaries.org), CC BY 4.0.",
         homepage="https://www.geoboundaries.org",
         citation="Runfola D. et al. (2020) geoBoundaries: A global database of political administrative "
-                 "boundaries. PLoS ONE 15(4): e0231866.",
+        "boundaries. PLoS ONE 15(4): e0231866.",
     ),
     "cod_ab": SourceInfo(
         name="OCHA COD-AB",
         licence="CC BY 3.0 IGO",
         attribution="Boundaries (34 provinces, from 1 July 2025): General Statistics Office of Viet Nam; "
-                    "OCHA COD-AB via the Humanitarian Data Exchange (data.humdata.org), CC BY 3.0 IGO.",
+        "OCHA COD-AB via the Humanitarian Data Exchange (data.humdata.org), CC BY 3.0 IGO.",
         homepage="https://data.humdata.org/dataset/cod-ab-vnm",
     ),
     "opencellid": SourceInfo(
@@ -176,9 +178,16 @@ WORLDPOP_RELEASES: dict[str, tuple[int, int]] = {
 }
 
 
-def worldpop_path(iso3: str, year: int, *, release: str = "R2025A", constrained: bool = True,
-                  resolution: str = "100m", un_adjusted: bool = False,
-                  constrained_variant: str = "BSGM") -> str:
+def worldpop_path(
+    iso3: str,
+    year: int,
+    *,
+    release: str = "R2025A",
+    constrained: bool = True,
+    resolution: str = "100m",
+    un_adjusted: bool = False,
+    constrained_variant: str = "BSGM",
+) -> str:
     """Path (on ``worldpop_data``) of one WorldPop people-per-cell GeoTIFF.
 
     Layouts (checked :data:`CHECKED`):
@@ -201,12 +210,15 @@ def worldpop_path(iso3: str, year: int, *, release: str = "R2025A", constrained:
     '/GIS/Population/Global_2015_2030/R2025A/2025/VNM/v1/100m/constrained/vnm_pop_2025_CN_100m_R2025A_v1.tif'
     >>> worldpop_path("VNM", 2020, release="2020", resolution="1km", un_adjusted=True, constrained=False)
     '/GIS/Population/Global_2000_2020_1km_UNadj/2020/VNM/vnm_ppp_2020_1km_Aggregated_UNadj.tif'
+
     """
     ISO, iso = iso3.upper(), iso3.lower()
     if len(ISO) != 3 or not ISO.isalpha():
         raise ConfigError(f"WorldPop: iso3 = {iso3!r}; expected a 3-letter ISO code such as 'VNM'.")
     if release not in WORLDPOP_RELEASES:
-        raise ConfigError(f"WorldPop: release = {release!r}; expected one of {sorted(WORLDPOP_RELEASES)}.")
+        raise ConfigError(
+            f"WorldPop: release = {release!r}; expected one of {sorted(WORLDPOP_RELEASES)}."
+        )
     first, last = WORLDPOP_RELEASES[release]
     if not first <= int(year) <= last:
         raise ConfigError(
@@ -218,23 +230,35 @@ def worldpop_path(iso3: str, year: int, *, release: str = "R2025A", constrained:
     if release.startswith("R"):
         kind, code = ("constrained", "CN") if constrained else ("unconstrained", "UC")
         if resolution == "100m":
-            return (f"/GIS/Population/Global_2015_2030/{release}/{year}/{ISO}/v1/100m/{kind}/"
-                    f"{iso}_pop_{year}_{code}_100m_{release}_v1.tif")
-        return (f"/GIS/Population/Global_2015_2030/{release}/{year}/{ISO}/v1/1km_ua/{kind}/"
-                f"{iso}_pop_{year}_{code}_1km_{release}_UA_v1.tif")
+            return (
+                f"/GIS/Population/Global_2015_2030/{release}/{year}/{ISO}/v1/100m/{kind}/"
+                f"{iso}_pop_{year}_{code}_100m_{release}_v1.tif"
+            )
+        return (
+            f"/GIS/Population/Global_2015_2030/{release}/{year}/{ISO}/v1/1km_ua/{kind}/"
+            f"{iso}_pop_{year}_{code}_1km_{release}_UA_v1.tif"
+        )
     ua = "_UNadj" if un_adjusted else ""
     if constrained:
         if int(year) != 2020 or resolution != "100m":
-            raise ConfigError("WorldPop 2000–2020 constrained estimates exist for 2020 at 100 m only. "
-                              "Fix: set year = 2020 and resolution = '100m', or constrained = false.")
+            raise ConfigError(
+                "WorldPop 2000–2020 constrained estimates exist for 2020 at 100 m only. "
+                "Fix: set year = 2020 and resolution = '100m', or constrained = false."
+            )
         if constrained_variant not in ("BSGM", "maxar_v1"):
-            raise ConfigError(f"WorldPop: constrained_variant = {constrained_variant!r}; expected 'BSGM' or 'maxar_v1'.")
-        return (f"/GIS/Population/Global_2000_2020_Constrained/2020/{constrained_variant}/{ISO}/"
-                f"{iso}_ppp_2020{ua}_constrained.tif")
+            raise ConfigError(
+                f"WorldPop: constrained_variant = {constrained_variant!r}; expected 'BSGM' or 'maxar_v1'."
+            )
+        return (
+            f"/GIS/Population/Global_2000_2020_Constrained/2020/{constrained_variant}/{ISO}/"
+            f"{iso}_ppp_2020{ua}_constrained.tif"
+        )
     if resolution == "100m":
         return f"/GIS/Population/Global_2000_2020/{year}/{ISO}/{iso}_ppp_{year}{ua}.tif"
-    return (f"/GIS/Population/Global_2000_2020_1km{ua}/{year}/{ISO}/"
-            f"{iso}_ppp_{year}_1km_Aggregated{ua}.tif")
+    return (
+        f"/GIS/Population/Global_2000_2020_1km{ua}/{year}/{ISO}/"
+        f"{iso}_ppp_{year}_1km_Aggregated{ua}.tif"
+    )
 
 
 def worldpop_api_path(iso3: str, alias: str = "wpgp") -> str:
@@ -274,20 +298,22 @@ def copernicus_tile_path(product: str, lat_south: int, lon_west: int) -> str:
     '/Copernicus_DSM_COG_30_N21_00_E105_00_DEM/Copernicus_DSM_COG_30_N21_00_E105_00_DEM.tif'
     """
     if product not in COPERNICUS_PRODUCTS:
-        raise ConfigError(f"Copernicus DEM product {product!r}; expected one of {sorted(COPERNICUS_PRODUCTS)}.")
+        raise ConfigError(
+            f"Copernicus DEM product {product!r}; expected one of {sorted(COPERNICUS_PRODUCTS)}."
+        )
     code = COPERNICUS_PRODUCTS[product][1]
     name = f"Copernicus_DSM_COG_{code}_{copernicus_tile_id(lat_south, lon_west)}_DEM"
     return f"/{name}/{name}.tif"
 
 
 def copernicus_tile_list_path() -> str:
-    """The bucket's list of existing tiles (one tile name per line; ocean tiles are absent)."""
+    """Return the path of the bucket's tile list (one tile name per line; ocean tiles are absent)."""
     return "/tileList.txt"
 
 
 # --------------------------------------------------------------------------- boundaries
 def geoboundaries_api_path(iso3: str, level: str, release_type: str = "gbOpen") -> str:
-    """geoBoundaries API path answering JSON metadata with ``staticDownloadLink`` / ``gjDownloadURL``.
+    """GeoBoundaries API path answering JSON metadata with ``staticDownloadLink`` / ``gjDownloadURL``.
 
     >>> geoboundaries_api_path("vnm", "adm1")
     '/api/current/gbOpen/VNM/ADM1/'
@@ -296,7 +322,9 @@ def geoboundaries_api_path(iso3: str, level: str, release_type: str = "gbOpen") 
     if lvl not in {f"ADM{i}" for i in range(6)}:
         raise ConfigError(f"geoBoundaries level {level!r}; expected ADM0 … ADM5.")
     if release_type not in ("gbOpen", "gbHumanitarian", "gbAuthoritative"):
-        raise ConfigError(f"geoBoundaries release type {release_type!r}; expected gbOpen, gbHumanitarian or gbAuthoritative.")
+        raise ConfigError(
+            f"geoBoundaries release type {release_type!r}; expected gbOpen, gbHumanitarian or gbAuthoritative."
+        )
     return f"/api/current/{release_type}/{iso3.upper()}/{lvl}/"
 
 
@@ -306,7 +334,7 @@ HDX_COD_AB: dict[str, dict[str, str]] = {
         "package": "cod-ab-vnm",
         # Fallback when the CKAN API cannot be queried: the GeoJSON zip resource of the v02 release.
         "resource_path": "/dataset/3cb544a9-9d04-4f54-94e2-93230efd8ceb/resource/"
-                         "048a6012-a8c2-4fa9-be87-cb6c01e9afbf/download/vnm_admin_boundaries.geojson.zip",
+        "048a6012-a8c2-4fa9-be87-cb6c01e9afbf/download/vnm_admin_boundaries.geojson.zip",
         "admin1_member": "vnm_admin1.geojson",
         "admin0_member": "vnm_admin0.geojson",
         "code_field": "adm1_pcode",

@@ -23,27 +23,39 @@ def register(subparsers) -> argparse.ArgumentParser:
         "fetch",
         help="download and cache WorldPop, Copernicus DEM, boundaries and OpenCelliD for a config",
         description="Fetch the sources named in CONFIG's [sources] section into the cache (default data/raw), "
-                    "with a manifest per file (URL, release, date, bytes, sha256, licence, attribution). "
-                    "The OpenCelliD token is read from $OPENCELLID_TOKEN.",
+        "with a manifest per file (URL, release, date, bytes, sha256, licence, attribution). "
+        "The OpenCelliD token is read from $OPENCELLID_TOKEN.",
     )
     f.add_argument("config", help="TOML config with a [sources] section (e.g. data/vietnam.toml)")
-    f.add_argument("--offline", action="store_true", help="use only the cache; list what is missing")
+    f.add_argument(
+        "--offline", action="store_true", help="use only the cache; list what is missing"
+    )
     f.add_argument("--only", default=None, help=f"comma-separated steps to run: {','.join(STEPS)}")
     f.add_argument("--cache-dir", default=None, help="cache folder (overrides [sources] cache_dir)")
-    f.add_argument("--base-url", default=None,
-                   help="serve every source from BASE/<real host>/… (a mirror or a test server); "
-                        "also $COVGAP_SOURCES_BASE_URL")
+    f.add_argument(
+        "--base-url",
+        default=None,
+        help="serve every source from BASE/<real host>/… (a mirror or a test server); "
+        "also $COVGAP_SOURCES_BASE_URL",
+    )
     f.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
-    f.add_argument("--json", dest="json_out", default=None, help="also write the result as JSON to this file")
+    f.add_argument(
+        "--json", dest="json_out", default=None, help="also write the result as JSON to this file"
+    )
     f.set_defaults(func=run_fetch)
     return f
 
 
 def run_fetch(args: argparse.Namespace) -> int:
-    """Handler of ``covgap fetch`` (prints a summary; returns the exit status)."""
+    """Run ``covgap fetch``: print a summary and return the exit status."""
     cfg = load_fetch_config(args.config)
-    cache = make_cache(cfg, cache_dir=args.cache_dir, offline=args.offline, base_url=args.base_url,
-                       progress=not args.quiet)
+    cache = make_cache(
+        cfg,
+        cache_dir=args.cache_dir,
+        offline=args.offline,
+        base_url=args.base_url,
+        progress=not args.quiet,
+    )
     only = args.only.split(",") if args.only else None
     res = fetch_all(cfg, cache, only=only)
     for step, files in res.files.items():
@@ -51,17 +63,28 @@ def run_fetch(args: argparse.Namespace) -> int:
             print(f"{step:<11} {p}")
     if "towers" in res.notes:
         t = res.notes["towers"]
-        print(f"towers      {t['rows_in']} cells in, dropped {t['dropped']}, {t['sites']} sites, "
-              f"{t['transmitters']} site×technology rows")
+        print(
+            f"towers      {t['rows_in']} cells in, dropped {t['dropped']}, {t['sites']} sites, "
+            f"{t['transmitters']} site×technology rows"
+        )
     for step, err in res.errors.items():
         print(f"covgap fetch: {step} failed: {err}", file=sys.stderr)
     if res.missing:
         print(cache.missing_report(), file=sys.stderr)
     if args.json_out:
-        Path(args.json_out).write_text(json.dumps({
-            "files": {k: [str(p) for p in v] for k, v in res.files.items()},
-            "errors": res.errors, "missing": res.missing, "notes": res.notes}, indent=2, default=str),
-            encoding="utf-8")
+        Path(args.json_out).write_text(
+            json.dumps(
+                {
+                    "files": {k: [str(p) for p in v] for k, v in res.files.items()},
+                    "errors": res.errors,
+                    "missing": res.missing,
+                    "notes": res.notes,
+                },
+                indent=2,
+                default=str,
+            ),
+            encoding="utf-8",
+        )
     if res.errors:
         return 2
     if res.missing:

@@ -45,21 +45,32 @@ from .catalog import (
     copernicus_tile_path,
 )
 
-__all__ = ["DEM_NODATA", "VERTICAL_DATUM", "tiles_for_bbox", "snap_bbox", "fetch_dem", "fetch_tile_list"]
+__all__ = [
+    "DEM_NODATA",
+    "VERTICAL_DATUM",
+    "tiles_for_bbox",
+    "snap_bbox",
+    "fetch_dem",
+    "fetch_tile_list",
+]
 
 #: Nodata written into covgap's DEM mosaics (unknown terrain).
 DEM_NODATA = -32767.0
 #: Vertical datum of Copernicus DEM heights.
 VERTICAL_DATUM = "EGM2008 geoid (EPSG:3855)"
-_SURFACE_NOTE = ("Digital SURFACE model: heights include buildings and vegetation canopy, not bare ground. "
-                 "Vertical datum EGM2008 (EPSG:3855); horizontal WGS 84.")
+_SURFACE_NOTE = (
+    "Digital SURFACE model: heights include buildings and vegetation canopy, not bare ground. "
+    "Vertical datum EGM2008 (EPSG:3855); horizontal WGS 84."
+)
 
 
 def _check_bbox(bbox) -> tuple[float, float, float, float]:
     try:
         w, s, e, n = (float(v) for v in bbox)
     except (TypeError, ValueError):
-        raise ConfigError(f"bbox = {bbox!r}; expected [west, south, east, north] in degrees.") from None
+        raise ConfigError(
+            f"bbox = {bbox!r}; expected [west, south, east, north] in degrees."
+        ) from None
     if not (-180 <= w < e <= 180 and -90 <= s < n <= 90):
         raise ConfigError(
             f"bbox = {bbox!r}; expected west < east in −180…180 and south < north in −90…90 "
@@ -75,6 +86,7 @@ def tiles_for_bbox(bbox) -> list[tuple[int, int]]:
     --------
     >>> tiles_for_bbox((105.2, 20.5, 106.0, 21.3))
     [(20, 105), (21, 105)]
+
     """
     w, s, e, n = _check_bbox(bbox)
     lats = range(math.floor(s), math.ceil(n))
@@ -103,18 +115,24 @@ def _pname(product: str) -> str:
 
 
 def fetch_tile_list(cache: Cache, product: str = "GLO-90") -> set[str] | None:
-    """Names of the tiles that exist on the bucket (``tileList.txt``), or ``None`` if it is unavailable."""
+    """Return the names of the tiles on the bucket (``tileList.txt``), or ``None`` if unavailable."""
     key = COPERNICUS_PRODUCTS[product][0]
     url = cache.endpoints.url(key, copernicus_tile_list_path())
 
     def check(p: Path) -> None:
         text = p.read_text(encoding="utf-8", errors="replace")
         if "Copernicus_DSM" not in text[:4096]:
-            raise FetchError(f"expected a list of Copernicus tile names, got {_v.describe_start(p)}.")
+            raise FetchError(
+                f"expected a list of Copernicus tile names, got {_v.describe_start(p)}."
+            )
 
     try:
-        p = cache.fetch(url, Path("dem") / _pname(product) / "tileList.txt", validate=check,
-                        info={"source": "Copernicus DEM", "product": product, "pattern_checked": CHECKED})
+        p = cache.fetch(
+            url,
+            Path("dem") / _pname(product) / "tileList.txt",
+            validate=check,
+            info={"source": "Copernicus DEM", "product": product, "pattern_checked": CHECKED},
+        )
     except FetchError as exc:
         if "HTTP 404" in str(exc):
             return None
@@ -156,9 +174,12 @@ def fetch_dem(
     -------
     Path
         Float32 GeoTIFF in EPSG:4326, nodata −32767, tags ``VERTICAL_DATUM`` and ``SURFACE_MODEL``.
+
     """
     if product not in COPERNICUS_PRODUCTS:
-        raise ConfigError(f"[sources.dem] product = {product!r}; expected one of {sorted(COPERNICUS_PRODUCTS)}.")
+        raise ConfigError(
+            f"[sources.dem] product = {product!r}; expected one of {sorted(COPERNICUS_PRODUCTS)}."
+        )
     if mode not in ("download", "vsicurl"):
         raise ConfigError(f"[sources.dem] mode = {mode!r}; expected 'download' or 'vsicurl'.")
     w, s, e, n = _check_bbox(bbox)
@@ -169,17 +190,25 @@ def fetch_dem(
     if cache.has(out):
         return cache.path(out)
     if mode == "vsicurl" and cache.offline:
-        cache.fetch(cache.endpoints.url(key, copernicus_tile_path(product, math.floor(s), math.floor(w))), out,
-                    info={"source": "Copernicus DEM"})  # records it as missing and raises
+        cache.fetch(
+            cache.endpoints.url(key, copernicus_tile_path(product, math.floor(s), math.floor(w))),
+            out,
+            info={"source": "Copernicus DEM"},
+        )  # records it as missing and raises
 
     listed = fetch_tile_list(cache, product) if use_tile_list else None
     sources: list[tuple[str, str, Path | None]] = []  # (tile name, url, cached path)
     ocean: list[str] = []
     absent_404: list[str] = []
     info_src = SOURCES["copernicus_dem"]
-    tile_info = {"source": info_src.name, "product": product, "licence": info_src.licence,
-                 "attribution": info_src.attribution, "vertical_datum": VERTICAL_DATUM,
-                 "pattern_checked": CHECKED}
+    tile_info = {
+        "source": info_src.name,
+        "product": product,
+        "licence": info_src.licence,
+        "attribution": info_src.attribution,
+        "vertical_datum": VERTICAL_DATUM,
+        "pattern_checked": CHECKED,
+    }
     for la, lo in tiles_for_bbox((w, s, e, n)):
         name = f"Copernicus_DSM_COG_{code}_{copernicus_tile_id(la, lo)}_DEM"
         url = cache.endpoints.url(key, copernicus_tile_path(product, la, lo))
@@ -190,8 +219,12 @@ def fetch_dem(
             sources.append((name, url, None))
             continue
         try:
-            p = cache.fetch(url, Path("dem") / _pname(product) / f"{name}.tif",
-                            validate=_v.geotiff(), info={**tile_info, "tile": name})
+            p = cache.fetch(
+                url,
+                Path("dem") / _pname(product) / f"{name}.tif",
+                validate=_v.geotiff(),
+                info={**tile_info, "tile": name},
+            )
         except FetchError as exc:
             if listed is None and "HTTP 404" in str(exc):
                 absent_404.append(name)
@@ -221,7 +254,9 @@ def fetch_dem(
         "citation": info_src.citation,
         "pattern_checked": CHECKED,
     }
-    return cache.write_derived(out, make=make, derived_from=[t[2] for t in sources if t[2] is not None], info=info)
+    return cache.write_derived(
+        out, make=make, derived_from=[t[2] for t in sources if t[2] is not None], info=info
+    )
 
 
 def _gdal_env() -> dict[str, Any]:
@@ -234,10 +269,12 @@ def _gdal_env() -> dict[str, Any]:
     }
 
 
-def _mosaic(tmp: Path, sources, fill_zero: list[str], bbox, res: float, product: str, mode: str) -> None:
+def _mosaic(
+    tmp: Path, sources, fill_zero: list[str], bbox, res: float, product: str, mode: str
+) -> None:
     import rasterio
-    from rasterio.errors import RasterioIOError
     from affine import Affine
+    from rasterio.errors import RasterioIOError
 
     w2, s2, e2, n2 = snap_bbox(bbox, res)
     width = int(round((e2 - w2) / res))
@@ -252,8 +289,10 @@ def _mosaic(tmp: Path, sources, fill_zero: list[str], bbox, res: float, product:
                 with rasterio.open(target) as ds:
                     _paste(ds, data, name, (w2, s2, e2, n2), res)
             except RasterioIOError as exc:
-                raise FetchError(f"cannot read DEM tile {name} ({where}): {exc}. Fix: run `covgap fetch` again "
-                                 "(mode = 'download' re-verifies cached tiles).") from None
+                raise FetchError(
+                    f"cannot read DEM tile {name} ({where}): {exc}. Fix: run `covgap fetch` again "
+                    "(mode = 'download' re-verifies cached tiles)."
+                ) from None
     # ocean tiles: the provider says to assume 0 m where no tile exists
     for name in fill_zero:
         la, lo = _parse_tile(name)
@@ -265,9 +304,19 @@ def _mosaic(tmp: Path, sources, fill_zero: list[str], bbox, res: float, product:
             block = data[r0:r1, c0:c1]
             block[block == DEM_NODATA] = 0.0
     profile = {
-        "driver": "GTiff", "dtype": "float32", "count": 1, "width": width, "height": height,
-        "crs": "EPSG:4326", "transform": transform, "nodata": DEM_NODATA, "compress": "deflate",
-        "tiled": True, "blockxsize": 256, "blockysize": 256, "predictor": 3,
+        "driver": "GTiff",
+        "dtype": "float32",
+        "count": 1,
+        "width": width,
+        "height": height,
+        "crs": "EPSG:4326",
+        "transform": transform,
+        "nodata": DEM_NODATA,
+        "compress": "deflate",
+        "tiled": True,
+        "blockxsize": 256,
+        "blockysize": 256,
+        "predictor": 3,
     }
     if width < 256 or height < 256:
         profile.update(tiled=False)
@@ -275,8 +324,13 @@ def _mosaic(tmp: Path, sources, fill_zero: list[str], bbox, res: float, product:
         profile.pop("blockysize")
     with rasterio.open(tmp, "w", **profile) as dst:
         dst.write(data, 1)
-        dst.update_tags(VERTICAL_DATUM=VERTICAL_DATUM, SURFACE_MODEL=_SURFACE_NOTE, PRODUCT=f"Copernicus DEM {product}",
-                        MODE=mode, AREA_OR_POINT="Area")
+        dst.update_tags(
+            VERTICAL_DATUM=VERTICAL_DATUM,
+            SURFACE_MODEL=_SURFACE_NOTE,
+            PRODUCT=f"Copernicus DEM {product}",
+            MODE=mode,
+            AREA_OR_POINT="Area",
+        )
         dst.set_band_unit(1, "metre")
 
 
@@ -294,8 +348,10 @@ def _paste(ds, data: np.ndarray, name: str, bounds, res: float) -> None:
         )
     shift = (t.c - w2) / res
     if abs(shift - round(shift)) > 1e-3:
-        raise FetchError(f"DEM tile {name} is not on the 1/{round(1 / res)}° lattice (origin {t.c}); cannot mosaic "
-                         "without resampling.")
+        raise FetchError(
+            f"DEM tile {name} is not on the 1/{round(1 / res)}° lattice (origin {t.c}); cannot mosaic "
+            "without resampling."
+        )
     b = ds.bounds
     left, right = max(w2, b.left), min(e2, b.right)
     bottom, top = max(s2, b.bottom), min(n2, b.top)
@@ -311,7 +367,7 @@ def _paste(ds, data: np.ndarray, name: str, bounds, res: float) -> None:
     a[~np.isfinite(a)] = DEM_NODATA
     c0 = int(round((left - w2) / res))
     r0 = int(round((n2 - top) / res))
-    dst = data[r0:r0 + height, c0:c0 + width]
+    dst = data[r0 : r0 + height, c0 : c0 + width]
     empty = dst == DEM_NODATA
     dst[empty] = a[: dst.shape[0], : dst.shape[1]][empty]
 

@@ -77,12 +77,43 @@ __all__ = ["STEPS", "FetchConfig", "FetchResult", "parse_sources", "load_fetch_c
 STEPS: tuple[str, ...] = ("population", "dem", "boundaries", "towers")
 
 _KEYS: dict[str, set[str]] = {
-    "sources": {"iso3", "cache_dir", "bbox", "population", "dem", "boundaries", "towers", "http", "urls"},
-    "population": {"provider", "release", "year", "constrained", "resolution", "un_adjusted", "constrained_variant"},
+    "sources": {
+        "iso3",
+        "cache_dir",
+        "bbox",
+        "population",
+        "dem",
+        "boundaries",
+        "towers",
+        "http",
+        "urls",
+    },
+    "population": {
+        "provider",
+        "release",
+        "year",
+        "constrained",
+        "resolution",
+        "un_adjusted",
+        "constrained_variant",
+    },
     "dem": {"provider", "product", "mode", "out", "use_tile_list"},
     "boundaries": {"geoboundaries", "release_type", "cod_ab"},
-    "towers": {"provider", "mcc", "fallback_full", "token", "token_env", "sites_out", "clip_to_bbox",
-               "min_samples", "max_range_m", "max_age_days", "cluster_radius_m", "use_enb", "enb_max_spread_m"},
+    "towers": {
+        "provider",
+        "mcc",
+        "fallback_full",
+        "token",
+        "token_env",
+        "sites_out",
+        "clip_to_bbox",
+        "min_samples",
+        "max_range_m",
+        "max_age_days",
+        "cluster_radius_m",
+        "use_enb",
+        "enb_max_spread_m",
+    },
     "http": {"timeout_s", "retries", "backoff_s", "backoff_factor", "max_backoff_s", "progress"},
 }
 
@@ -93,8 +124,10 @@ def _check(table: Mapping[str, Any], where: str, src: str) -> None:
         if key not in allowed:
             close = difflib.get_close_matches(key, sorted(allowed), n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise ConfigError(f"{src}: unknown key {key!r} in [{'sources' if where == 'sources' else 'sources.' + where}]; "
-                              f"known keys: {sorted(allowed)}.{hint}")
+            raise ConfigError(
+                f"{src}: unknown key {key!r} in [{'sources' if where == 'sources' else 'sources.' + where}]; "
+                f"known keys: {sorted(allowed)}.{hint}"
+            )
 
 
 def _table(parent: Mapping[str, Any], key: str, src: str) -> dict[str, Any] | None:
@@ -123,7 +156,7 @@ class FetchConfig:
     urls: dict[str, str] = field(default_factory=dict)
 
     def steps(self) -> list[str]:
-        """Steps configured in this file, in run order."""
+        """List the steps configured in this file, in run order."""
         return [s for s in STEPS if getattr(self, s) is not None]
 
 
@@ -137,15 +170,20 @@ def parse_sources(data: Mapping[str, Any], *, base: Path, src: str = "config") -
     >>> cfg = parse_sources({"sources": {"iso3": "vnm", "population": {"year": 2020}}}, base=Path("/d"))
     >>> cfg.iso3, cfg.steps(), cfg.cache_dir.as_posix()
     ('VNM', ['population'], 'data/raw')
+
     """
     sources = data.get("sources")
     if not isinstance(sources, dict):
-        raise ConfigError(f"{src}: no [sources] section; `covgap fetch` needs one (see data/vietnam.toml). "
-                          "Fix: add [sources] with iso3 and the sources to fetch.")
+        raise ConfigError(
+            f"{src}: no [sources] section; `covgap fetch` needs one (see data/vietnam.toml). "
+            "Fix: add [sources] with iso3 and the sources to fetch."
+        )
     _check(sources, "sources", src)
     iso3 = str(sources.get("iso3", "")).upper()
     if len(iso3) != 3 or not iso3.isalpha():
-        raise ConfigError(f"{src}: [sources] iso3 = {sources.get('iso3')!r}; expected a 3-letter ISO code like 'VNM'.")
+        raise ConfigError(
+            f"{src}: [sources] iso3 = {sources.get('iso3')!r}; expected a 3-letter ISO code like 'VNM'."
+        )
     cache_dir = Path(sources["cache_dir"]) if "cache_dir" in sources else DEFAULT_CACHE_DIR
     if "cache_dir" in sources and not cache_dir.is_absolute():
         cache_dir = base / cache_dir
@@ -153,16 +191,22 @@ def parse_sources(data: Mapping[str, Any], *, base: Path, src: str = "config") -
     if "bbox" in sources:
         b = sources["bbox"]
         if not (isinstance(b, list) and len(b) == 4 and all(isinstance(v, int | float) for v in b)):
-            raise ConfigError(f"{src}: [sources] bbox = {b!r}; expected [west, south, east, north] in degrees.")
+            raise ConfigError(
+                f"{src}: [sources] bbox = {b!r}; expected [west, south, east, north] in degrees."
+            )
         w, s, e, n = (float(v) for v in b)
         if not (-180 <= w < e <= 180 and -90 <= s < n <= 90):
-            raise ConfigError(f"{src}: [sources] bbox = {b!r}; expected west < east and south < north "
-                              "(order: west, south, east, north).")
+            raise ConfigError(
+                f"{src}: [sources] bbox = {b!r}; expected west < east and south < north "
+                "(order: west, south, east, north)."
+            )
         bbox = (w, s, e, n)
     pop = _table(sources, "population", src)
     dem = _table(sources, "dem", src)
     if dem is not None and bbox is None:
-        raise ConfigError(f"{src}: [sources.dem] needs [sources] bbox = [west, south, east, north].")
+        raise ConfigError(
+            f"{src}: [sources.dem] needs [sources] bbox = [west, south, east, north]."
+        )
     bnd = _table(sources, "boundaries", src)
     tow = _table(sources, "towers", src)
     http = _table(sources, "http", src) or {}
@@ -171,9 +215,21 @@ def parse_sources(data: Mapping[str, Any], *, base: Path, src: str = "config") -
         raise ConfigError(f"{src}: [sources.urls] must be a table of service = base URL.")
     for k in urls:
         if k not in REAL_BASE_URLS:
-            raise ConfigError(f"{src}: [sources.urls] unknown service {k!r}; known: {sorted(REAL_BASE_URLS)}.")
-    return FetchConfig(src=src, iso3=iso3, cache_dir=cache_dir, bbox=bbox, population=pop, dem=dem,
-                       boundaries=bnd, towers=tow, http=http, urls={k: str(v) for k, v in urls.items()})
+            raise ConfigError(
+                f"{src}: [sources.urls] unknown service {k!r}; known: {sorted(REAL_BASE_URLS)}."
+            )
+    return FetchConfig(
+        src=src,
+        iso3=iso3,
+        cache_dir=cache_dir,
+        bbox=bbox,
+        population=pop,
+        dem=dem,
+        boundaries=bnd,
+        towers=tow,
+        http=http,
+        urls={k: str(v) for k, v in urls.items()},
+    )
 
 
 def load_fetch_config(path: str | Path) -> FetchConfig:
@@ -184,7 +240,9 @@ def load_fetch_config(path: str | Path) -> FetchConfig:
     except FileNotFoundError as exc:
         raise DataFileError(f"config file {path} does not exist. Fix: check the path.") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}. Fix: correct the syntax at that line.") from exc
+        raise ConfigError(
+            f"{path}: not valid TOML: {exc}. Fix: correct the syntax at that line."
+        ) from exc
     return parse_sources(data, base=path.resolve().parent, src=str(path))
 
 
@@ -203,9 +261,16 @@ class FetchResult:
         return not self.errors and not self.missing
 
 
-def make_cache(cfg: FetchConfig, *, cache_dir: str | Path | None = None, offline: bool = False,
-               base_url: str | None = None, progress: bool = True, http: HttpOptions | None = None) -> Cache:
-    """The :class:`Cache` a config asks for (command-line options win over the file)."""
+def make_cache(
+    cfg: FetchConfig,
+    *,
+    cache_dir: str | Path | None = None,
+    offline: bool = False,
+    base_url: str | None = None,
+    progress: bool = True,
+    http: HttpOptions | None = None,
+) -> Cache:
+    """Build the :class:`Cache` a config asks for (command-line options win over the file)."""
     if http is None:
         h = dict(cfg.http)
         h.setdefault("progress", progress)
@@ -216,11 +281,18 @@ def make_cache(cfg: FetchConfig, *, cache_dir: str | Path | None = None, offline
     ep = Endpoints.with_base(base_url) if base_url else Endpoints.from_env(cfg.urls)
     if base_url and cfg.urls:
         ep = Endpoints({**ep.bases, **{k: v.rstrip("/") for k, v in cfg.urls.items()}})
-    return Cache(Path(cache_dir) if cache_dir else cfg.cache_dir, offline=offline, http=http, endpoints=ep)
+    return Cache(
+        Path(cache_dir) if cache_dir else cfg.cache_dir, offline=offline, http=http, endpoints=ep
+    )
 
 
-def fetch_all(cfg: FetchConfig, cache: Cache, *, only: Iterable[str] | None = None,
-              environ: Mapping[str, str] | None = None) -> FetchResult:
+def fetch_all(
+    cfg: FetchConfig,
+    cache: Cache,
+    *,
+    only: Iterable[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> FetchResult:
     """Run every configured step (or those in ``only``); never stop at the first failure.
 
     Each step's error is kept in :attr:`FetchResult.errors` (already redacted); files an
@@ -250,7 +322,9 @@ def fetch_all(cfg: FetchConfig, cache: Cache, *, only: Iterable[str] | None = No
 def _population(cfg: FetchConfig, cache: Cache, res: FetchResult, secrets, environ) -> list[Path]:
     p = dict(cfg.population or {})
     if p.pop("provider", "worldpop") != "worldpop":
-        raise ConfigError(f"{cfg.src}: [sources.population] provider must be 'worldpop' (GHS-POP: see docs).")
+        raise ConfigError(
+            f"{cfg.src}: [sources.population] provider must be 'worldpop' (GHS-POP: see docs)."
+        )
     if "year" not in p:
         raise ConfigError(f"{cfg.src}: [sources.population] needs year = ….")
     return [fetch_worldpop(cache, cfg.iso3, int(p.pop("year")), **p)]
@@ -269,7 +343,11 @@ def _boundaries(cfg: FetchConfig, cache: Cache, res: FetchResult, secrets, envir
     missing_before = len(cache.missing)
     for level in b.get("geoboundaries", []):
         try:
-            out.append(fetch_geoboundaries(cache, cfg.iso3, level, release_type=b.get("release_type", "gbOpen")))
+            out.append(
+                fetch_geoboundaries(
+                    cache, cfg.iso3, level, release_type=b.get("release_type", "gbOpen")
+                )
+            )
         except OfflineMissingError:
             pass
     if b.get("cod_ab", False):
@@ -293,34 +371,61 @@ def _towers(cfg: FetchConfig, cache: Cache, res: FetchResult, secrets, environ) 
     for mcc in mccs:
         if not cache.has(Path("opencellid") / f"{mcc}.csv.gz") and not cache.offline:
             if token is None:
-                token = resolve_token(t.get("token"), env_var=t.get("token_env", TOKEN_ENV),
-                                      environ=os.environ if environ is None else environ)
+                token = resolve_token(
+                    t.get("token"),
+                    env_var=t.get("token_env", TOKEN_ENV),
+                    environ=os.environ if environ is None else environ,
+                )
                 secrets.append(token)
-        cells.append(fetch_opencellid(cache, mcc, token=token, fallback_full=bool(t.get("fallback_full", True))))
+        cells.append(
+            fetch_opencellid(
+                cache, mcc, token=token, fallback_full=bool(t.get("fallback_full", True))
+            )
+        )
     params_now = _tower_params(t, cfg)
-    if cache.has(sites_rel) and (read_manifest(cache.path(sites_rel)) or {}).get("params") == params_now:
+    if (
+        cache.has(sites_rel)
+        and (read_manifest(cache.path(sites_rel)) or {}).get("params") == params_now
+    ):
         return [*cells, cache.path(sites_rel)]
     max_age = t.get("max_age_days", 730)
     max_range = t.get("max_range_m", 20000.0)
-    filt = CellFilter(min_samples=int(t.get("min_samples", 2)),
-                      max_range_m=float(max_range) if max_range else None,
-                      max_age_days=float(max_age) if max_age else None)
-    params = ClusterParams(radius_m=float(t.get("cluster_radius_m", 250.0)), use_enb=bool(t.get("use_enb", True)),
-                           enb_max_spread_m=float(t.get("enb_max_spread_m", 3000.0)))
+    filt = CellFilter(
+        min_samples=int(t.get("min_samples", 2)),
+        max_range_m=float(max_range) if max_range else None,
+        max_age_days=float(max_age) if max_age else None,
+    )
+    params = ClusterParams(
+        radius_m=float(t.get("cluster_radius_m", 250.0)),
+        use_enb=bool(t.get("use_enb", True)),
+        enb_max_spread_m=float(t.get("enb_max_spread_m", 3000.0)),
+    )
     raw = pd.concat([read_cells(c) for c in cells], ignore_index=True)
-    sites, rep = opencellid_to_sites(raw, filters=filt, params=params, mccs=mccs,
-                                     study_bbox=cfg.bbox if t.get("clip_to_bbox", True) else None)
+    sites, rep = opencellid_to_sites(
+        raw,
+        filters=filt,
+        params=params,
+        mccs=mccs,
+        study_bbox=cfg.bbox if t.get("clip_to_bbox", True) else None,
+    )
     rep.source = ", ".join(str(c.name) for c in cells)
     res.notes["towers"] = rep.as_dict()
 
     def make(tmp: Path) -> None:
         sites.to_csv(tmp, index=False, encoding="utf-8")
 
-    out = cache.write_derived(sites_rel, make=make, derived_from=cells,
-                              info={"source": "OpenCelliD → covgap sites", "params": params_now,
-                                    "report": rep.as_dict(),
-                                    "licence": "CC BY-SA 4.0", "attribution":
-                                    "Cell locations: OpenCelliD Project (opencellid.org) by Unwired Labs, CC BY-SA 4.0."})
+    out = cache.write_derived(
+        sites_rel,
+        make=make,
+        derived_from=cells,
+        info={
+            "source": "OpenCelliD → covgap sites",
+            "params": params_now,
+            "report": rep.as_dict(),
+            "licence": "CC BY-SA 4.0",
+            "attribution": "Cell locations: OpenCelliD Project (opencellid.org) by Unwired Labs, CC BY-SA 4.0.",
+        },
+    )
     return [*cells, out]
 
 

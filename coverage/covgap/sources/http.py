@@ -24,7 +24,6 @@ import http.client
 import json
 import os
 import re
-import socket
 import time
 import urllib.error
 import urllib.request
@@ -74,6 +73,7 @@ class HttpOptions:
         Read size; also the granularity of the progress bar.
     progress : bool
         Show a tqdm progress bar per file (on stderr).
+
     """
 
     timeout_s: float = 60.0
@@ -87,7 +87,7 @@ class HttpOptions:
 
     def wait_s(self, attempt: int) -> float:
         """Seconds to wait before retry number ``attempt`` (0-based)."""
-        return min(self.max_backoff_s, self.backoff_s * self.backoff_factor ** attempt)
+        return min(self.max_backoff_s, self.backoff_s * self.backoff_factor**attempt)
 
 
 def redact(text: object, secrets: Iterable[str] = ()) -> str:
@@ -99,6 +99,7 @@ def redact(text: object, secrets: Iterable[str] = ()) -> str:
     'https://x.org/d?token=***&type=mcc&file=452.csv.gz'
     >>> redact("bad token pk.abc", ["pk.abc"])
     'bad token ***'
+
     """
     s = str(text)
     for sec in secrets:
@@ -110,7 +111,10 @@ def redact(text: object, secrets: Iterable[str] = ()) -> str:
 def _redact_url(url: str, secrets: Iterable[str]) -> str:
     parts = urlsplit(url)
     if parts.query:
-        q = [(k, "***" if k.lower() in _SECRET_PARAMS else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+        q = [
+            (k, "***" if k.lower() in _SECRET_PARAMS else v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        ]
         url = urlunsplit(parts._replace(query=urlencode(q, safe="*/")))
     return redact(url, secrets)
 
@@ -122,7 +126,7 @@ def manifest_path(path: str | Path) -> Path:
 
 
 def read_manifest(path: str | Path) -> dict[str, Any] | None:
-    """The manifest of a cached file, or ``None`` when there is none (or it is unreadable)."""
+    """Return the manifest of a cached file, or ``None`` when there is none (or it is unreadable)."""
     mp = manifest_path(path)
     try:
         return json.loads(mp.read_text(encoding="utf-8"))
@@ -134,7 +138,10 @@ def write_manifest(path: str | Path, manifest: Mapping[str, Any]) -> Path:
     """Write ``manifest`` beside ``path`` atomically (temporary name, then rename)."""
     mp = manifest_path(path)
     tmp = mp.with_name(mp.name + ".tmp")
-    tmp.write_text(json.dumps(dict(manifest), indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.write_text(
+        json.dumps(dict(manifest), indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
     os.replace(tmp, mp)
     return mp
 
@@ -171,7 +178,7 @@ _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
 
 
 def _now_utc() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+    return _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
 
 
 @dataclass
@@ -231,6 +238,8 @@ def download(
         Extra manifest fields: ``source``, ``release``, ``licence``, ``attribution`` …
     secrets : iterable of str
         Strings never to show or store (replaced by ``***``).
+    sleep : callable
+        Called with the seconds to wait between attempts (tests pass a no-op).
 
     Returns
     -------
@@ -242,6 +251,7 @@ def download(
     FetchError
         Not found (404), access refused (401/403), retries exhausted, size mismatch after
         retries, validation failure, or an unwritable destination.
+
     """
     opts = options or HttpOptions()
     secrets = [s for s in secrets if s]
@@ -301,8 +311,15 @@ def download(
                     f"{shown}: access refused (HTTP {code}): {redact(body, secrets)[:200]!r}. Fix: check the "
                     "token or credentials for this source."
                 ) from None
-            raise FetchError(f"{shown}: HTTP {code} {exc.reason}: {redact(body, secrets)[:200]!r}.") from None
-        except (urllib.error.URLError, http.client.HTTPException, ConnectionError, socket.timeout, TimeoutError) as exc:
+            raise FetchError(
+                f"{shown}: HTTP {code} {exc.reason}: {redact(body, secrets)[:200]!r}."
+            ) from None
+        except (
+            urllib.error.URLError,
+            http.client.HTTPException,
+            ConnectionError,
+            TimeoutError,
+        ) as exc:
             reason = getattr(exc, "reason", exc)
             last_error = f"network error: {redact(reason, secrets)}"
             continue
@@ -347,13 +364,15 @@ def download(
                             break
                         out.write(chunk)
                         bar.update(len(chunk))
-            except (http.client.HTTPException, ConnectionError, socket.timeout, TimeoutError) as exc:
+            except (http.client.HTTPException, ConnectionError, TimeoutError) as exc:
                 last_error = f"connection dropped during transfer: {redact(exc, secrets) or type(exc).__name__}"
                 continue
             except OSError as exc:
                 if exc.errno is not None and exc.errno in (28, 13, 30):  # ENOSPC, EACCES, EROFS
-                    raise FetchError(f"cannot write {part} ({exc.strerror}). Fix: free disk space or "
-                                     "choose another cache folder.") from exc
+                    raise FetchError(
+                        f"cannot write {part} ({exc.strerror}). Fix: free disk space or "
+                        "choose another cache folder."
+                    ) from exc
                 last_error = f"connection dropped during transfer: {exc}"
                 continue
             finally:
@@ -384,7 +403,9 @@ def download(
             raise FetchError(redact(f"{shown}: {exc}", secrets)) from None
         except Exception as exc:  # noqa: BLE001 - any validator crash means "not the expected file"
             _unlink(part, state_path)
-            raise FetchError(redact(f"{shown}: the downloaded file is not valid: {exc}", secrets)) from None
+            raise FetchError(
+                redact(f"{shown}: the downloaded file is not valid: {exc}", secrets)
+            ) from None
 
     manifest: dict[str, Any] = {
         "url": shown,
@@ -399,7 +420,9 @@ def download(
         "content_type": state.content_type,
     }
     for k, v in (info or {}).items():
-        manifest[k] = json.loads(redact(json.dumps(v), secrets)) if isinstance(v, str | dict | list) else v
+        manifest[k] = (
+            json.loads(redact(json.dumps(v), secrets)) if isinstance(v, str | dict | list) else v
+        )
     write_manifest(dest, manifest)
     os.replace(part, dest)
     _unlink(state_path)
@@ -426,5 +449,13 @@ def _progress(name: str, total: int | None, initial: int, opts: HttpOptions):
         return _NoBar()
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, initial=initial, unit="B", unit_scale=True, unit_divisor=1024, desc=name,
-                leave=False, dynamic_ncols=True)
+    return tqdm(
+        total=total,
+        initial=initial,
+        unit="B",
+        unit_scale=True,
+        unit_divisor=1024,
+        desc=name,
+        leave=False,
+        dynamic_ncols=True,
+    )

@@ -33,15 +33,25 @@ from .cache import Cache
 from .catalog import CHECKED, SOURCES, opencellid_path
 from .http import redact
 
-__all__ = ["TOKEN_ENV", "OPENCELLID_COLUMNS", "resolve_token", "check_token_answer", "fetch_opencellid"]
+__all__ = [
+    "TOKEN_ENV",
+    "OPENCELLID_COLUMNS",
+    "resolve_token",
+    "check_token_answer",
+    "fetch_opencellid",
+]
 
 #: Environment variable holding the OpenCelliD token.
 TOKEN_ENV = "OPENCELLID_TOKEN"
 
 
-def resolve_token(config_token: str | None = None, *, env_var: str = TOKEN_ENV,
-                  environ: Mapping[str, str] | None = None) -> str:
-    """The OpenCelliD token from ``env_var`` (first) or the config; a clear error if neither has one."""
+def resolve_token(
+    config_token: str | None = None,
+    *,
+    env_var: str = TOKEN_ENV,
+    environ: Mapping[str, str] | None = None,
+) -> str:
+    """Return the OpenCelliD token from ``env_var`` (first) or the config; a clear error if neither."""
     env = os.environ if environ is None else environ
     tok = (env.get(env_var) or config_token or "").strip()
     if not tok:
@@ -51,8 +61,10 @@ def resolve_token(config_token: str | None = None, *, env_var: str = TOKEN_ENV,
             f"`export {env_var}=...` (preferred over writing it into the config file)."
         )
     if any(c.isspace() for c in tok) or "&" in tok or "=" in tok:
-        raise ConfigError(f"the OpenCelliD token in {env_var} contains spaces or '&'/'='; expected a single "
-                          "word such as pk.0123abcd…. Fix: copy the token again.")
+        raise ConfigError(
+            f"the OpenCelliD token in {env_var} contains spaces or '&'/'='; expected a single "
+            "word such as pk.0123abcd…. Fix: copy the token again."
+        )
     return tok
 
 
@@ -65,6 +77,7 @@ def check_token_answer(body: str, token: str = "") -> None:
     Traceback (most recent call last):
     ...
     covgap.errors.FetchError: OpenCelliD refused the token (answer: '{"error":"Invalid token"}'). Fix: check OPENCELLID_TOKEN (copy it again from opencellid.org → My account); a new token may take a few minutes to activate.
+
     """
     shown = redact(body.strip(), [token])[:200]
     message = shown
@@ -86,10 +99,14 @@ def check_token_answer(body: str, token: str = "") -> None:
             f"OpenCelliD refused the token (answer: {shown!r}). Fix: check {TOKEN_ENV} (copy it again from "
             "opencellid.org → My account); a new token may take a few minutes to activate."
         )
-    raise FetchError(f"OpenCelliD answered text instead of gzip data: {shown!r}. Fix: check the token and try again.")
+    raise FetchError(
+        f"OpenCelliD answered text instead of gzip data: {shown!r}. Fix: check the token and try again."
+    )
 
 
-def fetch_opencellid(cache: Cache, mcc: int, *, token: str | None = None, fallback_full: bool = True) -> Path:
+def fetch_opencellid(
+    cache: Cache, mcc: int, *, token: str | None = None, fallback_full: bool = True
+) -> Path:
     """Fetch the cell list of one mobile country code (Vietnam: 452); return the cached ``.csv.gz``.
 
     Tries the per-country file first; if the service has none (HTTP 404) and
@@ -101,33 +118,52 @@ def fetch_opencellid(cache: Cache, mcc: int, *, token: str | None = None, fallba
     if cache.has(rel):
         return cache.path(rel)
     if cache.offline:
-        cache.fetch(cache.endpoints.url("opencellid", opencellid_path("TOKEN", mcc=mcc)), rel,
-                    info={"source": "OpenCelliD"})  # records it as missing and raises
+        cache.fetch(
+            cache.endpoints.url("opencellid", opencellid_path("TOKEN", mcc=mcc)),
+            rel,
+            info={"source": "OpenCelliD"},
+        )  # records it as missing and raises
     tok = resolve_token(token)
     src = SOURCES["opencellid"]
-    info = {"source": src.name, "mcc": mcc, "licence": src.licence, "attribution": src.attribution,
-            "pattern_checked": CHECKED,
-            "caveat": "Cell positions are averaged phone GPS fixes, not mast positions (see covgap.towers)."}
+    info = {
+        "source": src.name,
+        "mcc": mcc,
+        "licence": src.licence,
+        "attribution": src.attribution,
+        "pattern_checked": CHECKED,
+        "caveat": "Cell positions are averaged phone GPS fixes, not mast positions (see covgap.towers).",
+    }
 
     def on_text(body: str) -> None:
         check_token_answer(body, tok)
 
     check = _v.gzip_csv(min_columns=13, on_text=on_text)
     try:
-        return cache.fetch(cache.endpoints.url("opencellid", opencellid_path(tok, mcc=mcc)), rel,
-                           validate=check, info={**info, "release": "per-country export (type=mcc)"},
-                           secrets=[tok])
+        return cache.fetch(
+            cache.endpoints.url("opencellid", opencellid_path(tok, mcc=mcc)),
+            rel,
+            validate=check,
+            info={**info, "release": "per-country export (type=mcc)"},
+            secrets=[tok],
+        )
     except FetchError as exc:
         if not (fallback_full and "HTTP 404" in str(exc)):
             raise
     full_rel = Path("opencellid") / "cell_towers.csv.gz"
-    full = cache.fetch(cache.endpoints.url("opencellid", opencellid_path(tok)), full_rel, validate=check,
-                       info={**info, "mcc": None, "release": "full export (type=full)"}, secrets=[tok])
+    full = cache.fetch(
+        cache.endpoints.url("opencellid", opencellid_path(tok)),
+        full_rel,
+        validate=check,
+        info={**info, "mcc": None, "release": "full export (type=full)"},
+        secrets=[tok],
+    )
 
     def make(tmp: Path) -> None:
         kept = 0
-        with gzip.open(full, "rt", encoding="utf-8", newline="") as src_f, \
-                gzip.open(tmp, "wt", encoding="utf-8", newline="") as dst:
+        with (
+            gzip.open(full, "rt", encoding="utf-8", newline="") as src_f,
+            gzip.open(tmp, "wt", encoding="utf-8", newline="") as dst,
+        ):
             dst.write(",".join(OPENCELLID_COLUMNS) + "\n")
             for line in src_f:
                 if line.startswith("radio,"):
@@ -137,7 +173,13 @@ def fetch_opencellid(cache: Cache, mcc: int, *, token: str | None = None, fallba
                     dst.write(line if line.endswith("\n") else line + "\n")
                     kept += 1
         if kept == 0:
-            raise FetchError(f"{full}: no cell with MCC {mcc} in the full OpenCelliD file. Fix: check the MCC.")
+            raise FetchError(
+                f"{full}: no cell with MCC {mcc} in the full OpenCelliD file. Fix: check the MCC."
+            )
 
-    return cache.write_derived(rel, make=make, derived_from=[full],
-                               info={**info, "release": f"full export filtered to MCC {mcc}"})
+    return cache.write_derived(
+        rel,
+        make=make,
+        derived_from=[full],
+        info={**info, "release": f"full export filtered to MCC {mcc}"},
+    )

@@ -22,7 +22,7 @@ TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 
 
 def describe_start(path: Path, n: int = 120) -> str:
-    """A short, printable description of what a file starts with (for error messages)."""
+    """Describe briefly what a file starts with (for error messages)."""
     with open(path, "rb") as f:
         head = f.read(n)
     text = head.decode("utf-8", "replace")
@@ -44,7 +44,7 @@ def describe_start(path: Path, n: int = 120) -> str:
 
 
 def geotiff(*, require_crs: bool = True, min_size_px: int = 1) -> Callable[[Path], None]:
-    """Validator: a GeoTIFF (magic bytes) that opens with rasterio, has a CRS and data.
+    """Check for a GeoTIFF (magic bytes) that opens with rasterio, has a CRS and data.
 
     Opening with rasterio also catches truncated files whose header is intact: reading
     the last block fails.
@@ -64,18 +64,22 @@ def geotiff(*, require_crs: bool = True, min_size_px: int = 1) -> Callable[[Path
                 if require_crs and ds.crs is None:
                     raise FetchError("the GeoTIFF has no CRS; covgap never guesses one.")
                 if ds.width < min_size_px or ds.height < min_size_px:
-                    raise FetchError(f"the GeoTIFF is {ds.width}×{ds.height} pixels; expected at least {min_size_px}.")
+                    raise FetchError(
+                        f"the GeoTIFF is {ds.width}×{ds.height} pixels; expected at least {min_size_px}."
+                    )
                 # read the last row: a truncated file fails here
                 ds.read(1, window=Window(0, ds.height - 1, ds.width, 1))
         except RasterioIOError as exc:
-            raise FetchError(f"expected a readable GeoTIFF, but it cannot be read ({exc}); the file is "
-                             "probably truncated or corrupt.") from None
+            raise FetchError(
+                f"expected a readable GeoTIFF, but it cannot be read ({exc}); the file is "
+                "probably truncated or corrupt."
+            ) from None
 
     return check
 
 
 def zip_with(suffixes: Iterable[str]) -> Callable[[Path], None]:
-    """Validator: a readable zip archive with at least one member ending in each suffix group.
+    """Check for a readable zip archive with a member ending in one of ``suffixes``.
 
     ``suffixes`` are alternatives: the archive must contain a member ending in any of them.
     """
@@ -93,13 +97,17 @@ def zip_with(suffixes: Iterable[str]) -> Callable[[Path], None]:
         if bad is not None:
             raise FetchError(f"the zip archive is damaged (member {bad!r} fails its CRC check).")
         if wanted and not any(n.lower().endswith(wanted) for n in names):
-            raise FetchError(f"the zip archive has no member ending in {list(wanted)}; it holds {names[:10]}.")
+            raise FetchError(
+                f"the zip archive has no member ending in {list(wanted)}; it holds {names[:10]}."
+            )
 
     return check
 
 
-def gzip_csv(*, min_columns: int = 1, on_text: Callable[[str], None] | None = None) -> Callable[[Path], None]:
-    """Validator: gzip data that decompresses completely and starts with a CSV line.
+def gzip_csv(
+    *, min_columns: int = 1, on_text: Callable[[str], None] | None = None
+) -> Callable[[Path], None]:
+    """Check for gzip data that decompresses completely and starts with a CSV line.
 
     ``on_text(body)`` is called when the file is *not* gzip but readable text (an API error
     answer delivered with status 200); it should raise a specific :class:`FetchError`.
@@ -121,13 +129,15 @@ def gzip_csv(*, min_columns: int = 1, on_text: Callable[[str], None] | None = No
         except (OSError, EOFError) as exc:
             raise FetchError(f"the gzip file is truncated or damaged ({exc}).") from None
         if first.count(",") + 1 < min_columns:
-            raise FetchError(f"expected CSV with ≥ {min_columns} columns; first line is {first[:120]!r}.")
+            raise FetchError(
+                f"expected CSV with ≥ {min_columns} columns; first line is {first[:120]!r}."
+            )
 
     return check
 
 
 def json_document(check_content: Callable[[object], None] | None = None) -> Callable[[Path], None]:
-    """Validator: a JSON document (optionally checked further by ``check_content(obj)``)."""
+    """Check for a JSON document (optionally checked further by ``check_content(obj)``)."""
 
     def check(path: Path) -> None:
         try:

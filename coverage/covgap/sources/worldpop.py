@@ -50,9 +50,17 @@ def fetch_worldpop(
     >>> c = Cache("/tmp/covgap-none", offline=True, endpoints=Endpoints())
     >>> worldpop_url(c, "VNM", 2020, release="R2024B", constrained=False).rsplit("/", 1)[1]
     'vnm_pop_2020_UC_100m_R2024B_v1.tif'
+
     """
-    path = worldpop_path(iso3, year, release=release, constrained=constrained, resolution=resolution,
-                         un_adjusted=un_adjusted, constrained_variant=constrained_variant)
+    path = worldpop_path(
+        iso3,
+        year,
+        release=release,
+        constrained=constrained,
+        resolution=resolution,
+        un_adjusted=un_adjusted,
+        constrained_variant=constrained_variant,
+    )
     url = cache.endpoints.url("worldpop_data", path)
     src = SOURCES["worldpop"]
     info = {
@@ -74,7 +82,7 @@ def fetch_worldpop(
 
 
 def worldpop_listing(cache: Cache, iso3: str, *, alias: str = "wpgp") -> list[dict[str, Any]]:
-    """The WorldPop REST listing for ``iso3`` (cached as JSON): entries with ``popyear`` and ``files``.
+    """Return the WorldPop REST listing for ``iso3`` (cached): entries with ``popyear`` and ``files``.
 
     Useful to discover what exists (the 2000–2020 series); the Global2 releases are
     addressed by pattern (:func:`fetch_worldpop`).
@@ -82,11 +90,21 @@ def worldpop_listing(cache: Cache, iso3: str, *, alias: str = "wpgp") -> list[di
 
     def check(obj: object) -> None:
         if not isinstance(obj, dict) or not isinstance(obj.get("data"), list):
-            raise FetchError("expected a WorldPop listing {'data': [...]}; got another JSON document.")
+            raise FetchError(
+                "expected a WorldPop listing {'data': [...]}; got another JSON document."
+            )
 
     url = cache.endpoints.url("worldpop_api", worldpop_api_path(iso3, alias))
     rel = Path("worldpop") / iso3.upper() / f"api_{alias}_{iso3.upper()}.json"
-    p = cache.fetch(url, rel, validate=_v.json_document(check),
-                    info={"source": "WorldPop REST API", "licence": SOURCES["worldpop"].licence,
-                          "attribution": SOURCES["worldpop"].attribution, "pattern_checked": CHECKED})
+    p = cache.fetch(
+        url,
+        rel,
+        validate=_v.json_document(check),
+        info={
+            "source": "WorldPop REST API",
+            "licence": SOURCES["worldpop"].licence,
+            "attribution": SOURCES["worldpop"].attribution,
+            "pattern_checked": CHECKED,
+        },
+    )
     return list(json.loads(p.read_text(encoding="utf-8"))["data"])
