@@ -19,6 +19,7 @@ from covgap.lenses import (
     density_class,
     density_per_km2,
     distance_to_border_km,
+    distance_to_border_points_km,
     elevation_std_m,
     island_mask,
     land_border_lines,
@@ -269,3 +270,17 @@ def test_border_belt_table():
     assert t.belt_population.tolist() == [70.0, 10.0, 0.0]
     assert t.belt_uncovered_share.tolist() == pytest.approx([40 / 70, 1.0, 0.0])
     assert t.attrs["belt_km"] == 20
+
+
+def test_distance_points_agree_with_grid_and_haversine():
+    grid = Grid.from_bounds(104.0, 22.0, 104.2, 22.2, res=(0.02, 0.02), crs="EPSG:4326")
+    line = LineString([(104.03, 21.9), (104.21, 22.31)])
+    lon, lat = grid.lonlat_centres()
+    pts = distance_to_border_points_km(lon, lat, line, spacing_m=10)
+    grd = distance_to_border_km(grid, line, spacing_m=10)
+    np.testing.assert_allclose(pts, grd, atol=1e-9)
+    ref = _brute_force_km(grid, line, step_deg=0.00005)
+    assert np.abs(pts - ref).max() < 0.01
+    assert distance_to_border_points_km([104.5], [22.1], line, max_km=5).tolist() == [np.inf]
+    with pytest.raises(InputError):
+        distance_to_border_points_km([1.0, 2.0], [1.0], line)

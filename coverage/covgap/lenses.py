@@ -34,6 +34,7 @@ __all__ = [
     "URBAN_CLUSTER_DENSITY_PER_KM2",
     "land_border_lines",
     "distance_to_border_km",
+    "distance_to_border_points_km",
     "border_belt",
     "island_mask",
     "ruggedness_tri_m",
@@ -129,7 +130,9 @@ def distance_to_border_km(
         distance error is at most half the spacing (a quarter cell), and much less for cells
         farther than a few spacings from the border.
     max_km : float, optional
-        Cells farther than this get ``inf`` (faster on very large grids).
+        Cells farther than this get ``inf``. Much faster: for the border-belt lens pass the belt
+        width (national 1 km grid, 1.5 M cells: about 13 s unbounded, 3 s with ``max_km=25`` on
+        one core); use :func:`distance_to_border_points_km` for gap centroids and hamlets.
     chunk_rows : int
         Rows per KD-tree query batch (bounds memory).
 
@@ -146,30 +149,11 @@ def distance_to_border_km(
     0.52
 
     """
-    geoms = _as_geoms_4326(border_lines, what="border lines")
-    if not geoms:
-        raise InputError("border lines are empty. Fix: give the land border as line features.")
     if spacing_m is None:
         dx, dy = grid.cell_size_m()
         spacing_m = max(float(min(dx.min(), dy.min())) / 2.0, 1.0)
-    lines = shapely.segmentize(
-        shapely.union_all(
-            [
-                shapely.boundary(g) if g.geom_type in ("Polygon", "MultiPolygon") else g
-                for g in geoms
-            ]
-        ),
-        spacing_m / 111_320.0,
-    )
-    pts = shapely.get_coordinates(lines)
-    if len(pts) == 0:
-        raise InputError("border lines have no vertices.")
-    tree = cKDTree(unit_vectors(pts[:, 0], pts[:, 1]))
-    ub = (
-        np.inf
-        if max_km is None
-        else 2.0 * np.sin(min(max_km * 1000.0 / EARTH_RADIUS_M, np.pi) / 2.0)
-    )
+    tree = _border_tree(border_lines, spacing_m)
+    ub = _chord_bound(max_km)
     out = np.empty(grid.shape, dtype=np.float64)
     xs = grid.x_centres()
     ys = grid.y_centres()
@@ -177,11 +161,60 @@ def distance_to_border_km(
         r1 = min(grid.ny, r0 + chunk_rows)
         xx, yy = np.meshgrid(xs, ys[r0:r1])
         lon, lat = grid.to_lonlat(xx, yy)
-        chord, _ = tree.query(unit_vectors(np.ravel(lon), np.ravel(lat)), distance_upper_bound=ub)
-        d = 2.0 * EARTH_RADIUS_M * np.arcsin(np.clip(np.asarray(chord) / 2.0, 0.0, 1.0)) / 1000.0
-        d[~np.isfinite(chord)] = np.inf
+        d = _query_km(tree, np.ravel(lon), np.ravel(lat), ub)
         out[r0:r1] = d.reshape(r1 - r0, grid.nx)
     return out
+
+
+def distance_to_border_points_km(
+    lon, lat, border_lines: Any, *, spacing_m: float = 50.0, max_km: float | None = None
+) -> np.ndarray:
+    """Compute the great-circle distance (km) from points (e.g. gap centroids, hamlets) to the border.
+
+    Same method as :func:`distance_to_border_km`, for points given in lon/lat degrees; the error is
+    at most ``spacing_m / 2``.
+
+    Examples
+    --------
+    >>> line = shapely.LineString([(105.0, 20.0), (105.0, 22.0)])
+    >>> d = distance_to_border_points_km([105.1, 105.0], [21.0, 21.0], line, spacing_m=1)
+    >>> np.round(d, 2).tolist()
+    [10.38, 0.0]
+    """
+    lon = np.asarray(lon, dtype=np.float64)
+    lat = np.asarray(lat, dtype=np.float64)
+    if lon.shape != lat.shape:
+        raise InputError(f"lon has shape {lon.shape}, lat {lat.shape}.")
+    tree = _border_tree(border_lines, spacing_m)
+    return _query_km(tree, lon.ravel(), lat.ravel(), _chord_bound(max_km)).reshape(lon.shape)
+
+
+def _border_tree(border_lines: Any, spacing_m: float) -> cKDTree:
+    """Return a KD-tree of the border densified every ``spacing_m``, as earth-centred unit vectors."""
+    geoms = _as_geoms_4326(border_lines, what="border lines")
+    if not geoms:
+        raise InputError("border lines are empty. Fix: give the land border as line features.")
+    lines = shapely.union_all(
+        [shapely.boundary(g) if g.geom_type in ("Polygon", "MultiPolygon") else g for g in geoms]
+    )
+    pts = shapely.get_coordinates(shapely.segmentize(lines, spacing_m / 111_320.0))
+    if len(pts) == 0:
+        raise InputError("border lines have no vertices.")
+    return cKDTree(unit_vectors(pts[:, 0], pts[:, 1]))
+
+
+def _chord_bound(max_km: float | None) -> float:
+    if max_km is None:
+        return np.inf
+    return 2.0 * np.sin(min(max_km * 1000.0 / EARTH_RADIUS_M, np.pi) / 2.0)
+
+
+def _query_km(tree: cKDTree, lon: np.ndarray, lat: np.ndarray, ub: float) -> np.ndarray:
+    chord, _ = tree.query(unit_vectors(lon, lat), distance_upper_bound=ub)
+    chord = np.asarray(chord)
+    d = 2.0 * EARTH_RADIUS_M * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0)) / 1000.0
+    d[~np.isfinite(chord)] = np.inf
+    return d
 
 
 def border_belt(distance_km: np.ndarray, belt_km: float = 20.0) -> np.ndarray:
