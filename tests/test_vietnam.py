@@ -332,3 +332,9 @@ def test_slug_and_ascii_consistent():
         for r in t.itertuples():
             expect = re.sub(r"[^a-z]+", "-", r.name_ascii.lower()).strip("-")
             assert r.slug in (expect, expect.replace("thanh-pho-", "")), r
+
+
+def test_is_mojibake():
+    assert vn.is_mojibake(_mojibake("Đồng Tháp", "cp1252"))
+    assert not any(vn.is_mojibake(n) for n in T63.name_vi)
+    assert not vn.is_mojibake("Ho Chi Minh")

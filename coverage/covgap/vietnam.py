@@ -47,6 +47,7 @@ __all__ = [
     "repair_text",
     "decode_legacy",
     "repair_names",
+    "is_mojibake",
     "name_key",
     "match_former_provinces",
     "dissolve_former",
@@ -347,6 +348,19 @@ def repair_text(text: str) -> str:
     s = "".join(ch for ch in s if unicodedata.category(ch) != "Cc" or ch == " ")
     s = re.sub(r"\s+", " ", s).strip()
     return unicodedata.normalize("NFC", s)
+
+
+def is_mojibake(text: str) -> bool:
+    """Tell whether ``text`` looks like UTF-8 decoded with a wrong single-byte code page.
+
+    Examples
+    --------
+    >>> is_mojibake("CÃ\xa0 Mau"), is_mojibake("Cà Mau")
+    (True, False)
+    """
+    return _redecode(text) is not None or any(
+        w is not None for w in (_redecode(p) for p in text.split(" "))
+    )
 
 
 def decode_legacy(raw: bytes, *, encoding: str | None = None) -> str:
