@@ -351,7 +351,7 @@ def repair_text(text: str) -> str:
 
 
 def is_mojibake(text: str) -> bool:
-    """Tell whether ``text`` looks like UTF-8 decoded with a wrong single-byte code page.
+    r"""Tell whether ``text`` looks like UTF-8 decoded with a wrong single-byte code page.
 
     Examples
     --------
