@@ -1,0 +1,220 @@
+"""Candidate footprints: the cells each candidate would cover, computed once, stored sparse.
+
+A :class:`Footprints` holds, for candidate ``k``, the flat cell indices
+``indices[indptr[k]:indptr[k + 1]]`` (``row * nx + col`` on the study grid, sorted) that
+the coverage model says the candidate covers — the CSR layout of a sparse
+candidates × cells matrix. :func:`candidate_footprints` builds it with the model the
+analysis used, so the planner and :func:`covgap.planning.what_if` agree cell for cell:
+
+* the **radius model**: the same disc kernel as :class:`covgap.radius.RadiusModel`, run on a
+  window around each candidate (identical cells, tested);
+* any model with a ``site_footprints(grid, sites, *, dem)`` method (the terrain model's
+  single-site footprint): used as is — it yields ``(row0, col0, covered_window)`` per row;
+* any other :class:`covgap.engine.CoverageModel`: ``model.compute`` on a one-row sites table
+  per candidate (on a window of ``reach_km`` around it when given, else on the whole grid —
+  slow, but exact for any model).
+
+``mask`` keeps only cells where it is True (the planner passes "has people not yet
+covered"), which cuts memory by the share of empty or already covered cells.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from .._kernels import disc_fill
+from ..engine import CoverageModel
+from ..errors import InputError
+from ..grid import EARTH_RADIUS_M, Grid
+from ..radius import RadiusModel
+from ..study import StudyArea
+from .candidates import candidates_to_sites
+
+__all__ = ["Footprints", "candidate_footprints", "footprint_method"]
+
+
+@dataclass
+class Footprints:
+    """Sparse candidate × cell coverage (CSR).
+
+    Attributes
+    ----------
+    indptr : ndarray of int64, shape (n + 1,)
+    indices : ndarray of int64
+        Flat cell indices (``row * nx + col``), sorted within each candidate.
+    shape : tuple of int
+        The grid shape ``(ny, nx)``.
+    masked : bool
+        True when only cells of a mask were kept (see :func:`candidate_footprints`).
+    method : str
+        How the footprints were computed.
+    """
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    shape: tuple[int, int]
+    masked: bool = False
+    method: str = ""
+
+    def __len__(self) -> int:
+        return len(self.indptr) - 1
+
+    def cells(self, k: int) -> np.ndarray:
+        """Flat cell indices of candidate ``k``."""
+        return self.indices[self.indptr[k]:self.indptr[k + 1]]
+
+    def sizes(self) -> np.ndarray:
+        """Number of cells per candidate."""
+        return np.diff(self.indptr)
+
+    def subset(self, sel) -> Footprints:
+        """Footprints of the candidates ``sel`` (in that order)."""
+        sel = np.asarray(sel, dtype=np.int64)
+        parts = [self.cells(int(k)) for k in sel]
+        sizes = np.array([len(p) for p in parts], dtype=np.int64)
+        indptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        indices = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+        return Footprints(indptr, indices, self.shape, self.masked, self.method)
+
+    def union_mask(self, sel=None) -> np.ndarray:
+        """Boolean ``(ny, nx)``: cells covered by any of ``sel`` (default: all)."""
+        out = np.zeros(self.shape[0] * self.shape[1], dtype=bool)
+        for k in (range(len(self)) if sel is None else sel):
+            out[self.cells(int(k))] = True
+        return out.reshape(self.shape)
+
+    @classmethod
+    def from_lists(cls, lists: Iterable[Iterable[int]], shape: tuple[int, int], *, method: str = "lists") -> Footprints:
+        """Build from per-candidate lists of flat cell indices (tests, small problems)."""
+        parts = [np.unique(np.asarray(list(x), dtype=np.int64)) for x in lists]
+        sizes = np.array([len(p) for p in parts], dtype=np.int64)
+        indptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        indices = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+        return cls(indptr, indices, (int(shape[0]), int(shape[1])), False, method)
+
+
+def footprint_method(model: CoverageModel) -> str:
+    """Which way :func:`candidate_footprints` computes footprints for ``model``."""
+    if isinstance(model, RadiusModel):
+        return "radius disc (RadiusModel kernel on a window per candidate)"
+    if callable(getattr(model, "site_footprints", None)):
+        return f"{model.name} model single-site footprints"
+    return f"{model.name} model compute() per candidate"
+
+
+def candidate_footprints(study: StudyArea, candidates: pd.DataFrame, model: CoverageModel, *,
+                         mask: np.ndarray | None = None, reach_km: float | None = None,
+                         progress: bool = False) -> Footprints:
+    """Cells each candidate would cover with ``model`` (see the module docstring).
+
+    Parameters
+    ----------
+    study : StudyArea
+        Grid and DEM.
+    candidates : DataFrame
+        Candidates table (:mod:`covgap.planning.candidates`); each row is one transmitter.
+    model : CoverageModel
+        The coverage model.
+    mask : ndarray of bool, optional
+        Keep only cells where True (shape of the grid).
+    reach_km : float, optional
+        For generic models: compute each candidate on a window of this radius.
+    progress : bool
+        Show a progress bar.
+    """
+    grid = study.grid
+    if mask is not None and mask.shape != grid.shape:
+        raise InputError(f"footprint mask has shape {mask.shape}; the grid has {grid.shape}.")
+    if len(candidates) == 0:
+        return Footprints(np.zeros(1, np.int64), np.zeros(0, np.int64), grid.shape, mask is not None,
+                          footprint_method(model))
+    sites = candidates_to_sites(candidates)
+    flat_mask = None if mask is None else mask.ravel()
+    if isinstance(model, RadiusModel):
+        windows = _radius_windows(grid, sites, model)
+    elif callable(getattr(model, "site_footprints", None)):
+        windows = model.site_footprints(grid, sites, dem=study.dem)
+    else:
+        windows = _generic_windows(study, sites, model, reach_km)
+    parts = []
+    nx = grid.nx
+    for r0, c0, win in tqdm(windows, total=len(sites), desc="candidate footprints", disable=not progress,
+                            leave=False):
+        wr, wc = np.nonzero(win)
+        flat = (wr.astype(np.int64) + int(r0)) * nx + (wc.astype(np.int64) + int(c0))
+        if flat_mask is not None:
+            flat = flat[flat_mask[flat]]
+        parts.append(flat)  # np.nonzero is row-major: already sorted
+    if len(parts) != len(sites):
+        raise InputError(f"the {model.name} model returned {len(parts)} footprints for {len(sites)} candidates.")
+    sizes = np.array([len(p) for p in parts], dtype=np.int64)
+    indptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    indices = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+    return Footprints(indptr, indices, grid.shape, mask is not None, footprint_method(model))
+
+
+def _window_bounds(grid: Grid, x: float, y: float, lat: float, radius_m: float) -> tuple[int, int, int, int]:
+    """Row/col window (clipped) that holds every cell centre within ``radius_m`` (2 cells spare)."""
+    dx, dy = grid.res
+    if grid.is_geographic:
+        dlat = math.degrees(radius_m / EARTH_RADIUS_M)
+        lat_far = min(abs(lat) + dlat, 89.9)
+        dlon = math.degrees(radius_m / (EARTH_RADIUS_M * max(math.cos(math.radians(lat_far)), 1e-6)))
+        rr, cc = dlat / dy + 2.0, dlon / dx + 2.0
+    else:
+        rr, cc = radius_m / dy + 2.0, radius_m / dx + 2.0
+    t = grid.transform
+    rc = (y - t.f) / t.e
+    ccn = (x - t.c) / t.a
+    r0 = max(int(math.floor(rc - rr)), 0)
+    r1 = min(int(math.ceil(rc + rr)) + 1, grid.ny)
+    c0 = max(int(math.floor(ccn - cc)), 0)
+    c1 = min(int(math.ceil(ccn + cc)) + 1, grid.nx)
+    return r0, max(r1, r0), c0, max(c1, c0)
+
+
+def _radius_windows(grid: Grid, sites: pd.DataFrame, model: RadiusModel):
+    """Yield (row0, col0, covered window) per site with the radius model's own kernel."""
+    radius_m = model.site_radius_m(sites)
+    x, y = (np.asarray(v, dtype="f8") for v in grid.from_lonlat(sites["lon"].to_numpy(), sites["lat"].to_numpy()))
+    lat = sites["lat"].to_numpy(dtype="f8")
+    xc_all, yc_all = grid.x_centres(), grid.y_centres()
+    one = np.ones(1, dtype=np.uint32)
+    row0 = np.zeros(1, dtype=np.int32)
+    for k in range(len(sites)):
+        r0, r1, c0, c1 = _window_bounds(grid, x[k], y[k], lat[k], radius_m[k])
+        shape = (r1 - r0, c1 - c0)
+        bits = np.zeros(shape, dtype=np.uint32)
+        if shape[0] > 0 and shape[1] > 0:
+            disc_fill(bits, np.zeros(shape, np.uint16), np.full(shape, -1, np.int32), np.full(shape, np.inf),
+                      xc_all[c0:c1], yc_all[r0:r1], grid.is_geographic, x[k:k + 1], y[k:k + 1],
+                      radius_m[k:k + 1], one, row0)
+        yield r0, c0, bits != 0
+
+
+def _generic_windows(study: StudyArea, sites: pd.DataFrame, model: CoverageModel, reach_km: float | None):
+    grid = study.grid
+    x, y = (np.asarray(v, dtype="f8") for v in grid.from_lonlat(sites["lon"].to_numpy(), sites["lat"].to_numpy()))
+    lat = sites["lat"].to_numpy(dtype="f8")
+    for k in range(len(sites)):
+        if reach_km is None:
+            r0, r1, c0, c1 = 0, grid.ny, 0, grid.nx
+        else:
+            r0, r1, c0, c1 = _window_bounds(grid, x[k], y[k], lat[k], reach_km * 1000.0)
+        sub = grid.window(r0, r1, c0, c1)
+        dem = None if study.dem is None else study.dem[r0:r1, c0:c1]
+        cov = model.compute(sub, sites.iloc[k:k + 1].reset_index(drop=True), dem=dem)
+        yield r0, c0, cov.any_covered()
+
+
+def _describe(fp: Footprints) -> dict[str, Any]:
+    s = fp.sizes()
+    return {"candidates": len(fp), "cells_total": int(s.sum()), "cells_mean": float(s.mean()) if len(s) else 0.0,
+            "masked": fp.masked, "method": fp.method}
