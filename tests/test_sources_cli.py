@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rasterio
-from _sources_server import LocalServer, Route, zip_bytes
+from _sources_server import LocalServer, Route, shared_vnm, zip_bytes
 
 from covgap.errors import ConfigError
 from covgap.sources.catalog import copernicus_tile_path, worldpop_path
@@ -221,3 +221,52 @@ def test_vietnam_config():
         rest, base=path.parent, src=str(path)
     )  # the run part is valid for `covgap run`
     assert [a.level for a in parsed.admin] == ["province", "former_province"]
+
+
+SHARED = shared_vnm()
+
+
+@pytest.mark.realdata
+@pytest.mark.skipif(not (SHARED / "vnm_ppp_2020_1km_Aggregated_UNadj.tif").exists(),
+                    reason=f"real data folder absent: {SHARED}")
+def test_fetch_then_analyse_real_vietnam(tmp_path):
+    """Real WorldPop + geoBoundaries files served at their services' paths → fetch → the lead's pipeline."""
+    from covgap.config import parse_config
+    from covgap.pipeline import analyse_config
+    from covgap.sources.fetch import fetch_all, make_cache
+
+    with LocalServer() as srv:
+        path = worldpop_path("VNM", 2020, release="2020", resolution="1km", un_adjusted=True, constrained=False)
+        srv.add("/data.worldpop.org" + path,
+                Route((SHARED / "vnm_ppp_2020_1km_Aggregated_UNadj.tif").read_bytes()))
+        z = zip_bytes({f"geoBoundaries-VNM-ADM1{e}": (SHARED / f"geoBoundaries-VNM-ADM1{e}").read_bytes()
+                       for e in (".shp", ".shx", ".dbf", ".prj")})
+        srv.add("/www.geoboundaries.org/api/current/gbOpen/VNM/ADM1/",
+                Route(json.dumps({"boundaryID": "VNM-ADM1-81297802", "boundaryLicense": "CC BY 4.0",
+                                  "staticDownloadLink": srv.url("/gb/adm1.zip")}).encode()))
+        srv.add("/gb/adm1.zip", Route(z))
+        srv.add("/opencellid.org/ocid/downloads", Route(gzip.compress(SAMPLE.read_bytes())))
+        text = (
+            '[study]\nname = "Viet Nam (fetched)"\n'
+            '[inputs]\npopulation = "raw/worldpop/VNM/vnm_ppp_2020_1km_Aggregated_UNadj.tif"\n'
+            'towers = "raw/derived/sites.csv"\n'
+            '[[admin]]\nlevel = "former_province"\n'
+            'path = "raw/boundaries/geoboundaries/gbOpen/VNM/ADM1/geoBoundaries-VNM-ADM1.shp"\n'
+            'code_field = "shapeID"\nname_field = "shapeName"\nencoding = "utf-8"\n'
+            '[model]\nkind = "radius"\n[model.radius_km]\n"5G" = 1.0\n'
+            '[sources]\niso3 = "VNM"\ncache_dir = "raw"\nbbox = [102.1, 8.4, 109.5, 23.4]\n'
+            '[sources.population]\nrelease = "2020"\nyear = 2020\nconstrained = false\n'
+            'resolution = "1km"\nun_adjusted = true\n'
+            '[sources.boundaries]\ngeoboundaries = ["ADM1"]\n'
+            '[sources.towers]\nsites_out = "derived/sites.csv"\n'
+        )
+        data = tomllib.loads(text)
+        fc = parse_sources(data, base=tmp_path)
+        res = fetch_all(fc, make_cache(fc, base_url=srv.base, progress=False), environ={"OPENCELLID_TOKEN": TOKEN})
+        assert res.ok, res.errors
+    cfg = parse_config({k: v for k, v in data.items() if k != "sources"}, base=tmp_path)
+    analysis = analyse_config(cfg)
+    s = analysis.summary()
+    assert 90e6 < s["population_total"] < 105e6
+    assert 0 < s["population_uncovered"] < s["population_total"]  # 7 sites near Hà Nội cover a few people
+    assert len(analysis.units["former_province"]) == 64
