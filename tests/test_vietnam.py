@@ -290,6 +290,7 @@ def test_dissolve_former_and_current():
     assert c.attrs["incomplete"] == []
     assert list(c.columns) == [
         "code",
+        "name",
         "name_vi",
         "name_ascii",
         "slug",

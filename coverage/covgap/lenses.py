@@ -8,8 +8,7 @@ label grid, so ``covered + uncovered = population`` holds in every unit and ever
 Distances are great-circle distances on the sphere of mean radius :data:`covgap.grid.EARTH_RADIUS_M`
 (right at every latitude of the study area), computed exactly to densified border vertices with a
 KD-tree on earth-centred unit vectors: the error is at most half the vertex spacing, which defaults
-to
-half a cell.
+to half a cell.
 """
 
 from __future__ import annotations
@@ -127,12 +126,12 @@ def distance_to_border_km(
         geometries are taken as EPSG:4326 lon/lat.
     spacing_m : float, optional
         Vertex spacing used to densify the lines; default half the smaller cell side, so the
-        distance error is at most half the spacing (a quarter cell), and much less for cells
-        farther than a few spacings from the border.
+        distance error is at most half the spacing (a quarter cell), and much less for cells farther
+        than a few spacings from the border.
     max_km : float, optional
         Cells farther than this get ``inf``. Much faster: for the border-belt lens pass the belt
-        width (national 1 km grid, 1.5 M cells: about 13 s unbounded, 3 s with ``max_km=25`` on
-        one core); use :func:`distance_to_border_points_km` for gap centroids and hamlets.
+        width (national 1 km grid, 1.5 M cells: about 13 s unbounded, 3 s with ``max_km=25`` on one
+        core); use :func:`distance_to_border_points_km` for gap centroids and hamlets.
     chunk_rows : int
         Rows per KD-tree query batch (bounds memory).
 
@@ -239,10 +238,9 @@ def island_mask(
     """Mask cells on islands: polygon parts of the country that do not touch the main landmass.
 
     The main landmass is the largest part (geodesic area) of the union of ``country_polygons``;
-    parts
-    within ``mainland_gap_m`` of it count as mainland. Island cells are those touched by an island
-    part (``all_touched=True`` keeps islands smaller than a cell) and whose centre is not on the
-    mainland.
+    parts within ``mainland_gap_m`` of it count as mainland. Island cells are those touched by an
+    island part (``all_touched=True`` keeps islands smaller than a cell) and whose centre is not on
+    the mainland.
 
     Parameters
     ----------
@@ -326,9 +324,8 @@ def ruggedness_tri_m(elevation_m: np.ndarray) -> np.ndarray:
     """Terrain Ruggedness Index (Riley, DeGloria & Elliot 1999), metres.
 
     ``TRI = sqrt(Σ (z_n − z_0)²)`` over the 8 neighbours n of cell 0 (Riley et al. 1999,
-    Intermountain
-    J. Sci. 5:23–27). Depends on the cell size: compare values only on the same grid. NaN where the
-    cell or any neighbour is NaN (unknown terrain, grid edge).
+    Intermountain J. Sci. 5:23–27). Depends on the cell size: compare values only on the same grid.
+    NaN where the cell or any neighbour is NaN (unknown terrain, grid edge).
 
     Examples
     --------
@@ -379,13 +376,11 @@ def density_class(
     """Classify cells by density: 0 rural, 1 urban cluster, 2 urban centre (:data:`DENSITY_CLASSES`).
 
     Default: density thresholds only (per cell: ≥ 1,500/km² urban centre, ≥ 300/km² urban cluster,
-    else
-    rural), the grid-cell thresholds of the Degree of Urbanisation (see
+    else rural), the grid-cell thresholds of the Degree of Urbanisation (see
     :data:`URBAN_CENTRE_DENSITY_PER_KM2`). With ``cluster_rules=True`` the manual's contiguity and
-    size
-    rules are applied too — urban centres are 4-connected high-density cells totalling ≥ 50,000
-    people, urban clusters 8-connected ≥ 300/km² cells totalling ≥ 5,000 — which is meaningful on
-    1 km² cells only (gap filling and smoothing of the manual are not applied).
+    size rules are applied too — urban centres are 4-connected high-density cells totalling ≥ 50,000
+    people, urban clusters 8-connected ≥ 300/km² cells totalling ≥ 5,000 — which is meaningful on 1
+    km² cells only (gap filling and smoothing of the manual are not applied).
 
     Examples
     --------
@@ -463,8 +458,8 @@ def lens_table(
     -------
     pandas.DataFrame
         Columns ``label, code, population, uncovered, covered`` and for every lens ``L``:
-        ``L_population, L_uncovered, L_covered``. ``covered = population − uncovered`` in every
-        unit and every lens; ``attrs["totals"]`` holds the column sums including the outside row.
+        ``L_population, L_uncovered, L_covered``. ``covered = population − uncovered`` in every unit
+        and every lens; ``attrs["totals"]`` holds the column sums including the outside row.
 
     Examples
     --------

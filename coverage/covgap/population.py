@@ -1,18 +1,16 @@
 """People-per-cell helpers that do not depend on how a raster was read.
 
 Rules (GUIDE §2): population counts are never interpolated; every person of the source raster ends
-up
-in exactly one destination cell / admin unit or in an explicitly reported remainder.
+up in exactly one destination cell / admin unit or in an explicitly reported remainder.
 
-- :func:`clean_population` turns a raw band into float64 people with nodata = 0, and says what it
-did
-  (declared nodata, an *undeclared* −99999 sentinel, NaN).
-- :func:`regrid_population_sum_preserving` moves people onto another grid in the same CRS: block
-sums
-  when the destination is coarser and aligned, otherwise each source cell's people are split by the
-  exact (spherical on geographic grids) area fraction that falls in each destination cell.
-- :func:`snap_outside_cells` gives populated cells whose centre fell just outside every unit (coast,
-  national outline) to the nearest unit within a few cells, and reports what moved.
+- :func:`clean_population` turns a raw band into float64 people with nodata = 0, and says
+  what it did (declared nodata, an *undeclared* −99999 sentinel, NaN).
+- :func:`regrid_population_sum_preserving` moves people onto another grid in the same CRS:
+  block sums when the destination is coarser and aligned, otherwise each source cell's people
+  are split by the exact (spherical on geographic grids) area fraction that falls in each
+  destination cell.
+- :func:`snap_outside_cells` gives populated cells whose centre fell just outside every unit
+  (coast, national outline) to the nearest unit within a few cells, and reports what moved.
 - :func:`find_overlaps` finds admin polygons that overlap (people would be counted twice).
 """
 
@@ -68,8 +66,7 @@ def clean_population(
     report : dict
         ``source``, ``nodata_declared``, ``nodata_cells`` (cells equal to the declared nodata),
         ``sentinel_cells`` (cells holding a known sentinel from :data:`NODATA_SENTINELS` that the
-        file
-        did not declare), ``nan_cells``, ``total_population`` and ``note`` (a sentence for the
+        file did not declare), ``nan_cells``, ``total_population`` and ``note`` (a sentence for the
         report).
 
     Raises
@@ -182,8 +179,7 @@ def regrid_population_sum_preserving(
         People per source cell (no nodata: use :func:`clean_population` first).
     src_grid, dst_grid : covgap.grid.Grid
         Source and destination grids; must share the CRS (reproject the *destination* definition,
-        not
-        the counts, when they differ).
+        not the counts, when they differ).
 
     Returns
     -------
@@ -282,8 +278,7 @@ def snap_outside_cells(
         A new label grid (int32).
     report : dict
         ``snapped_cells``, ``snapped_population``, ``outside_cells`` and ``outside_population``
-        (populated
-        cells still outside), ``max_cells``.
+        (populated cells still outside), ``max_cells``.
 
     Examples
     --------

@@ -2,28 +2,21 @@ r"""Vietnam's provincial units: the 63 former provinces, the 34 current ones, an
 
 Since 1 July 2025 Vietnam has 34 provincial-level units (Resolution 202/2025/QH15: 6 centrally-run
 cities and 28 provinces; 23 formed from *whole* former provinces, 11 unchanged). Most public
-boundary
-files (geoBoundaries, GADM) still carry the 63 former provinces. This module ships the two lists and
-the
-crosswalk as package data (``covgap/data/vn_provinces_63.csv``, ``vn_provinces_34.csv``; sources in
-that
-folder's README), matches boundary features to the official codes whatever spelling or text encoding
-the
-file used, and dissolves former-province polygons into current provinces.
+boundary files (geoBoundaries, GADM) still carry the 63 former provinces. This module ships the two
+lists and the crosswalk as package data (``covgap/data/vn_provinces_63.csv``,
+``vn_provinces_34.csv``; sources in that folder's README), matches boundary features to the official
+codes whatever spelling or text encoding the file used, and dissolves former-province polygons into
+current provinces.
 
 Because every former province lies wholly inside one current province, any per-former-province sum
-can be
-re-aggregated to the 34 scheme exactly (:func:`aggregate_to_current`): the totals are the same in
-both
-schemes by construction.
+can be re-aggregated to the 34 scheme exactly (:func:`aggregate_to_current`): the totals are the
+same in both schemes by construction.
 
 Text encoding: shapefiles without a ``.cpg`` are often read as latin-1, turning UTF-8 names into
-mojibake
-(``"HÃ  Ná»\x99i"`` for ``"Hà Nội"``). :func:`repair_text` undoes that with the standard library
-only
-(re-encode with the wrong codec, decode as UTF-8, keep the result only if it is valid and shorter —
-the
-heuristic of *ftfy*), and :func:`decode_legacy` decodes raw bytes in a Vietnamese legacy code page.
+mojibake (``"HÃ  Ná»\x99i"`` for ``"Hà Nội"``). :func:`repair_text` undoes that with the standard
+library only (re-encode with the wrong codec, decode as UTF-8, keep the result only if it is valid
+and shorter — the heuristic of *ftfy*), and :func:`decode_legacy` decodes raw bytes in a Vietnamese
+legacy code page.
 """
 
 from __future__ import annotations
@@ -141,10 +134,8 @@ def provinces_63() -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``code`` (2-digit GSO code, str), ``name_vi`` (Vietnamese, UTF-8), ``name_ascii``,
-        ``slug``,
-        ``kind`` (``city``/``province``), ``gb_shape_name``, ``gb_shape_iso`` (geoBoundaries ADM1)
-        and
-        ``current_code`` (the 34-scheme unit it belongs to).
+        ``slug``, ``kind`` (``city``/``province``), ``gb_shape_name``, ``gb_shape_iso``
+        (geoBoundaries ADM1) and ``current_code`` (the 34-scheme unit it belongs to).
 
     Examples
     --------
@@ -163,8 +154,7 @@ def provinces_34() -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``code``, ``name_vi``, ``name_ascii``, ``slug``, ``kind``, ``former_codes``
-        (``;``-separated)
-        and ``seat_former_code``.
+        (``;``-separated) and ``seat_former_code``.
 
     Examples
     --------
@@ -240,8 +230,8 @@ def aggregate_to_current(
     Returns
     -------
     pandas.DataFrame
-        One row per current province present, columns ``code, name_vi, slug`` then the sums,
-        ordered by code.
+        One row per current province present, columns ``code, name_vi, slug`` then the sums, ordered
+        by code.
 
     """
     if code_field not in table.columns:
@@ -318,8 +308,7 @@ def repair_text(text: str) -> str:
 
     The repair is kept only when the text re-encoded with the wrong codec is valid UTF-8 *and* the
     decoded result is shorter (multi-byte sequences collapse), so correct Vietnamese text is left as
-    it
-    is. Applied up to three times (double-encoded text).
+    it is. Applied up to three times (double-encoded text).
 
     Examples
     --------
@@ -447,10 +436,8 @@ def match_former_provinces(
 
     Names are matched after repair and normalisation (:func:`name_key`): any diacritics, spelling
     variant (Hòa/Hoà, Đắk/Đắc), prefix (Tỉnh, Thành phố, TP.), or mojibake. Several features may
-    share a
-    code (geoBoundaries has *Côn Đảo* as a second feature of Bà Rịa–Vũng Tàu);
-    :func:`dissolve_former`
-    merges them.
+    share a code (geoBoundaries has *Côn Đảo* as a second feature of Bà Rịa–Vũng Tàu);
+    :func:`dissolve_former` merges them.
 
     Parameters
     ----------
@@ -472,15 +459,14 @@ def match_former_provinces(
     -------
     geopandas.GeoDataFrame
         A copy with columns ``code`` (former GSO code), ``name_vi``, ``slug``, ``current_code``
-        added and
-        ``name_field`` repaired to proper UTF-8 (``attrs["names_repaired"]`` counts the repairs).
+        added and ``name_field`` repaired to proper UTF-8 (``attrs["names_repaired"]`` counts the
+        repairs).
 
     Raises
     ------
     InputError
         Listing every feature whose name (and ISO code) matches no former province, or whose name
-        and
-        ISO code disagree, with the fix.
+        and ISO code disagree, with the fix.
 
     """
     if name_field not in gdf.columns:
@@ -575,7 +561,8 @@ def dissolve_former(gdf_matched: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     Returns
     -------
     geopandas.GeoDataFrame
-        Columns ``code, name_vi, name_ascii, slug, kind, current_code, geometry``, ordered by code.
+        Columns ``code, name, name_vi, name_ascii, slug, kind, current_code, geometry`` (``name`` =
+        ``name_vi``, the Vietnamese name in UTF-8), ordered by code.
 
     """
     _need(gdf_matched, "code")
@@ -583,6 +570,7 @@ def dissolve_former(gdf_matched: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     t = _tables()[0].set_index("code")
     for col in ("name_vi", "name_ascii", "slug", "kind", "current_code"):
         out.insert(len(out.columns) - 1, col, t.loc[out["code"], col].to_numpy())
+    out.insert(1, "name", out["name_vi"].to_numpy())
     return out
 
 
@@ -603,11 +591,10 @@ def dissolve_to_current(
     Returns
     -------
     geopandas.GeoDataFrame
-        One row per current province: ``code, name_vi, name_ascii, slug, kind, former_codes,
-        geometry``
-        (names in UTF-8 Vietnamese), ordered by code. ``attrs["incomplete"]`` lists current
-        provinces
-        for which some former parts were absent (partial study areas).
+        One row per current province: ``code, name, name_vi, name_ascii, slug, kind, former_codes,
+        geometry`` (``name`` = ``name_vi``, UTF-8 Vietnamese), ordered by code.
+        ``attrs["incomplete"]`` lists current provinces for which some former parts were absent
+        (partial study areas).
 
     """
     _need(gdf_former, code_field)
@@ -621,6 +608,7 @@ def dissolve_to_current(
     t = _tables()[1].set_index("code")
     for col in ("name_vi", "name_ascii", "slug", "kind", "former_codes"):
         out.insert(len(out.columns) - 1, col, t.loc[out["code"], col].to_numpy())
+    out.insert(1, "name", out["name_vi"].to_numpy())
     incomplete = [c for c in out["code"] if not set(t.loc[c, "former_codes"].split(";")) <= present]
     missing34 = sorted(set(t.index) - set(out["code"]))
     if require_all and (incomplete or missing34):
