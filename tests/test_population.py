@@ -102,11 +102,11 @@ def test_non_aligned_against_polygon_overlaps():
             x0 = src.transform.c + j * 100
             y1 = src.transform.f - i * 100
             cell = box(x0, y1 - 100, x0 + 100, y1)
-            for I in range(dst.ny):
-                for J in range(dst.nx):
-                    X0 = dst.transform.c + J * 70
-                    Y1 = dst.transform.f - I * 110
-                    ref[I, J] += (
+            for ii in range(dst.ny):
+                for jj in range(dst.nx):
+                    X0 = dst.transform.c + jj * 70
+                    Y1 = dst.transform.f - ii * 110
+                    ref[ii, jj] += (
                         pop[i, j]
                         * cell.intersection(box(X0, Y1 - 110, X0 + 70, Y1)).area
                         / cell.area

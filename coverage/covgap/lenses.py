@@ -179,6 +179,7 @@ def distance_to_border_points_km(
     >>> d = distance_to_border_points_km([105.1, 105.0], [21.0, 21.0], line, spacing_m=1)
     >>> np.round(d, 2).tolist()
     [10.38, 0.0]
+
     """
     lon = np.asarray(lon, dtype=np.float64)
     lat = np.asarray(lat, dtype=np.float64)

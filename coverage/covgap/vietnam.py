@@ -346,6 +346,7 @@ def is_mojibake(text: str) -> bool:
     --------
     >>> is_mojibake("CÃ\xa0 Mau"), is_mojibake("Cà Mau")
     (True, False)
+
     """
     return _redecode(text) is not None or any(
         w is not None for w in (_redecode(p) for p in text.split(" "))
