@@ -198,11 +198,29 @@ def test_match_variants():
         "Đắc Nông",
         "Bac Kan",
         _mojibake("Bình Định", "latin-1"),
+        "Quang Ninh Province",
+        "Ha Noi City",
+        "Can Tho city",
     ]
     out = vn.match_former_provinces(_gdf(names), name_field="NAME")
-    assert out.code.tolist() == ["17", "79", "66", "46", "77", "01", "77", "56", "67", "06", "52"]
+    assert out.code.tolist() == [
+        "17",
+        "79",
+        "66",
+        "46",
+        "77",
+        "01",
+        "77",
+        "56",
+        "67",
+        "06",
+        "52",
+        "22",
+        "01",
+        "92",
+    ]
     assert out.current_code.tolist()[:5] == ["25", "79", "66", "46", "79"]
-    assert out.NAME.iloc[-1] == "Bình Định" and out.attrs["names_repaired"] == 1
+    assert out.NAME.iloc[10] == "Bình Định" and out.attrs["names_repaired"] == 1
     assert out.name_vi.iloc[2] == "Đắk Lắk"
 
 

@@ -80,7 +80,16 @@ _ALIASES_63: dict[str, str] = {
     "canthocity": "92",
 }
 
-_PREFIXES = ("thanhphotructhuoctrunguong", "thanhpho", "tinh", "tp", "city of", "province")
+_PREFIXES = (
+    "thanhphotructhuoctrunguong",
+    "thanhpho",
+    "tinh",
+    "tp",
+    "cityof",
+    "provinceof",
+    "province",
+)
+_SUFFIXES = ("municipality", "province", "city", "tinh")
 
 
 # --------------------------------------------------------------------------- tables
@@ -398,9 +407,12 @@ def name_key(text: str) -> str:
     s = "".join(ch for ch in unicodedata.normalize("NFD", s) if not unicodedata.combining(ch))
     s = re.sub(r"[^a-z0-9]", "", s.lower())
     for p in _PREFIXES:
-        p = p.replace(" ", "")
         if s.startswith(p) and len(s) > len(p) + 2:
             s = s[len(p) :]
+            break
+    for p in _SUFFIXES:
+        if s.endswith(p) and len(s) > len(p) + 2:
+            s = s[: -len(p)]
             break
     return s
 
