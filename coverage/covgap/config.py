@@ -55,6 +55,8 @@ class AdminLevelConfig:
     code_field: str
     name_field: str
     parent_field: str | None = None
+    vietnam: str | None = None
+    dissolve_to_current: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,6 @@ class ReportConfig:
 
     lang: str = "en"
     title: str = ""
-    scheme: str = "as_given"
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ class Config:
     report: ReportConfig = field(default_factory=ReportConfig)
     snap_cells: int = 2
     overlap_tolerance_km2: float = 0.01
+    border_arc: tuple[tuple[float, float], ...] | None = None
 
     def inputs(self) -> dict[str, InputRef]:
         """All input files by role (admin levels as ``admin:<level>``)."""
@@ -120,15 +122,15 @@ class Config:
         return out
 
 
-_TOP = {"study", "inputs", "admin", "model", "gaps", "report"}
+_TOP = {"study", "inputs", "admin", "model", "gaps", "report", "sources"}
 _STUDY = {"name", "synthetic", "snap_cells", "overlap_tolerance_km2"}
 _INPUTS = {"population", "dem", "towers", "hamlets", "border"}
 _REF = {"path", "layer", "source", "release", "licence", "url", "encoding"}
 _ADMIN = {"level", "path", "layer", "code_field", "name_field", "parent_field", "source", "release",
-          "licence", "url", "encoding"}
+          "licence", "url", "encoding", "vietnam", "dissolve_to_current"}
 _MODEL = {"kind", "radius_km", "hata", "terrain"}
 _GAPS = {"min_population", "connectivity", "border_belt_km", "technology"}
-_REPORT = {"lang", "title", "scheme"}
+_REPORT = {"lang", "title"}
 _MODEL_KINDS = ("auto", "radius", "hata", "terrain")
 
 
@@ -184,6 +186,10 @@ def parse_config(data: dict, *, base: Path, src: str = "config") -> Config:
     ('p.tif', 'auto')
     """
     _check_keys(data, _TOP, "top level", src)
+    if "sources" in data:  # what `covgap fetch` downloads; checked here too so typos surface in `covgap run`
+        from .sources.fetch import parse_sources
+
+        parse_sources(data, base=base, src=src)
     study = data.get("study", {})
     _check_keys(study, _STUDY, "study", src)
     inputs = _need(data, "inputs", "top level", src, dict)
@@ -203,9 +209,21 @@ def parse_config(data: dict, *, base: Path, src: str = "config") -> Config:
             raise ConfigError(f"{src}: admin level {level!r} appears twice. Fix: give each level a unique name.")
         seen.add(level)
         ref = _ref({k: v for k, v in a.items() if k in _REF}, where, base, src)
+        vn = a.get("vietnam")
+        if vn not in (None, "former63"):
+            raise ConfigError(f"{src}: [{where}] vietnam = {vn!r}; expected \"former63\" (a layer of the 63 former "
+                              "provinces, matched by name to official codes).")
+        dissolve = a.get("dissolve_to_current")
+        if dissolve is not None and vn != "former63":
+            raise ConfigError(f"{src}: [{where}] dissolve_to_current needs vietnam = \"former63\".")
+        if dissolve is not None:
+            if dissolve in seen:
+                raise ConfigError(f"{src}: admin level {dissolve!r} appears twice.")
+            seen.add(dissolve)
         admins.append(AdminLevelConfig(level=level, ref=ref, code_field=_need(a, "code_field", where, src),
                                        name_field=_need(a, "name_field", where, src),
-                                       parent_field=a.get("parent_field")))
+                                       parent_field=a.get("parent_field"), vietnam=vn,
+                                       dissolve_to_current=dissolve))
     model = data.get("model", {})
     _check_keys(model, _MODEL, "model", src)
     kind = model.get("kind", "auto")
@@ -229,8 +247,18 @@ def parse_config(data: dict, *, base: Path, src: str = "config") -> Config:
     rcfg = ReportConfig(**report)
     if rcfg.lang not in ("en", "vi"):
         raise ConfigError(f"{src}: [report] lang = {rcfg.lang!r}; expected 'en' or 'vi'.")
-    if rcfg.scheme not in ("as_given", "former63", "current34"):
-        raise ConfigError(f"{src}: [report] scheme = {rcfg.scheme!r}; expected 'as_given', 'former63' or 'current34'.")
+    border_arc = None
+    if isinstance(inputs.get("border"), dict) and any(k.startswith("arc_") for k in inputs["border"]):
+        b = dict(inputs["border"])
+        pts = []
+        for k in ("arc_from", "arc_via", "arc_to"):
+            v = b.pop(k, None)
+            if not (isinstance(v, list) and len(v) == 2 and all(isinstance(x, (int, float)) for x in v)):
+                raise ConfigError(f"{src}: [inputs.border] needs arc_from, arc_via and arc_to as [lon, lat] "
+                                  f"when the border is taken from a country outline; {k} = {v!r}.")
+            pts.append((float(v[0]), float(v[1])))
+        inputs = {**inputs, "border": b}
+        border_arc = tuple(pts)
     opt = {r: _ref(inputs[r], f"inputs.{r}", base, src) for r in ("dem", "hamlets", "border") if r in inputs}
     return Config(
         path=None,
@@ -238,6 +266,7 @@ def parse_config(data: dict, *, base: Path, src: str = "config") -> Config:
         synthetic=bool(study.get("synthetic", False)),
         snap_cells=_int(study.get("snap_cells", 2), "study.snap_cells", src),
         overlap_tolerance_km2=float(study.get("overlap_tolerance_km2", 0.01)),
+        border_arc=border_arc,
         population=_ref(_need(inputs, "population", "inputs", src, (str, dict)), "inputs.population", base, src),
         towers=_ref(_need(inputs, "towers", "inputs", src, (str, dict)), "inputs.towers", base, src),
         admin=tuple(admins),

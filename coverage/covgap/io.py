@@ -279,20 +279,9 @@ def load_study_area(cfg: Config):
         notes["dem"] = dnotes
     admin = []
     for a in cfg.admin:
-        fields = (a.code_field, a.name_field) + ((a.parent_field,) if a.parent_field else ())
-        gdf = read_polygons(a.ref, what=f"admin level {a.level!r}", fields=fields)
-        units = gpd.GeoDataFrame(
-            {"code": gdf[a.code_field].astype(str), "name": gdf[a.name_field].astype(str)}
-            | ({"parent_code": gdf[a.parent_field].astype(str)} if a.parent_field else {}),
-            geometry=gdf.geometry.values, crs="EPSG:4326",
-        )
-        dup = units["code"].duplicated(keep=False)
-        if dup.any():
-            units = units.dissolve(by="code", as_index=False, aggfunc="first")[units.columns]
-            notes.setdefault("admin", {}).setdefault(a.level, {}).update({
-                "multi_part_codes_merged": int(dup.sum()),
-                "note": "features sharing a code were merged into one unit",
-            })
+        units, unotes = _admin_units(a)
+        if unotes:
+            notes.setdefault("admin", {}).setdefault(a.level, {}).update(unotes)
         overlaps = find_overlaps(units, "code", tolerance_km2=cfg.overlap_tolerance_km2)
         if len(overlaps):
             pairs = "; ".join(f"{r.code_a} × {r.code_b}: {r.overlap_km2:.3g} km²" for r in overlaps.head(5).itertuples())
@@ -314,15 +303,75 @@ def load_study_area(cfg: Config):
                 f"admin bounds {tuple(round(v, 3) for v in units.total_bounds)}). Fix: check both files "
                 "cover the same area and have the right CRS."
             )
+        if a.dissolve_to_current:
+            admin.append(_current_provinces(a.dissolve_to_current, units, labels))
         admin.append(AdminLevel(level=a.level, units=units, labels=labels))
     sites, srep = read_towers(cfg.towers, study_bounds_lonlat=bounds_ll)
     notes["sites"] = srep.as_dict()
     hamlets = read_hamlets(cfg.hamlets) if cfg.hamlets is not None else None
-    border = read_lines(cfg.border) if cfg.border is not None else None
+    border = None
+    if cfg.border is not None and cfg.border_arc is not None:
+        from .lensing import land_border_arc
+
+        outline = read_polygons(cfg.border, what="country outline (for the land border)")
+        start, via, end = cfg.border_arc
+        line = land_border_arc(outline, start=start, via=via, end=end)
+        border = gpd.GeoDataFrame({"name": ["land border"]}, geometry=[line], crs="EPSG:4326")
+        notes["border"] = {"derived": f"arc of the outline from {start} via {via} to {end}"}
+    elif cfg.border is not None:
+        border = read_lines(cfg.border)
     base = cfg.path.parent if cfg.path is not None else None
     sources = [_provenance(role, ref, base) for role, ref in cfg.inputs().items()]
     return StudyArea(name=cfg.name, grid=grid, population=pop, admin=admin, sites=sites, dem=dem,
                      hamlets=hamlets, border=border, synthetic=cfg.synthetic, sources=sources, notes=notes)
+
+
+def _admin_units(a) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+    """Units of one admin level as ``code, name[, parent_code], geometry`` (EPSG:4326)."""
+    fields = (a.code_field, a.name_field) + ((a.parent_field,) if a.parent_field else ())
+    gdf = read_polygons(a.ref, what=f"admin level {a.level!r}", fields=fields)
+    notes: dict[str, Any] = {}
+    if a.vietnam == "former63":
+        from .vietnam import dissolve_former, match_former_provinces
+
+        matched = match_former_provinces(gdf, name_field=a.name_field, source=f"admin level {a.level!r} ({a.ref.path})")
+        notes["names_repaired"] = int(matched.attrs.get("names_repaired", 0))
+        former = dissolve_former(matched)
+        notes["features"] = len(gdf)
+        notes["former_provinces"] = len(former)
+        units = gpd.GeoDataFrame({"code": former["code"].astype(str), "name": former["name_vi"].astype(str),
+                                  "parent_code": former["current_code"].astype(str)},
+                                 geometry=former.geometry.values, crs="EPSG:4326")
+        return units, notes
+    from .vietnam import repair_names
+
+    names, n_fixed = repair_names(gdf[a.name_field].astype(str))
+    if n_fixed:
+        notes["names_repaired"] = n_fixed
+    units = gpd.GeoDataFrame(
+        {"code": gdf[a.code_field].astype(str), "name": names.to_numpy()}
+        | ({"parent_code": gdf[a.parent_field].astype(str)} if a.parent_field else {}),
+        geometry=gdf.geometry.values, crs="EPSG:4326",
+    )
+    dup = units["code"].duplicated(keep=False)
+    if dup.any():
+        units = units.dissolve(by="code", as_index=False, aggfunc="first", sort=False)[units.columns]
+        notes["multi_part_codes_merged"] = int(dup.sum())
+    return units, notes
+
+
+def _current_provinces(level: str, former_units: gpd.GeoDataFrame, former_labels: np.ndarray):
+    """The 34 current provinces from the 63 former ones; labels by lookup so totals match exactly."""
+    from .study import AdminLevel
+    from .vietnam import dissolve_to_current
+
+    cur = dissolve_to_current(former_units, code_field="code")
+    units = gpd.GeoDataFrame({"code": cur["code"].astype(str), "name": cur["name_vi"].astype(str)},
+                             geometry=cur.geometry.values, crs="EPSG:4326")
+    index = {c: j + 1 for j, c in enumerate(units["code"])}
+    lookup = np.zeros(len(former_units) + 1, dtype=np.int32)
+    lookup[1:] = [index[c] for c in former_units["parent_code"]]
+    return AdminLevel(level=level, units=units, labels=lookup[former_labels])
 
 
 def _lonlat_bounds(grid: Grid) -> tuple[float, float, float, float]:

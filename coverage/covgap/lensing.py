@@ -25,11 +25,14 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
+import shapely
+
+from .errors import InputError
 from .grid import Grid
 from .lenses import border_belt, density_class, distance_to_border_km, island_mask, ruggedness_tri_m
 from .study import StudyArea
 
-__all__ = ["CellLenses", "compute_lenses", "mountain_mask", "lens_columns"]
+__all__ = ["CellLenses", "compute_lenses", "mountain_mask", "lens_columns", "land_border_arc"]
 
 
 @dataclass
@@ -40,6 +43,44 @@ class CellLenses:
     distance_to_border_km: np.ndarray | None = None
     ruggedness_m: np.ndarray | None = None
     border_belt_km: float = 20.0
+
+
+def land_border_arc(outline, *, start: tuple[float, float], via: tuple[float, float],
+                    end: tuple[float, float]) -> shapely.LineString:
+    """The land border as the arc of a country outline between two coastal end points.
+
+    Public boundary files (geoBoundaries ADM0) give the country outline, coast and land border
+    together. Where the land border is one continuous stretch, it is the part of the main
+    polygon's outline from ``start`` to ``end`` that passes ``via`` (a point on the land
+    border); the other arc is the coastline. Points are lon/lat; each is snapped to the nearest
+    outline vertex. For Viet Nam: from the Ka Long river mouth at Móng Cái (108.0 E, 21.53 N)
+    via Lao Bảo (106.59 E, 16.62 N) to Hà Tiên (104.45 E, 10.42 N).
+
+    Examples
+    --------
+    >>> sq = shapely.box(0, 0, 10, 10)
+    >>> arc = land_border_arc(sq, start=(10, 5), via=(0, 5), end=(5, 0))
+    >>> round(arc.length, 6)
+    25.0
+    """
+    geoms = list(shapely.get_parts(outline if not hasattr(outline, "geometry") else shapely.union_all(outline.geometry.values)))
+    polys = [g for g in geoms if g.geom_type == "Polygon"]
+    if not polys:
+        raise InputError("the country outline has no polygon to take the land border from.")
+    main = max(polys, key=lambda p: p.area)
+    ring = np.asarray(main.exterior.coords)[:-1]
+    n = len(ring)
+
+    def nearest(pt):
+        return int(np.argmin((ring[:, 0] - pt[0]) ** 2 + (ring[:, 1] - pt[1]) ** 2))
+
+    i0, iv, i1 = nearest(start), nearest(via), nearest(end)
+    if len({i0, iv, i1}) < 3:
+        raise InputError(f"land border arc: start {start}, via {via} and end {end} snap to the same outline vertex. "
+                         "Fix: give three distinct points along the land border.")
+    fwd = [(i0 + k) % n for k in range((i1 - i0) % n + 1)]
+    arc = fwd if iv in set(fwd) else [(i0 - k) % n for k in range((i0 - i1) % n + 1)]
+    return shapely.LineString(ring[arc])
 
 
 def mountain_mask(dem: np.ndarray, grid: Grid, *, window_km: float = 7.0) -> np.ndarray:
