@@ -1,0 +1,390 @@
+"""Hata and terrain models: physics checks, kernels vs slow references, bad input."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from covgap import _terrain_kernels as _k
+from covgap.engine import CoverageModel, compute_coverage
+from covgap.errors import ConfigError, CovgapWarning, InputError, ModelRangeWarning
+from covgap.grid import EARTH_RADIUS_M, Grid
+from covgap.pathloss import hata_coefficients, knife_edge_loss_db
+from covgap.sites import validate_sites
+from covgap.terrain import HataModel, TerrainModel, line_of_sight, site_footprint
+from naive import base_signal_reference, distances_m, fractal_dem, los_reference
+
+UTM = "EPSG:32648"
+K43 = 4.0 / 3.0
+
+
+def utm_grid(n: int, res: float = 30.0) -> Grid:
+    return Grid.from_bounds(500_000.0, 2_300_000.0, 500_000.0 + n * res, 2_300_000.0 + n * res,
+                            res=(res, res), crs=UTM)
+
+
+def geo_grid(lat0: float, n: int, res: float = 3 / 3600) -> Grid:
+    return Grid.from_bounds(105.0, lat0, 105.0 + n * res, lat0 + n * res, res=(res, res), crs="EPSG:4326")
+
+
+def sites_at(grid: Grid, xy, *, tech="4G", operator="A", height=30.0, **cols) -> pd.DataFrame:
+    """Validated sites table at grid coordinates ``xy`` [(x, y), ...]."""
+    xs = np.array([p[0] for p in xy], dtype="f8")
+    ys = np.array([p[1] for p in xy], dtype="f8")
+    lon, lat = grid.to_lonlat(xs, ys)
+    df = pd.DataFrame({"site_id": [f"s{i}" for i in range(len(xy))],
+                       "operator": operator if isinstance(operator, list) else [operator] * len(xy),
+                       "technology": [tech] * len(xy), "lon": np.atleast_1d(lon), "lat": np.atleast_1d(lat),
+                       "antenna_height_m": [height] * len(xy)})
+    for k, v in cols.items():
+        df[k] = v
+    return validate_sites(df)[0]
+
+
+def centre(grid: Grid, i: int, j: int, di: float = 0.0, dj: float = 0.0) -> tuple[float, float]:
+    t = grid.transform
+    return (t.c + t.a * (j + 0.5 + dj), t.f + t.e * (i + 0.5 + di))
+
+
+# Budget giving a 4G radius of ~5 km (Hata rural, 1800 MHz COST-231, hb 30 m).
+LB = {"4G": {"eirp_dbm": 24.0, "threshold_dbm": -105.0}}
+
+
+def test_models_follow_the_protocol():
+    assert isinstance(TerrainModel(), CoverageModel)
+    assert isinstance(HataModel(), CoverageModel)
+    with pytest.raises(TypeError):
+        TerrainModel("hata")  # keyword-only
+
+
+# --------------------------------------------------------------------------- flat earth
+def test_flat_earth_disc_radius_is_where_path_loss_equals_budget():
+    g = utm_grid(401, 30.0)
+    dem = np.zeros(g.shape, np.float32)
+    s = sites_at(g, [centre(g, 200, 200, 0.2, -0.3)])
+    cov = TerrainModel(link_budgets=LB).compute(g, s, dem=dem)
+    a, b = hata_coefficients(1800.0, 30.0, 1.5, environment="rural")
+    r_expected = 10 ** ((24.0 + 105.0 - a) / b) * 1000.0
+    assert 3000 < r_expected < 5800
+    d = distances_m(g, s.lon[0], s.lat[0])
+    covered = cov.covered("4G")
+    assert covered[d <= r_expected - 30.0].all()
+    assert not covered[d > r_expected + 30.0].any()
+    # no terrain loss anywhere on flat ground within the horizon: terrain == Hata
+    hata = HataModel(link_budgets=LB).compute(g, s)
+    np.testing.assert_allclose(cov.technologies["4G"].signal_dbm, hata.technologies["4G"].signal_dbm,
+                               atol=0.02, equal_nan=True)
+
+
+@pytest.mark.parametrize("lat0", [8.5, 16.0, 23.3])
+def test_geographic_grid_distances_and_signal_match_haversine(lat0):
+    g = geo_grid(lat0, 241)
+    dem = np.zeros(g.shape, np.float32)
+    s = sites_at(g, [centre(g, 120, 120, 0.3, 0.1)])
+    hata = HataModel(link_budgets=LB).compute(g, s)
+    terr = TerrainModel(link_budgets=LB, k_factor=math.inf).compute(g, s, dem=dem)
+    a, b = hata_coefficients(1800.0, 30.0, 1.5, environment="rural")
+    r = 10 ** ((24.0 + 105.0 - a) / b) * 1000.0
+    ref = base_signal_reference(g, s.lon[0], s.lat[0], eirp_dbm=24.0, a=float(a), b=float(b),
+                                frequency_mhz=1800.0, radius_m=r)
+    d = distances_m(g, s.lon[0], s.lat[0])
+    inner = d < r - 100.0
+    for cov in (hata, terr):
+        sig = cov.technologies["4G"].signal_dbm
+        np.testing.assert_allclose(sig[inner], ref[inner], atol=0.01)
+        covered = cov.covered("4G")
+        assert covered[d <= r - 100.0].all()  # 3" ≈ 92 m: within one cell
+        assert not covered[d > r + 100.0].any()
+
+
+def test_projected_and_geographic_distances_agree_with_haversine():
+    """Kernel distances (mean-latitude) vs haversine: < 0.05 % at 20 km, 23° N."""
+    g = geo_grid(23.0, 601)
+    s = sites_at(g, [centre(g, 300, 300)])
+    m = HataModel(link_budgets={"4G": {"eirp_dbm": 200.0}}, max_radius_km=20.0, base="free_space")
+    fp = site_footprint(g, None, s, 0, model=m)
+    d_ref = distances_m(fp.window, s.lon[0], s.lat[0])
+    from covgap.pathloss import free_space_loss_db
+    d_kernel = 10 ** ((200.0 - fp.signal_dbm - free_space_loss_db(1.0, 1800.0)) / 20.0) * 1000.0
+    ok = np.isfinite(fp.signal_dbm) & (d_ref > 100)
+    assert ok.sum() > 100_000
+    assert np.nanmax(np.abs(d_kernel[ok] / d_ref[ok] - 1.0)) < 5e-4
+
+
+# --------------------------------------------------------------------------- ridge
+def test_ridge_casts_a_shadow_behind_and_none_in_front():
+    g = utm_grid(241, 30.0)
+    dem = np.zeros(g.shape, np.float32)
+    dem[:, 170:172] = 120.0  # N-S ridge 2 cells wide, 50 cells (1.5 km) east of the site
+    s = sites_at(g, [centre(g, 120, 120)])
+    m = TerrainModel(link_budgets={"4G": {"eirp_dbm": 60.0}}, max_radius_km=3.5)
+    terr = m.compute(g, s, dem=dem).technologies["4G"].signal_dbm
+    hata = HataModel(link_budgets={"4G": {"eirp_dbm": 60.0}}, max_radius_km=3.5).compute(g, s)
+    base = hata.technologies["4G"].signal_dbm
+    row = 120
+    front = np.arange(121, 170)
+    behind = np.arange(175, 235)
+    np.testing.assert_allclose(terr[row, front], base[row, front], atol=0.02)   # nothing in front
+    assert np.all(base[row, behind] - terr[row, behind] > 6.0)                  # shadow behind
+    west = np.arange(5, 120)
+    np.testing.assert_allclose(terr[row, west], base[row, west], atol=0.02)
+    los = line_of_sight(g, dem, lon=s.lon[0], lat=s.lat[0], antenna_height_m=30.0, radius_km=3.5)
+    vis = np.zeros(g.shape, bool)
+    vis[los.row0:los.row0 + los.visible.shape[0], los.col0:los.col0 + los.visible.shape[1]] = los.visible
+    assert vis[row, front].all() and not vis[row, behind].any()
+
+
+def test_single_knife_edge_loss_matches_p526_formula():
+    """A thin ridge: terrain − Hata equals J(ν) of the exact knife-edge geometry (±1 dB)."""
+    g = utm_grid(301, 30.0)
+    dem = np.zeros(g.shape, np.float32)
+    dem[:, 200] = 60.0
+    s = sites_at(g, [centre(g, 150, 150)])
+    lb = {"4G": {"eirp_dbm": 60.0}}
+    terr = TerrainModel(link_budgets=lb, max_radius_km=4.4, k_factor=math.inf).compute(g, s, dem=dem)
+    hata = HataModel(link_budgets=lb, max_radius_km=4.4).compute(g, s)
+    lam = 299_792_458.0 / 1.8e9
+    for col in (230, 260, 290):
+        d1 = 50 * 30.0  # site centre to the ridge cell centre
+        d = (col - 150) * 30.0
+        h_line = 30.0 + (1.5 - 30.0) * d1 / d
+        nu = (60.0 - h_line) * math.sqrt(2 * d / (lam * d1 * (d - d1)))
+        expected = float(knife_edge_loss_db(nu))
+        got = float(hata.technologies["4G"].signal_dbm[150, col] - terr.technologies["4G"].signal_dbm[150, col])
+        assert abs(got - expected) < 1.0, (col, got, expected)
+
+
+# --------------------------------------------------------------------------- radio horizon
+@pytest.mark.parametrize("h_tx", [30.0, 100.0])
+def test_smooth_earth_radio_horizon(h_tx):
+    g = utm_grid(1201, 100.0)
+    dem = np.zeros(g.shape, np.float32)
+    lon, lat = g.to_lonlat(*centre(g, 600, 600))
+    los = line_of_sight(g, dem, lon=float(lon), lat=float(lat), antenna_height_m=h_tx, radius_km=59.0,
+                        receiver_height_m=1.5, k_factor=K43)
+    kr = K43 * EARTH_RADIUS_M
+    expected = math.sqrt(2 * kr * h_tx) + math.sqrt(2 * kr * 1.5)
+    d = distances_m(los.window, float(lon), float(lat))
+    far_visible = d[los.visible].max()
+    near_blocked = d[los.in_radius & ~los.visible].min()
+    assert abs(far_visible - expected) / expected < 0.02
+    assert abs(near_blocked - expected) / expected < 0.02
+
+
+# --------------------------------------------------------------------------- exact reference
+@pytest.mark.parametrize("crs", [UTM, "EPSG:4326"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_line_of_sight_agrees_with_exact_reference(crs, seed):
+    n = 101
+    g = utm_grid(n, 30.0) if crs == UTM else geo_grid(21.0 if seed != 2 else 8.6, n, 1 / 1200)
+    dem = fractal_dem(g.shape, seed=seed, relief_m=150.0)
+    rng = np.random.default_rng(seed)
+    x, y = centre(g, 50, 50, rng.uniform(-0.5, 0.5), rng.uniform(-0.5, 0.5))
+    lon, lat = (float(v) for v in g.to_lonlat(x, y))
+    radius_m = 45 * 30.0 if crs == UTM else 45 * 92.0 * math.cos(math.radians(lat))
+    los = line_of_sight(g, dem, lon=lon, lat=lat, antenna_height_m=20.0, radius_km=radius_m / 1000)
+    vis, inr = los_reference(g, dem, lon, lat, antenna_height_m=20.0, receiver_height_m=1.5, k_factor=K43,
+                             radius_m=radius_m)
+    full = np.zeros(g.shape, bool)
+    sl = (slice(los.row0, los.row0 + los.visible.shape[0]), slice(los.col0, los.col0 + los.visible.shape[1]))
+    full[sl] = los.visible
+    inr_k = np.zeros(g.shape, bool)
+    inr_k[sl] = los.in_radius
+    assert (inr_k == inr).all()
+    agree = (full[inr] == vis[inr]).mean()
+    assert 0.1 < vis[inr].mean() < 0.9  # a real test: neither all visible nor all blocked
+    assert agree >= 0.99, agree
+
+
+# --------------------------------------------------------------------------- every cell reached
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(di=st.floats(-0.5, 0.49), dj=st.floats(-0.5, 0.49), radius_cells=st.floats(1.5, 60.0),
+       lat0=st.sampled_from([None, 8.5, 16.0, 23.4]), os_=st.sampled_from([1.05, 1.1, 2.0]),
+       aspect=st.sampled_from([1.0, 1.7]))
+def test_every_cell_in_the_radius_is_reached_by_a_ray(di, dj, radius_cells, lat0, os_, aspect):
+    n = 131
+    if lat0 is None:
+        g = Grid.from_bounds(500_000.0, 2_300_000.0, 500_000.0 + n * 30.0, 2_300_000.0 + n * 30.0 * aspect,
+                             res=(30.0, 30.0 * aspect), crs=UTM)
+        cell = 30.0
+    else:
+        g = geo_grid(lat0, n, 1 / 1200)
+        cell = 92.6 * math.cos(math.radians(lat0))
+    dem = np.zeros(g.shape, np.float32)
+    x, y = centre(g, 65, 65, di, dj)
+    lon, lat = (float(v) for v in g.to_lonlat(x, y))
+    m = TerrainModel(base="free_space", max_radius_km=radius_cells * cell / 1000.0, ray_oversampling=os_,
+                     link_budgets={"4G": {"eirp_dbm": 500.0}})
+    s = sites_at(g, [(x, y)])
+    fp = site_footprint(g, dem, s, 0, model=m)  # raises CovgapError if a cell is not reached
+    d = distances_m(fp.window, lon, lat)
+    inside = d <= fp.radius_m * (1 - 1e-9)
+    assert np.isfinite(fp.signal_dbm[inside]).all()
+    assert not np.isfinite(fp.signal_dbm[d > fp.radius_m * (1 + 1e-9)]).any()
+
+
+# --------------------------------------------------------------------------- invariants
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), h1=st.floats(5.0, 40.0), dh=st.floats(0.5, 40.0))
+def test_raising_an_antenna_never_shrinks_coverage(seed, h1, dh):
+    g = utm_grid(121, 30.0)
+    dem = fractal_dem(g.shape, seed=seed, relief_m=120.0)
+    xy = [centre(g, 60, 60, 0.1, -0.2)]
+    lb = {"4G": {"eirp_dbm": 40.0}}
+    m = TerrainModel(link_budgets=lb, max_radius_km=1.7)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ModelRangeWarning)  # heights below Hata's 30 m
+        low = m.compute(g, sites_at(g, xy, height=h1), dem=dem).technologies["4G"]
+        high = m.compute(g, sites_at(g, xy, height=h1 + dh), dem=dem).technologies["4G"]
+    assert not (low.covered & ~high.covered).any()
+    both = np.isfinite(low.signal_dbm)
+    assert (high.signal_dbm[both] >= low.signal_dbm[both] - 1e-3).all()
+
+
+def test_higher_threshold_never_covers_more_and_bullington_between_los_and_blocked():
+    g = utm_grid(121, 30.0)
+    dem = fractal_dem(g.shape, seed=5, relief_m=150.0)
+    s = sites_at(g, [centre(g, 60, 60)])
+    lb = {"4G": {"eirp_dbm": 45.0}}
+    a = TerrainModel(link_budgets=lb, max_radius_km=1.7).compute(g, s, dem=dem).covered("4G")
+    b = TerrainModel(link_budgets=lb, max_radius_km=1.7, thresholds_dbm={"4G": -95.0}).compute(
+        g, s, dem=dem).covered("4G")
+    assert not (b & ~a).any() and a.sum() > b.sum()
+    none = TerrainModel(link_budgets=lb, max_radius_km=1.7, diffraction="none").compute(g, s, dem=dem)
+    hata = HataModel(link_budgets=lb, max_radius_km=1.7).compute(g, s)
+    assert not (none.covered("4G") & ~a).any()  # diffraction adds signal where LOS-only has none
+    assert not (a & ~hata.covered("4G")).any()  # terrain only removes signal
+
+
+def test_batch_and_single_site_paths_agree_and_strongest_server_wins():
+    g = utm_grid(161, 30.0)
+    dem = fractal_dem(g.shape, seed=3, relief_m=100.0)
+    xy = [centre(g, 40 + 20 * (k % 4), 40 + 25 * (k // 4), 0.13 * k, -0.07 * k) for k in range(8)]
+    ops = ["A", "B"] * 4
+    s = sites_at(g, xy, operator=ops)
+    m = TerrainModel(link_budgets={"4G": {"eirp_dbm": 35.0}}, max_radius_km=1.5)
+    cov = m.compute(g, s, dem=dem)  # 8 transmitters: the parallel batch path
+    tc = cov.technologies["4G"]
+    best = np.full(g.shape, -np.inf)
+    n_cov = np.zeros(g.shape, int)
+    ops_cov = np.zeros(g.shape + (2,), bool)
+    for k in range(len(s)):
+        fp = site_footprint(g, dem, s, k, model=m)  # the single-site parallel-rays path
+        sl = (slice(fp.row0, fp.row0 + fp.signal_dbm.shape[0]), slice(fp.col0, fp.col0 + fp.signal_dbm.shape[1]))
+        sig = np.where(np.isfinite(fp.signal_dbm), fp.signal_dbm, -np.inf)
+        best[sl] = np.maximum(best[sl], sig)
+        n_cov[sl] += fp.covered
+        ops_cov[sl + (cov.operators.index(ops[k]),)] |= fp.covered
+    got = np.where(np.isfinite(tc.signal_dbm), tc.signal_dbm, -np.inf)
+    np.testing.assert_array_equal(got, best.astype(np.float32))
+    np.testing.assert_array_equal(tc.n_sites, n_cov)
+    np.testing.assert_array_equal(tc.n_operators(), ops_cov.sum(axis=-1))
+    srv = tc.serving_site
+    assert ((srv >= 0) == np.isfinite(tc.signal_dbm)).all()
+
+
+def test_sector_pattern_points_the_beam():
+    g = utm_grid(201, 30.0)
+    dem = np.zeros(g.shape, np.float32)
+    s = sites_at(g, [centre(g, 100, 100)], azimuth_deg=[90.0], beamwidth_deg=[65.0])
+    m = TerrainModel(link_budgets={"4G": {"eirp_dbm": 40.0}}, max_radius_km=2.5)
+    sig = m.compute(g, s, dem=dem).technologies["4G"].signal_dbm
+    east, west, north = sig[100, 160], sig[100, 40], sig[40, 100]
+    north_east = sig[100 - 42, 100 + 42]
+    assert east - west == pytest.approx(20.0, abs=0.05)   # back lobe: A_m = 20 dB
+    assert east - north == pytest.approx(20.0, abs=0.05)  # 12 (90/65)² > 20: capped
+    assert east - north_east == pytest.approx(12.0 * (45 / 65) ** 2, abs=0.3)
+    h = HataModel(link_budgets={"4G": {"eirp_dbm": 40.0}}, max_radius_km=2.5).compute(g, s)
+    assert h.technologies["4G"].signal_dbm[100, 40] == pytest.approx(west, abs=0.05)
+
+
+def test_compute_coverage_dispatch_and_provenance():
+    g = utm_grid(81, 30.0)
+    dem = np.zeros(g.shape, np.float32)
+    s = sites_at(g, [centre(g, 40, 40)])
+    cov = compute_coverage(g, s, TerrainModel(link_budgets=LB), dem=dem)
+    p = cov.parameters
+    assert p["model"] == "terrain" and p["k_factor"] == pytest.approx(K43)
+    assert p["link_budget"]["defaulted"]["frequency_mhz"] == 1
+    assert "eirp_dbm" not in p["link_budget"]["defaulted"] or p["link_budget"]["defaulted"]["eirp_dbm"] == 1
+    assert cov.technologies["4G"].threshold_dbm == -105.0
+    import json
+    json.dumps(p)
+
+
+# --------------------------------------------------------------------------- bad input
+def test_dem_nodata_hole_does_not_block_is_counted_and_warned():
+    g = utm_grid(121, 30.0)
+    dem = np.zeros(g.shape, np.float32)
+    dem[:, 80:83] = 200.0
+    dem[55:66, 80:83] = np.nan  # a hole in the ridge
+    dem[55:66, 100:105] = np.nan  # receivers on nodata
+    s = sites_at(g, [centre(g, 60, 60)])
+    m = TerrainModel(link_budgets={"4G": {"eirp_dbm": 50.0}}, max_radius_km=1.7)
+    with pytest.warns(CovgapWarning, match="nodata"):
+        cov = m.compute(g, s, dem=dem)
+    tc = cov.technologies["4G"]
+    assert cov.parameters["dem_nodata_cells_in_footprints"] == 33 + 55
+    assert np.isfinite(tc.signal_dbm[55:66, 100:105]).all()  # never NaN
+    hata = HataModel(link_budgets={"4G": {"eirp_dbm": 50.0}}, max_radius_km=1.7).compute(g, s)
+    np.testing.assert_allclose(tc.signal_dbm[60, 84:110], hata.technologies["4G"].signal_dbm[60, 84:110],
+                               atol=0.02)  # seen through the hole
+    assert (tc.signal_dbm[30, 90:105] < hata.technologies["4G"].signal_dbm[30, 90:105] - 6).all()
+
+
+def test_site_outside_dem_or_on_nodata_raises_or_is_skipped():
+    g = utm_grid(81, 30.0)
+    dem = np.zeros(g.shape, np.float32)
+    dem[10, 10] = np.nan
+    s = sites_at(g, [centre(g, 40, 40), centre(g, 10, 10), (g.bounds[2] + 500.0, g.bounds[3] - 100.0)])
+    m = TerrainModel(link_budgets=LB)
+    with pytest.raises(InputError, match="outside dem"):
+        m.compute(g, s, dem=dem)
+    with pytest.raises(InputError, match="on dem nodata"):
+        m.compute(g, s.iloc[:2], dem=dem)
+    with pytest.warns(CovgapWarning) as rec:
+        cov = TerrainModel(link_budgets=LB, invalid_sites="skip").compute(g, s, dem=dem)
+    msgs = [str(r.message) for r in rec]
+    assert sum("outside dem" in m for m in msgs) == 1 and sum("on dem nodata" in m for m in msgs) == 1
+    assert cov.parameters["dem_nodata_cells_in_footprints"] == 1  # the nodata cell lies in the footprint
+    assert cov.parameters["sites_skipped"] == {"outside_dem": 1, "on_dem_nodata": 1}
+    assert cov.parameters["sites_used"] == 1
+    with pytest.raises(InputError, match="DEM"):
+        m.compute(g, s.iloc[:1], dem=None)
+    with pytest.raises(InputError, match="shape"):
+        m.compute(g, s.iloc[:1], dem=dem[:-1])
+
+
+def test_bad_heights_frequencies_and_options():
+    g = utm_grid(81, 30.0)
+    dem = np.zeros(g.shape, np.float32)
+    s = sites_at(g, [centre(g, 40, 40)])
+    bad = s.copy()
+    bad.loc[0, "antenna_height_m"] = 0.0
+    with pytest.raises(InputError, match="antenna_height_m"):
+        TerrainModel(link_budgets=LB).compute(g, bad, dem=dem)
+    with pytest.raises(InputError, match="antenna_height_m"):
+        line_of_sight(g, dem, lon=s.lon[0], lat=s.lat[0], antenna_height_m=-1.0, radius_km=1.0)
+    neg = s.copy()
+    neg["frequency_mhz"] = -900.0
+    with pytest.raises(InputError, match="frequency_mhz"):
+        HataModel().compute(g, neg)
+    s3 = s.copy()
+    s3["technology"] = "3G"  # default 2100 MHz: outside COST-231's 1500–2000 MHz
+    with pytest.warns(ModelRangeWarning, match="frequency_mhz outside the cost231-hata"):
+        cov = TerrainModel().compute(g, s3, dem=dem)
+    assert cov.parameters["model_range_warnings"]
+    assert cov.covered("3G").sum() > 0
+    with pytest.warns(ModelRangeWarning, match="20 km"):
+        HataModel(max_radius_km=40.0, link_budgets={"4G": {"eirp_dbm": 80.0}}).compute(g, s)
+    for kwargs in ({"k_factor": 0}, {"diffraction": "deygout"}, {"environment": "jungle"},
+                   {"receiver_height_m": 0}, {"max_radius_km": -1}, {"ray_oversampling": 0.5},
+                   {"thresholds_dbm": {"6G": -100}}, {"invalid_sites": "maybe"}):
+        with pytest.raises(ConfigError):
+            TerrainModel(**kwargs)
