@@ -14,6 +14,8 @@ from covgap.grid import Grid
 from covgap.population import (
     clean_population,
     find_overlaps,
+    fractional_unit_sums,
+    fractional_unit_weights,
     regrid_population_sum_preserving,
     snap_outside_cells,
 )
@@ -233,3 +235,46 @@ def test_find_overlaps_clean_and_errors():
         find_overlaps(g, "name")
     with pytest.raises(CRSError):
         find_overlaps(gpd.GeoDataFrame({"code": ["a"]}, geometry=[box(0, 0, 1, 1)]), "code")
+
+
+# --------------------------------------------------------------------------- fractional assignment
+def test_fractional_weights_hand_case():
+    g = Grid.from_bounds(0, 0, 400, 200, res=(100, 100), crs=UTM)
+    units = gpd.GeoDataFrame(
+        {"code": ["a", "b"]},
+        geometry=[box(0, 0, 150, 200), box(150, 0, 325, 200)],  # boundaries on quarter-cell edges
+        crs=UTM,
+    )
+    w = fractional_unit_weights(units, g, supersample=4).toarray()
+    assert w.shape == (8, 3)
+    np.testing.assert_allclose(w.sum(axis=1), 1.0)
+    np.testing.assert_allclose(w[:4], [[0, 1, 0], [0, 0.5, 0.5], [0, 0, 1], [0.75, 0, 0.25]])
+    np.testing.assert_allclose(w[4:], w[:4])
+    pop = np.array([[10.0, 20.0, 30.0, 40.0], [1.0, 2.0, 3.0, 4.0]])
+    plain = fractional_unit_sums(
+        pop, fractional_unit_weights(units, g, supersample=4), keep_coastal_cells=False
+    )
+    np.testing.assert_allclose(plain, [33.0, 11 + 11, 11 + 33 + 11])
+    keep = fractional_unit_sums(pop, fractional_unit_weights(units, g, supersample=4))
+    np.testing.assert_allclose(keep, [0.0, 22.0, 33 + 11 + 44])  # the part-outside cell stays in b
+    assert keep.sum() == pytest.approx(pop.sum()) and plain.sum() == pytest.approx(pop.sum())
+
+
+def test_fractional_weights_geographic_and_errors():
+    g = Grid.from_bounds(105.0, 10.0, 105.05, 10.03, res=(0.01, 0.01), crs="EPSG:4326")
+    u = gpd.GeoSeries(
+        [box(105.0, 10.0, 105.025, 10.03), box(105.025, 10.0, 105.05, 10.03)], crs="EPSG:4326"
+    )
+    w = fractional_unit_weights(u, g, supersample=8)
+    pop = np.random.default_rng(2).random(g.shape) * 50
+    sums = fractional_unit_sums(pop, w)
+    assert sums[0] == pytest.approx(0.0, abs=1e-12)
+    assert sums[1:].sum() == pytest.approx(pop.sum(), rel=1e-12)
+    # the middle column is split half and half
+    assert sums[1] == pytest.approx(pop[:, :2].sum() + pop[:, 2].sum() / 2, rel=1e-12)
+    with pytest.raises(InputError):
+        fractional_unit_weights(u, g, supersample=0)
+    with pytest.raises(InputError):
+        fractional_unit_sums(np.ones((2, 2)), w)
+    with pytest.raises(CRSError):
+        fractional_unit_weights(gpd.GeoSeries([box(0, 0, 1, 1)]), g)
