@@ -7,22 +7,29 @@ is SYNTHETIC DEMO data.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from ..analysis import SYNTHETIC_LABEL, Analysis
 from ..io import write_geotiff
+from .i18n import check_lang, column_label, label, level_label, status_label
+from .tables import missing_technologies, province_view
 
-__all__ = ["write_summary", "write_xlsx", "write_geopackage", "write_rasters", "sheet_name"]
+__all__ = ["write_summary", "write_xlsx", "write_geopackage", "write_rasters", "sheet_name", "sources_frame"]
 
 _HEADER_FILL = PatternFill("solid", fgColor="DDE5F0")
-_INT_COLS = ("population", "covered", "uncovered", "without", "sites", "cells", "rank", "cluster_id")
+_BANNER_FILL = PatternFill("solid", fgColor="FDE9E7")
+_INT_COLS = ("population", "covered", "uncovered", "without", "sites", "cells", "rank", "cluster_id", "bytes",
+             "n_operators")
+_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 
 def _json_default(o):
@@ -45,28 +52,65 @@ def write_summary(analysis: Analysis, path: str | Path) -> Path:
     return path
 
 
-def sheet_name(level: str) -> str:
-    """Sheet title for an admin level: ``province`` → ``Provinces``."""
-    t = level.replace("_", " ").capitalize()
-    return t if t.endswith("s") else t + "s"
+def sheet_name(level: str, lang: str = "en") -> str:
+    """Sheet title for an admin level: ``province`` → ``Provinces`` (en) / ``Các tỉnh`` (vi)."""
+    if lang == "en":
+        t = level.replace("_", " ").capitalize()
+        return t if t.endswith("s") else t + "s"
+    return _safe_sheet(level_label(level, lang, plural=True))
 
 
-def _frame(gdf: pd.DataFrame) -> pd.DataFrame:
+def _safe_sheet(title: str) -> str:
+    """Excel sheet titles: at most 31 characters, none of ``[]:*?/\\``."""
+    return _BAD_SHEET_CHARS.sub(", ", title)[:31]
+
+
+def _frame(gdf: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     df = pd.DataFrame(gdf.drop(columns="geometry", errors="ignore"))
+    yes, no = ("yes", "no") if lang == "en" else ("có", "không")
     for c in df.columns:
         if df[c].dtype == bool:
-            df[c] = df[c].map({True: "yes", False: "no"})
+            df[c] = df[c].map({True: yes, False: no})
+    if "level" in df.columns and lang != "en":
+        df["level"] = df["level"].map(lambda v: level_label(v, lang) if isinstance(v, str) else v)
+    if "status" in df.columns and lang != "en":
+        df["status"] = df["status"].map(lambda v: status_label(v, lang) if isinstance(v, str) else v)
     return df
 
 
-def _write_sheet(wb: Workbook, title: str, df: pd.DataFrame, *, banner: str | None) -> None:
-    ws = wb.create_sheet(title)
+def _number_format(name: str) -> str | None:
+    if name.endswith("share"):
+        return "0.0%"
+    if any(k in name for k in _INT_COLS):
+        return "#,##0"
+    if name.endswith(("_lon", "_lat")) or name in ("lon", "lat"):
+        return "0.00000"
+    if name.endswith(("_km2", "_km", "_m", "_db", "_dbm", "_mhz", "_deg")) or name.startswith("signal_margin"):
+        return "#,##0.0"
+    return None
+
+
+def _write_sheet(wb: Workbook, title: str, df: pd.DataFrame, *, banner: str | None, lang: str = "en") -> None:
+    """One table per sheet: optional banner row, a bold frozen header row, number formats, widths, filter.
+
+    The header row holds the stable column names in English (the same names as the GeoPackage
+    fields and summary.json, so scripts can read either) and the Vietnamese labels in Vietnamese;
+    each header cell carries the other form as a comment.
+    """
+    ws = wb.create_sheet(_safe_sheet(title))
     row0 = 1
     if banner:
-        ws.cell(row=1, column=1, value=banner).font = Font(bold=True, color="C00000")
+        c = ws.cell(row=1, column=1, value=banner)
+        c.font = Font(bold=True, color="C00000")
+        c.fill = _BANNER_FILL
         row0 = 2
     for j, col in enumerate(df.columns, start=1):
-        cell = ws.cell(row=row0, column=j, value=str(col))
+        name = str(col)
+        human = column_label(name, lang)
+        cell = ws.cell(row=row0, column=j, value=name if lang == "en" else human)
+        other = column_label(name, "en") if lang == "en" else name
+        if other != cell.value:
+            cell.comment = Comment(other, "covgap")
         cell.font = Font(bold=True)
         cell.fill = _HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -76,62 +120,134 @@ def _write_sheet(wb: Workbook, title: str, df: pd.DataFrame, *, banner: str | No
                 v = None
             elif isinstance(v, np.generic):
                 v = v.item()
+            elif v is not None and not isinstance(v, (str, int, float, bool)):
+                v = str(v)
             ws.cell(row=i, column=j, value=v)
     for j, col in enumerate(df.columns, start=1):
         letter = get_column_letter(j)
         name = str(col)
-        if name.endswith("share"):
-            fmt = "0.0%"
-        elif any(k in name for k in _INT_COLS):
-            fmt = "#,##0"
-        elif name.endswith(("_km2", "_km", "_m", "_db", "_lon", "_lat")) or name.startswith("signal_margin"):
-            fmt = "0.000" if name.endswith(("_lon", "_lat")) else "#,##0.0"
-        else:
-            fmt = None
+        fmt = _number_format(name)
         if fmt:
             for (cell,) in ws.iter_rows(min_row=row0 + 1, min_col=j, max_col=j):
-                if isinstance(cell.value, (int, float)):
+                if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
                     cell.number_format = fmt
-        width = max([len(name)] + [len(str(v)) for v in df[col].head(200)]) + 2
-        ws.column_dimensions[letter].width = min(max(width, 8), 45)
+        head = str(ws.cell(row=row0, column=j).value)
+        values = [len(str(v)) for v in df[col].head(200)]
+        if fmt and values:
+            values = [min(v, 14) for v in values]
+        width = max([min(len(head), 28)] + values) + 2
+        ws.column_dimensions[letter].width = min(max(width, 8), 50)
+    ws.row_dimensions[row0].height = 45
     ws.freeze_panes = ws.cell(row=row0 + 1, column=1)
     ws.auto_filter.ref = f"A{row0}:{get_column_letter(max(len(df.columns), 1))}{row0 + max(len(df), 1)}"
+    ws.print_title_rows = f"{row0}:{row0}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
-def write_xlsx(analysis: Analysis, path: str | Path) -> Path:
-    """Write ``gap_report.xlsx``: Summary, one sheet per admin level, Gap clusters, Hamlets, Sources."""
+def _summary_rows(s: dict, lang: str) -> list[tuple[str, object]]:
+    L = label
+    rows: list[tuple[str, object]] = [
+        (L("study_area", lang), s["title"]),
+        (L("population_total", lang), s["population_total"]),
+        (L("people_no_signal", lang), s["population_uncovered"]),
+        (L("share_no_signal", lang), s["uncovered_share"]),
+        (L("people_without_4G", lang), s["population_without_4G"]),
+    ]
+    rows += [(column_label(f"covered_{t}", lang), v) for t, v in s["population_covered_by_technology"].items()]
+    rows += [(f"{L('outside_units', lang)} ({level_label(lvl, lang).lower()})", v)
+             for lvl, v in s["population_outside_units"].items()]
+    for lens, v in (s.get("lenses") or {}).items():
+        if isinstance(v, dict):
+            for k in ("population", "uncovered", "without_4G"):
+                if k in v:
+                    rows.append((column_label(f"{lens}_{k}", lang), v[k]))
+    rows += [(L("gap_clusters", lang), s["gap_clusters"]["count"])]
+    for status, n in (s.get("hamlets") or {}).items():
+        rows.append((f"{L('hamlets', lang)}: {status_label(status, lang)}", n))
+    rows += [(L("model", lang), s["model"].get("model", "")),
+             (L("generated_by", lang, version=s["covgap_version"]), ""),
+             (L("notes", lang), L("population_note", lang)),
+             ("", L("method_note", lang))]
+    return rows
+
+
+def _subset(analysis: Analysis, province: str | None):
+    """(units per level, clusters, hamlets) for the whole study area or one top-level unit."""
+    if province is None:
+        return dict(analysis.units), analysis.clusters, analysis.hamlets
+    v = province_view(analysis, province)
+    units = {v.level: analysis.units[v.level][analysis.units[v.level]["code"] == v.unit["code"]]}
+    if v.sublevel is not None:
+        codes = set(v.subunits["code"])
+        sub = analysis.units[v.sublevel]
+        units[v.sublevel] = sub[sub["code"].isin(codes)]
+    return units, v.clusters.sort_values("rank"), v.hamlets
+
+
+def write_xlsx(analysis: Analysis, path: str | Path, *, lang: str = "en", province: str | None = None) -> Path:
+    """Write ``gap_report.xlsx``: Summary, one sheet per admin level, Gap clusters, Hamlets, Sources.
+
+    Parameters
+    ----------
+    lang : {"en", "vi"}
+        Sheet names, header labels and summary items in English or Vietnamese.
+    province : str, optional
+        Code or name of one top-level unit: only its rows (its sub-units, clusters, hamlets).
+
+    Every sheet has a bold header row frozen under an optional SYNTHETIC DEMO banner, number
+    formats (people ``#,##0``, shares ``0.0%``), column widths, an auto-filter and print titles;
+    the sources sheet lists every input with its source, release, licence and SHA-256.
+    """
+    check_lang(lang)
     path = Path(path)
     s = analysis.summary()
-    banner = f"{SYNTHETIC_LABEL}: not real data" if s["synthetic"] else None
+    banner = label("synthetic_banner", lang) if s["synthetic"] else None
+    if banner and lang == "en":
+        banner = f"{SYNTHETIC_LABEL}: not real data"
+    elif banner:
+        banner = f"{SYNTHETIC_LABEL} — {banner}"
+    units, clusters, hamlets = _subset(analysis, province)
     wb = Workbook()
     wb.remove(wb.active)
-    rows = [("Study area", s["title"]), ("Population (total)", s["population_total"]),
-            ("Population without any signal", s["population_uncovered"]),
-            ("Share without any signal", s["uncovered_share"]),
-            ("Population without 4G", s["population_without_4G"])]
-    rows += [(f"Population covered by {t}", v) for t, v in s["population_covered_by_technology"].items()]
-    rows += [(f"Population outside all {lvl} units", v) for lvl, v in s["population_outside_units"].items()]
-    rows += [("Gap clusters (≥ min population)", s["gap_clusters"]["count"]),
-             ("Model", s["model"].get("model", "")), ("covgap version", s["covgap_version"]),
-             ("Population nodata rule", "nodata cells counted as 0 people")]
-    _write_sheet(wb, "Summary", pd.DataFrame(rows, columns=["item", "value"]), banner=banner)
-    ws = wb["Summary"]
+    summary_title = "Summary" if lang == "en" else label("summary_sheet", lang)
+    _write_sheet(wb, summary_title, pd.DataFrame(_summary_rows(s, lang), columns=["item", "value"]), banner=banner,
+                 lang=lang)
+    ws = wb[summary_title]
+    share_key = label("share_no_signal", lang)
     for (cell,) in ws.iter_rows(min_row=2, min_col=2, max_col=2):
         if isinstance(cell.value, float):
-            cell.number_format = "0.0%" if cell.value <= 1 and "Share" in str(ws.cell(cell.row, 1).value) else "#,##0"
-    for level, tab in analysis.units.items():
-        _write_sheet(wb, sheet_name(level), _frame(tab), banner=banner)
-    _write_sheet(wb, "Gap clusters", _frame(analysis.clusters), banner=banner)
-    if analysis.hamlets is not None:
-        _write_sheet(wb, "Hamlets", _frame(analysis.hamlets), banner=banner)
-    _write_sheet(wb, "Sources", _sources_frame(s), banner=banner)
+            cell.number_format = "0.0%" if ws.cell(cell.row, 1).value == share_key else "#,##0"
+    ws.column_dimensions["A"].width = 55
+    ws.column_dimensions["B"].width = 60
+    for level, tab in units.items():
+        df = _frame(tab, lang)
+        if "missing_technologies" not in df.columns:
+            df["missing_technologies"] = missing_technologies(tab, lang=lang).to_numpy()
+        _write_sheet(wb, sheet_name(level, lang), df, banner=banner, lang=lang)
+    _write_sheet(wb, "Gap clusters" if lang == "en" else label("gap_clusters", lang), _frame(clusters, lang),
+                 banner=banner, lang=lang)
+    if hamlets is not None:
+        _write_sheet(wb, "Hamlets" if lang == "en" else level_label("hamlet", lang, plural=True),
+                     _frame(hamlets, lang), banner=banner, lang=lang)
+    _write_sheet(wb, "Sources" if lang == "en" else label("sources", lang), sources_frame(s), banner=banner, lang=lang)
+    src = wb.worksheets[-1]
+    r = src.max_row + 2
+    src.cell(row=r, column=1, value=label("model_parameters", lang)).font = Font(bold=True)
+    src.cell(row=r, column=2, value=json.dumps(s["model"], ensure_ascii=False, default=_json_default))
+    src.cell(row=r + 1, column=1, value=label("generated_by", lang, version=s["covgap_version"])).font = Font(bold=True)
+    src.cell(row=r + 2, column=1, value=label("population_note", lang))
+    src.cell(row=r + 3, column=1, value=label("method_note", lang))
     wb.save(path)
     return path
 
 
-def _sources_frame(s: dict) -> pd.DataFrame:
+def sources_frame(summary: dict) -> pd.DataFrame:
+    """Provenance of every input (role, path, layer, source, release, licence, url, sha256, bytes)."""
     cols = ["role", "path", "layer", "source", "release", "licence", "url", "sha256", "bytes"]
-    return pd.DataFrame([{c: e.get(c, "") for c in cols} for e in s["inputs"]], columns=cols)
+    return pd.DataFrame([{c: e.get(c, "") for c in cols} for e in summary["inputs"]], columns=cols)
 
 
 def write_geopackage(analysis: Analysis, path: str | Path) -> Path:

@@ -1,0 +1,135 @@
+"""Report tables derived from an :class:`~covgap.analysis.Analysis`: ranked units, one province's
+subset, missing technologies. Plain pandas in, plain pandas out; the HTML, PDF and XLSX
+reports and the notebooks all use these, so they say the same thing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ..analysis import Analysis
+from ..errors import InputError
+from .i18n import check_lang
+
+__all__ = ["missing_technologies", "ranked_units", "ProvinceView", "province_view", "find_unit", "technologies_of"]
+
+
+def technologies_of(table: pd.DataFrame) -> list[str]:
+    """Technologies that have a ``covered_<tech>`` column, in generation order."""
+    return sorted(c[len("covered_"):] for c in table.columns if c.startswith("covered_") and c[-1] == "G")
+
+
+def missing_technologies(table: pd.DataFrame, *, min_share: float = 0.01, lang: str = "en") -> pd.Series:
+    """Per unit, the technologies that part of its people lack, with that share.
+
+    For each ``covered_<tech>`` column the share of the unit's population *not* covered by
+    ``<tech>`` is ``1 − covered_<tech> / population``; technologies whose share is at least
+    ``min_share`` are listed, e.g. ``"3G 52 %, 4G 31 %"``. A unit without people gets ``""``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"population": [100.0, 0.0], "covered_2G": [100.0, 0.0], "covered_4G": [40.0, 0.0]})
+    >>> missing_technologies(t).tolist()
+    ['4G 60 %', '']
+    """
+    check_lang(lang)
+    techs = technologies_of(table)
+    pop = table["population"].to_numpy(dtype=float)
+    parts: list[list[str]] = [[] for _ in range(len(table))]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for tech in techs:
+            share = np.where(pop > 0, 1.0 - table[f"covered_{tech}"].to_numpy(dtype=float) / pop, 0.0)
+            for i in np.flatnonzero(share >= min_share):
+                pct = f"{100 * share[i]:.0f} %"
+                parts[i].append(f"{tech} {pct.replace('.', ',') if lang == 'vi' else pct}")
+    return pd.Series([", ".join(p) for p in parts], index=table.index, name="missing_technologies", dtype=object)
+
+
+def ranked_units(analysis: Analysis, level: str, *, parent_code: str | None = None,
+                 by: str = "uncovered") -> pd.DataFrame:
+    """Units of ``level`` (optionally only those inside ``parent_code``) ranked by ``by`` (descending).
+
+    Returns a plain DataFrame (no geometry) with a ``rank`` column first and a
+    ``missing_technologies`` column added.
+    """
+    if level not in analysis.units:
+        raise InputError(f"no admin level {level!r}; this analysis has {list(analysis.units)}.")
+    t = pd.DataFrame(analysis.units[level].drop(columns="geometry"))
+    if parent_code is not None:
+        t = t[_parent_codes(analysis, level, t) == parent_code]
+    t = t.sort_values(by, ascending=False, kind="stable").reset_index(drop=True)
+    t.insert(0, "rank", np.arange(1, len(t) + 1))
+    t["missing_technologies"] = missing_technologies(t).to_numpy()
+    return t
+
+
+def _parent_codes(analysis: Analysis, level: str, table: pd.DataFrame) -> pd.Series:
+    """Code of the coarsest level that contains each unit of ``level``."""
+    top = next(iter(analysis.units))
+    if level == top:
+        return table["code"]
+    units = analysis.study.level(level).units
+    if "parent_code" in units.columns:
+        parent = dict(zip(units["code"], units["parent_code"]))
+        return table["code"].map(parent)
+    raise InputError(f"admin level {level!r} has no parent_code field; cannot select units inside a {top}. "
+                     "Fix: set parent_field for that level in the config.")
+
+
+def find_unit(analysis: Analysis, key: str, *, level: str | None = None) -> pd.Series:
+    """The unit whose code or name is ``key`` (the coarsest level by default), as a row with geometry."""
+    level = level or next(iter(analysis.units))
+    tab = analysis.units[level]
+    hit = tab[(tab["code"].astype(str) == str(key)) | (tab["name"].astype(str) == str(key))]
+    if len(hit) == 0:
+        some = ", ".join(f"{c} ({n})" for c, n in zip(tab["code"].head(8), tab["name"].head(8)))
+        raise InputError(f"no {level} with code or name {key!r}; there are {len(tab)}, e.g. {some}. "
+                         "Fix: pass one of those codes.")
+    return hit.iloc[0]
+
+
+@dataclass
+class ProvinceView:
+    """One top-level unit (a province) and everything the reports show about it."""
+
+    level: str
+    code: str
+    name: str
+    unit: pd.Series
+    subunits: pd.DataFrame | None
+    sublevel: str | None
+    clusters: gpd.GeoDataFrame
+    hamlets: gpd.GeoDataFrame | None
+    sites: pd.DataFrame
+    bounds_lonlat: tuple[float, float, float, float]
+
+
+def province_view(analysis: Analysis, province: str) -> ProvinceView:
+    """Select one top-level unit by code or name: its row, ranked sub-units, clusters, hamlets, sites.
+
+    Clusters and hamlets are those assigned to the province (``<level>_code``); sites are those
+    inside its bounding box (they serve it whether or not they stand inside it).
+    """
+    level = next(iter(analysis.units))
+    unit = find_unit(analysis, province, level=level)
+    code = unit["code"]
+    levels = list(analysis.units)
+    sublevel = levels[1] if len(levels) > 1 else None
+    subunits = ranked_units(analysis, sublevel, parent_code=code) if sublevel else None
+    ccol = f"{level}_code"
+    cl = analysis.clusters
+    clusters = cl[cl[ccol] == code] if ccol in cl.columns else cl.iloc[0:0]
+    hamlets = None
+    if analysis.hamlets is not None:
+        h = analysis.hamlets
+        hamlets = h[h[ccol] == code] if ccol in h.columns else h.iloc[0:0]
+    w, s, e, n = unit.geometry.bounds
+    sites = analysis.coverage.sites
+    inside = (sites["lon"] >= w) & (sites["lon"] <= e) & (sites["lat"] >= s) & (sites["lat"] <= n)
+    return ProvinceView(level=level, code=str(code), name=str(unit["name"]), unit=unit, subunits=subunits,
+                        sublevel=sublevel, clusters=clusters.sort_values("population", ascending=False),
+                        hamlets=hamlets, sites=sites[inside], bounds_lonlat=(w, s, e, n))
