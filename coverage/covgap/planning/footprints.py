@@ -8,8 +8,11 @@ analysis used, so the planner and :func:`covgap.planning.what_if` agree cell for
 
 * the **radius model**: the same disc kernel as :class:`covgap.radius.RadiusModel`, run on a
   window around each candidate (identical cells, tested);
-* any model with a ``site_footprints(grid, sites, *, dem)`` method (the terrain model's
-  single-site footprint): used as is — it yields ``(row0, col0, covered_window)`` per row;
+* the **terrain and Hata models** (:mod:`covgap.terrain`): their single-site footprint (the
+  same ray kernel that ``compute`` merges, run in parallel batches), covered where the signal
+  reaches the technology's threshold — identical cells to ``compute`` (tested);
+* any model with a ``site_footprints(grid, sites, *, dem)`` method yielding
+  ``(row0, col0, covered_window)`` per row: used as is;
 * any other :class:`covgap.engine.CoverageModel`: ``model.compute`` on a one-row sites table
   per candidate (on a window of ``reach_km`` around it when given, else on the whole grid —
   slow, but exact for any model).
@@ -37,7 +40,7 @@ from ..radius import RadiusModel
 from ..study import StudyArea
 from .candidates import candidates_to_sites
 
-__all__ = ["Footprints", "candidate_footprints", "footprint_method"]
+__all__ = ["Footprints", "candidate_footprints", "footprint_method", "footprint_bounds"]
 
 
 @dataclass
@@ -91,6 +94,15 @@ class Footprints:
         return out.reshape(self.shape)
 
     @classmethod
+    def from_sorted(cls, parts: list[np.ndarray], shape: tuple[int, int], *, masked: bool = False,
+                    method: str = "") -> Footprints:
+        """Build from per-candidate sorted, unique flat cell index arrays."""
+        sizes = np.array([len(p) for p in parts], dtype=np.int64)
+        indptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        indices = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+        return cls(indptr, indices, (int(shape[0]), int(shape[1])), masked, method)
+
+    @classmethod
     def from_lists(cls, lists: Iterable[Iterable[int]], shape: tuple[int, int], *, method: str = "lists") -> Footprints:
         """Build from per-candidate lists of flat cell indices (tests, small problems)."""
         parts = [np.unique(np.asarray(list(x), dtype=np.int64)) for x in lists]
@@ -100,10 +112,28 @@ class Footprints:
         return cls(indptr, indices, (int(shape[0]), int(shape[1])), False, method)
 
 
+def _is_signal_model(model) -> bool:
+    try:
+        from ..terrain import HataModel, TerrainModel
+    except ImportError:  # pragma: no cover - only while the terrain engine is absent
+        return False
+    return isinstance(model, (HataModel, TerrainModel))
+
+
+def _is_terrain(model) -> bool:
+    try:
+        from ..terrain import TerrainModel
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(model, TerrainModel)
+
+
 def footprint_method(model: CoverageModel) -> str:
     """Which way :func:`candidate_footprints` computes footprints for ``model``."""
     if isinstance(model, RadiusModel):
         return "radius disc (RadiusModel kernel on a window per candidate)"
+    if _is_signal_model(model):
+        return f"{model.name} model single-site footprints (covgap.terrain kernels), signal ≥ threshold"
     if callable(getattr(model, "site_footprints", None)):
         return f"{model.name} model single-site footprints"
     return f"{model.name} model compute() per candidate"
@@ -138,7 +168,9 @@ def candidate_footprints(study: StudyArea, candidates: pd.DataFrame, model: Cove
     sites = candidates_to_sites(candidates)
     flat_mask = None if mask is None else mask.ravel()
     if isinstance(model, RadiusModel):
-        windows = _radius_windows(grid, sites, model)
+        windows = _radius_windows(grid, sites, model.site_radius_m(sites))
+    elif _is_signal_model(model):
+        windows = (w[1:] for w in _signal_windows(study, sites, model, np.arange(len(sites))))
     elif callable(getattr(model, "site_footprints", None)):
         windows = model.site_footprints(grid, sites, dem=study.dem)
     else:
@@ -180,9 +212,8 @@ def _window_bounds(grid: Grid, x: float, y: float, lat: float, radius_m: float) 
     return r0, max(r1, r0), c0, max(c1, c0)
 
 
-def _radius_windows(grid: Grid, sites: pd.DataFrame, model: RadiusModel):
+def _radius_windows(grid: Grid, sites: pd.DataFrame, radius_m: np.ndarray):
     """Yield (row0, col0, covered window) per site with the radius model's own kernel."""
-    radius_m = model.site_radius_m(sites)
     x, y = (np.asarray(v, dtype="f8") for v in grid.from_lonlat(sites["lon"].to_numpy(), sites["lat"].to_numpy()))
     lat = sites["lat"].to_numpy(dtype="f8")
     xc_all, yc_all = grid.x_centres(), grid.y_centres()
@@ -197,6 +228,98 @@ def _radius_windows(grid: Grid, sites: pd.DataFrame, model: RadiusModel):
                       xc_all[c0:c1], yc_all[r0:r1], grid.is_geographic, x[k:k + 1], y[k:k + 1],
                       radius_m[k:k + 1], one, row0)
         yield r0, c0, bits != 0
+
+
+def _thresholds(model, sites: pd.DataFrame) -> np.ndarray:
+    from ..linkbudget import technology_defaults
+
+    d = technology_defaults(model.link_budgets, model.thresholds_dbm)
+    return np.array([float(d[t].threshold_dbm) for t in sites["technology"].astype(str)])
+
+
+def _signal_windows(study: StudyArea, sites: pd.DataFrame, model, ks: np.ndarray):
+    """Yield (k, row0, col0, covered window) for rows ``ks`` with the terrain/Hata kernels.
+
+    The terrain model runs its batch kernel (one thread per transmitter) — the very kernel
+    its ``compute`` merges — when the internals are there; otherwise the public
+    :func:`covgap.terrain.site_footprint` is called per row. Covered = finite signal ≥ the
+    technology threshold (as ``compute`` merges it).
+    """
+    from .. import terrain as T
+
+    grid = study.grid
+    sites = sites.reset_index(drop=True)
+    ks = np.asarray(ks, dtype=np.int64)
+    if _is_terrain(model) and hasattr(model, "_prepare") and hasattr(model, "_batches"):
+        thr = _thresholds(model, sites)
+        dem_a = T._as_dem(study.dem, grid)
+        prep = model._prepare(grid, sites, dem_a, need_ground=True, invalid_sites="error")
+        if prep.rows.size != len(sites):  # pragma: no cover - invalid_sites="error" keeps every row
+            raise InputError("terrain model left out candidate rows; check them with check_candidates first.")
+        counters = {"nodata": 0, "unhit": 0}
+        for k, sig, r0, c0 in model._batches(grid, dem_a, prep, ks, counters):
+            with np.errstate(invalid="ignore"):
+                cov = np.isfinite(sig) & (sig >= thr[k])
+            yield int(k), r0, c0, cov
+        if counters["unhit"]:
+            from ..errors import CovgapError
+
+            raise CovgapError(f"internal error: {counters['unhit']} cell(s) inside a radius not reached by a radial.")
+        return
+    for k in ks:
+        f = T.site_footprint(grid, study.dem, sites, int(k), model=model)
+        yield int(k), f.row0, f.col0, f.covered
+
+
+def footprint_bounds(study: StudyArea, candidates: pd.DataFrame, model: CoverageModel, *,
+                     mask: np.ndarray | None = None):
+    """Cheap upper-bound footprints and an exact refiner, for models where exact ones are costly.
+
+    For the terrain model the bound of a candidate is the disc of its link-budget radius plus
+    two cells: terrain only ever adds loss to the base model, and the ray kernel writes no
+    cell beyond its radius, so the exact footprint lies inside (checked at every refinement).
+    Returns ``(bounds, refine)`` where ``refine(ks)`` gives the exact masked cells of rows
+    ``ks``, or ``None`` when the model's exact footprints are as cheap as a bound.
+    """
+    if not (_is_terrain(model) and hasattr(model, "_prepare")):
+        return None
+    from .. import terrain as T
+
+    grid = study.grid
+    sites = candidates_to_sites(candidates)
+    prep = model._prepare(grid, sites, T._as_dem(study.dem, grid), need_ground=True, invalid_sites="error")
+    dxm, dym = grid.cell_size_m()
+    margin = 2.0 * float(np.hypot(dxm.max(), dym.max()))
+    flat_mask = None if mask is None else mask.ravel()
+    nx = grid.nx
+
+    def collect(windows):
+        parts = []
+        for r0, c0, win in windows:
+            wr, wc = np.nonzero(win)
+            flat = (wr.astype(np.int64) + int(r0)) * nx + (wc.astype(np.int64) + int(c0))
+            parts.append(flat if flat_mask is None else flat[flat_mask[flat]])
+        return parts
+
+    parts = collect(_radius_windows(grid, sites, prep.radius_m + margin))
+    sizes = np.array([len(p) for p in parts], dtype=np.int64)
+    bounds = Footprints(np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
+                        np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64),
+                        grid.shape, mask is not None, "disc of the link-budget radius + 2 cells (upper bound)")
+
+    def refine(ks) -> list[np.ndarray]:
+        ks = np.asarray(ks, dtype=np.int64)
+        got = {k: (r0, c0, win) for k, r0, c0, win in _signal_windows(study, sites, model, ks)}
+        out = collect(got[int(k)] for k in ks)
+        for k, cells in zip(ks, out):
+            if not np.isin(cells, bounds.cells(int(k)), assume_unique=True).all():
+                from ..errors import CovgapError
+
+                raise CovgapError(f"internal error: the exact footprint of candidate row {int(k)} leaves its "
+                                  "upper bound; plan with lazy=False and report this.")
+        return out
+
+    return bounds, refine
 
 
 def _generic_windows(study: StudyArea, sites: pd.DataFrame, model: CoverageModel, reach_km: float | None):

@@ -56,6 +56,22 @@ def _gains_all(indptr, indices, w, covered, active):
 
 
 @nb.njit(cache=True)
+def _gain_cells(cells, w, covered):
+    s = 0.0
+    for p in range(cells.shape[0]):
+        j = cells[p]
+        if not covered[j]:
+            s += w[j]
+    return s
+
+
+@nb.njit(cache=True)
+def _mark_cells(cells, covered):
+    for p in range(cells.shape[0]):
+        covered[cells[p]] = True
+
+
+@nb.njit(cache=True)
 def _mark(indptr, indices, covered, k):
     for p in range(indptr[k], indptr[k + 1]):
         covered[indices[p]] = True
@@ -111,7 +127,7 @@ def check_budget(*, budget_sites=None, budget_cost=None, target_share=None, wher
 def greedy_max_coverage(footprints: Footprints, weights: np.ndarray, *, costs: np.ndarray | None = None,
                         budget_sites: int | None = None, budget_cost: float | None = None,
                         target_gain: float | None = None, lazy: bool = True, rule: str = "auto",
-                        covered: np.ndarray | None = None) -> GreedyResult:
+                        covered: np.ndarray | None = None, refine=None, refine_batch: int = 16) -> GreedyResult:
     """Greedy selection of candidates maximising Σ ``weights`` over newly covered cells.
 
     Parameters
@@ -134,6 +150,12 @@ def greedy_max_coverage(footprints: Footprints, weights: np.ndarray, *, costs: n
         budget; with one, both are run and the one covering more is returned.
     covered : ndarray of bool, optional
         Cells already covered (flat or grid-shaped).
+    refine : callable, optional
+        When given, ``footprints`` are *upper bounds* (supersets) of the true footprints and
+        ``refine(ks)`` returns the true cells of candidates ``ks``. The lazy greedy then
+        computes a true footprint only when a candidate reaches the top of the queue (in
+        batches of ``refine_batch``): same choice as computing them all first, far fewer
+        footprints for costly models (terrain). ``lazy=False`` refines every candidate first.
 
     Returns
     -------
@@ -157,16 +179,22 @@ def greedy_max_coverage(footprints: Footprints, weights: np.ndarray, *, costs: n
         if budget_cost is None:
             rule = "gain"
         else:
-            a = greedy_max_coverage(footprints, w, costs=c, budget_sites=budget_sites, budget_cost=budget_cost,
-                                    target_gain=target_gain, lazy=lazy, rule="gain", covered=covered)
-            b = greedy_max_coverage(footprints, w, costs=c, budget_sites=budget_sites, budget_cost=budget_cost,
-                                    target_gain=target_gain, lazy=lazy, rule="ratio", covered=covered)
+            kw = dict(costs=c, budget_sites=budget_sites, budget_cost=budget_cost, target_gain=target_gain,
+                      lazy=lazy, covered=covered, refine=refine, refine_batch=refine_batch)
+            a = greedy_max_coverage(footprints, w, rule="gain", **kw)
+            b = greedy_max_coverage(footprints, w, rule="ratio", **kw)
             best = b if b.total_gain > a.total_gain else a
             best.log["alternatives"] = {"gain": a.total_gain, "ratio": b.total_gain}
             best.evaluations = a.evaluations + b.evaluations
             return best
     if rule not in ("gain", "ratio"):
         raise InputError(f"greedy rule {rule!r}; expected 'auto', 'gain' or 'ratio'.")
+    n_refined = 0
+    if refine is not None and not lazy:
+        parts = refine(np.arange(n))
+        n_refined = n
+        footprints = Footprints.from_sorted(parts, footprints.shape, method="refined")
+        refine = None
     cov = np.zeros(w.size, dtype=np.bool_) if covered is None else np.ascontiguousarray(covered.ravel()).astype(np.bool_)
     indptr = np.ascontiguousarray(footprints.indptr, dtype=np.int64)
     indices = np.ascontiguousarray(footprints.indices, dtype=np.int64)
@@ -181,6 +209,14 @@ def greedy_max_coverage(footprints: Footprints, weights: np.ndarray, *, costs: n
     active = np.ones(n, dtype=np.bool_)
     g0 = _gains_all(indptr, indices, w, cov, active)
     stop = "every candidate chosen"
+    exact = np.ones(n, dtype=np.bool_) if refine is None else np.zeros(n, dtype=np.bool_)
+    exact_cells: dict[int, np.ndarray] = {}
+
+    def fresh_gain(k: int) -> float:
+        if refine is not None:
+            return _gain_cells(exact_cells[k], w, cov)
+        return _gain(indptr, indices, w, cov, k)
+
     if lazy:
         heap = [(-g0[k] / div[k], k, 0, g0[k]) for k in range(n)]
         heapq.heapify(heap)
@@ -198,20 +234,42 @@ def greedy_max_coverage(footprints: Footprints, weights: np.ndarray, *, costs: n
                 if spent + c[k] > money * (1 + 1e-12):
                     heapq.heappop(heap)  # can never fit again: the remaining money only shrinks
                     continue
-                if stamp == it:
+                if stamp == it and exact[k]:
                     heapq.heappop(heap)
                     chosen = k
                     break
-                g = _gain(indptr, indices, w, cov, k)
-                evaluations += 1
-                heapq.heapreplace(heap, (-g / div[k], k, it, g))
+                if exact[k]:
+                    g = fresh_gain(k)
+                    evaluations += 1
+                    heapq.heapreplace(heap, (-g / div[k], k, it, g))
+                    continue
+                # refine the top candidates still holding an upper-bound footprint, in one batch
+                batch: list[int] = []
+                aside: list[tuple] = []
+                while heap and len(batch) < refine_batch:
+                    e = heapq.heappop(heap)
+                    if spent + c[e[1]] > money * (1 + 1e-12):
+                        continue
+                    (aside if exact[e[1]] else batch).append(e if exact[e[1]] else e[1])
+                for kk, cells in zip(batch, refine(np.asarray(batch, dtype=np.int64))):
+                    exact_cells[kk] = np.ascontiguousarray(cells, dtype=np.int64)
+                    exact[kk] = True
+                    gk = fresh_gain(kk)
+                    evaluations += 1
+                    heapq.heappush(heap, (-gk / div[kk], kk, it, gk))
+                n_refined += len(batch)
+                for e in aside:
+                    heapq.heappush(heap, e)
             if chosen < 0:
                 stop = "cost budget exhausted" if budget_cost is not None and len(order) < n else stop
                 break
             if g <= 0:
                 stop = "no candidate covers anyone new"
                 break
-            _mark(indptr, indices, cov, chosen)
+            if refine is not None:
+                _mark_cells(exact_cells[chosen], cov)
+            else:
+                _mark(indptr, indices, cov, chosen)
             order.append(chosen)
             gains.append(g)
             spent += c[chosen]
@@ -245,7 +303,8 @@ def greedy_max_coverage(footprints: Footprints, weights: np.ndarray, *, costs: n
             evaluations += int(active.sum())
     return GreedyResult(order=np.asarray(order, dtype=np.int64), gains=np.asarray(gains, dtype=np.float64),
                         costs=c[np.asarray(order, dtype=np.int64)] if order else np.zeros(0), stop_reason=stop,
-                        evaluations=evaluations, rule=rule, lazy=lazy)
+                        evaluations=evaluations, rule=rule, lazy=lazy,
+                        log={"footprints_refined": n_refined} if n_refined else {})
 
 
 def exact_max_coverage(footprints: Footprints, weights: np.ndarray, *, budget_sites: int | None = None,
