@@ -227,8 +227,10 @@ SHARED = shared_vnm()
 
 
 @pytest.mark.realdata
-@pytest.mark.skipif(not (SHARED / "vnm_ppp_2020_1km_Aggregated_UNadj.tif").exists(),
-                    reason=f"real data folder absent: {SHARED}")
+@pytest.mark.skipif(
+    not (SHARED / "vnm_ppp_2020_1km_Aggregated_UNadj.tif").exists(),
+    reason=f"real data folder absent: {SHARED}",
+)
 def test_fetch_then_analyse_real_vietnam(tmp_path):
     """Real WorldPop + geoBoundaries files served at their services' paths → fetch → the lead's pipeline."""
     from covgap.config import parse_config
@@ -236,14 +238,31 @@ def test_fetch_then_analyse_real_vietnam(tmp_path):
     from covgap.sources.fetch import fetch_all, make_cache
 
     with LocalServer() as srv:
-        path = worldpop_path("VNM", 2020, release="2020", resolution="1km", un_adjusted=True, constrained=False)
-        srv.add("/data.worldpop.org" + path,
-                Route((SHARED / "vnm_ppp_2020_1km_Aggregated_UNadj.tif").read_bytes()))
-        z = zip_bytes({f"geoBoundaries-VNM-ADM1{e}": (SHARED / f"geoBoundaries-VNM-ADM1{e}").read_bytes()
-                       for e in (".shp", ".shx", ".dbf", ".prj")})
-        srv.add("/www.geoboundaries.org/api/current/gbOpen/VNM/ADM1/",
-                Route(json.dumps({"boundaryID": "VNM-ADM1-81297802", "boundaryLicense": "CC BY 4.0",
-                                  "staticDownloadLink": srv.url("/gb/adm1.zip")}).encode()))
+        path = worldpop_path(
+            "VNM", 2020, release="2020", resolution="1km", un_adjusted=True, constrained=False
+        )
+        srv.add(
+            "/data.worldpop.org" + path,
+            Route((SHARED / "vnm_ppp_2020_1km_Aggregated_UNadj.tif").read_bytes()),
+        )
+        z = zip_bytes(
+            {
+                f"geoBoundaries-VNM-ADM1{e}": (SHARED / f"geoBoundaries-VNM-ADM1{e}").read_bytes()
+                for e in (".shp", ".shx", ".dbf", ".prj")
+            }
+        )
+        srv.add(
+            "/www.geoboundaries.org/api/current/gbOpen/VNM/ADM1/",
+            Route(
+                json.dumps(
+                    {
+                        "boundaryID": "VNM-ADM1-81297802",
+                        "boundaryLicense": "CC BY 4.0",
+                        "staticDownloadLink": srv.url("/gb/adm1.zip"),
+                    }
+                ).encode()
+            ),
+        )
         srv.add("/gb/adm1.zip", Route(z))
         srv.add("/opencellid.org/ocid/downloads", Route(gzip.compress(SAMPLE.read_bytes())))
         text = (
@@ -262,11 +281,17 @@ def test_fetch_then_analyse_real_vietnam(tmp_path):
         )
         data = tomllib.loads(text)
         fc = parse_sources(data, base=tmp_path)
-        res = fetch_all(fc, make_cache(fc, base_url=srv.base, progress=False), environ={"OPENCELLID_TOKEN": TOKEN})
+        res = fetch_all(
+            fc,
+            make_cache(fc, base_url=srv.base, progress=False),
+            environ={"OPENCELLID_TOKEN": TOKEN},
+        )
         assert res.ok, res.errors
     cfg = parse_config({k: v for k, v in data.items() if k != "sources"}, base=tmp_path)
     analysis = analyse_config(cfg)
     s = analysis.summary()
     assert 90e6 < s["population_total"] < 105e6
-    assert 0 < s["population_uncovered"] < s["population_total"]  # 7 sites near Hà Nội cover a few people
+    assert (
+        0 < s["population_uncovered"] < s["population_total"]
+    )  # 7 sites near Hà Nội cover a few people
     assert len(analysis.units["former_province"]) == 64

@@ -288,8 +288,9 @@ def clean_cells(
     radio = df["radio"].astype(str).str.strip().str.upper()
     tech = radio.map(RADIO_TECHNOLOGY)
     mark(tech.isna().to_numpy(), "unknown_radio")
-    operator = pd.Series(
-        [ops.get((int(a), int(b))) for a, b in zip(mcc, net, strict=True)], dtype=object
+    plmn = pd.Series(mcc * 100_000 + net)
+    operator = plmn.map({int(a) * 100_000 + int(b): name for (a, b), name in ops.items()}).astype(
+        object
     )
     mark(operator.isna().to_numpy(), "unknown_operator")
 
@@ -386,7 +387,7 @@ def cluster_sites(
     df = cells.reset_index(drop=True)
     lon = df["lon"].to_numpy(dtype="f8")
     lat = df["lat"].to_numpy(dtype="f8")
-    tech = df["technology"].map(normalise_technology)
+    tech = df["technology"].map({v: normalise_technology(v) for v in pd.unique(df["technology"])})
     if tech.isna().any():
         i = int(np.flatnonzero(tech.isna().to_numpy())[0])
         raise InputError(
@@ -410,25 +411,19 @@ def cluster_sites(
         cell = pd.to_numeric(df["cell"], errors="coerce").to_numpy(dtype="f8")
         lte = (tech == "4G") & np.isfinite(cell) & (cell >= 256)
         if lte.any():
-            g = pd.DataFrame(
-                {
-                    "op": ops[lte],
-                    "enb": (cell[lte] // 256).astype("int64"),
-                    "i": np.flatnonzero(lte),
-                }
-            )
-            for (_, _), grp in g.groupby(["op", "enb"], sort=True):
-                idx = grp["i"].to_numpy()
-                if len(idx) > 1:
-                    mlon, mlat = float(np.median(lon[idx])), float(np.median(lat[idx]))
-                    d = _haversine(lon[idx], lat[idx], mlon, mlat)
-                    far = d > p.enb_max_spread_m
-                    rep.lte_split_from_enb += int(far.sum())
-                    idx = idx[~far]
-                if len(idx):
-                    unit_of[idx] = n_units
-                    n_units += 1
-                    rep.lte_enb_groups += 1
+            idx_all = np.flatnonzero(lte)
+            key = pd.DataFrame({"op": ops[lte], "enb": (cell[lte] // 256).astype("int64")})
+            gid = key.groupby(["op", "enb"], sort=True).ngroup().to_numpy()
+            med = pd.DataFrame({"g": gid, "lon": lon[lte], "lat": lat[lte]}).groupby("g")
+            mlon = med["lon"].transform("median").to_numpy()
+            mlat = med["lat"].transform("median").to_numpy()
+            far = _haversine(lon[lte], lat[lte], mlon, mlat) > p.enb_max_spread_m
+            rep.lte_split_from_enb += int(far.sum())
+            kept_g = gid[~far]
+            uniq, new_ids = np.unique(kept_g, return_inverse=True)
+            unit_of[idx_all[~far]] = new_ids
+            n_units = len(uniq)
+            rep.lte_enb_groups += n_units
     single = np.flatnonzero(unit_of < 0)
     unit_of[single] = np.arange(n_units, n_units + len(single))
     n_units += len(single)
@@ -461,12 +456,13 @@ def cluster_sites(
                 [[k] for k in range(len(members))],
             )
         k_site = 0
+        slug = _slug(op)
         for u in order:
             if site_of_unit[u] >= 0:
                 continue
             k_site += 1
             sid = len(site_ids)
-            site_ids.append(f"{_slug(op)}-{k_site:05d}")
+            site_ids.append(f"{slug}-{k_site:05d}")
             site_op.append(op)
             for j in neigh[local[int(u)]]:
                 uu = members[j]
@@ -488,7 +484,13 @@ def cluster_sites(
         n_cells=("samples", "size"), samples=("samples", "sum")
     )
     agg = agg.reset_index()
-    techs = t.groupby("site")["technology"].agg(lambda s: "+".join(sorted(set(s))))
+    bit = {"2G": 1, "3G": 2, "4G": 4, "5G": 8}
+    mask = np.zeros(ns, dtype="int64")
+    np.bitwise_or.at(mask, site_of_cell, np.array([bit[x] for x in tech], dtype="int64"))
+    names = np.array(
+        ["+".join(tc for tc, b in bit.items() if m & b) for m in range(16)], dtype=object
+    )
+    techs = names[mask]
     out = pd.DataFrame(
         {
             "site_id": [site_ids[s] for s in agg["site"]],
@@ -498,7 +500,7 @@ def cluster_sites(
             "lat": slat[agg["site"]].round(6),
             "n_cells": agg["n_cells"].astype("int64").to_numpy(),
             "samples": agg["samples"].to_numpy(),
-            "site_technologies": techs.loc[agg["site"]].to_numpy(),
+            "site_technologies": techs[agg["site"].to_numpy()],
         }
     )
     out = out.sort_values(["operator", "site_id", "technology"], kind="mergesort").reset_index(
