@@ -30,6 +30,18 @@ from .candidates import (
 from .footprints import Footprints, candidate_footprints
 from .greedy import GREEDY_BOUND, GreedyResult, check_budget, exact_max_coverage, greedy_max_coverage
 from .plan import PLAN_COLUMNS, Plan, plan_by_unit, plan_sites
+from .outputs import (
+    add_plan_layer,
+    append_plan_sheet,
+    curve_frame,
+    footprint_polygons,
+    plan_frame,
+    plan_map,
+    write_plan_geopackage,
+    write_plan_json,
+    write_plan_kml,
+    write_plan_xlsx,
+)
 from .whatif import model_of, what_if
 
 __all__ = [
@@ -39,4 +51,6 @@ __all__ = [
     "GREEDY_BOUND", "GreedyResult", "check_budget", "exact_max_coverage", "greedy_max_coverage",
     "PLAN_COLUMNS", "Plan", "plan_by_unit", "plan_sites",
     "model_of", "what_if",
+    "add_plan_layer", "append_plan_sheet", "curve_frame", "footprint_polygons", "plan_frame", "plan_map",
+    "write_plan_geopackage", "write_plan_json", "write_plan_kml", "write_plan_xlsx",
 ]
