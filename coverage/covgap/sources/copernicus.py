@@ -272,37 +272,15 @@ def _gdal_env() -> dict[str, Any]:
 def _mosaic(
     tmp: Path, sources, fill_zero: list[str], bbox, res: float, product: str, mode: str
 ) -> None:
+    """Write the mosaic window by window (memory: one tile, not the whole country)."""
     import rasterio
     from affine import Affine
     from rasterio.errors import RasterioIOError
+    from rasterio.windows import Window
 
     w2, s2, e2, n2 = snap_bbox(bbox, res)
     width = int(round((e2 - w2) / res))
     height = int(round((n2 - s2) / res))
-    transform = Affine(res, 0.0, w2, 0.0, -res, n2)
-    data = np.full((height, width), DEM_NODATA, dtype="float32")
-    with rasterio.Env(**_gdal_env()):
-        for name, url, path in sources:
-            target = str(path) if path is not None else f"/vsicurl/{url}"
-            where = f"cached file {path}" if path is not None else "over HTTP"
-            try:
-                with rasterio.open(target) as ds:
-                    _paste(ds, data, name, (w2, s2, e2, n2), res)
-            except RasterioIOError as exc:
-                raise FetchError(
-                    f"cannot read DEM tile {name} ({where}): {exc}. Fix: run `covgap fetch` again "
-                    "(mode = 'download' re-verifies cached tiles)."
-                ) from None
-    # ocean tiles: the provider says to assume 0 m where no tile exists
-    for name in fill_zero:
-        la, lo = _parse_tile(name)
-        c0 = max(0, int(math.floor((lo - w2) / res + 1e-9)))
-        c1 = min(width, int(math.ceil((lo + 1 - w2) / res - 1e-9)))
-        r0 = max(0, int(math.floor((n2 - (la + 1)) / res + 1e-9)))
-        r1 = min(height, int(math.ceil((n2 - la) / res - 1e-9)))
-        if c0 < c1 and r0 < r1:
-            block = data[r0:r1, c0:c1]
-            block[block == DEM_NODATA] = 0.0
     profile = {
         "driver": "GTiff",
         "dtype": "float32",
@@ -310,20 +288,44 @@ def _mosaic(
         "width": width,
         "height": height,
         "crs": "EPSG:4326",
-        "transform": transform,
+        "transform": Affine(res, 0.0, w2, 0.0, -res, n2),
         "nodata": DEM_NODATA,
         "compress": "deflate",
-        "tiled": True,
-        "blockxsize": 256,
-        "blockysize": 256,
         "predictor": 3,
+        "BIGTIFF": "IF_SAFER",
     }
-    if width < 256 or height < 256:
-        profile.update(tiled=False)
-        profile.pop("blockxsize")
-        profile.pop("blockysize")
-    with rasterio.open(tmp, "w", **profile) as dst:
-        dst.write(data, 1)
+    if width >= 256 and height >= 256:
+        profile.update(tiled=True, blockxsize=256, blockysize=256)
+    with rasterio.Env(**_gdal_env()), rasterio.open(tmp, "w+", **profile) as dst:
+        strip = max(1, (1 << 24) // max(width, 1))
+        for r0 in range(0, height, strip):
+            h = min(strip, height - r0)
+            dst.write(
+                np.full((h, width), DEM_NODATA, dtype="float32"), 1, window=Window(0, r0, width, h)
+            )
+        for name, url, path in sources:
+            target = str(path) if path is not None else f"/vsicurl/{url}"
+            where = f"cached file {path}" if path is not None else "over HTTP"
+            try:
+                with rasterio.open(target) as ds:
+                    _paste(ds, dst, name, (w2, s2, e2, n2), res)
+            except RasterioIOError as exc:
+                raise FetchError(
+                    f"cannot read DEM tile {name} ({where}): {exc}. Fix: run `covgap fetch` again "
+                    "(mode = 'download' re-verifies cached tiles)."
+                ) from None
+        # ocean tiles: the provider says to assume 0 m where no tile exists
+        for name in fill_zero:
+            la, lo = _parse_tile(name)
+            c0 = max(0, int(math.floor((lo - w2) / res + 1e-9)))
+            c1 = min(width, int(math.ceil((lo + 1 - w2) / res - 1e-9)))
+            r0 = max(0, int(math.floor((n2 - (la + 1)) / res + 1e-9)))
+            r1 = min(height, int(math.ceil((n2 - la) / res - 1e-9)))
+            if c0 < c1 and r0 < r1:
+                win = Window(c0, r0, c1 - c0, r1 - r0)
+                block = dst.read(1, window=win)
+                block[block == DEM_NODATA] = 0.0
+                dst.write(block, 1, window=win)
         dst.update_tags(
             VERTICAL_DATUM=VERTICAL_DATUM,
             SURFACE_MODEL=_SURFACE_NOTE,
@@ -334,8 +336,8 @@ def _mosaic(
         dst.set_band_unit(1, "metre")
 
 
-def _paste(ds, data: np.ndarray, name: str, bounds, res: float) -> None:
-    """Copy the part of tile ``ds`` inside ``bounds`` into ``data`` (same pixel lattice; no resampling)."""
+def _paste(ds, dst, name: str, bounds, res: float) -> None:
+    """Copy the part of tile ``ds`` inside ``bounds`` into ``dst`` (same pixel lattice; no resampling)."""
     from rasterio.windows import Window
 
     w2, s2, e2, n2 = bounds
@@ -367,9 +369,9 @@ def _paste(ds, data: np.ndarray, name: str, bounds, res: float) -> None:
     a[~np.isfinite(a)] = DEM_NODATA
     c0 = int(round((left - w2) / res))
     r0 = int(round((n2 - top) / res))
-    dst = data[r0 : r0 + height, c0 : c0 + width]
-    empty = dst == DEM_NODATA
-    dst[empty] = a[: dst.shape[0], : dst.shape[1]][empty]
+    h = min(a.shape[0], dst.height - r0)
+    w = min(a.shape[1], dst.width - c0)
+    dst.write(a[:h, :w], 1, window=Window(c0, r0, w, h))
 
 
 def _parse_tile(name: str) -> tuple[int, int]:
