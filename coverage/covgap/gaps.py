@@ -4,7 +4,9 @@ A *gap cluster* is a connected component (8- or 4-connectivity) of cells that ha
 (> 0) and no coverage from any technology of any operator. Each becomes a polygon with its
 population, area, population-weighted centre (``centroid_lon``/``centroid_lat``: where its
 people are, which is where a new site should look), the admin unit holding most of its
-people, and the great-circle distance from that centre to the nearest site.
+people, ``distance_to_nearest_site_km`` (great-circle, from the cluster's closest cell centre
+to the nearest site: "lies more than 5 km from any site" means this is > 5) and
+``centre_distance_to_nearest_site_km`` (from the population-weighted centre).
 """
 
 from __future__ import annotations
@@ -85,8 +87,9 @@ def gap_clusters(population: np.ndarray, uncovered: np.ndarray, grid: Grid, *, a
     df = pd.DataFrame({"cluster_id": keep.astype(np.int64), "population": pop[keep], "cells": cells[keep],
                        "area_km2": area[keep], "centroid_lon": np.asarray(clon), "centroid_lat": np.asarray(clat)})
     uniq = sites.drop_duplicates("site_id")
-    df["distance_to_nearest_site_km"] = nearest_site_km(df["centroid_lon"], df["centroid_lat"],
-                                                        uniq["lon"].to_numpy(), uniq["lat"].to_numpy())
+    slon, slat = uniq["lon"].to_numpy(), uniq["lat"].to_numpy()
+    df["distance_to_nearest_site_km"] = _min_cell_distance(labels, keep, grid, slon, slat)
+    df["centre_distance_to_nearest_site_km"] = nearest_site_km(df["centroid_lon"], df["centroid_lat"], slon, slat)
     for a in admin:
         major = _majority_unit(lab, a.labels.ravel(), w, n)[keep]
         codes = np.concatenate([[""], a.units["code"].to_numpy(dtype=object)])
@@ -103,6 +106,20 @@ def gap_clusters(population: np.ndarray, uncovered: np.ndarray, grid: Grid, *, a
     gdf = gpd.GeoDataFrame(df, geometry="geometry", crs=grid.crs.to_wkt()).to_crs("EPSG:4326")
     gdf.attrs["below_min"] = {"clusters": int(below.size), "population": float(pop[below].sum())}
     return gdf
+
+
+def _min_cell_distance(labels: np.ndarray, keep: np.ndarray, grid: Grid, slon, slat) -> np.ndarray:
+    """Per kept cluster: the smallest distance (km) from any of its cell centres to a site."""
+    if len(slon) == 0:
+        return np.full(len(keep), np.inf)
+    sel = np.isin(labels, keep)
+    rows, cols = np.nonzero(sel)
+    x = grid.x_centres()[cols]
+    y = grid.y_centres()[rows]
+    lon, lat = grid.to_lonlat(x, y)
+    d = nearest_site_km(lon, lat, slon, slat)
+    s = pd.Series(d).groupby(labels[rows, cols]).min()
+    return s.reindex(keep).to_numpy()
 
 
 def _presence_columns(df: pd.DataFrame, labels: np.ndarray, keep: np.ndarray, coverage: Coverage) -> None:

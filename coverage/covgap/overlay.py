@@ -17,7 +17,7 @@ from rasterio import features
 from .engine import Coverage
 from .grid import Grid
 
-__all__ = ["rasterize_units", "zonal_sum", "unit_table", "UNIT_COLUMNS"]
+__all__ = ["rasterize_units", "zonal_sum", "unit_table", "dependency_masks", "UNIT_COLUMNS"]
 
 #: Columns of a per-unit coverage table, in order (technology columns are inserted).
 UNIT_COLUMNS = ("code", "name", "level", "population", "covered_any", "uncovered", "uncovered_share",
@@ -52,9 +52,11 @@ def unit_table(level: str, units: gpd.GeoDataFrame, labels: np.ndarray, populati
     """Per-unit population and coverage table (one row per unit, plus nothing else).
 
     Columns: ``code, name, level, population, covered_<tech>… , without_4G, covered_any,
-    uncovered, uncovered_share, uncovered_area_km2, sites`` where *uncovered* means no signal
-    from any technology of any operator, *uncovered_area_km2* is the area of cells (populated
-    or not) without any signal, and *sites* counts distinct ``site_id`` located in the unit.
+    uncovered, uncovered_share, uncovered_area_km2, single_operator, single_site, sites`` where
+    *uncovered* means no signal from any technology of any operator, *uncovered_area_km2* is the
+    area of cells (populated or not) without any signal, *single_operator* / *single_site* are the
+    people who would lose all signal if that one operator / site failed (see
+    :func:`dependency_masks`), and *sites* counts distinct ``site_id`` located in the unit.
     The remainder outside all units is in ``table.attrs["outside"]``.
     """
     n = len(units)
@@ -78,9 +80,34 @@ def unit_table(level: str, units: gpd.GeoDataFrame, labels: np.ndarray, populati
     with np.errstate(invalid="ignore", divide="ignore"):
         out["uncovered_share"] = np.where(out["population"] > 0, out["uncovered"] / out["population"], 0.0)
     out["uncovered_area_km2"] = zonal_sum(np.where(covered_any, 0.0, area), labels, n)[1:]
+    single_op, single_site = dependency_masks(coverage)
+    out["single_operator"] = zonal_sum(np.where(single_op, population, 0.0), labels, n)[1:]
+    out["single_site"] = zonal_sum(np.where(single_site, population, 0.0), labels, n)[1:]
     out["sites"] = _sites_per_unit(coverage, labels, n)
     out.attrs["outside"] = outside
     return out
+
+
+def dependency_masks(coverage: Coverage) -> tuple[np.ndarray, np.ndarray]:
+    """Cells that lose all signal if one operator, or one site, fails.
+
+    *single operator*: covered, and exactly one operator serves the cell (any technology).
+    *single site*: covered, and every technology that reaches the cell does so from exactly one
+    transmitter, all at the same site (``site_id``).
+    """
+    bits = coverage.operator_bits_any()
+    single_op = (bits != 0) & ((bits & (bits - np.uint32(1))) == 0)
+    site_codes = pd.factorize(coverage.sites["site_id"])[0].astype(np.int64)
+    site = np.full(coverage.grid.shape, -1, dtype=np.int64)
+    ok = np.ones(coverage.grid.shape, dtype=bool)
+    for tc in coverage.technologies.values():
+        cov = tc.covered
+        ok &= ~cov | (tc.n_sites == 1)
+        this = np.where(cov, site_codes[np.maximum(tc.serving_site, 0)], -1)
+        clash = cov & (site >= 0) & (site != this)
+        ok &= ~clash
+        site = np.where(cov & (site < 0), this, site)
+    return single_op, ok & (site >= 0)
 
 
 def _sites_per_unit(coverage: Coverage, labels: np.ndarray, n: int) -> np.ndarray:
