@@ -36,9 +36,10 @@ def los_reference(grid: Grid, dem: np.ndarray, lon: float, lat: float, *, antenn
                   receiver_height_m: float, k_factor: float, radius_m: float,
                   step_cells: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
     """Exact-ish line of sight: for every cell within ``radius_m``, sample the straight line
-    from the antenna to the cell centre every ``step_cells`` cells; the target is visible
-    when no sample (outside the antenna's and the target's own cells) rises above the line,
-    all heights corrected by ``d² / (2 k R)``. NaN elevations never block.
+    from the antenna to the cell centre every ``step_cells`` cells, the terrain interpolated
+    bilinearly between cell centres; the target is visible when no sample (outside the
+    antenna's and the target's own cells) rises above the line, all heights corrected by
+    ``d² / (2 k R)``. NaN elevations never block.
 
     Returns ``(visible, in_radius)`` boolean arrays on the whole grid.
     """
@@ -69,16 +70,33 @@ def los_reference(grid: Grid, dem: np.ndarray, lon: float, lat: float, *, antenn
         if not keep.any():
             visible[i, j] = True
             continue
-        ri, ci, rr, cc = ri[keep], ci[keep], rr[keep], cc[keep]
+        rr, cc = rr[keep], cc[keep]
         xs = t.c + t.a * cc
         ys = t.f + t.e * rr
         d = _dist_m(grid, x0, y0, xs, ys)
-        z = dem[ri, ci]
+        z = bilinear(dem, rr - 0.5, cc - 0.5)
         with np.errstate(invalid="ignore"):
             s = (z - z_tx) / d - d * inv2kr
         s_max = np.nanmax(s) if np.isfinite(s).any() else -np.inf
         visible[i, j] = (zr - z_tx) / d_t >= s_max
     return visible, in_radius
+
+
+def bilinear(dem: np.ndarray, y, x) -> np.ndarray:
+    """Bilinear elevation at fractional (row, col) centre coordinates (cell centres at
+    integers), clamped at the edges; NaN where any of the four cells is NaN."""
+    ny, nx = dem.shape
+    y = np.clip(np.asarray(y, dtype="f8"), 0.0, ny - 1.0)
+    x = np.clip(np.asarray(x, dtype="f8"), 0.0, nx - 1.0)
+    i0 = np.minimum(np.floor(y).astype(int), ny - 2)
+    j0 = np.minimum(np.floor(x).astype(int), nx - 2)
+    fy = y - i0
+    fx = x - j0
+    z00, z01 = dem[i0, j0].astype("f8"), dem[i0, j0 + 1].astype("f8")
+    z10, z11 = dem[i0 + 1, j0].astype("f8"), dem[i0 + 1, j0 + 1].astype("f8")
+    top = z00 + fx * (z01 - z00)
+    bot = z10 + fx * (z11 - z10)
+    return top + fy * (bot - top)
 
 
 def base_signal_reference(grid: Grid, lon: float, lat: float, *, eirp_dbm: float, a: float, b: float,

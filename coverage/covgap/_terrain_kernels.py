@@ -11,19 +11,21 @@ crosses (Amanatides–Woo traversal). Along a ray the kernel keeps
   ``(d, z − d²/(2kR))`` (straight rays are straight lines there), so that the steepest
   obstacle seen *from a receiver* is a tangent query on the hull, O(log n).
 
-**Cell ownership.** Every cell is *owned* by the ray whose azimuth is nearest to the cell
-centre's azimuth (measured in the window's local metric frame). Only the owner writes the
-cell, so no two rays write the same cell (apart from exact ties, settled deterministically),
-rays can run in parallel without locks, and each cell's value comes from the ray that passes
-closest to its centre. With ``n_rays ≥ 1.1 · 2π R / cell`` the owning ray passes within
-0.46 cell of the centre, hence through the cell: every cell within the radius is written
-(counted by :func:`_count_unhit`, tested).
+**Two rays per cell.** Each cell takes its value from the two rays whose azimuths bracket
+the azimuth of its centre, weighted by angular proximity (``w = 1 − tan|φ − θ| / tan Δ``,
+Δ the ray spacing): a linear interpolation across the ray fan that approximates the straight
+line to the cell centre far better than the nearest ray alone. Rays add ``w·v`` and ``w``
+into two window buffers; the two rays bracketing a cell are neighbours, and the parallel
+driver never runs neighbouring rays at once, so no locks are needed and the sums are
+deterministic. With ``n_rays ≥ 2.05 · 2π R / cell`` both bracketing rays pass through the
+cell; :func:`_finish_rows` counts cells inside the radius that no ray reached (must be 0,
+tested) and turns the sums into the output.
 
 **Receiver value.** ``signal = eirp − max(L_fs(d), A + B log10 d_km) − L_diff + G_sector``:
 ``A, B`` are the base model's coefficients, ``L_fs`` free space (the empirical model is never
 allowed below free-space loss), ``L_diff`` the Bullington equivalent knife-edge loss
 ``J(ν_b)`` of ITU-R P.526-15 §4.5.1 / eq. (31) when the path is obstructed (0 on line of
-sight), and ``G_sector`` the horizontal sector pattern of the owning ray's azimuth.
+sight), interpolated between the two rays, and ``G_sector`` the horizontal sector pattern.
 
 Cells on DEM nodata (NaN) never block and, as receivers, get the base-model value without
 terrain loss; they are counted.
@@ -39,12 +41,12 @@ import numba as nb
 import numpy as np
 
 _R_EARTH = 6_371_008.8
-#: Relative tolerance on the ownership test (both neighbours claim an exact tie).
-_TIE = 1e-9
 #: Oversampling of the outer ring: rays per cell at the radius.
-RAY_OVERSAMPLING = 2.0
-#: Minimum oversampling that still guarantees every cell is reached (tested).
-MIN_RAY_OVERSAMPLING = 1.05
+RAY_OVERSAMPLING = 2.2
+#: Minimum oversampling: both rays bracketing a cell then pass through it (tested).
+MIN_RAY_OVERSAMPLING = 2.05
+#: Fewest rays per transmitter (keeps tan(Δ) ≈ Δ so the bracketing guarantee holds).
+MIN_RAYS = 32
 #: Number of ray chunks of the single-site parallel driver (fixed → deterministic).
 N_CHUNKS = 8
 
@@ -75,6 +77,34 @@ def log10_table(max_distance_m: float, step_m: float = 1.0) -> np.ndarray:
     q = np.arange(n, dtype=np.float64)
     q[0] = 1.0
     return np.log10(q * step_m / 1000.0)
+
+
+@nb.njit(cache=True, inline="always")
+def _bilinear(dem, y, x):
+    """Elevation at fractional (row, col) *centre* coordinates (cell centres at integers),
+    bilinear between the four surrounding cells, clamped at the grid edge; NaN if any is NaN."""
+    ny, nx = dem.shape
+    i0 = int(math.floor(y))
+    j0 = int(math.floor(x))
+    fy = y - i0
+    fx = x - j0
+    if i0 < 0:
+        i0 = 0
+        fy = 0.0
+    elif i0 >= ny - 1:
+        i0 = ny - 2 if ny > 1 else 0
+        fy = 1.0 if ny > 1 else 0.0
+    if j0 < 0:
+        j0 = 0
+        fx = 0.0
+    elif j0 >= nx - 1:
+        j0 = nx - 2 if nx > 1 else 0
+        fx = 1.0 if nx > 1 else 0.0
+    i1 = i0 + 1 if ny > 1 else i0
+    j1 = j0 + 1 if nx > 1 else j0
+    top = dem[i0, j0] + fx * (dem[i0, j1] - dem[i0, j0])
+    bot = dem[i1, j0] + fx * (dem[i1, j1] - dem[i1, j0])
+    return top + fy * (bot - top)
 
 
 @nb.njit(cache=True)
@@ -124,40 +154,37 @@ def _bullington(hx, hz, m, d, zr, z_tx, s_tr, two_over_lambda):
 
 
 @nb.njit(cache=True)
-def _walk_rays(dem, terrain, r0, c0, sig, kx, kxs, dy, row_f, col_f, z_tx, h_rx, inv2kr,
-               radius_m, two_over_lambda, diffraction, eirp, fa, fb, pa, pb,
-               sector, az_rad, bw_rad, am_db, n_rays, k0, k1, t_end, hx, hz, lut, inv_step):
-    """Walk rays ``k0 .. k1-1`` of one transmitter, writing the cells they own into ``sig``.
+def _walk_rays(dem, r0, c0, vbuf, wbuf, kx, kxs, dy, row_f, col_f, z_tx, h_rx, inv2kr,
+               radius_m, two_over_lambda, ray_mode, n_rays, k0, k1, t_end, hx, hz):
+    """Walk rays ``k0 .. k1-1`` of one transmitter, accumulating into the cells they bracket.
 
-    dem (ny, nx) float32 (NaN = nodata; unused when ``terrain`` is False); sig (wny, wnx)
-    float32 window whose [0, 0] is grid cell (r0, c0); kx (wny,) metres per column for the
-    window's rows; kxs metres per column at the site (ray directions); dy metres per row;
-    row_f, col_f the site's fractional grid index; z_tx transmitter height above datum (m);
-    inv2kr = 1 / (2 k R); diffraction 0 = line of sight only (obstructed → NaN),
-    1 = Bullington knife edge. Path loss ``max(fa + fb L, pa + pb L)``, ``L = log10(d_km)``.
-    Returns the number of owned cells on DEM nodata.
+    dem (ny, nx) float32, NaN = nodata. vbuf, wbuf (wny, wnx) float32 windows whose [0, 0]
+    is grid cell (r0, c0): each ray adds ``w·v`` and ``w`` for every cell it passes whose
+    centre's azimuth lies within one ray spacing Δ of the ray's, with
+    ``w = 1 − tan|φ − θ| / tan Δ``. ``ray_mode`` 0: ``v`` = line-of-sight margin
+    ``s_horizon − s_receiver`` (≤ 0 visible); 1: ``v`` = Bullington loss (dB, 0 on line of
+    sight). kx (wny,) metres per column for the window's rows; kxs metres per column at the
+    site; dy metres per row; row_f, col_f the site's fractional grid index; z_tx the antenna
+    height above datum (m); inv2kr = 1 / (2 k R). Returns the number of cells on DEM nodata
+    (counted once per cell).
     """
-    wny, wnx = sig.shape
+    wny, wnx = vbuf.shape
+    ny_d, nx_d = dem.shape
     r2 = radius_m * radius_m
     n_nodata = 0
-    half = math.pi / n_rays
-    tan_h = math.tan(half) * (1.0 + _TIE) + 1e-12
+    dth = 2.0 * math.pi / n_rays
+    inv_tan = 1.0 / math.tan(dth)
     i_site = int(math.floor(row_f))
     j_site = int(math.floor(col_f))
+    inf = np.inf
     for k in range(k0, k1):
-        th = 2.0 * math.pi * k / n_rays
+        th = dth * k
         st = math.sin(th)
         ct = math.cos(th)
-        g = 0.0
-        if sector:
-            phi = th - az_rad
-            phi = (phi + math.pi) % (2.0 * math.pi) - math.pi
-            g = -min(12.0 * (phi / bw_rad) ** 2, am_db)
         dcol = st / kxs
         drow = -ct / dy
         i = i_site
         j = j_site
-        inf = np.inf
         if dcol > 1e-15:
             stepj = 1
             tmj = (j + 1 - col_f) / dcol
@@ -182,14 +209,27 @@ def _walk_rays(dem, terrain, r0, c0, sig, kx, kxs, dy, row_f, col_f, z_tx, h_rx,
             stepi = 0
             tmi = inf
             tdi = inf
+        # next crossings of the lines through cell centres (centre coordinates Y = row - 0.5)
+        yy = row_f - 0.5
+        xx = col_f - 0.5
+        if stepi > 0:
+            tci = (math.floor(yy) + 1.0 - yy) / drow
+        elif stepi < 0:
+            tci = (math.ceil(yy) - 1.0 - yy) / drow
+        else:
+            tci = inf
+        if stepj > 0:
+            tcj = (math.floor(xx) + 1.0 - xx) / dcol
+        elif stepj < 0:
+            tcj = (math.ceil(xx) - 1.0 - xx) / dcol
+        else:
+            tcj = inf
         t_in = 0.0
         m = 0
         s_tim = -inf
         first = True
         i_sc = -1
         sc = 1.0
-        d_in = 0.0
-        inv_in = 0.0
         while True:
             t_out = tmi if tmi < tmj else tmj
             ii = i - r0
@@ -199,67 +239,99 @@ def _walk_rays(dem, terrain, r0, c0, sig, kx, kxs, dy, row_f, col_f, z_tx, h_rx,
                 er = (i + 0.5 - row_f) * dy
                 along = ecs * st - er * ct
                 cross = ecs * ct + er * st
-                if along > 0.0 and abs(cross) <= along * tan_h:
-                    ec = (j + 0.5 - col_f) * kx[ii]
-                    d2 = ec * ec + er * er
-                    if d2 <= r2:
-                        d = math.sqrt(d2)
-                        loss = 0.0
-                        if terrain:
+                if along > 0.0:
+                    u = cross * inv_tan / along
+                    if -1.0 < u < 1.0:
+                        ec = (j + 0.5 - col_f) * kx[ii]
+                        d2 = ec * ec + er * er
+                        if d2 <= r2:
+                            w = 1.0 - abs(u)
                             z = dem[i, j]
-                            if math.isnan(z):
-                                n_nodata += 1
+                            if ray_mode == 0:
+                                v = -1e3
+                            else:
+                                v = 0.0
+                            if z != z:
+                                if u >= 0.0:
+                                    n_nodata += 1
                             elif m > 0:
+                                d = math.sqrt(d2)
                                 zr = z + h_rx - d2 * inv2kr
                                 s_tr = (zr - z_tx) / d
-                                if s_tim > s_tr:
-                                    if diffraction == 0:
-                                        loss = inf
-                                    else:
-                                        loss = _bullington(hx, hz, m, d, zr, z_tx, s_tr, two_over_lambda)
-                        if loss == inf:
-                            sig[ii, jj] = np.nan
-                        else:
-                            lg = _log10_km(d, lut, inv_step)
-                            pl = fa + fb * lg
-                            pl2 = pa + pb * lg
-                            if pl2 > pl:
-                                pl = pl2
-                            sig[ii, jj] = eirp - pl - loss + g
-            # obstacle update (this cell blocks the cells behind it)
-            if terrain:
+                                if ray_mode == 0:
+                                    v = s_tim - s_tr
+                                    if v < -1e3:
+                                        v = -1e3
+                                    elif v > 1e3:
+                                        v = 1e3
+                                elif s_tim > s_tr:
+                                    v = _bullington(hx, hz, m, d, zr, z_tx, s_tr, two_over_lambda)
+                            vbuf[ii, jj] += w * v
+                            wbuf[ii, jj] += w
+            # obstacle update: the terrain where the ray crosses the lines through cell
+            # centres inside this cell (exact linear interpolation between two centres there)
+            # blocks everything farther along the ray
+            while True:
+                if tci < tcj:
+                    tc = tci
+                    if tc >= t_out or tc > t_end:
+                        break
+                    tci += tdi
+                    yc = row_f + drow * tc - 0.5
+                    ic = int(math.floor(yc + 0.5))
+                    xc = col_f + dcol * tc - 0.5
+                    if first or ic < 0 or ic >= ny_d:
+                        continue
+                    j0 = int(math.floor(xc))
+                    f = xc - j0
+                    if j0 < 0:
+                        z = dem[ic, 0]
+                    elif j0 >= nx_d - 1:
+                        z = dem[ic, nx_d - 1]
+                    else:
+                        z = dem[ic, j0] + f * (dem[ic, j0 + 1] - dem[ic, j0])
+                else:
+                    tc = tcj
+                    if tc >= t_out or tc > t_end:
+                        break
+                    tcj += tdj
+                    xc = col_f + dcol * tc - 0.5
+                    jc = int(math.floor(xc + 0.5))
+                    yc = row_f + drow * tc - 0.5
+                    if first or jc < 0 or jc >= nx_d:
+                        continue
+                    i0 = int(math.floor(yc))
+                    f = yc - i0
+                    if i0 < 0:
+                        z = dem[0, jc]
+                    elif i0 >= ny_d - 1:
+                        z = dem[ny_d - 1, jc]
+                    else:
+                        z = dem[i0, jc] + f * (dem[i0 + 1, jc] - dem[i0, jc])
                 if i != i_sc:
                     rho = kx[ii] / kxs
                     sc = math.sqrt(ct * ct + st * st * rho * rho)
                     i_sc = i
-                d_out = t_out * sc
-                inv_out = 1.0 / d_out
-                if not first:
-                    z = dem[i, j]
-                    dz = z - z_tx
-                    # NaN elevation (nodata) gives NaN slopes, which never compare greater
-                    s = dz * inv_out - d_out * inv2kr
-                    if s > s_tim:
-                        s_tim = s
-                    s = dz * inv_in - d_in * inv2kr
-                    if s > s_tim:
-                        s_tim = s
-                    if dz == dz:
-                        if diffraction != 0:
-                            xm = 0.5 * (d_in + d_out)
-                            zm = z - xm * xm * inv2kr
-                            if m > 0 and xm <= hx[m - 1]:
-                                xm = hx[m - 1] + 1e-6
-                            while m >= 2 and ((hx[m - 1] - hx[m - 2]) * (zm - hz[m - 2])
-                                              - (hz[m - 1] - hz[m - 2]) * (xm - hx[m - 2])) >= 0.0:
-                                m -= 1
-                            hx[m] = xm
-                            hz[m] = zm
-                            m += 1
-                        elif m == 0:
-                            m = 1  # marks "some obstacle seen" for the line-of-sight-only mode
-                d_in = d_out
-                inv_in = inv_out
+                dc_ = tc * sc
+                dz = z - z_tx
+                # NaN elevation (nodata) gives a NaN slope, which never compares greater
+                s = dz / dc_ - dc_ * inv2kr
+                if s > s_tim:
+                    s_tim = s
+                if dz == dz:
+                    if ray_mode != 0:
+                        zm = z - dc_ * dc_ * inv2kr
+                        xm = dc_
+                        if m > 0 and xm <= hx[m - 1]:
+                            xm = hx[m - 1] + 1e-6
+                        while m >= 2 and ((hx[m - 1] - hx[m - 2]) * (zm - hz[m - 2])
+                                          - (hz[m - 1] - hz[m - 2]) * (xm - hx[m - 2])) >= 0.0:
+                            m -= 1
+                        hx[m] = xm
+                        hz[m] = zm
+                        m += 1
+                    elif m == 0:
+                        m = 1  # marks "some obstacle seen" for the line-of-sight mode
             first = False
             # advance to the next cell
             if tmi < tmj:
@@ -278,31 +350,63 @@ def _walk_rays(dem, terrain, r0, c0, sig, kx, kxs, dy, row_f, col_f, z_tx, h_rx,
 
 
 @nb.njit(cache=True)
-def _site_cell(sig, r0, c0, kx, dy, row_f, col_f, eirp, fa, fb, pa, pb):
-    """Signal in the transmitter's own cell (distance to its centre, at least 1 m)."""
-    i = int(math.floor(row_f))
-    j = int(math.floor(col_f))
-    ec = (j + 0.5 - col_f) * kx[i - r0]
-    er = (i + 0.5 - row_f) * dy
-    d = max(math.sqrt(ec * ec + er * er), 1.0)
-    lg = math.log10(d * 1e-3)
-    pl = max(fa + fb * lg, pa + pb * lg)
-    sig[i - r0, j - c0] = eirp - pl
+def _finish_rows(vbuf, wbuf, ia, ib, r0, c0, kx, dy, row_f, col_f, radius_m, out_mode, eirp, fa, fb,
+                 pa, pb, sector, az_rad, bw_rad, am_db, lut, inv_step):
+    """Turn accumulated ray values into the output for window rows ``ia .. ib-1`` (in place).
 
-
-@nb.njit(cache=True)
-def _count_unhit(sig, r0, c0, kx, dy, row_f, col_f, radius_m):
-    """Cells within ``radius_m`` that no ray wrote (still +inf). Must be 0."""
-    wny, wnx = sig.shape
-    r2 = radius_m * radius_m * (1.0 - 1e-9)
-    n = 0
-    for ii in range(wny):
+    ``vbuf`` becomes: +inf outside the radius; inside, for ``out_mode`` 0 (line of sight)
+    0.0 where visible and NaN where not; 1 (signal with loss)
+    ``eirp − max(fa + fb L, pa + pb L) − v + G``; 2 (signal, line of sight only) the same
+    without ``v`` where visible and NaN where not. Returns the number of cells inside the
+    radius that no ray reached (must be 0).
+    """
+    wnx = vbuf.shape[1]
+    r2 = radius_m * radius_m
+    r2_in = r2 * (1.0 - 1e-9)
+    i_site = int(math.floor(row_f)) - r0
+    j_site = int(math.floor(col_f)) - c0
+    unhit = 0
+    for ii in range(ia, ib):
         er = (r0 + ii + 0.5 - row_f) * dy
+        kxi = kx[ii]
         for jj in range(wnx):
-            ec = (c0 + jj + 0.5 - col_f) * kx[ii]
-            if ec * ec + er * er <= r2 and sig[ii, jj] == np.inf:
-                n += 1
-    return n
+            ec = (c0 + jj + 0.5 - col_f) * kxi
+            d2 = ec * ec + er * er
+            site = ii == i_site and jj == j_site
+            if d2 > r2 and not site:
+                vbuf[ii, jj] = np.inf
+                continue
+            w = wbuf[ii, jj]
+            if not (w > 0.0):
+                if d2 <= r2_in:
+                    unhit += 1
+                vbuf[ii, jj] = np.inf
+                continue
+            v = vbuf[ii, jj] / w
+            if out_mode == 0:
+                vbuf[ii, jj] = 0.0 if v <= 0.0 else np.nan
+                continue
+            if out_mode == 2 and v > 0.0:
+                vbuf[ii, jj] = np.nan
+                continue
+            d = math.sqrt(d2)
+            if d < 1.0:
+                d = 1.0
+            lg = _log10_km(d, lut, inv_step)
+            pl = fa + fb * lg
+            pl2 = pa + pb * lg
+            if pl2 > pl:
+                pl = pl2
+            g = 0.0
+            if sector:
+                phi = math.atan2(ec, -er) - az_rad
+                phi = (phi + math.pi) % (2.0 * math.pi) - math.pi
+                g = -min(12.0 * (phi / bw_rad) ** 2, am_db)
+            if out_mode == 1:
+                vbuf[ii, jj] = eirp - pl - v + g
+            else:
+                vbuf[ii, jj] = eirp - pl + g
+    return unhit
 
 
 @nb.njit(cache=True)
@@ -317,21 +421,29 @@ def _row_scale(geographic, lat_rows_rad, r0, wny, lat_s_rad, dlon_r, dx):
     return kx
 
 
-@nb.njit(cache=True, parallel=True)
-def _footprint_parallel(dem, terrain, geographic, lat_rows_rad, dlon_r, dx, dy,
-                        r0, c0, sig, row_f, col_f, lat_s_rad, kxs, z_tx, h_rx, inv2kr, radius_m,
-                        two_over_lambda, diffraction, eirp, fa, fb, pa, pb,
-                        sector, az_rad, bw_rad, am_db, n_rays, t_end, check, lut, inv_step):
-    """One transmitter, rays split into N_CHUNKS chunks run in two passes (even, odd chunks).
+@nb.njit(cache=True)
+def _seed_site(vbuf, wbuf, r0, c0, row_f, col_f):
+    """The transmitter's own cell: visible, no terrain loss."""
+    vbuf[int(math.floor(row_f)) - r0, int(math.floor(col_f)) - c0] = 0.0
+    wbuf[int(math.floor(row_f)) - r0, int(math.floor(col_f)) - c0] = 1.0
 
-    Adjacent chunks never run at once, so an exact ownership tie is settled the same way
-    whatever the thread count. ``sig`` must be filled with +inf. Returns
-    (nodata cells, unhit cells if ``check`` else -1).
+
+@nb.njit(cache=True, parallel=True)
+def _footprint_parallel(dem, geographic, lat_rows_rad, dlon_r, dx, dy, r0, c0, vbuf, wbuf,
+                        row_f, col_f, lat_s_rad, kxs, z_tx, h_rx, inv2kr, radius_m, two_over_lambda,
+                        ray_mode, out_mode, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db,
+                        n_rays, t_end, lut, inv_step):
+    """One transmitter; rays split into N_CHUNKS chunks run in two passes (even, odd chunks).
+
+    Adjacent chunks never run at once, so the two rays that bracket a cell never write it
+    concurrently and the sums are the same whatever the thread count. ``vbuf`` and
+    ``wbuf`` must be zero-filled. Returns (nodata cells, unhit cells).
     """
-    wny = sig.shape[0]
+    wny = vbuf.shape[0]
     kx = _row_scale(geographic, lat_rows_rad, r0, wny, lat_s_rad, dlon_r, dx)
-    nmax = sig.shape[0] + sig.shape[1] + 8
+    nmax = vbuf.shape[0] + vbuf.shape[1] + 8
     nod = np.zeros(N_CHUNKS, dtype=np.int64)
+    _seed_site(vbuf, wbuf, r0, c0, row_f, col_f)
     for p in range(2):
         for q in nb.prange(N_CHUNKS // 2):
             c = 2 * q + p
@@ -339,38 +451,45 @@ def _footprint_parallel(dem, terrain, geographic, lat_rows_rad, dlon_r, dx, dy,
             k1 = (n_rays * (c + 1)) // N_CHUNKS
             hx = np.empty(nmax)
             hz = np.empty(nmax)
-            nod[c] += _walk_rays(dem, terrain, r0, c0, sig, kx, kxs, dy, row_f, col_f, z_tx, h_rx,
-                                 inv2kr, radius_m, two_over_lambda, diffraction, eirp, fa, fb, pa, pb,
-                                 sector, az_rad, bw_rad, am_db, n_rays, k0, k1, t_end, hx, hz, lut, inv_step)
-    _site_cell(sig, r0, c0, kx, dy, row_f, col_f, eirp, fa, fb, pa, pb)
-    unhit = _count_unhit(sig, r0, c0, kx, dy, row_f, col_f, radius_m) if check else -1
-    return nod.sum(), unhit
+            nod[c] += _walk_rays(dem, r0, c0, vbuf, wbuf, kx, kxs, dy, row_f, col_f, z_tx, h_rx,
+                                 inv2kr, radius_m, two_over_lambda, ray_mode, n_rays, k0, k1, t_end, hx, hz)
+    nblk = 16
+    unhit = np.zeros(nblk, dtype=np.int64)
+    for b in nb.prange(nblk):
+        ia = (wny * b) // nblk
+        ib = (wny * (b + 1)) // nblk
+        unhit[b] = _finish_rows(vbuf, wbuf, ia, ib, r0, c0, kx, dy, row_f, col_f, radius_m, out_mode,
+                                eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db, lut, inv_step)
+    return nod.sum(), unhit.sum()
 
 
 @nb.njit(cache=True, parallel=True)
-def _footprints_batch(dem, terrain, geographic, lat_rows_rad, dlon_r, dx, dy, buf, offsets,
+def _footprints_batch(dem, geographic, lat_rows_rad, dlon_r, dx, dy, vflat, wflat, offsets,
                       r0, c0, wny, wnx, row_f, col_f, lat_s_rad, kxs, z_tx, h_rx, inv2kr, radius_m,
-                      two_over_lambda, diffraction, eirp, fa, fb, pa, pb,
-                      sector, az_rad, bw_rad, am_db, n_rays, t_end, nodata, unhit, check, lut, inv_step):
-    """Many transmitters in parallel (one thread per transmitter, rays in order).
+                      two_over_lambda, ray_mode, out_mode, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad,
+                      am_db, n_rays, t_end, nodata, unhit, lut, inv_step):
+    """Many transmitters in parallel (one thread per transmitter, its rays in order).
 
-    Site ``s`` writes ``buf[offsets[s] : offsets[s] + wny[s]*wnx[s]]`` (filled with +inf
-    here). Per-site nodata / unhit counts go to ``nodata`` / ``unhit``.
+    Site ``s`` uses ``vflat/wflat[offsets[s] : offsets[s] + wny[s]*wnx[s]]`` (zeroed here);
+    its output is left in the ``vflat`` slice. Per-site counts go to ``nodata`` / ``unhit``.
     """
     for s in nb.prange(row_f.shape[0]):
-        sig = buf[offsets[s]:offsets[s] + wny[s] * wnx[s]].reshape((wny[s], wnx[s]))
-        sig[:, :] = np.inf
+        n = wny[s] * wnx[s]
+        vb = vflat[offsets[s]:offsets[s] + n].reshape((wny[s], wnx[s]))
+        wb = wflat[offsets[s]:offsets[s] + n].reshape((wny[s], wnx[s]))
+        vb[:, :] = 0.0
+        wb[:, :] = 0.0
         kx = _row_scale(geographic, lat_rows_rad, r0[s], wny[s], lat_s_rad[s], dlon_r, dx)
         nmax = wny[s] + wnx[s] + 8
         hx = np.empty(nmax)
         hz = np.empty(nmax)
-        nodata[s] = _walk_rays(dem, terrain, r0[s], c0[s], sig, kx, kxs[s], dy, row_f[s], col_f[s],
-                               z_tx[s], h_rx, inv2kr, radius_m[s], two_over_lambda[s], diffraction,
-                               eirp[s], fa[s], fb[s], pa[s], pb[s], sector[s], az_rad[s], bw_rad[s],
-                               am_db, n_rays[s], 0, n_rays[s], t_end[s], hx, hz, lut, inv_step)
-        _site_cell(sig, r0[s], c0[s], kx, dy, row_f[s], col_f[s], eirp[s], fa[s], fb[s], pa[s], pb[s])
-        if check:
-            unhit[s] = _count_unhit(sig, r0[s], c0[s], kx, dy, row_f[s], col_f[s], radius_m[s])
+        _seed_site(vb, wb, r0[s], c0[s], row_f[s], col_f[s])
+        nodata[s] = _walk_rays(dem, r0[s], c0[s], vb, wb, kx, kxs[s], dy, row_f[s], col_f[s], z_tx[s], h_rx,
+                               inv2kr, radius_m[s], two_over_lambda[s], ray_mode, n_rays[s], 0, n_rays[s],
+                               t_end[s], hx, hz)
+        unhit[s] = _finish_rows(vb, wb, 0, wny[s], r0[s], c0[s], kx, dy, row_f[s], col_f[s], radius_m[s],
+                                out_mode, eirp[s], fa[s], fb[s], pa[s], pb[s], sector[s], az_rad[s], bw_rad[s],
+                                am_db, lut, inv_step)
 
 
 @nb.njit(cache=True)

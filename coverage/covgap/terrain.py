@@ -307,7 +307,7 @@ class _SignalModel:
               oversampling: float = _k.RAY_OVERSAMPLING) -> tuple[int, float]:
         r_idx = radius_m * max(1.0, kxs / kx_min) * (1.0 + 1e-6)
         cell = min(kxs, dy)
-        n = max(8, int(math.ceil(2.0 * math.pi * r_idx * oversampling / cell)))
+        n = max(_k.MIN_RAYS, int(math.ceil(2.0 * math.pi * r_idx * oversampling / cell)))
         n = ((n + _k.N_CHUNKS - 1) // _k.N_CHUNKS) * _k.N_CHUNKS
         return n, r_idx + 2.0 * max(kxs, dy)
 
@@ -441,10 +441,8 @@ class TerrainModel(_SignalModel):
         What to do with transmitters outside the DEM or on DEM nodata (see module docstring).
     hata_variant : {"auto", "okumura-hata", "cost231-hata"}
     ray_oversampling : float
-        Rays per cell along the outer ring (≥ 1.05). The default 2.0 makes each cell's ray
-        pass within a quarter cell of its centre (line of sight agrees with the exact
-        per-cell reference on ≥ 99 % of cells on rough fractal terrain); 1.1 is about
-        1.8× faster and agrees on about 98.5 %.
+        Rays per cell along the outer ring (≥ 2.05, default 2.2): each cell is interpolated
+        between the two rays that bracket it, and both must pass through it.
 
     Notes
     -----
@@ -516,29 +514,34 @@ class TerrainModel(_SignalModel):
             two_over_lambda=2.0 / float(prep.wavelength_m[k]),
         )
 
-    def _one(self, grid: Grid, dem: np.ndarray, prep: _Prepared, k: int, *, check: bool = True,
-             los_only: bool = False):
+    def _modes(self, los_only: bool) -> tuple[int, int]:
+        """(ray mode, output mode) for the kernels."""
+        if los_only:
+            return 0, 0
+        if self.diffraction == "none":
+            return 0, 2
+        return 1, 1
+
+    def _one(self, grid: Grid, dem: np.ndarray, prep: _Prepared, k: int, *, los_only: bool = False):
         """Footprint window of transmitter ``k`` with all threads on its rays."""
         geographic, lat_rows, dlon_r, dx, dy = _grid_scales(grid)
         a = self._site_args(grid, prep, k)
-        sig = np.full((a["r1"] - a["r0"], a["c1"] - a["c0"]), np.inf, dtype=np.float32)
-        diffraction = 0 if (los_only or self.diffraction == "none") else 1
-        if los_only:
-            eirp, fa, fb, pa, pb = 0.0, 0.0, 0.0, 0.0, 0.0
-        else:
-            eirp, fa, fb, pa, pb = a["eirp"], prep.fa[k], prep.fb[k], prep.pa[k], prep.pb[k]
+        shape = (a["r1"] - a["r0"], a["c1"] - a["c0"])
+        vbuf = np.zeros(shape, dtype=np.float32)
+        wbuf = np.zeros(shape, dtype=np.float32)
+        ray_mode, out_mode = self._modes(los_only)
         nod, unhit = _k._footprint_parallel(
-            dem, True, geographic, lat_rows, dlon_r, dx, dy, a["r0"], a["c0"], sig, prep.row_f[k],
+            dem, geographic, lat_rows, dlon_r, dx, dy, a["r0"], a["c0"], vbuf, wbuf, prep.row_f[k],
             prep.col_f[k], prep.lat_s_rad[k], prep.kxs[k], a["z_tx"], float(self.receiver_height_m),
-            self._inv2kr, prep.radius_m[k], a["two_over_lambda"], diffraction, eirp, fa, fb, pa, pb,
-            a["sector"] and not los_only, a["az_rad"], a["bw_rad"], SIDELOBE_ATTENUATION_DB,
-            a["n_rays"], a["t_end"], check, _lut(prep.radius_m[k]), 1.0)
-        return sig, a["r0"], a["c0"], int(nod), int(unhit), a["n_rays"]
+            self._inv2kr, prep.radius_m[k], a["two_over_lambda"], ray_mode, out_mode, a["eirp"],
+            prep.fa[k], prep.fb[k], prep.pa[k], prep.pb[k], a["sector"], a["az_rad"], a["bw_rad"],
+            SIDELOBE_ATTENUATION_DB, a["n_rays"], a["t_end"], _lut(prep.radius_m[k]), 1.0)
+        return vbuf, a["r0"], a["c0"], int(nod), int(unhit), a["n_rays"]
 
     def _batches(self, grid: Grid, dem: np.ndarray, prep: _Prepared, ks: np.ndarray, counters: dict):
         """Yield (k, sig, r0, c0) for transmitters ``ks``, computed in parallel batches."""
         geographic, lat_rows, dlon_r, dx, dy = _grid_scales(grid)
-        diffraction = 0 if self.diffraction == "none" else 1
+        ray_mode, out_mode = self._modes(False)
         args = [self._site_args(grid, prep, k) for k in ks]
         sizes = np.array([(a["r1"] - a["r0"]) * (a["c1"] - a["c0"]) for a in args], dtype=np.int64)
         start = 0
@@ -553,7 +556,8 @@ class TerrainModel(_SignalModel):
             sel = list(range(start, stop))
             offsets = np.zeros(len(sel), dtype=np.int64)
             offsets[1:] = np.cumsum(sizes[sel])[:-1]
-            buf = np.empty(int(sizes[sel].sum()), dtype=np.float32)
+            vflat = np.empty(int(sizes[sel].sum()), dtype=np.float32)
+            wflat = np.empty_like(vflat)
             kk = ks[sel]
             col = lambda key, dt="f8": np.array([args[i][key] for i in sel], dtype=dt)  # noqa: E731
             nodata = np.zeros(len(sel), dtype=np.int64)
@@ -563,17 +567,17 @@ class TerrainModel(_SignalModel):
             wny = col("r1", np.int64) - r0
             wnx = col("c1", np.int64) - c0
             _k._footprints_batch(
-                dem, True, geographic, lat_rows, dlon_r, dx, dy, buf, offsets, r0, c0, wny, wnx,
+                dem, geographic, lat_rows, dlon_r, dx, dy, vflat, wflat, offsets, r0, c0, wny, wnx,
                 prep.row_f[kk], prep.col_f[kk], prep.lat_s_rad[kk], prep.kxs[kk], col("z_tx"),
                 float(self.receiver_height_m), self._inv2kr, prep.radius_m[kk], col("two_over_lambda"),
-                diffraction, col("eirp"), prep.fa[kk], prep.fb[kk], prep.pa[kk], prep.pb[kk],
+                ray_mode, out_mode, col("eirp"), prep.fa[kk], prep.fb[kk], prep.pa[kk], prep.pb[kk],
                 col("sector", np.bool_), col("az_rad"), col("bw_rad"), SIDELOBE_ATTENUATION_DB,
-                col("n_rays", np.int64), col("t_end"), nodata, unhit, True,
+                col("n_rays", np.int64), col("t_end"), nodata, unhit,
                 _lut(float(prep.radius_m[kk].max())), 1.0)
             counters["nodata"] += int(nodata.sum())
             counters["unhit"] += int(unhit.sum())
             for q, i in enumerate(sel):
-                sig = buf[offsets[q]:offsets[q] + sizes[i]].reshape(int(wny[q]), int(wnx[q]))
+                sig = vflat[offsets[q]:offsets[q] + sizes[i]].reshape(int(wny[q]), int(wnx[q]))
                 yield int(ks[i]), sig, int(r0[q]), int(c0[q])
             start = stop
 
@@ -738,7 +742,8 @@ class LineOfSight:
 
 def line_of_sight(grid: Grid, dem: np.ndarray, *, lon: float, lat: float, antenna_height_m: float,
                   radius_km: float, receiver_height_m: float = RECEIVER_HEIGHT_M,
-                  k_factor: float = DEFAULT_K_FACTOR) -> LineOfSight:
+                  k_factor: float = DEFAULT_K_FACTOR,
+                  ray_oversampling: float = _k.RAY_OVERSAMPLING) -> LineOfSight:
     """Line of sight (viewshed) of one antenna, the terrain model's LOS kernel alone.
 
     Parameters
@@ -753,6 +758,8 @@ def line_of_sight(grid: Grid, dem: np.ndarray, *, lon: float, lat: float, antenn
         Evaluate cells whose centre lies within this distance.
     receiver_height_m, k_factor : float
         Receiver height above ground; effective earth-radius factor (``inf`` = flat earth).
+    ray_oversampling : float
+        Rays per cell on the outer ring (see :class:`TerrainModel`).
     """
     if not (antenna_height_m > 0):
         raise InputError(f"antenna_height_m = {antenna_height_m!r}; expected a height above ground > 0 m.")
@@ -762,7 +769,7 @@ def line_of_sight(grid: Grid, dem: np.ndarray, *, lon: float, lat: float, antenn
                           "lat": [float(lat)], "antenna_height_m": [float(antenna_height_m)]})
     model = TerrainModel(base="free_space", k_factor=k_factor, receiver_height_m=receiver_height_m,
                          max_radius_km=radius_km, diffraction="none",
-                         link_budgets={"4G": {"eirp_dbm": 1e6}})
+                         link_budgets={"4G": {"eirp_dbm": 1e6}}, ray_oversampling=ray_oversampling)
     dem_a = _as_dem(dem, grid)
     prep = model._prepare(grid, sites, dem_a, need_ground=True, invalid_sites="error")
     prep.radius_m[:] = radius_km * 1000.0
