@@ -39,8 +39,8 @@ result's parameters.
 
 Examples
 --------
->>> round(float(free_space_loss_db(1.0, 2600.0)), 1)
-100.8
+>>> round(float(free_space_loss_db(1.0, 2600.0)), 2)
+100.75
 >>> round(float(hata_loss_db(2.0, 869.0, base_height_m=30.0, mobile_height_m=1.0,
 ...                          environment="urban")), 2)
 137.88
