@@ -59,23 +59,32 @@ def staging_dir(out_dir: str | Path) -> Iterator[Path]:
         raise
 
 
-def write_outputs(analysis: Analysis, directory: str | Path, *, progress: bool = False) -> dict[str, Path]:
-    """Write summary.json, gap_report.xlsx, gaps.gpkg, GeoTIFFs and map.html into ``directory``."""
+def write_outputs(analysis: Analysis, directory: str | Path, *, progress: bool = False,
+                  lang: str = "en") -> dict[str, Path]:
+    """Write summary.json, gap_report.xlsx, gaps.gpkg, GeoTIFFs, map.html, report.html and report.pdf
+    into ``directory`` (report labels in ``lang``)."""
+    from .report.html import write_html_report
+    from .report.pdf import write_pdf_report
+
     d = Path(directory)
-    steps = ["summary.json", "gap_report.xlsx", "gaps.gpkg", "rasters", "map.html"]
+    steps = ["summary.json", "gap_report.xlsx", "gaps.gpkg", "rasters", "map.html", "report.html", "report.pdf"]
     out: dict[str, Path] = {}
     for step in tqdm(steps, desc="writing outputs", disable=not progress, leave=False):
         if step == "summary.json":
             out[step] = write_summary(analysis, d / step)
         elif step == "gap_report.xlsx":
-            out[step] = write_xlsx(analysis, d / step)
+            out[step] = write_xlsx(analysis, d / step, lang=lang)
         elif step == "gaps.gpkg":
             out[step] = write_geopackage(analysis, d / step)
         elif step == "rasters":
             for p in write_rasters(analysis, d):
                 out[p.name] = p
+        elif step == "report.html":
+            out[step] = write_html_report(analysis, d / step, lang=lang)
+        elif step == "report.pdf":
+            out[step] = write_pdf_report(analysis, d / step, lang=lang)
         else:
-            coverage_map(analysis).save(str(d / step))
+            coverage_map(analysis, lang=lang).save(str(d / step))
             out[step] = d / step
     return out
 
@@ -100,7 +109,7 @@ def run(cfg: Config, out_dir: str | Path, *, model_kind: str | None = None, prog
     """Analyse the inputs named by ``cfg`` and write every output into ``out_dir`` (atomically)."""
     with staging_dir(out_dir) as tmp:
         analysis = analyse_config(cfg, model_kind=model_kind, progress=progress)
-        write_outputs(analysis, tmp, progress=progress)
+        write_outputs(analysis, tmp, progress=progress, lang=cfg.report.lang)
     return analysis
 
 
@@ -123,5 +132,5 @@ def run_demo(out_dir: str | Path, *, model_kind: str = "auto", lang: str = "en",
         cfg_path = tmp / "covgap.toml"
         cfg_path.write_text(demo_config_text(model_kind=model_kind, lang=lang), encoding="utf-8")
         analysis = analyse_config(load_config(cfg_path), progress=progress)
-        write_outputs(analysis, tmp, progress=progress)
+        write_outputs(analysis, tmp, progress=progress, lang=lang)
     return analysis

@@ -15,12 +15,13 @@ from typing import Any
 import matplotlib.colors as mcolors
 import matplotlib.ticker as mticker
 import numpy as np
+from affine import Affine
 from matplotlib.figure import Figure
 
 from ..analysis import SYNTHETIC_LABEL, Analysis
 from ..errors import InputError
 from ..grid import Grid
-from .i18n import column_label, label, level_label
+from .i18n import column_label, fmt_pct, label, level_label
 
 __all__ = [
     "hillshade",
@@ -96,6 +97,16 @@ def display_window(grid: Grid, bounds_lonlat: tuple[float, float, float, float] 
     return (slice(r0, r1, step), slice(c0, c1, step)), extent
 
 
+def _hillshade_window(dem: np.ndarray, grid: Grid, idx: tuple[slice, slice]) -> np.ndarray:
+    """Hillshade of the (strided) display window only, not of the whole grid."""
+    rs, cs = idx
+    step = rs.step or 1
+    win = grid.window(rs.start, rs.stop, cs.start, cs.stop)
+    sub = dem[idx]
+    g = Grid(crs=win.crs, transform=win.transform @ Affine.scale(step, step), shape=sub.shape)
+    return hillshade(sub, g)
+
+
 def _new_ax(ax, figsize=(7.5, 6.0)):
     if ax is not None:
         return ax.figure, ax
@@ -160,7 +171,7 @@ def plot_terrain(analysis: Analysis, *, ax=None, bounds_lonlat=None, lang: str =
         raise InputError("this study area has no DEM; terrain cannot be drawn. Fix: add inputs.dem to the config.")
     fig, ax = _new_ax(ax)
     idx, ext = display_window(s.grid, bounds_lonlat)
-    hs = hillshade(s.dem, s.grid)[idx]
+    hs = _hillshade_window(s.dem, s.grid, idx)
     ax.imshow(hs, extent=ext, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
     im = ax.imshow(s.dem[idx], extent=ext, cmap="terrain", alpha=0.45, interpolation="nearest")
     fig.colorbar(im, ax=ax, shrink=0.7, label=label("elevation", lang))
@@ -238,7 +249,7 @@ def plot_gap_map(analysis: Analysis, *, ax=None, bounds_lonlat=None, lang: str =
     fig, ax = _new_ax(ax)
     idx, ext = display_window(s.grid, bounds_lonlat)
     if s.dem is not None:
-        ax.imshow(hillshade(s.dem, s.grid)[idx], extent=ext, cmap="gray", vmin=0, vmax=1, alpha=0.6,
+        ax.imshow(_hillshade_window(s.dem, s.grid, idx), extent=ext, cmap="gray", vmin=0, vmax=1, alpha=0.6,
                   interpolation="nearest")
     unc = analysis.uncovered_population[idx]
     pos = unc[unc > 0]
@@ -246,7 +257,9 @@ def plot_gap_map(analysis: Analysis, *, ax=None, bounds_lonlat=None, lang: str =
         vmax = float(np.percentile(pos, 99.5))
         im = ax.imshow(np.where(unc > 0, unc, np.nan), extent=ext, cmap="Reds", interpolation="nearest",
                        norm=mcolors.LogNorm(vmin=max(vmax / 1e3, 1e-3), vmax=max(vmax, 1e-2)))
-        fig.colorbar(im, ax=ax, shrink=0.7, label=f"{label('uncovered_map', lang)} ({label('population_density', lang).lower()})")
+        cb = fig.colorbar(im, ax=ax, shrink=0.7)
+        cb.set_label(f"{label('uncovered_map', lang)} ({label('population_density', lang).lower()})", fontsize=7)
+        cb.ax.tick_params(labelsize=7)
     cl = analysis.clusters if clusters is None else clusters
     if len(cl):
         cv = _vector(cl[["rank", "geometry"]], s.grid)
@@ -294,7 +307,7 @@ def plot_coverage_bars(analysis: Analysis, *, ax=None, lang: str = "en", unit: A
     shown = [k if k != "any" else label("covered", lang) for k in names]
     ax.barh(shown, shares, color=colours)
     for y, v in enumerate(shares):
-        ax.text(min(v, 0.98), y, f" {100 * v:.1f} %", va="center", ha="right" if v > 0.85 else "left", fontsize=7)
+        ax.text(min(v, 0.98), y, f" {fmt_pct(v, lang)} ", va="center", ha="right" if v > 0.85 else "left", fontsize=7)
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(mticker.PercentFormatter(1.0))
     ax.set_title(label("coverage_by_technology", lang), fontsize=10)
