@@ -263,3 +263,12 @@ def test_redact_masks_query_secrets():
         " failed", "&x=1 failed"
     )
     assert redact("token pk.1 bad", ["pk.1"]) == "token *** bad"
+
+
+@pytest.mark.parametrize("drop_at", [1, 8191, 8192, 8193, 49_999])
+def test_resume_is_exact_at_any_drop_point(srv, tmp_path, drop_at):
+    data = _blob(50_000, seed=drop_at)
+    srv.add("/d.bin", Route(data, drop_after=drop_at))
+    man = download(srv.url("/d.bin"), tmp_path / "d.bin", options=FAST, sleep=lambda s: None)
+    assert man["sha256"] == _sha(data) and man["resumed"] is True
+    assert srv.requests_for("/d.bin")[1][2]["Range"] == f"bytes={drop_at}-"
