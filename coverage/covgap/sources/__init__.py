@@ -18,6 +18,7 @@ from .catalog import CHECKED, Endpoints
 from .copernicus import fetch_dem
 from .http import HttpOptions, download, read_manifest, redact
 from .opencellid import fetch_opencellid, resolve_token
+from .osm import fetch_osm_masts
 from .worldpop import fetch_worldpop, worldpop_listing
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "fetch_dem",
     "fetch_geoboundaries",
     "fetch_opencellid",
+    "fetch_osm_masts",
     "fetch_worldpop",
     "read_manifest",
     "redact",

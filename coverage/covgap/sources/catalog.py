@@ -55,6 +55,7 @@ REAL_BASE_URLS: dict[str, str] = {
     "hdx": "https://data.humdata.org",
     "opencellid": "https://opencellid.org",
     "ghsl": "https://jeodpp.jrc.ec.europa.eu",
+    "overpass": "https://overpass-api.de",
 }
 
 _ENV_BASE = "COVGAP_SOURCES_BASE_URL"

@@ -39,6 +39,9 @@ The section (all keys checked; unknown keys are errors naming the closest known 
     use_enb = true
     enb_max_spread_m = 3000
 
+    [sources.masts]                       # optional: OpenStreetMap communication masts (Overpass)
+    provider = "osm"
+
     [sources.http]
     timeout_s = 60
     retries = 5
@@ -69,15 +72,17 @@ from .catalog import REAL_BASE_URLS, Endpoints
 from .copernicus import fetch_dem
 from .http import HttpOptions, read_manifest, redact
 from .opencellid import TOKEN_ENV, fetch_opencellid, resolve_token
+from .osm import fetch_osm_masts
 from .worldpop import fetch_worldpop
 
 __all__ = ["STEPS", "FetchConfig", "FetchResult", "parse_sources", "load_fetch_config", "fetch_all"]
 
 #: The fetch steps, in the order they run.
-STEPS: tuple[str, ...] = ("population", "dem", "boundaries", "towers")
+STEPS: tuple[str, ...] = ("population", "dem", "boundaries", "towers", "masts")
 
 _KEYS: dict[str, set[str]] = {
     "sources": {
+        "masts",
         "iso3",
         "cache_dir",
         "bbox",
@@ -114,6 +119,7 @@ _KEYS: dict[str, set[str]] = {
         "use_enb",
         "enb_max_spread_m",
     },
+    "masts": {"provider", "name"},
     "http": {"timeout_s", "retries", "backoff_s", "backoff_factor", "max_backoff_s", "progress"},
 }
 
@@ -152,6 +158,7 @@ class FetchConfig:
     dem: dict[str, Any] | None = None
     boundaries: dict[str, Any] | None = None
     towers: dict[str, Any] | None = None
+    masts: dict[str, Any] | None = None
     http: dict[str, Any] = field(default_factory=dict)
     urls: dict[str, str] = field(default_factory=dict)
 
@@ -209,6 +216,11 @@ def parse_sources(data: Mapping[str, Any], *, base: Path, src: str = "config") -
         )
     bnd = _table(sources, "boundaries", src)
     tow = _table(sources, "towers", src)
+    masts = _table(sources, "masts", src)
+    if masts is not None and bbox is None:
+        raise ConfigError(
+            f"{src}: [sources.masts] needs [sources] bbox = [west, south, east, north]."
+        )
     http = _table(sources, "http", src) or {}
     urls = sources.get("urls") or {}
     if not isinstance(urls, dict):
@@ -227,6 +239,7 @@ def parse_sources(data: Mapping[str, Any], *, base: Path, src: str = "config") -
         dem=dem,
         boundaries=bnd,
         towers=tow,
+        masts=masts,
         http=http,
         urls={k: str(v) for k, v in urls.items()},
     )
@@ -434,4 +447,19 @@ def _tower_params(t: Mapping[str, Any], cfg: FetchConfig) -> dict[str, Any]:
     return json.loads(json.dumps({**keep, "bbox": list(cfg.bbox) if cfg.bbox else None}))
 
 
-_STEP_FUNCS = {"population": _population, "dem": _dem, "boundaries": _boundaries, "towers": _towers}
+def _masts(cfg: FetchConfig, cache: Cache, res: FetchResult, secrets, environ) -> list[Path]:
+    m = dict(cfg.masts or {})
+    if m.get("provider", "osm") != "osm":
+        raise ConfigError(
+            f"{cfg.src}: [sources.masts] provider must be 'osm' (OpenStreetMap via Overpass)."
+        )
+    return [fetch_osm_masts(cache, cfg.bbox, name=str(m.get("name", "masts")))]
+
+
+_STEP_FUNCS = {
+    "population": _population,
+    "dem": _dem,
+    "boundaries": _boundaries,
+    "towers": _towers,
+    "masts": _masts,
+}
