@@ -136,6 +136,13 @@ def test_fetch_then_offline(world, tmp_path, monkeypatch, capsys):
     n = len(srv.log)
     assert _run(["fetch", str(cfg), "--offline", "-q"]) == 0
     assert len(srv.log) == n
+    # --verify re-hashes every cached file; a file changed after download is reported
+    assert _run(["fetch", str(cfg), "--offline", "-q", "--verify"]) == 0
+    sites = cache / "derived/sites.csv"
+    sites.write_text(sites.read_text().replace("Viettel", "Vietel!"))
+    capsys.readouterr()
+    assert _run(["fetch", str(cfg), "--offline", "-q", "--verify", "--only", "towers"]) == 2
+    assert "differs from the one in its manifest" in capsys.readouterr().err
     # offline with an empty cache: exit 1 and the list of what is missing
     capsys.readouterr()
     rc = _run(["fetch", str(cfg), "--offline", "-q", "--cache-dir", str(tmp_path / "empty")])

@@ -76,6 +76,7 @@ class Cache:
     http: HttpOptions = field(default_factory=HttpOptions)
     endpoints: Endpoints = field(default_factory=Endpoints.from_env)
     missing: list[MissingFile] = field(default_factory=list)
+    verify: bool = False
 
     def __post_init__(self) -> None:
         self.root = Path(self.root)
@@ -90,7 +91,14 @@ class Cache:
         if not p.is_file():
             return False
         man = read_manifest(p)
-        return bool(man) and man.get("bytes") == p.stat().st_size
+        if not man or man.get("bytes") != p.stat().st_size:
+            return False
+        if self.verify and man.get("sha256") != sha256_file(p):
+            raise FetchError(
+                f"{p}: its sha256 differs from the one in its manifest; the file was changed or damaged "
+                "after download. Fix: delete it (and its .manifest.json) and run `covgap fetch` again."
+            )
+        return True
 
     def manifest(self, relpath: str | Path) -> dict[str, Any] | None:
         """Return the manifest of a cached file (``None`` if absent)."""

@@ -38,6 +38,11 @@ def register(subparsers) -> argparse.ArgumentParser:
         help="serve every source from BASE/<real host>/… (a mirror or a test server); "
         "also $COVGAP_SOURCES_BASE_URL",
     )
+    f.add_argument(
+        "--verify",
+        action="store_true",
+        help="re-check the sha256 of every cached file against its manifest",
+    )
     f.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     f.add_argument(
         "--json", dest="json_out", default=None, help="also write the result as JSON to this file"
@@ -55,6 +60,7 @@ def run_fetch(args: argparse.Namespace) -> int:
         offline=args.offline,
         base_url=args.base_url,
         progress=not args.quiet,
+        verify=args.verify,
     )
     only = args.only.split(",") if args.only else None
     res = fetch_all(cfg, cache, only=only)

@@ -56,6 +56,8 @@ __all__ = [
 
 #: Nodata written into covgap's DEM mosaics (unknown terrain).
 DEM_NODATA = -32767.0
+#: Release of the Copernicus DEM copies on AWS (AWS Open Data registry, "copernicus-dem").
+COPERNICUS_RELEASE = "Copernicus DEM 2021 release (GLO-30 Public / GLO-90 DGED), COGs on AWS"
 #: Vertical datum of Copernicus DEM heights.
 VERTICAL_DATUM = "EGM2008 geoid (EPSG:3855)"
 _SURFACE_NOTE = (
@@ -207,6 +209,7 @@ def fetch_dem(
         "licence": info_src.licence,
         "attribution": info_src.attribution,
         "vertical_datum": VERTICAL_DATUM,
+        "release": COPERNICUS_RELEASE,
         "pattern_checked": CHECKED,
     }
     for la, lo in tiles_for_bbox((w, s, e, n)):
@@ -247,6 +250,7 @@ def fetch_dem(
         "absent_tiles_404": absent_404,
         "tile_list_used": listed is not None,
         "vertical_datum": VERTICAL_DATUM,
+        "release": COPERNICUS_RELEASE,
         "surface_model": _SURFACE_NOTE,
         "nodata": DEM_NODATA,
         "licence": info_src.licence,

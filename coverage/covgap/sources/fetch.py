@@ -282,6 +282,7 @@ def make_cache(
     base_url: str | None = None,
     progress: bool = True,
     http: HttpOptions | None = None,
+    verify: bool = False,
 ) -> Cache:
     """Build the :class:`Cache` a config asks for (command-line options win over the file)."""
     if http is None:
@@ -295,7 +296,11 @@ def make_cache(
     if base_url and cfg.urls:
         ep = Endpoints({**ep.bases, **{k: v.rstrip("/") for k, v in cfg.urls.items()}})
     return Cache(
-        Path(cache_dir) if cache_dir else cfg.cache_dir, offline=offline, http=http, endpoints=ep
+        Path(cache_dir) if cache_dir else cfg.cache_dir,
+        offline=offline,
+        http=http,
+        endpoints=ep,
+        verify=verify,
     )
 
 
