@@ -302,3 +302,14 @@ def test_fetch_then_analyse_real_vietnam(tmp_path):
         0 < s["population_uncovered"] < s["population_total"]
     )  # 7 sites near Hà Nội cover a few people
     assert len(analysis.units["former_province"]) == 64
+
+
+def test_main_cli_has_fetch(tmp_path, capsys):
+    cli = pytest.importorskip("covgap.cli")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[sources]\niso3 = "VNM"\ncache_dir = "raw"\n[sources.population]\nyear = 2025\n')
+    assert cli.main(["fetch", str(cfg), "--offline", "-q"]) == 1
+    assert "vnm_pop_2025_CN_100m_R2025A_v1.tif" in capsys.readouterr().err
+    cfg.write_text('[sources]\niso3 = "VNM"\n[sources.population]\nyaer = 2025\n')
+    assert cli.main(["fetch", str(cfg)]) == 2  # ConfigError → one clear message, exit 2
+    assert "Did you mean 'year'" in capsys.readouterr().err
