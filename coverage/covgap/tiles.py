@@ -878,7 +878,7 @@ def _zonal_task(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def tiled_zonal_sums(coverage: TiledCoverage, *, population: RasterSource, labels: RasterSource, n_units: int,
-                     executor: Any = None, progress: bool = False) -> pd.DataFrame:
+                     executor: Any = None, max_in_flight: int = 8, progress: bool = False) -> pd.DataFrame:
     """People per admin unit, covered per technology and by any, tile by tile.
 
     Parameters
@@ -889,6 +889,8 @@ def tiled_zonal_sums(coverage: TiledCoverage, *, population: RasterSource, label
         :func:`covgap.overlay.rasterize_units` makes them) on the coverage grid; callables
         are called ``source(r0, r1, c0, c1)`` per tile.
     n_units : int
+    executor, max_in_flight
+        As in :func:`compute_coverage_tiled`.
 
     Returns
     -------
@@ -904,7 +906,8 @@ def tiled_zonal_sums(coverage: TiledCoverage, *, population: RasterSource, label
     tiles = coverage.plan.tiles()
     specs = ({"coverage": coverage, "tile": t, "labels": _core_source(labels, t),
               "population": _core_source(population, t), "n_units": int(n_units)} for t in tiles)
-    results = _run(_zonal_task, specs, len(tiles), executor, desc="tiles: zonal sums", progress=progress)
+    results = _run(_zonal_task, specs, len(tiles), executor, desc="tiles: zonal sums", progress=progress,
+                   max_in_flight=max_in_flight)
     techs = list(coverage.technologies)
     total = np.zeros((int(n_units) + 1, len(techs) + 2))
     for res in sorted(results, key=lambda d: d["tile"]):

@@ -1,0 +1,192 @@
+"""B4 — end to end on a Vietnam-sized SYNTHETIC country: wall time and peak memory.
+
+The country is Vietnam's outline and its 63 former provinces (geoBoundaries ADM1, real
+polygons; the far offshore archipelagos east of 109.5° E fall outside the grid), on a
+3-arc-second grid (≈ 160 M cells over the bounding box, ≈ 42 M on land), with
+SYNTHETIC terrain (:class:`_common.SyntheticDEM`, a 90 m DEM on the same grid), SYNTHETIC
+population on land and 100,000 SYNTHETIC transmitters on land with link-budget radii
+(2G 20 km cap, 3G ≈ 16 km, 4G ≈ 7 km). ``--quick``: a 0.4° region, 150 transmitters, radii ≤ 3 km.
+
+End to end = tiled coverage (:func:`covgap.tiles.compute_coverage_tiled`, tiles of 2048
+cells, on a 2-worker Dask ``LocalCluster``) + people covered per technology and uncovered
+per province (:func:`covgap.tiles.tiled_zonal_sums`). Input generation is timed apart.
+Peak memory = the sum of the VmHWM (resident high-water mark) of this process, the Dask
+workers and their nannies.
+
+Targets (issue 7): ≤ 10 minutes with the terrain model on a 90 m DEM; peak ≤ 8 GB.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _common import (  # noqa: E402
+    SHARED_VNM,
+    SyntheticDEM,
+    SyntheticPopulation,
+    UnitLabels,
+    link_budget_radius_km,
+    parser,
+    synthetic_sites,
+    vm_hwm_bytes,
+    write_result,
+)
+
+NAME = "b4_country"
+GIB = 2**30
+
+
+def load_units(bounds):
+    import geopandas as gpd
+
+    path = SHARED_VNM / "geoBoundaries-VNM-ADM1.shp"
+    if not path.exists():
+        raise SystemExit(f"B4 needs {path} (geoBoundaries VNM ADM1); set COVGAP_SHARED_DATA to its folder.")
+    g = gpd.read_file(path).set_crs("EPSG:4326", allow_override=True)
+    g = g.dissolve(by="shapeISO", as_index=False, aggfunc="first").sort_values("shapeISO").reset_index(drop=True)
+    g = g.clip(bounds).reset_index(drop=True)
+    return g[~g.geometry.is_empty].reset_index(drop=True)
+
+
+def land_points(units, grid, n, seed):
+    """``n`` random points on land: random land cells of a 30″ label grid, jittered inside the cell."""
+    from covgap.grid import Grid
+    from covgap.overlay import rasterize_units
+
+    w, s, e, nn = grid.bounds
+    coarse = Grid.from_bounds(w, s, e, nn, res=(30 / 3600, 30 / 3600), crs="EPSG:4326")
+    lab = rasterize_units(units, coarse)
+    rr, cc = np.nonzero(lab)
+    rng = np.random.default_rng(seed)
+    k = rng.integers(0, rr.size, n)
+    xc, yc = coarse.x_centres(), coarse.y_centres()
+    half = 15 / 3600
+    return xc[cc[k]] + rng.uniform(-half, half, n), yc[rr[k]] + rng.uniform(-half, half, n)
+
+
+def pick_model(kind: str, cap_km: float):
+    if kind in ("auto", "terrain"):
+        try:
+            from covgap.terrain import TerrainModel
+
+            return TerrainModel(max_radius_km=cap_km, invalid_sites="skip"), "terrain"
+        except ImportError:
+            if kind == "terrain":
+                raise
+    from covgap.radius import RadiusModel
+
+    return RadiusModel(), "radius"
+
+
+def main(argv=None):
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--model", choices=["auto", "terrain", "radius"], default="auto")
+    p.add_argument("--sites", type=int, default=None, help="number of transmitters (default 100,000; quick 150)")
+    p.add_argument("--workers", type=int, default=2, help="Dask workers (0 = in this process)")
+    p.add_argument("--tile-size", type=int, default=2048)
+    p.add_argument("--workdir", default=None, help="tile folder (default: a temporary folder, removed)")
+    args = p.parse_args(argv)
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])
+    from covgap.distributed import dask_client
+    from covgap.grid import Grid
+    from covgap.tiles import compute_coverage_tiled, tiled_zonal_sums
+
+    t_start = time.perf_counter()
+    if args.quick:
+        bounds = (105.3, 21.6, 105.7, 22.0)
+    else:
+        bounds = (102.1, 8.4, 109.5, 23.4)
+    n_sites = args.sites or (150 if args.quick else 100_000)
+    grid = Grid.from_bounds(*bounds, res=(3 / 3600, 3 / 3600), crs="EPSG:4326")
+    units = load_units(bounds)
+    land_km2 = float(units.to_crs("EPSG:6933").area.sum() / 1e6)
+    lon, lat = land_points(units, grid, n_sites, seed=11)
+    cap_km = 3.0 if args.quick else 20.0
+    sites = synthetic_sites(n_sites, lon=lon, lat=lat, seed=11,
+                            radius_km=lambda df: link_budget_radius_km(df, cap_km=cap_km))
+    dem = SyntheticDEM(grid.transform)
+    labels = UnitLabels(units.geometry.values, grid.transform)
+    population = SyntheticPopulation(labels)
+    model, kind = pick_model(args.model, cap_km)
+    t_inputs = time.perf_counter() - t_start
+    work = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="covgap-b4-"))
+    warnings.simplefilter("ignore")  # model-range notes are reported once per kind in the tiled result
+    try:
+        import contextlib
+
+        ctx = dask_client(workers=args.workers, threads_per_worker=1, processes=True) if args.workers else \
+            contextlib.nullcontext(None)
+        with ctx as client:
+            t0 = time.perf_counter()
+            tc = compute_coverage_tiled(grid, sites, model, dem=dem, tile_size=args.tile_size, workdir=work,
+                                        resume=bool(args.workdir), executor=client,
+                                        numba_threads=1 if client else None, max_in_flight=2 * max(args.workers, 1))
+            t_cov = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            table = tiled_zonal_sums(tc, population=population, labels=labels, n_units=len(units), executor=client,
+                                     max_in_flight=2 * max(args.workers, 1))
+            t_zonal = time.perf_counter() - t0
+            hwm_driver = vm_hwm_bytes()
+            hwm_workers = hwm_nannies = 0
+            if client is not None:
+                hwm_workers = sum(client.run(vm_hwm_bytes).values())
+                hwm_nannies = sum(client.run(vm_hwm_bytes, nanny=True).values())
+        disk = int(subprocess.run(["du", "-sb", str(work)], capture_output=True, text=True).stdout.split()[0])
+    finally:
+        if not args.workdir:
+            shutil.rmtree(work, ignore_errors=True)
+    wall = t_cov + t_zonal
+    peak = hwm_driver + hwm_workers + hwm_nannies
+    pop_total = float(table["population"].sum())
+    unc = float(table["uncovered"].iloc[1:].sum())
+    rows = [
+        {"stage": "inputs: units, 100k synthetic sites, link budgets (not in end to end)", "seconds": t_inputs},
+        {"stage": f"coverage, tiled ({kind} model), {args.workers or 'no'} Dask workers", "seconds": t_cov},
+        {"stage": "people per province: covered per technology, uncovered (tiled)", "seconds": t_zonal},
+        {"stage": "end to end (coverage + sums)", "seconds": wall},
+    ]
+    tiling = tc.parameters["tiling"]
+    targets = [
+        {"target": "end to end <= 10 minutes" + ("" if kind == "terrain" else " (radius model: terrain target not tested)"),
+         "value": wall / 60, "unit": "min", "met": wall <= 600},
+        {"target": "peak memory <= 8 GB (driver + workers + nannies)", "value": peak / 1e9, "unit": "GB",
+         "met": peak <= 8e9},
+    ]
+    notes = [
+        f"model: {kind}" + ("" if kind == "terrain" else " — the terrain model was not used"
+                            + (" (not available in this build)" if args.model == "auto" else "")),
+        f"grid {grid.shape[0]:,} x {grid.shape[1]:,} = {grid.ny * grid.nx:,} cells (3 arc-seconds); land "
+        f"{land_km2:,.0f} km² ({len(units)} provinces, geoBoundaries ADM1 clipped to {bounds}); "
+        f"{n_sites:,} SYNTHETIC transmitters ({', '.join(f'{k} {v:,}' for k, v in sites['technology'].value_counts().sort_index().items())}), "
+        f"radius max {sites['radius_km'].max():.1f} km; SYNTHETIC terrain and population.",
+        f"tiles {tiling['tile_rows']} cells, halo {tiling['halo_rows']} x {tiling['halo_cols']} cells "
+        f"({tiling['halo_m'] / 1000:.1f} km), {tiling['n_tiles'][0]} x {tiling['n_tiles'][1]} tiles, "
+        f"{tiling['tiles_with_sites']} with sites; tile folder {disk / GIB:.2f} GiB on disk.",
+        f"peak RSS (VmHWM): driver {hwm_driver / GIB:.2f} GiB, workers {hwm_workers / GIB:.2f} GiB, "
+        f"nannies {hwm_nannies / GIB:.2f} GiB.",
+        f"result: population {pop_total:,.0f} (synthetic), without any signal {unc:,.0f} "
+        f"({100 * unc / max(pop_total, 1):.2f} %); outside all provinces {float(table['population'].iloc[0]):,.0f}.",
+        "machine shared by several developers (2 cores): timings are noisy.",
+    ]
+    rec = {"benchmark": "B4", "title": "Vietnam-sized synthetic country, end to end", "quick": args.quick,
+           "params": {"model": kind, "cells": grid.ny * grid.nx, "transmitters": n_sites, "tile_size": args.tile_size,
+                      "workers": args.workers, "land_km2": round(land_km2)},
+           "rows": rows, "targets": targets, "notes": notes,
+           "peak_bytes": peak, "end_to_end_s": wall}
+    print(write_result(args.out, NAME, rec))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""Smoke test: every benchmark of issue 7 runs in --quick mode and run_all collects it.
+
+Not a timing test: it only checks that the scripts run and write well-formed results.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_run_all_quick(tmp_path):
+    vnm = ROOT.parent / "shared" / "data" / "vnm" / "geoBoundaries-VNM-ADM1.shp"
+    only = "b2,b3,b4" if vnm.exists() else "b2"
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run_all.py"), "--quick", "--only", only,
+                           "--out", str(tmp_path), "--timeout", "600"], capture_output=True, text=True, timeout=900)
+    res = json.loads((tmp_path / "results.json").read_text())
+    names = [r.get("benchmark") for r in res["benchmarks"]]
+    failed = [r for r in res["benchmarks"] if r.get("failed")]
+    assert not failed, failed[0].get("stderr_tail", "")[-2000:]
+    assert proc.returncode == 0
+    assert names == ["B2", "B3", "B4"][: len(only.split(","))]
+    for r in res["benchmarks"]:
+        assert r["quick"] is True and r["rows"] and r["targets"]
+        assert all(isinstance(t["met"], bool) for t in r["targets"])
+    md = (tmp_path / "results.md").read_text()
+    assert "## B2" in md and "two workers" in md
+    b2 = next(r for r in res["benchmarks"] if r["benchmark"] == "B2")
+    assert all(t["value"] is True for t in b2["targets"] if t["target"].startswith("identical"))
