@@ -233,6 +233,7 @@ def test_vietnam_config():
 SHARED = shared_vnm()
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 @pytest.mark.skipif(
     not (SHARED / "vnm_ppp_2020_1km_Aggregated_UNadj.tif").exists(),
