@@ -68,3 +68,22 @@ def test_client_errors():
     with pytest.raises(CovgapError, match="cannot reach the Dask scheduler"):
         with dask_client(scheduler="tcp://127.0.0.1:9", timeout="1s"):
             pass
+
+
+@pytest.mark.slow
+def test_cli_run_on_local_cluster_matches_demo(demo_run, tmp_path):
+    import json
+
+    from covgap.cli import main
+
+    analysis, out = demo_run
+    tiles = tmp_path / "tiles"
+    rc = main(["run", str(out / "covgap.toml"), "--out", str(tmp_path / "o"), "--model", "radius", "-q",
+               "--workers", "2", "--tile-size", "64", "--tile-dir", str(tiles)])
+    assert rc == 0
+    got = json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8"))
+    want = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    for key in ("population_total", "population_uncovered", "population_without_4G", "units"):
+        assert got[key] == want[key], key
+    assert got["model"]["tiling"]["tiles_with_sites"] > 1
+    assert (tiles / "manifest.json").exists()

@@ -7,6 +7,7 @@ input are printed as one clear message (exit status 2), without a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -55,7 +56,19 @@ def _cmd_run(args) -> int:
     from .pipeline import run
 
     cfg = load_config(args.config)
-    analysis = run(cfg, args.out, model_kind=args.model, progress=not args.quiet)
+    ctx = contextlib.nullcontext(None)
+    if args.scheduler or args.workers:
+        from .distributed import dask_client
+
+        ctx = dask_client(scheduler=args.scheduler, workers=args.workers)
+    with ctx as client:
+        tiling = None
+        if client is not None or args.tile_size or args.tile_dir:
+            from .tiles import DEFAULT_TILE_SIZE
+
+            tiling = {"tile_size": args.tile_size or DEFAULT_TILE_SIZE, "executor": client, "workdir": args.tile_dir,
+                      "numba_threads": 1 if args.workers else None}
+        analysis = run(cfg, args.out, model_kind=args.model, progress=not args.quiet, tiling=tiling)
     print("\n".join(_summary_lines(analysis, Path(args.out).resolve())))
     return 0
 
@@ -77,6 +90,15 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", required=True, help="output folder")
     r.add_argument("--model", choices=models, default=None, help="override [model] kind")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    r.add_argument("--tile-size", type=int, default=None, metavar="CELLS",
+                   help="compute coverage in tiles of CELLS x CELLS (memory bounded; default 2048 with --workers)")
+    r.add_argument("--tile-dir", default=None, metavar="PATH",
+                   help="keep tiles here; rerunning with the same folder resumes an interrupted run")
+    r.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="run the tiles on a local Dask cluster of N worker processes")
+    r.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run the tiles on an existing Dask scheduler (e.g. tcp://host:8786); "
+                        "--tile-dir must then be a folder all workers share")
     r.set_defaults(func=_cmd_run)
     try:
         from .sources.cli import register

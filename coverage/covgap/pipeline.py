@@ -13,6 +13,7 @@ import tempfile
 from importlib import resources
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from tqdm.auto import tqdm
 
@@ -89,13 +90,23 @@ def write_outputs(analysis: Analysis, directory: str | Path, *, progress: bool =
     return out
 
 
-def analyse_config(cfg: Config, *, model_kind: str | None = None, progress: bool = False) -> Analysis:
-    """Load the inputs named by ``cfg`` and analyse them (no files written)."""
+def analyse_config(cfg: Config, *, model_kind: str | None = None, progress: bool = False,
+                   tiling: dict[str, Any] | None = None) -> Analysis:
+    """Load the inputs named by ``cfg`` and analyse them (no files written).
+
+    ``tiling``: compute coverage tile by tile (and on ``tiling["executor"]``, e.g. a Dask
+    client): keyword arguments of :class:`covgap.tiles.TiledModel` (``tile_size``,
+    ``executor``, ``workdir``, ``numba_threads``). Same result as untiled.
+    """
     bar = tqdm(total=2, desc="covgap", disable=not progress)
     bar.set_postfix_str("loading inputs")
     study = load_study_area(cfg)
     bar.update()
     model = make_model(cfg.model, has_dem=study.dem is not None, kind=model_kind)
+    if tiling is not None:
+        from .tiles import TiledModel
+
+        model = TiledModel(model, **tiling)
     bar.set_postfix_str(f"coverage ({model.name} model), overlay, gaps")
     analysis = analyse(study, model, min_population=cfg.gaps.min_population,
                        connectivity=cfg.gaps.connectivity, gap_technology=cfg.gaps.technology,
@@ -105,10 +116,14 @@ def analyse_config(cfg: Config, *, model_kind: str | None = None, progress: bool
     return analysis
 
 
-def run(cfg: Config, out_dir: str | Path, *, model_kind: str | None = None, progress: bool = False) -> Analysis:
-    """Analyse the inputs named by ``cfg`` and write every output into ``out_dir`` (atomically)."""
+def run(cfg: Config, out_dir: str | Path, *, model_kind: str | None = None, progress: bool = False,
+        tiling: dict[str, Any] | None = None) -> Analysis:
+    """Analyse the inputs named by ``cfg`` and write every output into ``out_dir`` (atomically).
+
+    ``tiling``: see :func:`analyse_config`.
+    """
     with staging_dir(out_dir) as tmp:
-        analysis = analyse_config(cfg, model_kind=model_kind, progress=progress)
+        analysis = analyse_config(cfg, model_kind=model_kind, progress=progress, tiling=tiling)
         write_outputs(analysis, tmp, progress=progress, lang=cfg.report.lang)
     return analysis
 
