@@ -34,14 +34,15 @@ def distances_m(grid: Grid, lon: float, lat: float) -> np.ndarray:
 
 def los_reference(grid: Grid, dem: np.ndarray, lon: float, lat: float, *, antenna_height_m: float,
                   receiver_height_m: float, k_factor: float, radius_m: float,
-                  step_cells: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+                  step_cells: float = 0.05, targets=None) -> tuple[np.ndarray, np.ndarray]:
     """Exact-ish line of sight: for every cell within ``radius_m``, sample the straight line
     from the antenna to the cell centre every ``step_cells`` cells, the terrain interpolated
     bilinearly between cell centres; the target is visible when no sample (outside the
     antenna's and the target's own cells) rises above the line, all heights corrected by
     ``d² / (2 k R)``. NaN elevations never block.
 
-    Returns ``(visible, in_radius)`` boolean arrays on the whole grid.
+    Returns ``(visible, in_radius)`` boolean arrays on the whole grid. ``targets`` (a list of
+    (row, col)) restricts the check to those cells.
     """
     rf, cf, x0, y0 = _site_index(grid, lon, lat)
     t = grid.transform
@@ -51,7 +52,8 @@ def los_reference(grid: Grid, dem: np.ndarray, lon: float, lat: float, *, antenn
     dist = distances_m(grid, lon, lat)
     in_radius = dist <= radius_m
     visible = np.zeros(grid.shape, dtype=bool)
-    for i, j in zip(*np.nonzero(in_radius)):
+    cells = zip(*np.nonzero(in_radius)) if targets is None else [(i, j) for i, j in targets if in_radius[i, j]]
+    for i, j in cells:
         if i == i_s and j == j_s:
             visible[i, j] = True
             continue

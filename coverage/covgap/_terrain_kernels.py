@@ -42,11 +42,16 @@ import numpy as np
 
 _R_EARTH = 6_371_008.8
 #: Oversampling of the outer ring: rays per cell at the radius.
-RAY_OVERSAMPLING = 2.2
+RAY_OVERSAMPLING = 2.1
 #: Minimum oversampling: both rays bracketing a cell then pass through it (tested).
 MIN_RAY_OVERSAMPLING = 2.05
+#: Oversampling when each cell takes its nearest ray only, and its minimum.
+RAY_OVERSAMPLING_NEAREST = 1.1
+MIN_RAY_OVERSAMPLING_NEAREST = 1.05
 #: Fewest rays per transmitter (keeps tan(Δ) ≈ Δ so the bracketing guarantee holds).
 MIN_RAYS = 32
+#: ν stored for unobstructed paths: J(ν) = 0 at and below it (ITU-R P.526 eq. 31).
+NU_LOS = -0.78
 #: Number of ray chunks of the single-site parallel driver (fixed → deterministic).
 N_CHUNKS = 8
 
@@ -108,23 +113,14 @@ def _bilinear(dem, y, x):
 
 
 @nb.njit(cache=True)
-def _bullington(hx, hz, m, d, zr, z_tx, s_tr, two_over_lambda):
-    """Bullington loss for a receiver at (d, zr) over the profile hull hx[:m], hz[:m].
+def _bullington_nu(hx, hz, m, d, zr, z_tx, s_tim, s_tr, two_over_lambda):
+    """Bullington ν for a receiver at (d, zr) behind the profile hull hx[:m], hz[:m] (NLOS).
 
-    Both the transmitter's and the receiver's steepest rays are tangents to the same hull
-    (binary searches), so the construction is consistent and monotone in the heights.
+    The transmitter's steepest ray has slope ``s_tim`` (the running horizon; its sample is
+    on the hull); the receiver's steepest ray is the tangent from the receiver to the same
+    hull (binary search). ν of the intersection point (ITU-R P.526-15 §4.5.1), at least
+    :data:`NU_LOS`.
     """
-    # transmitter-side tangent: first vertex whose outgoing edge is not steeper than the ray to it
-    lo = 0
-    hi = m - 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if (hz[mid + 1] - hz[mid]) * hx[mid] <= (hz[mid] - z_tx) * (hx[mid + 1] - hx[mid]):
-            hi = mid
-        else:
-            lo = mid + 1
-    s_t = (hz[lo] - z_tx) / hx[lo]
-    # receiver-side tangent: edge slope from mid to mid+1 <= slope from mid to the receiver
     lo = 0
     hi = m - 1
     while lo < hi:
@@ -137,7 +133,7 @@ def _bullington(hx, hz, m, d, zr, z_tx, s_tr, two_over_lambda):
     if dd <= 1e-9:
         dd = 1e-9
     s_r = (hz[lo] - zr) / dd
-    den = s_t + s_r
+    den = s_tim + s_r
     if den > 0.0:
         db = (zr - z_tx + s_r * d) / den
     else:
@@ -148,17 +144,17 @@ def _bullington(hx, hz, m, d, zr, z_tx, s_tr, two_over_lambda):
         db = lo_b
     elif db > hi_b:
         db = hi_b
-    h = (s_t - s_tr) * db
+    h = (s_tim - s_tr) * db
     nu = h * math.sqrt(two_over_lambda * d / (db * (d - db)))
-    return _knife_edge(nu)
+    return nu if nu > NU_LOS else NU_LOS
 
 
 @nb.njit(cache=True)
 def _walk_rays(dem, r0, c0, vbuf, wbuf, kx, kxs, dy, row_f, col_f, z_tx, h_rx, inv2kr,
-               radius_m, two_over_lambda, ray_mode, n_rays, k0, k1, t_end, hx, hz):
+               radius_m, two_over_lambda, ray_mode, n_rays, k0, k1, t_end, hx, hz, nearest):
     """Walk rays ``k0 .. k1-1`` of one transmitter, accumulating into the cells they bracket.
 
-    dem (ny, nx) float32, NaN = nodata. vbuf, wbuf (wny, wnx) float32 windows whose [0, 0]
+    dem (ny, nx) float32, NaN = nodata. vbuf, wbuf (wny, wnx) float64 windows whose [0, 0]
     is grid cell (r0, c0): each ray adds ``w·v`` and ``w`` for every cell it passes whose
     centre's azimuth lies within one ray spacing Δ of the ray's, with
     ``w = 1 − tan|φ − θ| / tan Δ``. ``ray_mode`` 0: ``v`` = line-of-sight margin
@@ -174,6 +170,7 @@ def _walk_rays(dem, r0, c0, vbuf, wbuf, kx, kxs, dy, row_f, col_f, z_tx, h_rx, i
     n_nodata = 0
     dth = 2.0 * math.pi / n_rays
     inv_tan = 1.0 / math.tan(dth)
+    u_max = 0.5 * (1.0 + 1e-9) if nearest else 1.0
     i_site = int(math.floor(row_f))
     j_site = int(math.floor(col_f))
     inf = np.inf
@@ -239,35 +236,39 @@ def _walk_rays(dem, r0, c0, vbuf, wbuf, kx, kxs, dy, row_f, col_f, z_tx, h_rx, i
                 er = (i + 0.5 - row_f) * dy
                 along = ecs * st - er * ct
                 cross = ecs * ct + er * st
-                if along > 0.0:
-                    u = cross * inv_tan / along
-                    if -1.0 < u < 1.0:
-                        ec = (j + 0.5 - col_f) * kx[ii]
-                        d2 = ec * ec + er * er
-                        if d2 <= r2:
-                            w = 1.0 - abs(u)
-                            z = dem[i, j]
+                acr = abs(cross) * inv_tan
+                if along > 0.0 and acr < along * u_max:
+                    ec = (j + 0.5 - col_f) * kx[ii]
+                    d2 = ec * ec + er * er
+                    if d2 <= r2:
+                        if nearest:
+                            w = 1.0
+                        else:
+                            w = 1.0 - acr / along
+                        z = dem[i, j]
+                        if ray_mode == 0:
+                            v = -1e3
+                        else:
+                            v = NU_LOS
+                        if z != z:
+                            if cross >= 0.0 or (nearest and acr < 0.5 * along):
+                                n_nodata += 1
+                        elif m > 0:
+                            d = math.sqrt(d2)
+                            zr = z + h_rx - d2 * inv2kr
+                            s_tr = (zr - z_tx) / d
                             if ray_mode == 0:
-                                v = -1e3
+                                v = s_tim - s_tr
+                                if v < -1e3:
+                                    v = -1e3
+                                elif v > 1e3:
+                                    v = 1e3
+                            elif s_tim > s_tr:
+                                v = _bullington_nu(hx, hz, m, d, zr, z_tx, s_tim, s_tr, two_over_lambda)
                             else:
-                                v = 0.0
-                            if z != z:
-                                if u >= 0.0:
-                                    n_nodata += 1
-                            elif m > 0:
-                                d = math.sqrt(d2)
-                                zr = z + h_rx - d2 * inv2kr
-                                s_tr = (zr - z_tx) / d
-                                if ray_mode == 0:
-                                    v = s_tim - s_tr
-                                    if v < -1e3:
-                                        v = -1e3
-                                    elif v > 1e3:
-                                        v = 1e3
-                                elif s_tim > s_tr:
-                                    v = _bullington(hx, hz, m, d, zr, z_tx, s_tr, two_over_lambda)
-                            vbuf[ii, jj] += w * v
-                            wbuf[ii, jj] += w
+                                v = NU_LOS
+                        vbuf[ii, jj] += w * v
+                        wbuf[ii, jj] += w
             # obstacle update: the terrain where the ray crosses the lines through cell
             # centres inside this cell (exact linear interpolation between two centres there)
             # blocks everything farther along the ray
@@ -403,7 +404,7 @@ def _finish_rows(vbuf, wbuf, ia, ib, r0, c0, kx, dy, row_f, col_f, radius_m, out
                 phi = (phi + math.pi) % (2.0 * math.pi) - math.pi
                 g = -min(12.0 * (phi / bw_rad) ** 2, am_db)
             if out_mode == 1:
-                vbuf[ii, jj] = eirp - pl - v + g
+                vbuf[ii, jj] = eirp - pl - _knife_edge(v) + g
             else:
                 vbuf[ii, jj] = eirp - pl + g
     return unhit
@@ -422,9 +423,9 @@ def _row_scale(geographic, lat_rows_rad, r0, wny, lat_s_rad, dlon_r, dx):
 
 
 @nb.njit(cache=True)
-def _seed_site(vbuf, wbuf, r0, c0, row_f, col_f):
+def _seed_site(vbuf, wbuf, r0, c0, row_f, col_f, ray_mode):
     """The transmitter's own cell: visible, no terrain loss."""
-    vbuf[int(math.floor(row_f)) - r0, int(math.floor(col_f)) - c0] = 0.0
+    vbuf[int(math.floor(row_f)) - r0, int(math.floor(col_f)) - c0] = -1e3 if ray_mode == 0 else NU_LOS
     wbuf[int(math.floor(row_f)) - r0, int(math.floor(col_f)) - c0] = 1.0
 
 
@@ -432,7 +433,7 @@ def _seed_site(vbuf, wbuf, r0, c0, row_f, col_f):
 def _footprint_parallel(dem, geographic, lat_rows_rad, dlon_r, dx, dy, r0, c0, vbuf, wbuf,
                         row_f, col_f, lat_s_rad, kxs, z_tx, h_rx, inv2kr, radius_m, two_over_lambda,
                         ray_mode, out_mode, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db,
-                        n_rays, t_end, lut, inv_step):
+                        n_rays, t_end, lut, inv_step, nearest):
     """One transmitter; rays split into N_CHUNKS chunks run in two passes (even, odd chunks).
 
     Adjacent chunks never run at once, so the two rays that bracket a cell never write it
@@ -443,7 +444,7 @@ def _footprint_parallel(dem, geographic, lat_rows_rad, dlon_r, dx, dy, r0, c0, v
     kx = _row_scale(geographic, lat_rows_rad, r0, wny, lat_s_rad, dlon_r, dx)
     nmax = vbuf.shape[0] + vbuf.shape[1] + 8
     nod = np.zeros(N_CHUNKS, dtype=np.int64)
-    _seed_site(vbuf, wbuf, r0, c0, row_f, col_f)
+    _seed_site(vbuf, wbuf, r0, c0, row_f, col_f, ray_mode)
     for p in range(2):
         for q in nb.prange(N_CHUNKS // 2):
             c = 2 * q + p
@@ -452,7 +453,8 @@ def _footprint_parallel(dem, geographic, lat_rows_rad, dlon_r, dx, dy, r0, c0, v
             hx = np.empty(nmax)
             hz = np.empty(nmax)
             nod[c] += _walk_rays(dem, r0, c0, vbuf, wbuf, kx, kxs, dy, row_f, col_f, z_tx, h_rx,
-                                 inv2kr, radius_m, two_over_lambda, ray_mode, n_rays, k0, k1, t_end, hx, hz)
+                                 inv2kr, radius_m, two_over_lambda, ray_mode, n_rays, k0, k1, t_end, hx, hz,
+                                 nearest)
     nblk = 16
     unhit = np.zeros(nblk, dtype=np.int64)
     for b in nb.prange(nblk):
@@ -467,7 +469,7 @@ def _footprint_parallel(dem, geographic, lat_rows_rad, dlon_r, dx, dy, r0, c0, v
 def _footprints_batch(dem, geographic, lat_rows_rad, dlon_r, dx, dy, vflat, wflat, offsets,
                       r0, c0, wny, wnx, row_f, col_f, lat_s_rad, kxs, z_tx, h_rx, inv2kr, radius_m,
                       two_over_lambda, ray_mode, out_mode, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad,
-                      am_db, n_rays, t_end, nodata, unhit, lut, inv_step):
+                      am_db, n_rays, t_end, nodata, unhit, lut, inv_step, nearest):
     """Many transmitters in parallel (one thread per transmitter, its rays in order).
 
     Site ``s`` uses ``vflat/wflat[offsets[s] : offsets[s] + wny[s]*wnx[s]]`` (zeroed here);
@@ -483,10 +485,10 @@ def _footprints_batch(dem, geographic, lat_rows_rad, dlon_r, dx, dy, vflat, wfla
         nmax = wny[s] + wnx[s] + 8
         hx = np.empty(nmax)
         hz = np.empty(nmax)
-        _seed_site(vb, wb, r0[s], c0[s], row_f[s], col_f[s])
+        _seed_site(vb, wb, r0[s], c0[s], row_f[s], col_f[s], ray_mode)
         nodata[s] = _walk_rays(dem, r0[s], c0[s], vb, wb, kx, kxs[s], dy, row_f[s], col_f[s], z_tx[s], h_rx,
                                inv2kr, radius_m[s], two_over_lambda[s], ray_mode, n_rays[s], 0, n_rays[s],
-                               t_end[s], hx, hz)
+                               t_end[s], hx, hz, nearest)
         unhit[s] = _finish_rows(vb, wb, 0, wny[s], r0[s], c0[s], kx, dy, row_f[s], col_f[s], radius_m[s],
                                 out_mode, eirp[s], fa[s], fb[s], pa[s], pb[s], sector[s], az_rad[s], bw_rad[s],
                                 am_db, lut, inv_step)

@@ -82,11 +82,14 @@ __all__ = [
 #: Effective earth-radius factor for standard refraction (ITU-R P.453 / P.834: k = 4/3).
 DEFAULT_K_FACTOR = 4.0 / 3.0
 
+#: Default way a cell combines the rays around it (see :class:`TerrainModel`).
+RAY_WEIGHTING = "interpolate"
+
 #: Default radius cap for a free-space base model (km); Hata-type bases use their 20 km limit.
 FREE_SPACE_MAX_RADIUS_KM = 50.0
 
-#: Cells per parallel batch of footprints (memory bound: 4 bytes per cell).
-_BATCH_CELLS = 24_000_000
+#: Cells per parallel batch of footprints (memory bound: 16 bytes per cell).
+_BATCH_CELLS = 8_000_000
 
 
 # --------------------------------------------------------------------------- helpers
@@ -440,9 +443,13 @@ class TerrainModel(_SignalModel):
     invalid_sites : {"error", "skip"}
         What to do with transmitters outside the DEM or on DEM nodata (see module docstring).
     hata_variant : {"auto", "okumura-hata", "cost231-hata"}
-    ray_oversampling : float
-        Rays per cell along the outer ring (≥ 2.05, default 2.2): each cell is interpolated
-        between the two rays that bracket it, and both must pass through it.
+    ray_weighting : {"interpolate", "nearest"}
+        ``interpolate``: each cell takes the angle-weighted mean of the two rays that
+        bracket it; ``nearest``: the ray nearest to its centre.
+    ray_oversampling : float, optional
+        Rays per cell along the outer ring; default 2.1 for ``interpolate`` (minimum 2.05:
+        both bracketing rays must pass through the cell) and 1.1 for ``nearest`` (minimum
+        1.05).
 
     Notes
     -----
@@ -462,15 +469,20 @@ class TerrainModel(_SignalModel):
     diffraction: str = "bullington"
     invalid_sites: str = "error"
     hata_variant: str = "auto"
-    ray_oversampling: float = _k.RAY_OVERSAMPLING
+    ray_weighting: str = RAY_WEIGHTING
+    ray_oversampling: float | None = None
     name: str = "terrain"
 
     def __post_init__(self) -> None:
         self._validate_common()
-        if not (isinstance(self.ray_oversampling, (int, float))
-                and self.ray_oversampling >= _k.MIN_RAY_OVERSAMPLING):
-            raise ConfigError(f"model.ray_oversampling = {self.ray_oversampling!r}; expected a number "
-                              f">= {_k.MIN_RAY_OVERSAMPLING} (rays per cell on the outer ring).")
+        _check_choice("ray_weighting", self.ray_weighting, ("interpolate", "nearest"))
+        lo = _k.MIN_RAY_OVERSAMPLING if self.ray_weighting == "interpolate" else _k.MIN_RAY_OVERSAMPLING_NEAREST
+        if self.ray_oversampling is None:
+            self.ray_oversampling = (_k.RAY_OVERSAMPLING if self.ray_weighting == "interpolate"
+                                     else _k.RAY_OVERSAMPLING_NEAREST)
+        if not (isinstance(self.ray_oversampling, (int, float)) and self.ray_oversampling >= lo):
+            raise ConfigError(f"model.ray_oversampling = {self.ray_oversampling!r}; expected a number >= {lo} "
+                              f"(rays per cell on the outer ring) with ray_weighting={self.ray_weighting!r}.")
         _check_choice("diffraction", self.diffraction, ("bullington", "none"))
         _check_choice("invalid_sites", self.invalid_sites, ("error", "skip"))
         if not (isinstance(self.k_factor, (int, float)) and self.k_factor > 0):
@@ -488,6 +500,7 @@ class TerrainModel(_SignalModel):
             "line_of_sight": "radials over the DEM, cell traversal, effective earth radius k*R",
             "dem_nodata": "unknown terrain does not block; receivers on nodata get the base model",
             "invalid_sites": self.invalid_sites,
+            "ray_weighting": self.ray_weighting,
             "ray_oversampling": float(self.ray_oversampling),
         })
         return p
@@ -527,15 +540,16 @@ class TerrainModel(_SignalModel):
         geographic, lat_rows, dlon_r, dx, dy = _grid_scales(grid)
         a = self._site_args(grid, prep, k)
         shape = (a["r1"] - a["r0"], a["c1"] - a["c0"])
-        vbuf = np.zeros(shape, dtype=np.float32)
-        wbuf = np.zeros(shape, dtype=np.float32)
+        vbuf = np.zeros(shape, dtype=np.float64)
+        wbuf = np.zeros(shape, dtype=np.float64)
         ray_mode, out_mode = self._modes(los_only)
         nod, unhit = _k._footprint_parallel(
             dem, geographic, lat_rows, dlon_r, dx, dy, a["r0"], a["c0"], vbuf, wbuf, prep.row_f[k],
             prep.col_f[k], prep.lat_s_rad[k], prep.kxs[k], a["z_tx"], float(self.receiver_height_m),
             self._inv2kr, prep.radius_m[k], a["two_over_lambda"], ray_mode, out_mode, a["eirp"],
             prep.fa[k], prep.fb[k], prep.pa[k], prep.pb[k], a["sector"], a["az_rad"], a["bw_rad"],
-            SIDELOBE_ATTENUATION_DB, a["n_rays"], a["t_end"], _lut(prep.radius_m[k]), 1.0)
+            SIDELOBE_ATTENUATION_DB, a["n_rays"], a["t_end"], _lut(prep.radius_m[k]), 1.0,
+            self.ray_weighting == "nearest")
         return vbuf, a["r0"], a["c0"], int(nod), int(unhit), a["n_rays"]
 
     def _batches(self, grid: Grid, dem: np.ndarray, prep: _Prepared, ks: np.ndarray, counters: dict):
@@ -556,7 +570,7 @@ class TerrainModel(_SignalModel):
             sel = list(range(start, stop))
             offsets = np.zeros(len(sel), dtype=np.int64)
             offsets[1:] = np.cumsum(sizes[sel])[:-1]
-            vflat = np.empty(int(sizes[sel].sum()), dtype=np.float32)
+            vflat = np.empty(int(sizes[sel].sum()), dtype=np.float64)
             wflat = np.empty_like(vflat)
             kk = ks[sel]
             col = lambda key, dt="f8": np.array([args[i][key] for i in sel], dtype=dt)  # noqa: E731
@@ -573,7 +587,7 @@ class TerrainModel(_SignalModel):
                 ray_mode, out_mode, col("eirp"), prep.fa[kk], prep.fb[kk], prep.pa[kk], prep.pb[kk],
                 col("sector", np.bool_), col("az_rad"), col("bw_rad"), SIDELOBE_ATTENUATION_DB,
                 col("n_rays", np.int64), col("t_end"), nodata, unhit,
-                _lut(float(prep.radius_m[kk].max())), 1.0)
+                _lut(float(prep.radius_m[kk].max())), 1.0, self.ray_weighting == "nearest")
             counters["nodata"] += int(nodata.sum())
             counters["unhit"] += int(unhit.sum())
             for q, i in enumerate(sel):
@@ -702,6 +716,7 @@ def site_footprint(grid: Grid, dem: np.ndarray | None, sites: pd.DataFrame, row:
         sig, r0, c0, nod, unhit, n_rays = model._one(grid, dem_a, prep, 0)
         if unhit:
             raise CovgapError(f"internal error: {unhit} cell(s) inside the radius not reached by a radial.")
+        sig = sig.astype(np.float32)
         sig[np.isinf(sig)] = np.nan
         return Footprint(window=grid.window(r0, r0 + sig.shape[0], c0, c0 + sig.shape[1]), row0=r0, col0=c0,
                          signal_dbm=sig, threshold_dbm=thr, radius_m=float(prep.radius_m[0]), n_rays=n_rays,
@@ -743,7 +758,7 @@ class LineOfSight:
 def line_of_sight(grid: Grid, dem: np.ndarray, *, lon: float, lat: float, antenna_height_m: float,
                   radius_km: float, receiver_height_m: float = RECEIVER_HEIGHT_M,
                   k_factor: float = DEFAULT_K_FACTOR,
-                  ray_oversampling: float = _k.RAY_OVERSAMPLING) -> LineOfSight:
+                  ray_weighting: str = RAY_WEIGHTING, ray_oversampling: float | None = None) -> LineOfSight:
     """Line of sight (viewshed) of one antenna, the terrain model's LOS kernel alone.
 
     Parameters
@@ -758,8 +773,8 @@ def line_of_sight(grid: Grid, dem: np.ndarray, *, lon: float, lat: float, antenn
         Evaluate cells whose centre lies within this distance.
     receiver_height_m, k_factor : float
         Receiver height above ground; effective earth-radius factor (``inf`` = flat earth).
-    ray_oversampling : float
-        Rays per cell on the outer ring (see :class:`TerrainModel`).
+    ray_weighting, ray_oversampling
+        How cells combine rays, and rays per cell on the outer ring (see :class:`TerrainModel`).
     """
     if not (antenna_height_m > 0):
         raise InputError(f"antenna_height_m = {antenna_height_m!r}; expected a height above ground > 0 m.")
@@ -769,7 +784,8 @@ def line_of_sight(grid: Grid, dem: np.ndarray, *, lon: float, lat: float, antenn
                           "lat": [float(lat)], "antenna_height_m": [float(antenna_height_m)]})
     model = TerrainModel(base="free_space", k_factor=k_factor, receiver_height_m=receiver_height_m,
                          max_radius_km=radius_km, diffraction="none",
-                         link_budgets={"4G": {"eirp_dbm": 1e6}}, ray_oversampling=ray_oversampling)
+                         link_budgets={"4G": {"eirp_dbm": 1e6}}, ray_weighting=ray_weighting,
+                         ray_oversampling=ray_oversampling)
     dem_a = _as_dem(dem, grid)
     prep = model._prepare(grid, sites, dem_a, need_ground=True, invalid_sites="error")
     prep.radius_m[:] = radius_km * 1000.0
