@@ -257,6 +257,16 @@ def _provenance(role: str, ref: InputRef, base: Path | None) -> dict[str, Any]:
     if ref.path.exists() and ref.path.is_file():
         entry["sha256"] = sha256_file(ref.path)
         entry["bytes"] = ref.path.stat().st_size
+        from .sources import read_manifest
+
+        manifest = read_manifest(ref.path)  # written by `covgap fetch`
+        if manifest:
+            entry["fetched_utc"] = manifest.get("fetched_utc", "")
+            for key in ("url", "release", "licence", "attribution"):
+                if not entry.get(key) and manifest.get(key):
+                    entry[key] = manifest[key]
+            if manifest.get("sha256") and manifest["sha256"] != entry["sha256"]:
+                entry["note"] = "file changed since it was fetched (sha256 differs from its manifest)"
     return entry
 
 
