@@ -15,7 +15,8 @@ from ..analysis import Analysis
 from ..errors import InputError
 from .i18n import check_lang
 
-__all__ = ["missing_technologies", "ranked_units", "ProvinceView", "province_view", "find_unit", "technologies_of"]
+__all__ = ["missing_technologies", "ranked_units", "ProvinceView", "province_view", "find_unit", "technologies_of",
+           "remote_clusters", "scheme_tables", "compare_models", "population_by_operator"]
 
 
 def technologies_of(table: pd.DataFrame) -> list[str]:
@@ -133,3 +134,100 @@ def province_view(analysis: Analysis, province: str) -> ProvinceView:
     return ProvinceView(level=level, code=str(code), name=str(unit["name"]), unit=unit, subunits=subunits,
                         sublevel=sublevel, clusters=clusters.sort_values("population", ascending=False),
                         hamlets=hamlets, sites=sites[inside], bounds_lonlat=(w, s, e, n))
+
+
+def remote_clusters(clusters: pd.DataFrame, *, min_population: float = 500.0,
+                    min_distance_km: float = 5.0) -> pd.DataFrame:
+    """Gap clusters with at least ``min_population`` people whose centre lies more than
+    ``min_distance_km`` from any existing site (the candidates no nearby site can cheaply fix).
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"population": [600.0, 600.0, 100.0], "distance_to_nearest_site_km": [9.0, 2.0, 9.0]})
+    >>> remote_clusters(c).index.tolist()
+    [0]
+    """
+    keep = (clusters["population"] >= min_population) & (clusters["distance_to_nearest_site_km"] > min_distance_km)
+    return clusters[keep]
+
+
+def scheme_tables(analysis: Analysis, level: str | None = None) -> dict[str, pd.DataFrame]:
+    """Per-province tables in the scheme the inputs use and, when the codes are the 63 former GSO
+    province codes, also summed into today's 34 provinces (Resolution 202/2025/QH15).
+
+    Returns ``{"as_given": table}`` plus ``{"34": table}`` when the aggregation applies. Sums are
+    exact because the 34 provinces are unions of whole former provinces.
+    """
+    from ..vietnam import aggregate_to_current, provinces_63
+
+    level = level or next(iter(analysis.units))
+    t = pd.DataFrame(analysis.units[level].drop(columns="geometry"))
+    out = {"as_given": t}
+    codes63 = set(provinces_63()["code"].astype(str))
+    if len(t) and set(t["code"].astype(str)) <= codes63 and len(t) > 34:
+        cols = [c for c in t.columns if pd.api.types.is_numeric_dtype(t[c]) and not c.endswith(("share", "_m"))]
+        agg = aggregate_to_current(t.assign(code=t["code"].astype(str)), code_field="code", value_columns=cols)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            agg["uncovered_share"] = np.where(agg["population"] > 0, agg["uncovered"] / agg["population"], 0.0)
+        out["34"] = agg.sort_values("uncovered", ascending=False).reset_index(drop=True)
+    return out
+
+
+def population_by_operator(analysis: Analysis) -> pd.DataFrame:
+    """People covered per operator (rows) and technology (columns), plus the largest single
+    operator per technology (ITU indicator 9.c.1's definition) as a last row."""
+    cov = analysis.coverage
+    pop = analysis.study.population
+    rows = {}
+    for tech, tc in sorted(cov.technologies.items()):
+        bits = tc.operator_bits
+        rows[tech] = {op: float(pop[((bits >> np.uint32(k)) & np.uint32(1)) == 1].sum(dtype=np.float64))
+                      for k, op in enumerate(cov.operators)}
+    t = pd.DataFrame(rows)
+    t.loc["largest single operator (ITU 9.c.1)"] = t.max()
+    return t
+
+
+def compare_models(study, models: dict, *, level: str | None = None, progress: bool = False
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Compute coverage of one study area with several models and put the answers side by side.
+
+    Only coverage and the population sums are recomputed (no lenses, clusters or hamlets), so a
+    comparison costs one coverage run per model.
+
+    Parameters
+    ----------
+    study : StudyArea
+    models : dict of name → CoverageModel
+    level : str, optional
+        Admin level of the per-unit comparison (default the coarsest).
+
+    Returns
+    -------
+    totals : DataFrame
+        One row per model: population covered by each technology, without any signal, its share,
+        without 4G.
+    per_unit : DataFrame
+        People without any signal per unit (rows, by name) and model (columns).
+    """
+    from ..engine import compute_coverage
+
+    pop = study.population
+    total = float(pop.sum(dtype=np.float64))
+    adm = study.level(level) if level else (study.admin[0] if study.admin else None)
+    rows, per_unit = [], {}
+    for name, model in models.items():
+        cov = compute_coverage(study.grid, study.sites, model, dem=study.dem, progress=progress)
+        unc = ~cov.any_covered()
+        row = {"model": name, "population_uncovered": float(pop[unc].sum(dtype=np.float64))}
+        row["uncovered_share"] = row["population_uncovered"] / total if total > 0 else 0.0
+        for t in sorted(cov.technologies):
+            row[f"covered_{t}"] = float(pop[cov.covered(t)].sum(dtype=np.float64))
+        if "4G" in cov.technologies:
+            row["without_4G"] = total - row["covered_4G"]
+        rows.append(row)
+        if adm is not None:
+            sums = np.bincount(adm.labels.ravel(), weights=np.where(unc, pop, 0.0).ravel(),
+                               minlength=adm.n_units + 1)[1:]
+            per_unit[name] = pd.Series(sums, index=pd.Index(adm.units["name"].astype(str), name=adm.level))
+    return pd.DataFrame(rows).set_index("model"), pd.DataFrame(per_unit)
