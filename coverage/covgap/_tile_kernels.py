@@ -119,30 +119,48 @@ def _zonal_layers(labels, population, bits, n_units, out):
 
 
 _N_CHUNKS = 64
+_LANES = 4
 
 
 @nb.njit(cache=True, parallel=True)
 def _zonal_sum_parallel(labels, values, n_units):
-    """Σ values per label 0..n_units over fixed row chunks (deterministic order of sums).
+    """Σ values per label 0..n_units over fixed chunks of the flat arrays (C-contiguous).
 
-    Returns (sums float64 (n_units + 1,), cells with a label out of range).
+    Each chunk keeps ``_LANES`` interleaved accumulators, so consecutive cells of one unit
+    do not wait on each other's additions; the order of the sums is fixed (the result does
+    not depend on the thread count). Returns (sums float64 (n_units + 1,), cells with a
+    label out of range, which are not summed).
     """
-    ny, nx = labels.shape
-    part = np.zeros((_N_CHUNKS, n_units + 1), dtype=np.float64)
+    lab = labels.ravel()
+    val = values.ravel()
+    n = lab.size
+    part = np.zeros((_N_CHUNKS, _LANES, n_units + 1), dtype=np.float64)
     bad = np.zeros(_N_CHUNKS, dtype=np.int64)
     for c in nb.prange(_N_CHUNKS):
-        r0 = (ny * c) // _N_CHUNKS
-        r1 = (ny * (c + 1)) // _N_CHUNKS
+        i0 = (n * c) // _N_CHUNKS
+        i1 = (n * (c + 1)) // _N_CHUNKS
         acc = part[c]
-        for i in range(r0, r1):
-            for j in range(nx):
-                lab = labels[i, j]
-                if lab < 0 or lab > n_units:
-                    bad[c] += 1
-                    continue
-                acc[lab] += values[i, j]
+        nbad = 0
+        k = i0
+        while k + _LANES <= i1:
+            for u in range(_LANES):
+                lb = np.int64(lab[k + u])
+                if lb < 0 or lb > n_units:
+                    nbad += 1
+                else:
+                    acc[u, lb] += val[k + u]
+            k += _LANES
+        while k < i1:
+            lb = np.int64(lab[k])
+            if lb < 0 or lb > n_units:
+                nbad += 1
+            else:
+                acc[0, lb] += val[k]
+            k += 1
+        bad[c] = nbad
     out = np.zeros(n_units + 1, dtype=np.float64)
     for c in range(_N_CHUNKS):
-        for k in range(n_units + 1):
-            out[k] += part[c, k]
+        for u in range(_LANES):
+            for q in range(n_units + 1):
+                out[q] += part[c, u, q]
     return out, bad.sum()

@@ -855,7 +855,7 @@ def fast_zonal_sum(values: np.ndarray, labels: np.ndarray, n_units: int) -> np.n
     labels = np.asarray(labels)
     if values.shape != labels.shape or values.ndim != 2:
         raise InputError(f"values {values.shape} and labels {labels.shape} must be 2-D arrays of one shape.")
-    out, bad = _tk._zonal_sum_parallel(labels, values, int(n_units))
+    out, bad = _tk._zonal_sum_parallel(np.ascontiguousarray(labels), np.ascontiguousarray(values), int(n_units))
     if bad:
         raise InputError(f"{int(bad)} label cell(s) outside 0..{n_units}. Fix: labels must come from "
                          "covgap.overlay.rasterize_units with the same units table.")
