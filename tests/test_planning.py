@@ -10,10 +10,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import make_sites
 from openpyxl import Workbook, load_workbook
 from shapely.geometry import box
 
-from conftest import make_sites
 from covgap.analysis import analyse
 from covgap.errors import CovgapError, DataFileError, InputError
 from covgap.grid import Grid
@@ -311,6 +311,25 @@ def test_what_if_remove(analysis):
         what_if(analysis, remove=["nope"])
     with pytest.raises(InputError, match="model="):
         what_if(analysis.study, add=None)
+
+
+def test_plan_by_unit(analysis, candidates):
+    from covgap.planning import plan_by_unit
+
+    plans = plan_by_unit(analysis, candidates, budget_sites=2)
+    assert set(plans) <= {"W", "E"} and plans
+    for code, p in plans.items():
+        assert p.summary["unit"]["code"] == code
+        assert (p.sites["province_code"] == code).all()
+        units = what_if(analysis, add=p).units["province"].set_index("code")
+        assert units.loc[code, "covered_any"] == p.summary["covered_after"]
+
+
+def test_rerun_greedy_on_kept_footprints(analysis, candidates):
+    plan = plan_sites(analysis, candidates, budget_sites=5)
+    again = greedy_max_coverage(plan.candidate_footprints, plan.weights, budget_sites=5,
+                                costs=plan.candidates["cost"].to_numpy())
+    assert plan.candidates["candidate_id"].to_numpy()[again.order].tolist() == plan.sites["candidate_id"].tolist()
 
 
 def test_more_sites_never_cover_fewer(analysis, candidates):

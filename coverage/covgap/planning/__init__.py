@@ -28,8 +28,13 @@ from .candidates import (
     upgrade_candidates,
 )
 from .footprints import Footprints, candidate_footprints
-from .greedy import GREEDY_BOUND, GreedyResult, check_budget, exact_max_coverage, greedy_max_coverage
-from .plan import PLAN_COLUMNS, Plan, plan_by_unit, plan_sites
+from .greedy import (
+    GREEDY_BOUND,
+    GreedyResult,
+    check_budget,
+    exact_max_coverage,
+    greedy_max_coverage,
+)
 from .outputs import (
     add_plan_layer,
     append_plan_sheet,
@@ -42,6 +47,7 @@ from .outputs import (
     write_plan_kml,
     write_plan_xlsx,
 )
+from .plan import PLAN_COLUMNS, Plan, plan_by_unit, plan_sites
 from .whatif import model_of, what_if
 
 __all__ = [

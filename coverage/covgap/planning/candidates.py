@@ -40,7 +40,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from scipy import ndimage
-from scipy.spatial import cKDTree
 
 from ..errors import CRSError, DataFileError, InputError
 from ..grid import EARTH_RADIUS_M, unit_vectors

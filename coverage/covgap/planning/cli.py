@@ -25,7 +25,13 @@ def run_plan(args: argparse.Namespace) -> int:
     from ..pipeline import analyse_config, staging_dir
     from ..sites import DEFAULT_ANTENNA_HEIGHT_M
     from .candidates import CandidateCosts, generate_candidates, read_candidates, upgrade_candidates
-    from .outputs import plan_map, write_plan_geopackage, write_plan_json, write_plan_kml, write_plan_xlsx
+    from .outputs import (
+        plan_map,
+        write_plan_geopackage,
+        write_plan_json,
+        write_plan_kml,
+        write_plan_xlsx,
+    )
     from .plan import plan_sites
 
     cfg = load_config(args.config)

@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -311,7 +310,7 @@ def footprint_bounds(study: StudyArea, candidates: pd.DataFrame, model: Coverage
         ks = np.asarray(ks, dtype=np.int64)
         got = {k: (r0, c0, win) for k, r0, c0, win in _signal_windows(study, sites, model, ks)}
         out = collect(got[int(k)] for k in ks)
-        for k, cells in zip(ks, out):
+        for k, cells in zip(ks, out, strict=True):
             if not np.isin(cells, bounds.cells(int(k)), assume_unique=True).all():
                 from ..errors import CovgapError
 
@@ -335,9 +334,3 @@ def _generic_windows(study: StudyArea, sites: pd.DataFrame, model: CoverageModel
         dem = None if study.dem is None else study.dem[r0:r1, c0:c1]
         cov = model.compute(sub, sites.iloc[k:k + 1].reset_index(drop=True), dem=dem)
         yield r0, c0, cov.any_covered()
-
-
-def _describe(fp: Footprints) -> dict[str, Any]:
-    s = fp.sizes()
-    return {"candidates": len(fp), "cells_total": int(s.sum()), "cells_mean": float(s.mean()) if len(s) else 0.0,
-            "masked": fp.masked, "method": fp.method}

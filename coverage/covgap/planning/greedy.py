@@ -156,6 +156,8 @@ def greedy_max_coverage(footprints: Footprints, weights: np.ndarray, *, costs: n
         computes a true footprint only when a candidate reaches the top of the queue (in
         batches of ``refine_batch``): same choice as computing them all first, far fewer
         footprints for costly models (terrain). ``lazy=False`` refines every candidate first.
+    refine_batch : int
+        How many top candidates are refined together (the terrain kernel runs them in parallel).
 
     Returns
     -------
@@ -251,7 +253,7 @@ def greedy_max_coverage(footprints: Footprints, weights: np.ndarray, *, costs: n
                     if spent + c[e[1]] > money * (1 + 1e-12):
                         continue
                     (aside if exact[e[1]] else batch).append(e if exact[e[1]] else e[1])
-                for kk, cells in zip(batch, refine(np.asarray(batch, dtype=np.int64))):
+                for kk, cells in zip(batch, refine(np.asarray(batch, dtype=np.int64)), strict=True):
                     exact_cells[kk] = np.ascontiguousarray(cells, dtype=np.int64)
                     exact[kk] = True
                     gk = fresh_gain(kk)

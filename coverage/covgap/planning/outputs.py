@@ -259,7 +259,7 @@ def write_plan_kml(plan: Plan, path: str | Path, *, footprints: bool = True) -> 
     if footprints and len(plan.sites):
         ff = ET.SubElement(doc, k("Folder"))
         ET.SubElement(ff, k("name")).text = "Footprints"
-        for row, geom in zip(plan.sites.itertuples(index=False), footprint_polygons(plan).geometry):
+        for row, geom in zip(plan.sites.itertuples(index=False), footprint_polygons(plan).geometry, strict=True):
             if geom is None or geom.is_empty:
                 continue
             pm = ET.SubElement(ff, k("Placemark"))
@@ -293,7 +293,7 @@ def add_plan_layer(folium_map: folium.Map, plan: Plan, *, name: str = "Where to 
     fg = folium.FeatureGroup(name=name, show=True)
     if footprints and len(plan.sites):
         polys = footprint_polygons(plan)
-        for row, geom in zip(plan.sites.itertuples(index=False), polys.geometry):
+        for row, geom in zip(plan.sites.itertuples(index=False), polys.geometry, strict=True):
             if geom is None or geom.is_empty:
                 continue
             folium.GeoJson(geom.__geo_interface__, style_function=lambda _f: {

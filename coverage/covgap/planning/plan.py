@@ -58,6 +58,14 @@ class Plan:
         Target, unit, budgets, stop reason, totals, model, candidate counts, timings.
     report : CandidateReport
         Candidates dropped and why.
+    candidates : DataFrame
+        The candidates evaluated (after checking), in the order of ``candidate_footprints``.
+    candidate_footprints : Footprints
+        Their footprints restricted to cells with people not yet covered (upper bounds when
+        ``lazy_footprints`` was used), e.g. to rerun :func:`greedy_max_coverage` with
+        another budget without recomputing them.
+    weights : ndarray
+        People per cell counted by the plan (flat): not yet covered, inside the unit.
     """
 
     sites: pd.DataFrame
@@ -68,6 +76,9 @@ class Plan:
     grid: Any = None
     synthetic: bool = False
     sources: list[dict[str, Any]] = field(default_factory=list)
+    candidates: pd.DataFrame | None = None
+    candidate_footprints: Footprints | None = None
+    weights: np.ndarray | None = None
 
     def added_sites(self) -> pd.DataFrame:
         """The chosen sites as a validated sites table, for :func:`covgap.planning.what_if`."""
@@ -136,8 +147,12 @@ def plan_sites(analysis: Analysis, candidates: pd.DataFrame, *, model: CoverageM
         compute a candidate's terrain footprint only when it reaches the top of the queue
         (same plan). Pays off when most candidates never come near the top; on the demo's
         near-gap hilltops most do, so the default computes every footprint once, in parallel.
+    candidates_in_unit : bool
+        With ``unit``: use only candidates inside the unit (default) or all of them.
     report : CandidateReport, optional
         A report from reading the candidates, merged into the plan's.
+    progress : bool
+        Show a progress bar while computing footprints.
 
     Returns
     -------
@@ -293,7 +308,8 @@ def plan_sites(analysis: Analysis, candidates: pd.DataFrame, *, model: CoverageM
         "covgap_version": __version__,
     }
     return Plan(sites=table, curve=curve, footprints=full, summary=summary, report=rep, grid=study.grid,
-                synthetic=bool(study.synthetic), sources=list(study.sources))
+                synthetic=bool(study.synthetic), sources=list(study.sources), candidates=clean,
+                candidate_footprints=fp, weights=weights.ravel())
 
 
 def _hamlet_cells(analysis: Analysis, baseline: np.ndarray, unit_mask: np.ndarray | None):

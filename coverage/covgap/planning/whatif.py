@@ -13,7 +13,6 @@ import dataclasses
 from collections.abc import Iterable
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ..analysis import Analysis, analyse
@@ -76,6 +75,8 @@ def what_if(analysis_or_study: Analysis | StudyArea, *, add=None, remove: Iterab
         Needed for a study area, or for an analysis made with a model other than radius.
     min_population, connectivity : optional
         Gap-cluster options (default: those of the analysis, else 10 people and 8).
+    progress : bool
+        Show progress bars.
 
     Returns
     -------
@@ -133,7 +134,3 @@ def what_if(analysis_or_study: Analysis | StudyArea, *, add=None, remove: Iterab
     return result
 
 
-def _covered_total(analysis: Analysis, target: str) -> float:
-    pop = analysis.study.population
-    mask = analysis.coverage.any_covered() if target == "any" else analysis.coverage.covered(target)
-    return float(pop[mask].sum(dtype=np.float64))
