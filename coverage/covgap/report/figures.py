@@ -74,6 +74,7 @@ def hillshade(elevation_m: np.ndarray, grid: Grid, *, azimuth_deg: float = 315.0
     zen = np.radians(90.0 - altitude_deg)
     az = np.radians((360.0 - azimuth_deg + 90.0) % 360.0)
     hs = np.cos(zen) * np.cos(slope) + np.sin(zen) * np.sin(slope) * np.cos(az - aspect)
+    hs[~np.isfinite(z)] = np.nan
     return np.clip(hs, 0.0, 1.0)
 
 

@@ -134,7 +134,7 @@ def offline_assets() -> str:
     css += (md / "MarkerCluster.css").read_text(encoding="utf-8")
     css += (md / "MarkerCluster.Default.css").read_text(encoding="utf-8")
     js = (ld / "leaflet.js").read_text(encoding="utf-8") + "\n" + (md / "leaflet.markercluster.js").read_text(encoding="utf-8")
-    js = js.replace("</script", "<\\/script")
+    js = re.sub(r"//# sourceMappingURL=\S+", "", js).replace("</script", "<\\/script")
     return (f"<!-- Leaflet {xl.VERSION} (BSD-2-Clause) and Leaflet.markercluster {xm.VERSION} (MIT), inlined -->\n"
             f"<style>{css}</style>\n<script>{js}</script>\n")
 
