@@ -177,6 +177,8 @@ def main(argv=None):
         f"nannies {hwm_nannies / GIB:.2f} GiB.",
         f"result: population {pop_total:,.0f} (synthetic), without any signal {unc:,.0f} "
         f"({100 * unc / max(pop_total, 1):.2f} %); outside all provinces {float(table['population'].iloc[0]):,.0f}.",
+        "time inside tile tasks, summed over workers (s): "
+        + ", ".join(f"{k} {v:.1f}" for k, v in tc.stats.get("task_seconds", {}).items()) + ".",
         "machine shared by several developers (2 cores): timings are noisy.",
     ]
     rec = {"benchmark": "B4", "title": "Vietnam-sized synthetic country, end to end", "quick": args.quick,

@@ -54,6 +54,48 @@ def _radius_d2(serving, xc, yc, geographic, sx, sy):
     return out
 
 
+@nb.njit(cache=True, inline="always")
+def _d2(i, j, s, xc, yc, geographic, sx, sy):
+    """Squared distance cell (i, j) – site ``s``: the formula of ``_kernels._disc_fill``."""
+    if geographic:
+        la1 = math.radians(sy[s])
+        la2 = math.radians(yc[i])
+        dla = la2 - la1
+        dlo = math.radians(xc[j] - sx[s])
+        a = math.sin(dla / 2) ** 2 + math.cos(la1) * math.cos(la2) * math.sin(dlo / 2) ** 2
+        d = 2.0 * _R * math.asin(math.sqrt(min(a, 1.0)))
+        return d * d
+    ex = xc[j] - sx[s]
+    ey = yc[i] - sy[s]
+    return ex * ex + ey * ey
+
+
+@nb.njit(cache=True)
+def _merge_piece_radius(bits, n_sites, serving, pbits, pn, pserv, xc, yc, geographic, sx, sy):
+    """Merge a radius-model piece into a tile in place: nearest site wins, lower row on a tie.
+
+    Distances are computed only where both the tile and the piece have a serving site.
+    xc, yc: centres of the tile's columns / rows (full-grid values).
+    """
+    ny, nx = bits.shape
+    for i in range(ny):
+        for j in range(nx):
+            bits[i, j] |= pbits[i, j]
+            n = np.int64(n_sites[i, j]) + np.int64(pn[i, j])
+            n_sites[i, j] = 65535 if n > 65535 else n
+            ps = pserv[i, j]
+            if ps < 0:
+                continue
+            s = serving[i, j]
+            if s < 0:
+                serving[i, j] = ps
+                continue
+            dp = _d2(i, j, ps, xc, yc, geographic, sx, sy)
+            ds = _d2(i, j, s, xc, yc, geographic, sx, sy)
+            if dp < ds or (dp == ds and ps < s):
+                serving[i, j] = ps
+
+
 @nb.njit(cache=True)
 def _merge_piece(bits, n_sites, serving, key, pbits, pn, pserv, pkey, higher_better):
     """Merge a piece (p*) into a tile's arrays in place (same shapes).
