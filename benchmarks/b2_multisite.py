@@ -92,7 +92,8 @@ def main(argv=None):
         rows.append({"case": "untiled, in process (numba: all cores)", **_s(t_un)})
 
         def tiled(executor=None, threads=None, tag="x"):
-            return compute_coverage_tiled(grid, sites, model, dem=dem, tile_size=tile, executor=executor,
+            return compute_coverage_tiled(grid, sites, model, dem=dem if kind == "terrain" else None,
+                                      tile_size=tile, executor=executor,
                                           numba_threads=threads, workdir=work / tag, resume=False, max_in_flight=4)
 
         t_tp, tc = timed(lambda: tiled(tag="proc"), repeat=repeat)

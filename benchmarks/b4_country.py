@@ -129,7 +129,8 @@ def main(argv=None):
             contextlib.nullcontext(None)
         with ctx as client:
             t0 = time.perf_counter()
-            tc = compute_coverage_tiled(grid, sites, model, dem=dem, tile_size=args.tile_size, workdir=work,
+            tc = compute_coverage_tiled(grid, sites, model, dem=dem if kind == "terrain" else None,
+                                        tile_size=args.tile_size, workdir=work,
                                         resume=bool(args.workdir), executor=client,
                                         numba_threads=1 if client else None, max_in_flight=2 * max(args.workers, 1))
             t_cov = time.perf_counter() - t0

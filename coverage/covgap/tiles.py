@@ -301,20 +301,40 @@ def _atomic_write_json(path: Path, obj: Any) -> None:
 
 
 def _atomic_savez(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """Write named arrays: 8-byte header length, JSON header, raw C-order blocks (no zip, no CRC)."""
+    """Write named arrays: 8-byte header length, JSON header, raw C-order blocks (no zip, no CRC).
+
+    Integer arrays are stored in the narrowest type that holds their values (read back in
+    their own type: exact).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     header, offset = {}, 0
+    stored = {}
     for k, a in arrays.items():
-        header[k] = {"dtype": np.dtype(a.dtype).str, "shape": list(a.shape), "offset": offset}
-        offset += int(a.nbytes)
+        b = _narrow(a)
+        header[k] = {"dtype": np.dtype(a.dtype).str, "stored": np.dtype(b.dtype).str, "shape": list(a.shape),
+                     "offset": offset}
+        stored[k] = b
+        offset += int(b.nbytes)
     hb = json.dumps(header).encode()
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
     with os.fdopen(fd, "wb") as f:
         f.write(len(hb).to_bytes(8, "little"))
         f.write(hb)
-        for a in arrays.values():
-            f.write(memoryview(np.ascontiguousarray(a)).cast("B"))
+        for b in stored.values():
+            f.write(memoryview(np.ascontiguousarray(b)).cast("B"))
     os.replace(tmp, path)
+
+
+def _narrow(a: np.ndarray) -> np.ndarray:
+    """The array in the smallest integer type that holds its values exactly (less to write)."""
+    if a.dtype.kind not in "iu" or a.size == 0 or a.dtype.itemsize == 1:
+        return a
+    lo, hi = int(a.min()), int(a.max())
+    for dt in (np.uint8, np.int8, np.uint16, np.int16):
+        info = np.iinfo(dt)
+        if info.min <= lo and hi <= info.max and np.dtype(dt).itemsize < a.dtype.itemsize:
+            return a.astype(dt)
+    return a
 
 
 def _load_arrays(path: Path) -> dict[str, np.ndarray]:
@@ -325,10 +345,11 @@ def _load_arrays(path: Path) -> dict[str, np.ndarray]:
         base = 8 + n
         out = {}
         for k, h in header.items():
-            dt = np.dtype(h["dtype"])
+            dt = np.dtype(h.get("stored", h["dtype"]))
             count = int(np.prod(h["shape"], dtype=np.int64))
             f.seek(base + h["offset"])
-            out[k] = np.fromfile(f, dtype=dt, count=count).reshape(h["shape"])
+            out[k] = np.fromfile(f, dtype=dt, count=count).reshape(h["shape"]).astype(np.dtype(h["dtype"]),
+                                                                                       copy=False)
     return out
 
 
