@@ -140,14 +140,16 @@ def test_ridge_casts_a_shadow_behind_and_none_in_front():
     assert vis[row, front].all() and not vis[row, behind].any()
 
 
-def test_single_knife_edge_loss_matches_p526_formula():
+@pytest.mark.parametrize("diffraction", ["bullington"])
+def test_single_knife_edge_loss_matches_p526_formula(diffraction):
     """A thin ridge: terrain − Hata equals J(ν) of the exact knife-edge geometry (±1 dB)."""
     g = utm_grid(301, 30.0)
     dem = np.zeros(g.shape, np.float32)
     dem[:, 200] = 60.0
     s = sites_at(g, [centre(g, 150, 150)])
     lb = {"4G": {"eirp_dbm": 60.0}}
-    terr = TerrainModel(link_budgets=lb, max_radius_km=4.4, k_factor=math.inf).compute(g, s, dem=dem)
+    terr = TerrainModel(link_budgets=lb, max_radius_km=4.4, k_factor=math.inf,
+                        diffraction=diffraction).compute(g, s, dem=dem)
     hata = HataModel(link_budgets=lb, max_radius_km=4.4).compute(g, s)
     lam = 299_792_458.0 / 1.8e9
     for col in (230, 260, 290):
@@ -206,7 +208,8 @@ def test_line_of_sight_agrees_with_exact_reference(crs, seed):
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(di=st.floats(-0.5, 0.49), dj=st.floats(-0.5, 0.49), radius_cells=st.floats(1.5, 60.0),
        lat0=st.sampled_from([None, 8.5, 16.0, 23.4]),
-       rays=st.sampled_from([("interpolate", 2.05), ("interpolate", 3.0), ("nearest", 1.05), ("nearest", 1.3)]),
+       rays=st.sampled_from([("interpolate", 1.05), ("interpolate", 1.5), ("interpolate", 2.2),
+                             ("nearest", 1.05), ("nearest", 1.3)]),
        aspect=st.sampled_from([1.0, 1.7]))
 def test_every_cell_in_the_radius_is_reached_by_a_ray(di, dj, radius_cells, lat0, rays, aspect):
     n = 131
@@ -231,20 +234,22 @@ def test_every_cell_in_the_radius_is_reached_by_a_ray(di, dj, radius_cells, lat0
 
 
 # --------------------------------------------------------------------------- invariants
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 10_000), h1=st.floats(5.0, 40.0), dh=st.floats(0.5, 40.0))
-def test_raising_an_antenna_never_shrinks_coverage(seed, h1, dh):
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), h1=st.floats(5.0, 40.0), dh=st.floats(0.5, 40.0),
+       diffraction=st.sampled_from(["bullington", "none"]))
+def test_raising_an_antenna_never_shrinks_coverage(seed, h1, dh, diffraction):
     g = utm_grid(121, 30.0)
     dem = fractal_dem(g.shape, seed=seed, relief_m=120.0)
     xy = [centre(g, 60, 60, 0.1, -0.2)]
     lb = {"4G": {"eirp_dbm": 40.0}}
-    m = TerrainModel(link_budgets=lb, max_radius_km=1.7)
+    m = TerrainModel(link_budgets=lb, max_radius_km=1.7, diffraction=diffraction)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ModelRangeWarning)  # heights below Hata's 30 m
         low = m.compute(g, sites_at(g, xy, height=h1), dem=dem).technologies["4G"]
         high = m.compute(g, sites_at(g, xy, height=h1 + dh), dem=dem).technologies["4G"]
     assert not (low.covered & ~high.covered).any()
     both = np.isfinite(low.signal_dbm)
+    assert np.isfinite(high.signal_dbm[both]).all()
     assert (high.signal_dbm[both] >= low.signal_dbm[both] - 1e-3).all()
 
 
@@ -385,7 +390,7 @@ def test_bad_heights_frequencies_and_options():
     with pytest.warns(ModelRangeWarning, match="20 km"):
         HataModel(max_radius_km=40.0, link_budgets={"4G": {"eirp_dbm": 80.0}}).compute(g, s)
     for kwargs in ({"k_factor": 0}, {"diffraction": "deygout"}, {"environment": "jungle"},
-                   {"receiver_height_m": 0}, {"max_radius_km": -1}, {"ray_oversampling": 1.5},
+                   {"receiver_height_m": 0}, {"max_radius_km": -1}, {"ray_oversampling": 1.0},
                    {"thresholds_dbm": {"6G": -100}}, {"invalid_sites": "maybe"}):
         with pytest.raises(ConfigError):
             TerrainModel(**kwargs)

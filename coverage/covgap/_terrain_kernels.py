@@ -17,9 +17,10 @@ the azimuth of its centre, weighted by angular proximity (``w = 1 − tan|φ −
 line to the cell centre far better than the nearest ray alone. Rays add ``w·v`` and ``w``
 into two window buffers; the two rays bracketing a cell are neighbours, and the parallel
 driver never runs neighbouring rays at once, so no locks are needed and the sums are
-deterministic. With ``n_rays ≥ 2.05 · 2π R / cell`` both bracketing rays pass through the
-cell; :func:`_finish_rows` counts cells inside the radius that no ray reached (must be 0,
-tested) and turns the sums into the output.
+deterministic. A ray contributes only to cells it passes through. With
+``n_rays ≥ 1.05 · 2π R / cell`` the nearer bracketing ray always passes through the cell, so
+every cell is reached (:func:`_finish_rows` counts the cells inside the radius that no ray
+reached: must be 0, tested); with the default 1.5 the other one does too for most cells.
 
 **Receiver value.** ``signal = eirp − max(L_fs(d), A + B log10 d_km) − L_diff + G_sector``:
 ``A, B`` are the base model's coefficients, ``L_fs`` free space (the empirical model is never
@@ -42,9 +43,9 @@ import numpy as np
 
 _R_EARTH = 6_371_008.8
 #: Oversampling of the outer ring: rays per cell at the radius.
-RAY_OVERSAMPLING = 2.1
-#: Minimum oversampling: both rays bracketing a cell then pass through it (tested).
-MIN_RAY_OVERSAMPLING = 2.05
+RAY_OVERSAMPLING = 1.5
+#: Minimum oversampling: the nearest ray then always passes through the cell (tested).
+MIN_RAY_OVERSAMPLING = 1.05
 #: Oversampling when each cell takes its nearest ray only, and its minimum.
 RAY_OVERSAMPLING_NEAREST = 1.1
 MIN_RAY_OVERSAMPLING_NEAREST = 1.05
@@ -121,8 +122,16 @@ def _bullington_nu(hx, hz, m, d, zr, z_tx, s_tim, s_tr, two_over_lambda):
     hull (binary search). ν of the intersection point (ITU-R P.526-15 §4.5.1), at least
     :data:`NU_LOS`.
     """
-    lo = 0
+    # tangent vertex = first k whose outgoing edge is not steeper than the line k → receiver;
+    # usually near the end of the hull (the last ridge), so gallop from the end, then bisect
     hi = m - 1
+    step = 1
+    lo = hi - step
+    while lo >= 0 and (hz[lo + 1] - hz[lo]) * (d - hx[lo]) <= (zr - hz[lo]) * (hx[lo + 1] - hx[lo]):
+        hi = lo
+        step *= 2
+        lo = hi - step
+    lo = lo + 1 if lo >= 0 else 0
     while lo < hi:
         mid = (lo + hi) // 2
         if (hz[mid + 1] - hz[mid]) * (d - hx[mid]) <= (zr - hz[mid]) * (hx[mid + 1] - hx[mid]):
@@ -161,13 +170,12 @@ def _walk_rays(dem, r0, c0, vbuf, wbuf, kx, kxs, dy, row_f, col_f, z_tx, h_rx, i
     ``s_horizon − s_receiver`` (≤ 0 visible); 1: ``v`` = Bullington loss (dB, 0 on line of
     sight). kx (wny,) metres per column for the window's rows; kxs metres per column at the
     site; dy metres per row; row_f, col_f the site's fractional grid index; z_tx the antenna
-    height above datum (m); inv2kr = 1 / (2 k R). Returns the number of cells on DEM nodata
-    (counted once per cell).
+    height above datum (m); inv2kr = 1 / (2 k R). Receivers on DEM nodata keep the
+    unobstructed value.
     """
     wny, wnx = vbuf.shape
     ny_d, nx_d = dem.shape
     r2 = radius_m * radius_m
-    n_nodata = 0
     dth = 2.0 * math.pi / n_rays
     inv_tan = 1.0 / math.tan(dth)
     u_max = 0.5 * (1.0 + 1e-9) if nearest else 1.0
@@ -250,10 +258,7 @@ def _walk_rays(dem, r0, c0, vbuf, wbuf, kx, kxs, dy, row_f, col_f, z_tx, h_rx, i
                             v = -1e3
                         else:
                             v = NU_LOS
-                        if z != z:
-                            if cross >= 0.0 or (nearest and acr < 0.5 * along):
-                                n_nodata += 1
-                        elif m > 0:
+                        if z == z and m > 0:
                             d = math.sqrt(d2)
                             zr = z + h_rx - d2 * inv2kr
                             s_tr = (zr - z_tx) / d
@@ -347,11 +352,10 @@ def _walk_rays(dem, r0, c0, vbuf, wbuf, kx, kxs, dy, row_f, col_f, z_tx, h_rx, i
                 break
             if i < r0 or i >= r0 + wny or j < c0 or j >= c0 + wnx:
                 break
-    return n_nodata
 
 
 @nb.njit(cache=True)
-def _finish_rows(vbuf, wbuf, ia, ib, r0, c0, kx, dy, row_f, col_f, radius_m, out_mode, eirp, fa, fb,
+def _finish_rows(dem, vbuf, wbuf, ia, ib, r0, c0, kx, dy, row_f, col_f, radius_m, out_mode, eirp, fa, fb,
                  pa, pb, sector, az_rad, bw_rad, am_db, lut, inv_step):
     """Turn accumulated ray values into the output for window rows ``ia .. ib-1`` (in place).
 
@@ -359,7 +363,7 @@ def _finish_rows(vbuf, wbuf, ia, ib, r0, c0, kx, dy, row_f, col_f, radius_m, out
     0.0 where visible and NaN where not; 1 (signal with loss)
     ``eirp − max(fa + fb L, pa + pb L) − v + G``; 2 (signal, line of sight only) the same
     without ``v`` where visible and NaN where not. Returns the number of cells inside the
-    radius that no ray reached (must be 0).
+    radius that no ray reached (must be 0) and the number of cells inside it on DEM nodata.
     """
     wnx = vbuf.shape[1]
     r2 = radius_m * radius_m
@@ -367,6 +371,7 @@ def _finish_rows(vbuf, wbuf, ia, ib, r0, c0, kx, dy, row_f, col_f, radius_m, out
     i_site = int(math.floor(row_f)) - r0
     j_site = int(math.floor(col_f)) - c0
     unhit = 0
+    nodata = 0
     for ii in range(ia, ib):
         er = (r0 + ii + 0.5 - row_f) * dy
         kxi = kx[ii]
@@ -384,6 +389,9 @@ def _finish_rows(vbuf, wbuf, ia, ib, r0, c0, kx, dy, row_f, col_f, radius_m, out
                 vbuf[ii, jj] = np.inf
                 continue
             v = vbuf[ii, jj] / w
+            zc = dem[r0 + ii, c0 + jj]
+            if zc != zc:
+                nodata += 1
             if out_mode == 0:
                 vbuf[ii, jj] = 0.0 if v <= 0.0 else np.nan
                 continue
@@ -407,7 +415,7 @@ def _finish_rows(vbuf, wbuf, ia, ib, r0, c0, kx, dy, row_f, col_f, radius_m, out
                 vbuf[ii, jj] = eirp - pl - _knife_edge(v) + g
             else:
                 vbuf[ii, jj] = eirp - pl + g
-    return unhit
+    return unhit, nodata
 
 
 @nb.njit(cache=True)
@@ -443,7 +451,6 @@ def _footprint_parallel(dem, geographic, lat_rows_rad, dlon_r, dx, dy, r0, c0, v
     wny = vbuf.shape[0]
     kx = _row_scale(geographic, lat_rows_rad, r0, wny, lat_s_rad, dlon_r, dx)
     nmax = vbuf.shape[0] + vbuf.shape[1] + 8
-    nod = np.zeros(N_CHUNKS, dtype=np.int64)
     _seed_site(vbuf, wbuf, r0, c0, row_f, col_f, ray_mode)
     for p in range(2):
         for q in nb.prange(N_CHUNKS // 2):
@@ -452,17 +459,18 @@ def _footprint_parallel(dem, geographic, lat_rows_rad, dlon_r, dx, dy, r0, c0, v
             k1 = (n_rays * (c + 1)) // N_CHUNKS
             hx = np.empty(nmax)
             hz = np.empty(nmax)
-            nod[c] += _walk_rays(dem, r0, c0, vbuf, wbuf, kx, kxs, dy, row_f, col_f, z_tx, h_rx,
+            _walk_rays(dem, r0, c0, vbuf, wbuf, kx, kxs, dy, row_f, col_f, z_tx, h_rx,
                                  inv2kr, radius_m, two_over_lambda, ray_mode, n_rays, k0, k1, t_end, hx, hz,
                                  nearest)
     nblk = 16
     unhit = np.zeros(nblk, dtype=np.int64)
+    nodb = np.zeros(nblk, dtype=np.int64)
     for b in nb.prange(nblk):
         ia = (wny * b) // nblk
         ib = (wny * (b + 1)) // nblk
-        unhit[b] = _finish_rows(vbuf, wbuf, ia, ib, r0, c0, kx, dy, row_f, col_f, radius_m, out_mode,
+        unhit[b], nodb[b] = _finish_rows(dem, vbuf, wbuf, ia, ib, r0, c0, kx, dy, row_f, col_f, radius_m, out_mode,
                                 eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db, lut, inv_step)
-    return nod.sum(), unhit.sum()
+    return nodb.sum(), unhit.sum()
 
 
 @nb.njit(cache=True, parallel=True)
@@ -486,10 +494,10 @@ def _footprints_batch(dem, geographic, lat_rows_rad, dlon_r, dx, dy, vflat, wfla
         hx = np.empty(nmax)
         hz = np.empty(nmax)
         _seed_site(vb, wb, r0[s], c0[s], row_f[s], col_f[s], ray_mode)
-        nodata[s] = _walk_rays(dem, r0[s], c0[s], vb, wb, kx, kxs[s], dy, row_f[s], col_f[s], z_tx[s], h_rx,
+        _walk_rays(dem, r0[s], c0[s], vb, wb, kx, kxs[s], dy, row_f[s], col_f[s], z_tx[s], h_rx,
                                inv2kr, radius_m[s], two_over_lambda[s], ray_mode, n_rays[s], 0, n_rays[s],
                                t_end[s], hx, hz, nearest)
-        unhit[s] = _finish_rows(vb, wb, 0, wny[s], r0[s], c0[s], kx, dy, row_f[s], col_f[s], radius_m[s],
+        unhit[s], nodata[s] = _finish_rows(dem, vb, wb, 0, wny[s], r0[s], c0[s], kx, dy, row_f[s], col_f[s], radius_m[s],
                                 out_mode, eirp[s], fa[s], fb[s], pa[s], pb[s], sector[s], az_rad[s], bw_rad[s],
                                 am_db, lut, inv_step)
 

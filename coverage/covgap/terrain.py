@@ -447,9 +447,10 @@ class TerrainModel(_SignalModel):
         ``interpolate``: each cell takes the angle-weighted mean of the two rays that
         bracket it; ``nearest``: the ray nearest to its centre.
     ray_oversampling : float, optional
-        Rays per cell along the outer ring; default 2.1 for ``interpolate`` (minimum 2.05:
-        both bracketing rays must pass through the cell) and 1.1 for ``nearest`` (minimum
-        1.05).
+        Rays per cell along the outer ring (minimum 1.05, so that the nearest ray passes
+        through every cell); default 1.5 for ``interpolate`` (line of sight agrees with the
+        exact per-cell reference on ≥ 99 % of cells of rough fractal terrain in the tests)
+        and 1.1 for ``nearest`` (about 98 %).
 
     Notes
     -----
