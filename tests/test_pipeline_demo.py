@@ -106,3 +106,25 @@ def test_written_config_runs_again_with_covgap_run(demo_run, tmp_path):
     b = json.loads((tmp_path / "again" / "summary.json").read_text(encoding="utf-8"))
     assert a["population_uncovered"] == b["population_uncovered"]
     assert np.isclose(a["population_total"], b["population_total"])
+
+
+@pytest.mark.slow
+def test_demo_default_model_is_terrain_with_signal_rasters(tmp_path):
+    from covgap.pipeline import run_demo
+
+    out = tmp_path / "terrain"
+    analysis = run_demo(out)  # model "auto": the demo has a DEM, so the terrain model runs
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert s["model"]["model"] == "terrain" and s["synthetic"] is True
+    for tech in ("2G", "3G", "4G"):
+        with rasterio.open(out / f"signal_{tech}_dbm.tif") as ds:
+            sig = ds.read(1)
+        tc = analysis.coverage.technologies[tech]
+        covered = np.isfinite(sig) & (sig >= tc.threshold_dbm)
+        assert np.array_equal(covered, tc.covered)
+    # model-range notes (e.g. 2,100 MHz beyond COST-231's fitted range) are reported, not raised
+    assert isinstance(s["notes"].get("model_warnings", []), list)
+    hamlets = analysis.hamlets
+    covered_rows = hamlets[hamlets["covered_4G"]]
+    assert (covered_rows["signal_margin_db_4G"] >= 0).all()
+    assert s["population_covered"] + s["population_uncovered"] == pytest.approx(s["population_total"], rel=1e-12)

@@ -31,6 +31,8 @@ def _summary_lines(analysis: Analysis, out: Path) -> list[str]:
         f"without 4G:        {s['population_without_4G']:,.0f}",
         f"gap clusters:      {s['gap_clusters']['count']}",
     ]
+    for note in s["notes"].get("model_warnings", []):
+        lines.append(f"model note:        {note}")
     if s["hamlets"]:
         lines.append("hamlets:           " + ", ".join(f"{k}: {v}" for k, v in s["hamlets"].items()))
     first = next(iter(analysis.units))

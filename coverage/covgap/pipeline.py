@@ -10,6 +10,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+import warnings
 from importlib import resources
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +20,7 @@ from tqdm.auto import tqdm
 
 from .analysis import Analysis, analyse
 from .config import Config, load_config
-from .errors import InputError
+from .errors import InputError, ModelRangeWarning
 from .io import load_study_area
 from .models import make_model
 from .report import coverage_map, write_geopackage, write_rasters, write_summary, write_xlsx
@@ -97,6 +98,9 @@ def analyse_config(cfg: Config, *, model_kind: str | None = None, progress: bool
     ``tiling``: compute coverage tile by tile (and on ``tiling["executor"]``, e.g. a Dask
     client): keyword arguments of :class:`covgap.tiles.TiledModel` (``tile_size``,
     ``executor``, ``workdir``, ``numba_threads``). Same result as untiled.
+
+    Model-range warnings (a model used outside its published validity range) are collected
+    into ``summary()["notes"]["model_warnings"]``, shown in the reports and printed by the CLI.
     """
     bar = tqdm(total=2, desc="covgap", disable=not progress)
     bar.set_postfix_str("loading inputs")
@@ -108,9 +112,18 @@ def analyse_config(cfg: Config, *, model_kind: str | None = None, progress: bool
 
         model = TiledModel(model, **tiling)
     bar.set_postfix_str(f"coverage ({model.name} model), overlay, gaps")
-    analysis = analyse(study, model, min_population=cfg.gaps.min_population,
-                       connectivity=cfg.gaps.connectivity, gap_technology=cfg.gaps.technology,
-                       border_belt_km=cfg.gaps.border_belt_km, progress=progress)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ModelRangeWarning)
+        analysis = analyse(study, model, min_population=cfg.gaps.min_population,
+                           connectivity=cfg.gaps.connectivity, gap_technology=cfg.gaps.technology,
+                           border_belt_km=cfg.gaps.border_belt_km, progress=progress)
+    for w in caught:  # model-range warnings go into the reports; anything else is passed on
+        if issubclass(w.category, ModelRangeWarning):
+            msgs = study.notes.setdefault("model_warnings", [])
+            if str(w.message) not in msgs:
+                msgs.append(str(w.message))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     bar.update()
     bar.close()
     return analysis
