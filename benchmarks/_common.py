@@ -89,11 +89,11 @@ def ratio(a: float | None, b: float | None) -> float | None:
     return a / b
 
 
-def write_result(out_dir: str | Path, name: str, record: dict[str, Any]) -> Path:
-    """Write ``out_dir/name.json`` (adds machine info); return the path."""
+def write_result(out_dir: str | Path, name: str, record: dict[str, Any], *, script: str | None = None) -> Path:
+    """Write ``out_dir/name.json`` (adds machine info and the script, default ``name.py``)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    record = {**record, "machine": machine(), "script": f"benchmarks/{name}.py"}
+    record = {**record, "machine": machine(), "script": f"benchmarks/{script or name}.py"}
     path = out / f"{name}.json"
     path.write_text(json.dumps(record, indent=2, default=_default), encoding="utf-8")
     return path

@@ -103,9 +103,10 @@ def main(argv=None):
         for nw in (1, 2):
             with dask_client(workers=nw, threads_per_worker=1, processes=True) as client:
                 small = sites.iloc[:4]
-                compute_coverage_tiled(grid, small, model, dem=dem, tile_size=tile, executor=client, numba_threads=1,
+                compute_coverage_tiled(grid, small, model, dem=dem if kind == "terrain" else None, tile_size=tile,
+                                       executor=client, numba_threads=1,
                                        workdir=work / "warm", resume=False)  # warm-up: imports, numba cache
-                t, tcd = timed(lambda: tiled(client, 1, f"dask{nw}"), repeat=repeat)
+                t, tcd = timed(lambda c=client, k=nw: tiled(c, 1, f"dask{k}"), repeat=repeat)
                 per_worker[nw] = t
                 rows.append({"case": f"tiled, Dask LocalCluster {nw} worker(s) x 1 thread", **_s(t)})
                 checks[f"dask {nw} worker(s) == untiled"] = same(full, tcd.to_coverage())

@@ -96,6 +96,7 @@ def main(argv=None):
     p.add_argument("--workers", type=int, default=2, help="Dask workers (0 = in this process)")
     p.add_argument("--tile-size", type=int, default=2048)
     p.add_argument("--workdir", default=None, help="tile folder (default: a temporary folder, removed)")
+    p.add_argument("--tag", default="", help="suffix of the result file (b4_country_TAG.json)")
     args = p.parse_args(argv)
     os.environ["PYTHONPATH"] = os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])
     from covgap.distributed import dask_client
@@ -182,12 +183,14 @@ def main(argv=None):
         + ", ".join(f"{k} {v:.1f}" for k, v in tc.stats.get("task_seconds", {}).items()) + ".",
         "machine shared by several developers (2 cores): timings are noisy.",
     ]
-    rec = {"benchmark": "B4", "title": "Vietnam-sized synthetic country, end to end", "quick": args.quick,
+    title = f"Vietnam-sized synthetic country, end to end ({kind} model, {n_sites:,} transmitters)"
+    rec = {"benchmark": "B4", "title": title, "quick": args.quick,
            "params": {"model": kind, "cells": grid.ny * grid.nx, "transmitters": n_sites, "tile_size": args.tile_size,
                       "workers": args.workers, "land_km2": round(land_km2)},
            "rows": rows, "targets": targets, "notes": notes,
            "peak_bytes": peak, "end_to_end_s": wall}
-    print(write_result(args.out, NAME, rec))
+    rec["command"] = "python benchmarks/b4_country.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    print(write_result(args.out, NAME + (f"_{args.tag}" if args.tag else ""), rec, script=NAME))
     return 0
 
 

@@ -175,6 +175,11 @@ def test_sites_outside_grid_and_removed_tiles(tmp_path):
     fewer = sites.iloc[::2].reset_index(drop=True)  # whole tiles lose all their sites
     tc = compute_coverage_tiled(GEO, fewer, model, tile_size=80, workdir=work)
     assert_same(model.compute(GEO, fewer), tc.to_coverage())
+    # a tile no site reaches any more has no stale result
+    one = sites.iloc[[0]].reset_index(drop=True).assign(lon=105.01, lat=21.19, radius_km=0.2)
+    tc1 = compute_coverage_tiled(GEO, one, RadiusModel(), tile_size=80, workdir=work)
+    assert_same(RadiusModel().compute(GEO, one), tc1.to_coverage())
+    assert len(list((work / "tiles").glob("*.bin"))) == 1
 
 
 def test_signal_models_tiled_equal_untiled(tmp_path):

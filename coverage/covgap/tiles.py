@@ -52,7 +52,7 @@ import shutil
 import tempfile
 import time
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -502,6 +502,8 @@ def _merge_task(spec: dict[str, Any]) -> dict[str, Any]:
     t1 = time.perf_counter()
     if arrays:
         _atomic_savez(out_path, arrays)
+    else:
+        out_path.unlink(missing_ok=True)  # a tile no transmitter reaches any more: no stale file
     _atomic_write_json(marker, {"hash": h, "file": bool(arrays)})
     return {"tile": tile.name, "skipped": False,
             "seconds": {"merge_read_and_merge": t1 - t0, "merge_write": time.perf_counter() - t1}}
