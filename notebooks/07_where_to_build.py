@@ -30,13 +30,13 @@
 # replace them with your own figures.
 
 # %% tags=["parameters"]
-config = None              # path to a covgap TOML config; None = the embedded SYNTHETIC demo
+config = None              # path to a covgap TOML config, or None for the embedded SYNTHETIC demo
 model_kind = "radius"      # radius | hata | terrain | auto (terrain when a DEM is given)
 target = "any"             # plan for people without "any" signal, or without a technology ("4G")
 budget_sites = 10          # number of sites to choose (None: use budget_cost / target_share)
 budget_cost = None         # cost budget in cost units
 target_share = None        # stop when this share of people is covered (0–1)
-unit = None                # plan for one province (code or name); None = whole study area
+unit = None                # plan for one province (code or name), or None for the whole study area
 candidates_file = None     # your own candidates (CSV or point layer: lon, lat, ...)
 within_km = 5.0            # hilltops within this distance of a gap cluster
 spacing_km = 1.0           # minimum spacing of generated hilltops
