@@ -528,6 +528,16 @@ def test_terrain_footprints_and_what_if():
     for k in range(min(len(cands), 5)):
         cov = model.compute(study.grid, sites.iloc[[k]].reset_index(drop=True), dem=study.dem)
         assert np.array_equal(fp.cells(k), np.flatnonzero(cov.any_covered().ravel()))
+    # masked footprints: out-of-reach candidates are skipped, the rest equal full ∩ mask
+    mask = np.zeros(study.grid.shape, dtype=bool)
+    mask[:20, :30] = True
+    far = make_candidates([105.22], [21.02], candidate_id=["far"])
+    both = pd.concat([cands, far], ignore_index=True)
+    part = candidate_footprints(study, both, model, mask=mask)
+    full = candidate_footprints(study, both, model)
+    assert part.skipped >= 1 and part.cells(len(both) - 1).size == 0
+    for k in range(len(both)):
+        assert np.array_equal(part.cells(k), full.cells(k)[mask.ravel()[full.cells(k)]])
     eager = plan_sites(an, cands, model=model, budget_sites=3)
     lazy_fp = plan_sites(an, cands, model=model, budget_sites=3, lazy_footprints=True)
     assert eager.sites["candidate_id"].tolist() == lazy_fp.sites["candidate_id"].tolist()

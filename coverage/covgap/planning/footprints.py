@@ -57,6 +57,8 @@ class Footprints:
         True when only cells of a mask were kept (see :func:`candidate_footprints`).
     method : str
         How the footprints were computed.
+    skipped : int
+        Candidates whose reach holds no masked cell: footprint empty, not computed.
     """
 
     indptr: np.ndarray
@@ -64,6 +66,7 @@ class Footprints:
     shape: tuple[int, int]
     masked: bool = False
     method: str = ""
+    skipped: int = 0
 
     def __len__(self) -> int:
         return len(self.indptr) - 1
@@ -166,10 +169,14 @@ def candidate_footprints(study: StudyArea, candidates: pd.DataFrame, model: Cove
                           footprint_method(model))
     sites = candidates_to_sites(candidates)
     flat_mask = None if mask is None else mask.ravel()
+    skipped = 0
     if isinstance(model, RadiusModel):
         windows = _radius_windows(grid, sites, model.site_radius_m(sites))
     elif _is_signal_model(model):
-        windows = (w[1:] for w in _signal_windows(study, sites, model, np.arange(len(sites))))
+        active = _reachable(study, sites, model, mask)
+        skipped = int((~active).sum())
+        windows = _with_empty(grid, len(sites), active,
+                              _signal_windows(study, sites, model, np.flatnonzero(active)))
     elif callable(getattr(model, "site_footprints", None)):
         windows = model.site_footprints(grid, sites, dem=study.dem)
     else:
@@ -188,7 +195,7 @@ def candidate_footprints(study: StudyArea, candidates: pd.DataFrame, model: Cove
     sizes = np.array([len(p) for p in parts], dtype=np.int64)
     indptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
     indices = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
-    return Footprints(indptr, indices, grid.shape, mask is not None, footprint_method(model))
+    return Footprints(indptr, indices, grid.shape, mask is not None, footprint_method(model), skipped)
 
 
 def _window_bounds(grid: Grid, x: float, y: float, lat: float, radius_m: float) -> tuple[int, int, int, int]:
@@ -268,6 +275,50 @@ def _signal_windows(study: StudyArea, sites: pd.DataFrame, model, ks: np.ndarray
     for k in ks:
         f = T.site_footprint(grid, study.dem, sites, int(k), model=model)
         yield int(k), f.row0, f.col0, f.covered
+
+
+def _reachable(study: StudyArea, sites: pd.DataFrame, model, mask: np.ndarray | None) -> np.ndarray:
+    """Rows whose reach (link-budget radius + 2 cells, as a window) holds any masked cell.
+
+    A row whose window holds none has an empty masked footprint: computing it is skipped
+    (exact: the ray kernel writes no cell beyond its radius). Without a mask, all rows.
+    """
+    n = len(sites)
+    if mask is None or not hasattr(model, "_prepare"):
+        return np.ones(n, dtype=bool)
+    from .. import terrain as T
+
+    grid = study.grid
+    need_ground = _is_terrain(model)
+    prep = model._prepare(grid, sites, T._as_dem(study.dem, grid) if need_ground else None,
+                          need_ground=need_ground, invalid_sites="error")
+    if prep.rows.size != n:  # pragma: no cover - invalid_sites="error" keeps every row
+        return np.ones(n, dtype=bool)
+    dxm, dym = grid.cell_size_m()
+    margin = 2.0 * float(np.hypot(dxm.max(), dym.max()))
+    cum = np.zeros((grid.ny + 1, grid.nx + 1), dtype=np.int64)
+    cum[1:, 1:] = np.cumsum(np.cumsum(mask, axis=0, dtype=np.int64), axis=1)
+    x, y = (np.asarray(v, dtype="f8") for v in grid.from_lonlat(sites["lon"].to_numpy(), sites["lat"].to_numpy()))
+    lat = sites["lat"].to_numpy(dtype="f8")
+    out = np.zeros(n, dtype=bool)
+    for k in range(n):
+        r0, r1, c0, c1 = _window_bounds(grid, x[k], y[k], lat[k], float(prep.radius_m[k]) + margin)
+        out[k] = (cum[r1, c1] - cum[r0, c1] - cum[r1, c0] + cum[r0, c0]) > 0
+    return out
+
+
+def _with_empty(grid: Grid, n: int, active: np.ndarray, windows):
+    """Yield (row0, col0, window) for all ``n`` rows: computed ones in order, empty for the rest."""
+    it = iter(windows)
+    empty = np.zeros((0, 0), dtype=bool)
+    for k in range(n):
+        if active[k]:
+            kk, r0, c0, win = next(it)
+            if kk != k:  # pragma: no cover - the generators keep the order
+                raise InputError("internal error: footprints out of order.")
+            yield r0, c0, win
+        else:
+            yield 0, 0, empty
 
 
 def footprint_bounds(study: StudyArea, candidates: pd.DataFrame, model: CoverageModel, *,

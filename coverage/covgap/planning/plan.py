@@ -298,7 +298,8 @@ def plan_sites(analysis: Analysis, candidates: pd.DataFrame, *, model: CoverageM
         "hamlets_newly_covered": int(np.sum(hamlets_new)), "hamlets_covered_before": n_h0,
         "candidates": {"evaluated": int(len(clean)), **rep.as_dict()},
         "gain_evaluations": int(res.evaluations),
-        "footprints_computed": int(res.log.get("footprints_refined", len(clean))),
+        "footprints_computed": int(res.log.get("footprints_refined", len(clean) - fp.skipped)),
+        "footprints_skipped_out_of_reach": int(fp.skipped),
         "footprint_bounds": None if refine is None else fp.method,
         "greedy_guarantee": (f"≥ {GREEDY_BOUND:.3f} of the optimum (budget in sites)" if budget_cost is None
                              else f"≥ {GREEDY_BOUND / 2:.3f} of the optimum (cost budget, best of two greedy rules)"),
