@@ -338,6 +338,10 @@ def write_report(res: dict, out: Path) -> None:
     (out / "b1_single_site.json").write_text(json.dumps(res, indent=2, default=float))
     L = ["# b1 — single-site terrain model vs GDAL viewshed and SPLAT! (SYNTHETIC fractal terrain)", ""]
     L.append(f"Machine: {res['machine']}. covgap {res['covgap_version']}. Command: `{res['command']}`.")
+    la = res.get("load_average_at_start")
+    if la:
+        L.append(f"Load average (1/5/15 min) at start: {la[0]:.1f} / {la[1]:.1f} / {la[2]:.1f} on "
+                 f"{os.cpu_count()} CPUs (shared machine: other work was running).")
     L.append("")
     g = res.get("gdal_los")
     if g:
@@ -387,7 +391,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="out/bench")
     ap.add_argument("--reps", type=int, default=7)
-    ap.add_argument("--relief-m", type=float, default=800.0)
+    ap.add_argument("--relief-m", type=float, default=400.0)
     ap.add_argument("--sites", type=int, default=1000)
     ap.add_argument("--skip", nargs="*", default=[], choices=["gdal", "splat", "many"])
     args = ap.parse_args(argv)
@@ -397,6 +401,7 @@ def main(argv=None) -> int:
     res: dict = {
         "command": "benchmarks/b1_single_site.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, numba threads {numba.get_num_threads()}",
+        "load_average_at_start": list(os.getloadavg()),
         "covgap_version": covgap.__version__,
         "notes": [
             "SYNTHETIC terrain: fractal DEMs (b1_data.fractal_dem), no real data.",
@@ -419,6 +424,7 @@ def main(argv=None) -> int:
             write_report(res, out)
         if "many" not in args.skip:
             res["many"] = bench_many(args.sites, args.relief_m)
+    res["load_average_at_end"] = list(os.getloadavg())
     write_report(res, out)
     print((out / "b1_single_site.md").read_text())
     return 0

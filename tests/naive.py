@@ -52,7 +52,7 @@ def los_reference(grid: Grid, dem: np.ndarray, lon: float, lat: float, *, antenn
     dist = distances_m(grid, lon, lat)
     in_radius = dist <= radius_m
     visible = np.zeros(grid.shape, dtype=bool)
-    cells = zip(*np.nonzero(in_radius)) if targets is None else [(i, j) for i, j in targets if in_radius[i, j]]
+    cells = zip(*np.nonzero(in_radius), strict=True) if targets is None else [(i, j) for i, j in targets if in_radius[i, j]]
     for i, j in cells:
         if i == i_s and j == j_s:
             visible[i, j] = True

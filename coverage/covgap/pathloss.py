@@ -269,6 +269,7 @@ def hata_loss_db(distance_km, frequency_mhz, *, base_height_m, mobile_height_m=1
     Parameters
     ----------
     distance_km, frequency_mhz : float or array
+        Path length (km) and carrier frequency (MHz).
     base_height_m : float or array
         Base-station antenna height, m.
     mobile_height_m : float or array

@@ -574,7 +574,9 @@ class TerrainModel(_SignalModel):
             vflat = np.empty(int(sizes[sel].sum()), dtype=np.float64)
             wflat = np.empty_like(vflat)
             kk = ks[sel]
-            col = lambda key, dt="f8": np.array([args[i][key] for i in sel], dtype=dt)  # noqa: E731
+            def col(key, dt="f8", sel=sel):
+                return np.array([args[i][key] for i in sel], dtype=dt)
+
             nodata = np.zeros(len(sel), dtype=np.int64)
             unhit = np.zeros(len(sel), dtype=np.int64)
             r0 = col("r0", np.int64)
