@@ -394,3 +394,16 @@ def test_bad_heights_frequencies_and_options():
                    {"thresholds_dbm": {"6G": -100}}, {"invalid_sites": "maybe"}):
         with pytest.raises(ConfigError):
             TerrainModel(**kwargs)
+
+
+def test_hata_model_needs_no_dem_and_counts_sites_outside_the_grid():
+    g = utm_grid(81, 30.0)
+    inside = centre(g, 40, 40)
+    outside = (g.bounds[2] + 300.0, inside[1])  # 300 m east of the grid: its disc still reaches in
+    s = sites_at(g, [inside, outside], operator=["A", "B"])
+    cov = HataModel(link_budgets=LB).compute(g, s)
+    tc = cov.technologies["4G"]
+    assert tc.n_operators().max() == 2
+    assert (tc.serving_site[:, -1] == 1).all()  # the east edge is nearer the outside site
+    far = sites_at(g, [(g.bounds[2] + 50_000.0, inside[1])])
+    assert not HataModel(link_budgets=LB).compute(g, far).covered("4G").any()
