@@ -24,7 +24,6 @@ COMPARE_TERRAIN = False             # also run the terrain model (slower; needs 
 import warnings
 
 warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm without ipywidgets
-import pandas as pd
 from IPython.display import display
 
 from covgap.notebooks import load_analysis

@@ -17,7 +17,13 @@ from covgap.grid import Grid
 from covgap.report import i18n
 from covgap.report.figures import figure_png, hillshade
 from covgap.report.html import html_report
-from covgap.report.maps import coverage_map, escape_text, mercator_rows, offline_assets, png_data_uri
+from covgap.report.maps import (
+    coverage_map,
+    escape_text,
+    mercator_rows,
+    offline_assets,
+    png_data_uri,
+)
 from covgap.report.pdf import province_page, write_pdf_report
 from covgap.report.tables import missing_technologies, province_view, ranked_units, remote_clusters
 

@@ -25,12 +25,12 @@ from functools import lru_cache
 from pathlib import Path
 
 import folium
-from affine import Affine
-from jinja2 import Template
 import numpy as np
 import rasterio.warp
 import shapely
+from affine import Affine
 from folium.plugins import FastMarkerCluster
+from jinja2 import Template
 from PIL import Image
 from rasterio.enums import Resampling
 
@@ -215,7 +215,7 @@ _POINT_CALLBACK = """function (row) {
 
 def coverage_map(analysis: Analysis, *, level: str | None = None, tiles: str | None = "OpenStreetMap",
                  lang: str = "en", offline: bool = True, bounds_lonlat: tuple[float, float, float, float] | None = None,
-                 ) -> folium.Map:
+                 max_clusters: int = 2000) -> folium.Map:
     """Build the interactive gap map (the caller saves or shows it).
 
     Parameters
@@ -232,6 +232,15 @@ def coverage_map(analysis: Analysis, *, level: str | None = None, tiles: str | N
         Inline Leaflet and its plugins (default) instead of loading them from CDNs.
     bounds_lonlat : tuple, optional
         ``(west, south, east, north)`` to zoom to (e.g. one province); default the whole grid.
+    max_clusters : int
+        Draw at most this many gap clusters (the most populous); the layer name says how many of
+        how many. Keeps a national map light: cluster outlines follow grid cells.
+
+    Notes
+    -----
+    Sizes stay bounded at national scale: raster layers are PNGs of at most 1,600 pixels a side,
+    polygons are simplified to the grid resolution with coordinates rounded to 1e-5°, towers and
+    hamlets are plain JSON arrays drawn by one loop (no per-marker code).
     """
     check_lang(lang)
     s = analysis.study
@@ -269,6 +278,8 @@ def coverage_map(analysis: Analysis, *, level: str | None = None, tiles: str | N
     first = level or (levels[-1] if levels else None)
     tol = 0.5 * float(min(abs(s.grid.res[0]), abs(s.grid.res[1]))) if s.grid.is_geographic else 0.002
     tol = max(tol, 1e-4)
+    # admin outlines: also no finer than ~1/3000 of the map width (≈ 300 m for all of Vietnam)
+    admin_tol = max(tol, (e - w) / 3000.0) if s.grid.is_geographic else tol
     for lvl in levels:
         tab = analysis.units[lvl]
         g = tab[["geometry"]].copy()
@@ -288,7 +299,7 @@ def coverage_map(analysis: Analysis, *, level: str | None = None, tiles: str | N
             fields.append("without_4G")
             aliases.append(column_label("without_4G", lang))
         folium.GeoJson(
-            _geojson(g, tol), name=escape_text(label("uncovered_share_by", lang, level=level_label(lvl, lang).lower())),
+            _geojson(g, admin_tol), name=escape_text(label("uncovered_share_by", lang, level=level_label(lvl, lang).lower())),
             show=lvl == first,
             style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#555", "weight": 1,
                                       "fillOpacity": 0.55},
@@ -297,6 +308,9 @@ def coverage_map(analysis: Analysis, *, level: str | None = None, tiles: str | N
         ).add_to(m)
 
     cl = analysis.clusters
+    n_all = len(cl)
+    if n_all > max_clusters:
+        cl = cl.nlargest(max_clusters, "population")
     if len(cl):
         cg = cl[["geometry"]].copy()
         cg["rank"] = cl["rank"]
@@ -307,7 +321,8 @@ def coverage_map(analysis: Analysis, *, level: str | None = None, tiles: str | N
             if c.endswith("_name"):
                 cg[c] = cl[c].map(escape_text)
         fields = [c for c in cg.columns if c != "geometry"]
-        folium.GeoJson(_geojson(cg, tol), name=escape_text(label("gap_clusters", lang)),
+        name = label("gap_clusters", lang) + (f" ({len(cl)} / {n_all})" if n_all > len(cl) else "")
+        folium.GeoJson(_geojson(cg, 2 * tol), name=escape_text(name),
                        style_function=lambda f: {"color": "#7a0177", "weight": 1.5, "fillColor": "#f768a1",
                                                  "fillOpacity": 0.6},
                        tooltip=folium.GeoJsonTooltip(fields=fields, localize=True,

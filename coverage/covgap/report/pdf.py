@@ -8,10 +8,9 @@ are, coverage by technology, the ranked sub-units, the hamlets without signal, a
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
-
-import textwrap
 
 import numpy as np
 import pandas as pd
