@@ -1,15 +1,21 @@
 """Private numba kernels for the Hata and terrain models. Pure: arrays in, arrays out.
 
 One transmitter's *footprint* is computed on a window of the grid around it by casting
-``n_rays`` radials from the transmitter and walking each one outward through every cell it
-crosses (Amanatides–Woo traversal). Along a ray the kernel keeps
+``n_rays`` radials from the transmitter and following each one outward from one crossing of
+a line through cell centres to the next (rows ``Y = i`` and columns ``X = j`` in centre
+coordinates). There the terrain is exactly linear between the two centres on the line, so
+the profile along a ray is the bilinear DEM surface sampled where it is exact. Along a ray
+the kernel keeps
 
 * the steepest elevation angle seen so far from the transmitter (line of sight, with the
-  effective-earth-radius curvature ``d² / (2 k R)``), taken at the entry and the exit of each
-  crossed cell, and
+  effective-earth-radius curvature ``d² / (2 k R)``), and
 * the upper convex hull of the terrain profile in the transmitter's tangent-plane frame
   ``(d, z − d²/(2kR))`` (straight rays are straight lines there), so that the steepest
-  obstacle seen *from a receiver* is a tangent query on the hull, O(log n).
+  obstacle seen *from a receiver* is a tangent query on the hull (galloping search).
+
+A cell is evaluated as a receiver at the first crossing inside it, against the terrain
+before it — the exact per-cell reference in ``tests/naive.py`` samples the straight line to
+the cell centre the same way, excluding the transmitter's and the receiver's own cells.
 
 **Two rays per cell.** Each cell takes its value from the two rays whose azimuths bracket
 the azimuth of its centre, weighted by angular proximity (``w = 1 − tan|φ − θ| / tan Δ``,
@@ -17,10 +23,11 @@ the azimuth of its centre, weighted by angular proximity (``w = 1 − tan|φ −
 line to the cell centre far better than the nearest ray alone. Rays add ``w·v`` and ``w``
 into two window buffers; the two rays bracketing a cell are neighbours, and the parallel
 driver never runs neighbouring rays at once, so no locks are needed and the sums are
-deterministic. A ray contributes only to cells it passes through. With
-``n_rays ≥ 1.05 · 2π R / cell`` the nearer bracketing ray always passes through the cell, so
-every cell is reached (:func:`_finish_rows` counts the cells inside the radius that no ray
-reached: must be 0, tested); with the default 1.5 the other one does too for most cells.
+deterministic. A ray contributes only to cells where it crosses one of the cell's centre
+lines. With ``n_rays ≥ 1.45 · 2π R / cell`` the nearer bracketing ray passes within
+``c / (2√2)`` of the centre and so always does, and every cell is reached
+(:func:`_finish_rows` counts the cells inside the radius that no ray reached: must be 0,
+tested); with the default 1.5 the other ray does too for most cells.
 
 **Receiver value.** ``signal = eirp − max(L_fs(d), A + B log10 d_km) − L_diff + G_sector``:
 ``A, B`` are the base model's coefficients, ``L_fs`` free space (the empirical model is never
@@ -44,11 +51,12 @@ import numpy as np
 _R_EARTH = 6_371_008.8
 #: Oversampling of the outer ring: rays per cell at the radius.
 RAY_OVERSAMPLING = 1.5
-#: Minimum oversampling: the nearest ray then always passes through the cell (tested).
-MIN_RAY_OVERSAMPLING = 1.05
+#: Minimum oversampling: the nearest ray then passes within c/(2√2) of every cell centre,
+#: so it crosses one of the cell's centre lines inside the cell (tested).
+MIN_RAY_OVERSAMPLING = 1.45
 #: Oversampling when each cell takes its nearest ray only, and its minimum.
-RAY_OVERSAMPLING_NEAREST = 1.1
-MIN_RAY_OVERSAMPLING_NEAREST = 1.05
+RAY_OVERSAMPLING_NEAREST = 1.45
+MIN_RAY_OVERSAMPLING_NEAREST = 1.45
 #: Fewest rays per transmitter (keeps tan(Δ) ≈ Δ so the bracketing guarantee holds).
 MIN_RAYS = 32
 #: ν stored for unobstructed paths: J(ν) = 0 at and below it (ITU-R P.526 eq. 31).
@@ -163,15 +171,23 @@ def _walk_rays(dem, r0, c0, vbuf, wbuf, kx, kxs, dy, row_f, col_f, z_tx, h_rx, i
                radius_m, two_over_lambda, ray_mode, n_rays, k0, k1, t_end, hx, hz, nearest):
     """Walk rays ``k0 .. k1-1`` of one transmitter, accumulating into the cells they bracket.
 
+    A ray is followed from one crossing of a line through cell centres (a row-centre line
+    ``Y = i`` or a column-centre line ``X = j``, centre coordinates) to the next. At each
+    crossing, (1) the cell containing the crossing point is evaluated as a receiver — once per
+    ray, at the first crossing inside it, i.e. against the terrain *before* the cell — and
+    (2) the terrain there, exactly linear between the two centres on that line, joins the
+    profile (running horizon slope and, for Bullington, the upper hull). A ray passing
+    within ``c / (2√2)`` of a cell centre crosses one of its centre lines inside the cell.
+
     dem (ny, nx) float32, NaN = nodata. vbuf, wbuf (wny, wnx) float64 windows whose [0, 0]
-    is grid cell (r0, c0): each ray adds ``w·v`` and ``w`` for every cell it passes whose
+    is grid cell (r0, c0): each ray adds ``w·v`` and ``w`` for every cell it evaluates whose
     centre's azimuth lies within one ray spacing Δ of the ray's, with
-    ``w = 1 − tan|φ − θ| / tan Δ``. ``ray_mode`` 0: ``v`` = line-of-sight margin
-    ``s_horizon − s_receiver`` (≤ 0 visible); 1: ``v`` = Bullington loss (dB, 0 on line of
-    sight). kx (wny,) metres per column for the window's rows; kxs metres per column at the
-    site; dy metres per row; row_f, col_f the site's fractional grid index; z_tx the antenna
-    height above datum (m); inv2kr = 1 / (2 k R). Receivers on DEM nodata keep the
-    unobstructed value.
+    ``w = 1 − tan|φ − θ| / tan Δ`` (or ``w = 1`` for the nearest ray when ``nearest``).
+    ``ray_mode`` 0: ``v`` = line-of-sight margin ``s_horizon − s_receiver`` (≤ 0 visible);
+    1: ``v`` = Bullington ν (:data:`NU_LOS` on line of sight). kx (wny,) metres per column
+    for the window's rows; kxs metres per column at the site; dy metres per row; row_f,
+    col_f the site's fractional grid index; z_tx the antenna height above datum (m);
+    inv2kr = 1 / (2 k R). Receivers on DEM nodata keep the unobstructed value.
     """
     wny, wnx = vbuf.shape
     ny_d, nx_d = dem.shape
@@ -182,78 +198,82 @@ def _walk_rays(dem, r0, c0, vbuf, wbuf, kx, kxs, dy, row_f, col_f, z_tx, h_rx, i
     i_site = int(math.floor(row_f))
     j_site = int(math.floor(col_f))
     inf = np.inf
+    yy = row_f - 0.5
+    xx = col_f - 0.5
     for k in range(k0, k1):
         th = dth * k
         st = math.sin(th)
         ct = math.cos(th)
         dcol = st / kxs
         drow = -ct / dy
-        i = i_site
-        j = j_site
-        if dcol > 1e-15:
-            stepj = 1
-            tmj = (j + 1 - col_f) / dcol
-            tdj = 1.0 / dcol
-        elif dcol < -1e-15:
-            stepj = -1
-            tmj = (j - col_f) / dcol
-            tdj = -1.0 / dcol
-        else:
-            stepj = 0
-            tmj = inf
-            tdj = inf
         if drow > 1e-15:
-            stepi = 1
-            tmi = (i + 1 - row_f) / drow
+            tci = (math.floor(yy) + 1.0 - yy) / drow
             tdi = 1.0 / drow
         elif drow < -1e-15:
-            stepi = -1
-            tmi = (i - row_f) / drow
+            tci = (math.ceil(yy) - 1.0 - yy) / drow
             tdi = -1.0 / drow
         else:
-            stepi = 0
-            tmi = inf
-            tdi = inf
-        # next crossings of the lines through cell centres (centre coordinates Y = row - 0.5)
-        yy = row_f - 0.5
-        xx = col_f - 0.5
-        if stepi > 0:
-            tci = (math.floor(yy) + 1.0 - yy) / drow
-        elif stepi < 0:
-            tci = (math.ceil(yy) - 1.0 - yy) / drow
-        else:
             tci = inf
-        if stepj > 0:
+            tdi = inf
+        if dcol > 1e-15:
             tcj = (math.floor(xx) + 1.0 - xx) / dcol
-        elif stepj < 0:
+            tdj = 1.0 / dcol
+        elif dcol < -1e-15:
             tcj = (math.ceil(xx) - 1.0 - xx) / dcol
+            tdj = -1.0 / dcol
         else:
             tcj = inf
-        t_in = 0.0
+            tdj = inf
         m = 0
         s_tim = -inf
-        first = True
+        i_last = i_site
+        j_last = j_site
         i_sc = -1
         sc = 1.0
         while True:
-            t_out = tmi if tmi < tmj else tmj
-            ii = i - r0
-            jj = j - c0
-            if not first:
-                ecs = (j + 0.5 - col_f) * kxs
-                er = (i + 0.5 - row_f) * dy
+            # next crossing: of a row-centre line (exact row ic) or a column-centre line
+            if tci < tcj:
+                tc = tci
+                tci += tdi
+                yc = yy + drow * tc
+                xc = xx + dcol * tc
+                ic = int(math.floor(yc + 0.5))
+                jc = int(math.floor(xc + 0.5))
+                row_line = True
+            else:
+                tc = tcj
+                tcj += tdj
+                yc = yy + drow * tc
+                xc = xx + dcol * tc
+                ic = int(math.floor(yc + 0.5))
+                jc = int(math.floor(xc + 0.5))
+                row_line = False
+            if tc > t_end:
+                break
+            ii = ic - r0
+            jj = jc - c0
+            if ii < 0 or ii >= wny or jj < 0 or jj >= wnx:
+                break
+            if ic == i_site and jc == j_site:
+                continue  # the transmitter's own cell: neither receiver nor obstacle
+            # (1) receiver: the cell containing this crossing, once per ray
+            if ic != i_last or jc != j_last:
+                i_last = ic
+                j_last = jc
+                ecs = (jc + 0.5 - col_f) * kxs
+                er = (ic + 0.5 - row_f) * dy
                 along = ecs * st - er * ct
                 cross = ecs * ct + er * st
                 acr = abs(cross) * inv_tan
                 if along > 0.0 and acr < along * u_max:
-                    ec = (j + 0.5 - col_f) * kx[ii]
+                    ec = (jc + 0.5 - col_f) * kx[ii]
                     d2 = ec * ec + er * er
                     if d2 <= r2:
                         if nearest:
                             w = 1.0
                         else:
                             w = 1.0 - acr / along
-                        z = dem[i, j]
+                        z = dem[ic, jc]
                         if ray_mode == 0:
                             v = -1e3
                         else:
@@ -270,88 +290,51 @@ def _walk_rays(dem, r0, c0, vbuf, wbuf, kx, kxs, dy, row_f, col_f, z_tx, h_rx, i
                                     v = 1e3
                             elif s_tim > s_tr:
                                 v = _bullington_nu(hx, hz, m, d, zr, z_tx, s_tim, s_tr, two_over_lambda)
-                            else:
-                                v = NU_LOS
                         vbuf[ii, jj] += w * v
                         wbuf[ii, jj] += w
-            # obstacle update: the terrain where the ray crosses the lines through cell
-            # centres inside this cell (exact linear interpolation between two centres there)
-            # blocks everything farther along the ray
-            while True:
-                if tci < tcj:
-                    tc = tci
-                    if tc >= t_out or tc > t_end:
-                        break
-                    tci += tdi
-                    yc = row_f + drow * tc - 0.5
-                    ic = int(math.floor(yc + 0.5))
-                    xc = col_f + dcol * tc - 0.5
-                    if first or ic < 0 or ic >= ny_d:
-                        continue
-                    j0 = int(math.floor(xc))
-                    f = xc - j0
-                    if j0 < 0:
-                        z = dem[ic, 0]
-                    elif j0 >= nx_d - 1:
-                        z = dem[ic, nx_d - 1]
-                    else:
-                        z = dem[ic, j0] + f * (dem[ic, j0 + 1] - dem[ic, j0])
+            # (2) obstacle: terrain at the crossing, linear between the two centres on the line
+            if row_line:
+                j0 = int(math.floor(xc))
+                f = xc - j0
+                if j0 < 0:
+                    z = dem[ic, 0]
+                elif j0 >= nx_d - 1:
+                    z = dem[ic, nx_d - 1]
                 else:
-                    tc = tcj
-                    if tc >= t_out or tc > t_end:
-                        break
-                    tcj += tdj
-                    xc = col_f + dcol * tc - 0.5
-                    jc = int(math.floor(xc + 0.5))
-                    yc = row_f + drow * tc - 0.5
-                    if first or jc < 0 or jc >= nx_d:
-                        continue
-                    i0 = int(math.floor(yc))
-                    f = yc - i0
-                    if i0 < 0:
-                        z = dem[0, jc]
-                    elif i0 >= ny_d - 1:
-                        z = dem[ny_d - 1, jc]
-                    else:
-                        z = dem[i0, jc] + f * (dem[i0 + 1, jc] - dem[i0, jc])
-                if i != i_sc:
-                    rho = kx[ii] / kxs
-                    sc = math.sqrt(ct * ct + st * st * rho * rho)
-                    i_sc = i
-                dc_ = tc * sc
-                dz = z - z_tx
-                # NaN elevation (nodata) gives a NaN slope, which never compares greater
-                s = dz / dc_ - dc_ * inv2kr
-                if s > s_tim:
-                    s_tim = s
-                if dz == dz:
-                    if ray_mode != 0:
-                        zm = z - dc_ * dc_ * inv2kr
-                        xm = dc_
-                        if m > 0 and xm <= hx[m - 1]:
-                            xm = hx[m - 1] + 1e-6
-                        while m >= 2 and ((hx[m - 1] - hx[m - 2]) * (zm - hz[m - 2])
-                                          - (hz[m - 1] - hz[m - 2]) * (xm - hx[m - 2])) >= 0.0:
-                            m -= 1
-                        hx[m] = xm
-                        hz[m] = zm
-                        m += 1
-                    elif m == 0:
-                        m = 1  # marks "some obstacle seen" for the line-of-sight mode
-            first = False
-            # advance to the next cell
-            if tmi < tmj:
-                i += stepi
-                t_in = tmi
-                tmi += tdi
+                    z = dem[ic, j0] + f * (dem[ic, j0 + 1] - dem[ic, j0])
             else:
-                j += stepj
-                t_in = tmj
-                tmj += tdj
-            if t_in > t_end:
-                break
-            if i < r0 or i >= r0 + wny or j < c0 or j >= c0 + wnx:
-                break
+                i0 = int(math.floor(yc))
+                f = yc - i0
+                if i0 < 0:
+                    z = dem[0, jc]
+                elif i0 >= ny_d - 1:
+                    z = dem[ny_d - 1, jc]
+                else:
+                    z = dem[i0, jc] + f * (dem[i0 + 1, jc] - dem[i0, jc])
+            if ic != i_sc:
+                rho = kx[ii] / kxs
+                sc = math.sqrt(ct * ct + st * st * rho * rho)
+                i_sc = ic
+            dc_ = tc * sc
+            dz = z - z_tx
+            # NaN elevation (nodata) gives a NaN slope, which never compares greater
+            s = dz / dc_ - dc_ * inv2kr
+            if s > s_tim:
+                s_tim = s
+            if dz == dz:
+                if ray_mode != 0:
+                    zm = z - dc_ * dc_ * inv2kr
+                    xm = dc_
+                    if m > 0 and xm <= hx[m - 1]:
+                        xm = hx[m - 1] + 1e-6
+                    while m >= 2 and ((hx[m - 1] - hx[m - 2]) * (zm - hz[m - 2])
+                                      - (hz[m - 1] - hz[m - 2]) * (xm - hx[m - 2])) >= 0.0:
+                        m -= 1
+                    hx[m] = xm
+                    hz[m] = zm
+                    m += 1
+                elif m == 0:
+                    m = 1  # marks "some obstacle seen" for the line-of-sight mode
 
 
 @nb.njit(cache=True)
