@@ -97,7 +97,8 @@ def main(argv=None) -> int:
     ap.add_argument("--candidates", type=int, default=10_000)
     ap.add_argument("--sites", type=int, default=50)
     ap.add_argument("--target", default="any", help="'any' signal or a technology (e.g. 4G)")
-    ap.add_argument("--province", default=None, help="province code (default: most people without signal)")
+    ap.add_argument("--province", default="D03",
+                    help="province code (default D03, the demo's mountainous border province: needs the most sites)")
     ap.add_argument("--ray-oversampling", type=float, default=None,
                     help="terrain model option (default: the model's; 1.1 is faster, see covgap.terrain)")
     ap.add_argument("--lazy-footprints", action="store_true", help="also time lazy terrain footprints")
