@@ -1,7 +1,7 @@
 """B2 — a multi-site coverage field: one Dask worker vs two (and untiled, in-process).
 
 A SYNTHETIC 1° × 1° region at 3 arc-seconds (1200 × 1200 cells; ``--quick``: 0.2°) with
-2,000 transmitters (``--quick``: 80, radii ≤ 3 km) at link-budget radii, over SYNTHETIC terrain, computed
+1,000 transmitters (``--quick``: 80, radii ≤ 3 km) at link-budget radii, over SYNTHETIC terrain, computed
 by the terrain model (the radius model with ``--model radius``, or when the terrain model
 is not in this build). Runs, each on the same inputs:
 
@@ -73,7 +73,7 @@ def main(argv=None):
     from covgap.tiles import compute_coverage_tiled
 
     size_deg = 0.2 if args.quick else 1.0
-    n_sites = 80 if args.quick else 2000
+    n_sites = 80 if args.quick else 1000
     tile = 100 if args.quick else 300
     repeat = args.repeat or (1 if args.quick else 2)
     grid = Grid.from_bounds(104.5, 21.0, 104.5 + size_deg, 21.0 + size_deg, res=(3 / 3600, 3 / 3600), crs="EPSG:4326")

@@ -743,7 +743,8 @@ def compute_coverage_tiled(grid: Grid, sites: pd.DataFrame, model: CoverageModel
             groups[(int(ti[seg[0]]), int(tj[seg[0]]))] = np.sort(seg)
 
     def specs():
-        for (i, j), rows in groups.items():
+        # most transmitters first: the longest tasks start early, so workers finish together
+        for (i, j), rows in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
             tile = plan.tile(i, j)
             yield {"workdir": str(work), "tile": tile, "grid": grid, "sites": with_rows.iloc[rows],
                    "model": model, "dem": _window_source(dem, tile), "operators": list(operators),
