@@ -20,7 +20,7 @@ from openpyxl.utils import get_column_letter
 
 from ..analysis import SYNTHETIC_LABEL, Analysis
 from ..io import write_geotiff
-from .i18n import check_lang, column_label, label, level_label, status_label
+from .i18n import check_lang, column_label, label, level_label, status_label, synthetic_banner
 from .tables import missing_technologies, province_view
 
 __all__ = ["write_summary", "write_xlsx", "write_geopackage", "write_rasters", "sheet_name", "sources_frame"]
@@ -204,11 +204,7 @@ def write_xlsx(analysis: Analysis, path: str | Path, *, lang: str = "en", provin
     check_lang(lang)
     path = Path(path)
     s = analysis.summary()
-    banner = label("synthetic_banner", lang) if s["synthetic"] else None
-    if banner and lang == "en":
-        banner = f"{SYNTHETIC_LABEL}: not real data"
-    elif banner:
-        banner = f"{SYNTHETIC_LABEL} — {banner}"
+    banner = synthetic_banner(lang) if s["synthetic"] else None
     units, clusters, hamlets = _subset(analysis, province)
     wb = Workbook()
     wb.remove(wb.active)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..analysis import SYNTHETIC_LABEL, Analysis
 from .figures import figure_png, plot_choropleth, plot_coverage_bars, plot_gap_map
-from .i18n import check_lang, column_label, fmt_int, fmt_pct, label, level_label, status_label
+from .i18n import check_lang, column_label, fmt_int, fmt_pct, label, level_label, status_label, synthetic_banner
 from .maps import coverage_map, escape_text
 from .tables import province_view, ranked_units
 
@@ -180,8 +180,7 @@ def html_report(analysis: Analysis, *, province: str | None = None, lang: str = 
                  f"<title>{escape_text(((SYNTHETIC_LABEL + ' — ') if st.synthetic else '') + title)}</title>"
                  f"<style>{_CSS}</style></head><body>")
     if st.synthetic:
-        parts.append(f'<div class="banner" id="synthetic-banner">{escape_text(SYNTHETIC_LABEL)} — '
-                     f"{escape_text(label('synthetic_banner', lang))}</div>")
+        parts.append(f'<div class="banner" id="synthetic-banner">{escape_text(synthetic_banner(lang))}</div>')
     parts.append(f"<h1>{escape_text(title)}</h1>")
     parts.append(f'<p class="small">{escape_text(label("study_area", lang))}: {escape_text(st.name)} · '
                  f"{escape_text(label('model', lang))}: {escape_text(s['model'].get('model', ''))} · "

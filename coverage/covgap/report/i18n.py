@@ -24,7 +24,7 @@ import re
 
 from ..errors import InputError
 
-__all__ = ["LANGS", "check_lang", "label", "column_label", "level_label", "status_label", "fmt_int", "fmt_pct"]
+__all__ = ["LANGS", "check_lang", "label", "synthetic_banner", "column_label", "level_label", "status_label", "fmt_int", "fmt_pct"]
 
 #: Languages every label exists in.
 LANGS = ("en", "vi")
@@ -231,6 +231,18 @@ def label(key: str, lang: str = "en", **fields: object) -> str:
     """
     text = _pick(_LABELS[key], lang)
     return text.format(**fields) if fields else text
+
+
+def synthetic_banner(lang: str = "en") -> str:
+    """The banner of every output made from the demo; always starts with ``SYNTHETIC DEMO``.
+
+    Examples
+    --------
+    >>> synthetic_banner("en")
+    'SYNTHETIC DEMO: not real data'
+    """
+    text = label("synthetic_banner", lang)
+    return text if text.startswith("SYNTHETIC DEMO") else f"SYNTHETIC DEMO — {text}"
 
 
 def level_label(level: str, lang: str = "en", *, plural: bool = False) -> str:

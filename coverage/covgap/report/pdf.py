@@ -17,9 +17,9 @@ import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
-from ..analysis import SYNTHETIC_LABEL, Analysis
+from ..analysis import Analysis
 from .figures import plot_coverage_bars, plot_gap_map
-from .i18n import check_lang, column_label, fmt_int, fmt_pct, label, level_label, status_label
+from .i18n import check_lang, column_label, fmt_int, fmt_pct, label, level_label, status_label, synthetic_banner
 from .tables import province_view, ranked_units
 
 __all__ = ["province_page", "national_page", "write_pdf_report"]
@@ -81,7 +81,7 @@ def _table(ax, df: pd.DataFrame, cols: list[str], *, lang: str, title: str,
     ax.add_patch(_rect(0, top - head_h, 1, head_h, "#dde5f0"))
     ax_w_in = ax.get_position().width * _A4[0]
     for j, c in enumerate(cols):
-        chars = max(6, int(widths[j] * ax_w_in * 72 / (6.0 * 0.58)))
+        chars = max(6, int(widths[j] * ax_w_in * 72 / (6.0 * 0.70)))
         head = "\n".join(textwrap.wrap(column_label(c, lang), chars)[:2])
         ax.text(x[j] + (widths[j] - 0.005 if numeric[j] else 0.005), top - head_h / 2, head, fontsize=6.0,
                 weight="bold", va="center", ha="right" if numeric[j] else "left", family=_FONT, linespacing=1.1)
@@ -109,7 +109,7 @@ def _header(fig: Figure, analysis: Analysis, title: str, subtitle: str, lang: st
     fig.text(0.05, 0.975, title, fontsize=15, weight="bold", va="top", family=_FONT)
     fig.text(0.05, 0.948, subtitle, fontsize=8.5, va="top", color="#444", family=_FONT)
     if analysis.study.synthetic:
-        fig.text(0.05, 0.928, f"{SYNTHETIC_LABEL} — {label('synthetic_banner', lang)}", fontsize=9, weight="bold",
+        fig.text(0.05, 0.928, synthetic_banner(lang), fontsize=9, weight="bold",
                  color="#c00000", va="top", family=_FONT,
                  bbox={"facecolor": "#fde9e7", "edgecolor": "#c00000", "boxstyle": "square,pad=0.3"})
 
@@ -155,7 +155,7 @@ def _page(analysis: Analysis, *, title: str, subtitle: str, kf: list[tuple[str, 
     n_kf_rows = (len(kf) + 3) // 4
     map_top = 0.905 - n_kf_rows * 0.048 - 0.025
     map_h = 0.29
-    ax_map = fig.add_axes((0.05, map_top - map_h, 0.58, map_h))
+    ax_map = fig.add_axes((0.09, map_top - map_h, 0.54, map_h))
     plot_gap_map(analysis, ax=ax_map, bounds_lonlat=bounds, lang=lang, clusters=clusters, hamlets=hamlets,
                  subunits=rank_level if unit is not None else None, units=sub_units)
     ax_map.set_title(label("uncovered_map", lang), fontsize=9)
