@@ -365,6 +365,14 @@ def test_site_outside_dem_or_on_nodata_raises_or_is_skipped():
         m.compute(g, s.iloc[:1], dem=None)
     with pytest.raises(InputError, match="shape"):
         m.compute(g, s.iloc[:1], dem=dem[:-1])
+    raw = np.zeros(g.shape, np.int16)
+    raw[5, 5] = -32768  # an SRTM void left unmasked
+    with pytest.raises(InputError, match="nodata value"):
+        m.compute(g, s.iloc[:1], dem=raw)
+    masked = np.ma.masked_equal(raw, -32768)
+    with pytest.warns(CovgapWarning, match="nodata"):
+        cov = m.compute(g, s.iloc[:1], dem=masked)
+    assert cov.parameters["dem_nodata_cells_in_footprints"] == 1
 
 
 def test_bad_heights_frequencies_and_options():

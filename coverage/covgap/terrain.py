@@ -98,6 +98,9 @@ RAY_WEIGHTING = "interpolate"
 #: Default radius cap for a free-space base model (km); Hata-type bases use their 20 km limit.
 FREE_SPACE_MAX_RADIUS_KM = 50.0
 
+#: Lowest plausible land elevation (m); the Dead Sea shore is about -430 m.
+_DEM_MIN_M = -500.0
+
 #: Cells per parallel batch of footprints (memory bound: 16 bytes per cell).
 _BATCH_CELLS = 8_000_000
 
@@ -112,7 +115,16 @@ def _as_dem(dem, grid: Grid) -> np.ndarray:
     arr = np.ma.filled(np.ma.asarray(dem).astype("f4"), np.nan) if np.ma.isMaskedArray(dem) else np.asarray(dem)
     if arr.shape != grid.shape:
         raise InputError(f"DEM array has shape {arr.shape}; the grid has {grid.shape}.")
-    return np.ascontiguousarray(arr, dtype=np.float32)
+    out = np.ascontiguousarray(arr, dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN DEM
+        lo = np.nanmin(out) if out.size else np.nan
+    if np.isfinite(lo) and lo < _DEM_MIN_M:
+        raise InputError(
+            f"DEM has elevations down to {lo:g} m, below {_DEM_MIN_M:g} m (lower than any land): "
+            "probably a nodata value (e.g. -32768) that was not masked. Fix: read the DEM with its "
+            "nodata as NaN (covgap.io does) or pass a masked array.")
+    return out
 
 
 def _grid_scales(grid: Grid) -> tuple[bool, np.ndarray, float, float, float]:
@@ -612,7 +624,8 @@ class TerrainModel(_SignalModel):
                 progress: bool = False) -> Coverage:
         """Compute signal and coverage of validated ``sites`` on ``grid`` over ``dem``.
 
-        ``dem``: elevation (m) on ``grid``, NaN (or masked) for nodata.
+        ``dem``: elevation (m) on ``grid``, NaN (or masked) for nodata; values below −500 m
+        (an unmasked nodata value such as −32768) raise :class:`~covgap.errors.InputError`.
         """
         sites = sites.reset_index(drop=True)
         dem_a = _as_dem(dem, grid)
