@@ -164,8 +164,9 @@ def make_candidates(lon, lat, *, kind: str = "user", candidate_id=None, antenna_
 
     Examples
     --------
-    >>> make_candidates([105.0], [21.0])[["candidate_id", "kind", "cost"]].iloc[0].tolist()
-    ['U0001', 'user', 1.0]
+    >>> c = make_candidates([105.0], [21.0])
+    >>> c.loc[0, "candidate_id"], c.loc[0, "kind"], float(c.loc[0, "cost"])
+    ('U0001', 'user', 1.0)
     """
     costs = costs or CandidateCosts()
     lon = np.atleast_1d(np.asarray(lon, dtype="f8"))
