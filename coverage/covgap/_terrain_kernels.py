@@ -33,7 +33,9 @@ tested); with the default 1.5 the other ray does too for most cells.
 ``A, B`` are the base model's coefficients, ``L_fs`` free space (the empirical model is never
 allowed below free-space loss), ``L_diff`` the Bullington equivalent knife-edge loss
 ``J(ν_b)`` of ITU-R P.526-15 §4.5.1 / eq. (31) when the path is obstructed (0 on line of
-sight), interpolated between the two rays, and ``G_sector`` the horizontal sector pattern.
+sight): obstruction is decided by the horizon margin interpolated between the two rays,
+``ν_b`` comes from the ray nearest to the cell centre (at least 0, grazing, where the
+interpolated margin says obstructed); ``G_sector`` is the horizontal sector pattern.
 
 Cells on DEM nodata (NaN) never block and, as receivers, get the base-model value without
 terrain loss; they are counted.
@@ -167,7 +169,7 @@ def _bullington_nu(hx, hz, m, d, zr, z_tx, s_tim, s_tr, two_over_lambda):
 
 
 @nb.njit(cache=True)
-def _walk_rays(dem, r0, c0, vbuf, wbuf, kx, kxs, dy, row_f, col_f, z_tx, h_rx, inv2kr,
+def _walk_rays(dem, r0, c0, vbuf, wbuf, nbuf, kx, kxs, dy, row_f, col_f, z_tx, h_rx, inv2kr,
                radius_m, two_over_lambda, ray_mode, n_rays, k0, k1, t_end, hx, hz, nearest):
     """Walk rays ``k0 .. k1-1`` of one transmitter, accumulating into the cells they bracket.
 
@@ -183,8 +185,9 @@ def _walk_rays(dem, r0, c0, vbuf, wbuf, kx, kxs, dy, row_f, col_f, z_tx, h_rx, i
     is grid cell (r0, c0): each ray adds ``w·v`` and ``w`` for every cell it evaluates whose
     centre's azimuth lies within one ray spacing Δ of the ray's, with
     ``w = 1 − tan|φ − θ| / tan Δ`` (or ``w = 1`` for the nearest ray when ``nearest``).
-    ``ray_mode`` 0: ``v`` = line-of-sight margin ``s_horizon − s_receiver`` (≤ 0 visible);
-    1: ``v`` = Bullington ν (:data:`NU_LOS` on line of sight). kx (wny,) metres per column
+    ``v`` is the line-of-sight margin ``s_horizon − s_receiver`` (≤ 0 visible). With
+    ``ray_mode`` 1 the ray nearest to the cell centre also writes the Bullington ν into
+    ``nbuf`` (:data:`NU_LOS` where that ray sees the antenna). kx (wny,) metres per column
     for the window's rows; kxs metres per column at the site; dy metres per row; row_f,
     col_f the site's fractional grid index; z_tx the antenna height above datum (m);
     inv2kr = 1 / (2 k R). Receivers on DEM nodata keep the unobstructed value.
@@ -274,24 +277,24 @@ def _walk_rays(dem, r0, c0, vbuf, wbuf, kx, kxs, dy, row_f, col_f, z_tx, h_rx, i
                         else:
                             w = 1.0 - acr / along
                         z = dem[ic, jc]
-                        if ray_mode == 0:
-                            v = -1e3
-                        else:
-                            v = NU_LOS
+                        v = -1e3
+                        nu = NU_LOS
                         if z == z and m > 0:
                             d = math.sqrt(d2)
                             zr = z + h_rx - d2 * inv2kr
                             s_tr = (zr - z_tx) / d
-                            if ray_mode == 0:
-                                v = s_tim - s_tr
-                                if v < -1e3:
-                                    v = -1e3
-                                elif v > 1e3:
-                                    v = 1e3
-                            elif s_tim > s_tr:
-                                v = _bullington_nu(hx, hz, m, d, zr, z_tx, s_tim, s_tr, two_over_lambda)
+                            v = s_tim - s_tr
+                            if v < -1e3:
+                                v = -1e3
+                            elif v > 1e3:
+                                v = 1e3
+                            # diffraction from the ray nearest to the cell centre only
+                            if ray_mode != 0 and v > 0.0 and acr <= 0.5 * (1.0 + 1e-9) * along:
+                                nu = _bullington_nu(hx, hz, m, d, zr, z_tx, s_tim, s_tr, two_over_lambda)
                         vbuf[ii, jj] += w * v
                         wbuf[ii, jj] += w
+                        if ray_mode != 0 and acr <= 0.5 * (1.0 + 1e-9) * along:
+                            nbuf[ii, jj] = nu
             # (2) obstacle: terrain at the crossing, linear between the two centres on the line
             if row_line:
                 j0 = int(math.floor(xc))
@@ -338,14 +341,15 @@ def _walk_rays(dem, r0, c0, vbuf, wbuf, kx, kxs, dy, row_f, col_f, z_tx, h_rx, i
 
 
 @nb.njit(cache=True)
-def _finish_rows(dem, vbuf, wbuf, ia, ib, r0, c0, kx, dy, row_f, col_f, radius_m, out_mode, eirp, fa, fb,
+def _finish_rows(dem, vbuf, wbuf, nbuf, ia, ib, r0, c0, kx, dy, row_f, col_f, radius_m, out_mode, eirp, fa, fb,
                  pa, pb, sector, az_rad, bw_rad, am_db, lut, inv_step):
     """Turn accumulated ray values into the output for window rows ``ia .. ib-1`` (in place).
 
-    ``vbuf`` becomes: +inf outside the radius; inside, for ``out_mode`` 0 (line of sight)
-    0.0 where visible and NaN where not; 1 (signal with loss)
-    ``eirp − max(fa + fb L, pa + pb L) − v + G``; 2 (signal, line of sight only) the same
-    without ``v`` where visible and NaN where not. Returns the number of cells inside the
+    ``vbuf`` (summed margins) becomes: +inf outside the radius; inside, for ``out_mode`` 0
+    (line of sight) 0.0 where visible and NaN where not; 1 (signal with loss)
+    ``eirp − max(fa + fb L, pa + pb L) − L_d + G`` with ``L_d = 0`` where visible and
+    ``J(max(ν, 0))`` (ν from ``nbuf``; at least grazing) where not; 2 (signal, line of sight
+    only) the same without ``L_d`` where visible and NaN where not. Returns the number of cells inside the
     radius that no ray reached (must be 0) and the number of cells inside it on DEM nodata.
     """
     wnx = vbuf.shape[1]
@@ -395,7 +399,11 @@ def _finish_rows(dem, vbuf, wbuf, ia, ib, r0, c0, kx, dy, row_f, col_f, radius_m
                 phi = (phi + math.pi) % (2.0 * math.pi) - math.pi
                 g = -min(12.0 * (phi / bw_rad) ** 2, am_db)
             if out_mode == 1:
-                vbuf[ii, jj] = eirp - pl - _knife_edge(v) + g
+                loss = 0.0
+                if v > 0.0:
+                    nu = nbuf[ii, jj]
+                    loss = _knife_edge(nu if nu > 0.0 else 0.0)
+                vbuf[ii, jj] = eirp - pl - loss + g
             else:
                 vbuf[ii, jj] = eirp - pl + g
     return unhit, nodata
@@ -414,14 +422,15 @@ def _row_scale(geographic, lat_rows_rad, r0, wny, lat_s_rad, dlon_r, dx):
 
 
 @nb.njit(cache=True)
-def _seed_site(vbuf, wbuf, r0, c0, row_f, col_f, ray_mode):
+def _seed_site(vbuf, wbuf, nbuf, r0, c0, row_f, col_f):
     """The transmitter's own cell: visible, no terrain loss."""
-    vbuf[int(math.floor(row_f)) - r0, int(math.floor(col_f)) - c0] = -1e3 if ray_mode == 0 else NU_LOS
+    vbuf[int(math.floor(row_f)) - r0, int(math.floor(col_f)) - c0] = -1e3
+    nbuf[int(math.floor(row_f)) - r0, int(math.floor(col_f)) - c0] = NU_LOS
     wbuf[int(math.floor(row_f)) - r0, int(math.floor(col_f)) - c0] = 1.0
 
 
 @nb.njit(cache=True, parallel=True)
-def _footprint_parallel(dem, geographic, lat_rows_rad, dlon_r, dx, dy, r0, c0, vbuf, wbuf,
+def _footprint_parallel(dem, geographic, lat_rows_rad, dlon_r, dx, dy, r0, c0, vbuf, wbuf, nbuf,
                         row_f, col_f, lat_s_rad, kxs, z_tx, h_rx, inv2kr, radius_m, two_over_lambda,
                         ray_mode, out_mode, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db,
                         n_rays, t_end, lut, inv_step, nearest):
@@ -434,7 +443,7 @@ def _footprint_parallel(dem, geographic, lat_rows_rad, dlon_r, dx, dy, r0, c0, v
     wny = vbuf.shape[0]
     kx = _row_scale(geographic, lat_rows_rad, r0, wny, lat_s_rad, dlon_r, dx)
     nmax = vbuf.shape[0] + vbuf.shape[1] + 8
-    _seed_site(vbuf, wbuf, r0, c0, row_f, col_f, ray_mode)
+    _seed_site(vbuf, wbuf, nbuf, r0, c0, row_f, col_f)
     for p in range(2):
         for q in nb.prange(N_CHUNKS // 2):
             c = 2 * q + p
@@ -442,7 +451,7 @@ def _footprint_parallel(dem, geographic, lat_rows_rad, dlon_r, dx, dy, r0, c0, v
             k1 = (n_rays * (c + 1)) // N_CHUNKS
             hx = np.empty(nmax)
             hz = np.empty(nmax)
-            _walk_rays(dem, r0, c0, vbuf, wbuf, kx, kxs, dy, row_f, col_f, z_tx, h_rx,
+            _walk_rays(dem, r0, c0, vbuf, wbuf, nbuf, kx, kxs, dy, row_f, col_f, z_tx, h_rx,
                                  inv2kr, radius_m, two_over_lambda, ray_mode, n_rays, k0, k1, t_end, hx, hz,
                                  nearest)
     nblk = 16
@@ -451,13 +460,13 @@ def _footprint_parallel(dem, geographic, lat_rows_rad, dlon_r, dx, dy, r0, c0, v
     for b in nb.prange(nblk):
         ia = (wny * b) // nblk
         ib = (wny * (b + 1)) // nblk
-        unhit[b], nodb[b] = _finish_rows(dem, vbuf, wbuf, ia, ib, r0, c0, kx, dy, row_f, col_f, radius_m, out_mode,
+        unhit[b], nodb[b] = _finish_rows(dem, vbuf, wbuf, nbuf, ia, ib, r0, c0, kx, dy, row_f, col_f, radius_m, out_mode,
                                 eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db, lut, inv_step)
     return nodb.sum(), unhit.sum()
 
 
 @nb.njit(cache=True, parallel=True)
-def _footprints_batch(dem, geographic, lat_rows_rad, dlon_r, dx, dy, vflat, wflat, offsets,
+def _footprints_batch(dem, geographic, lat_rows_rad, dlon_r, dx, dy, vflat, wflat, nflat, offsets,
                       r0, c0, wny, wnx, row_f, col_f, lat_s_rad, kxs, z_tx, h_rx, inv2kr, radius_m,
                       two_over_lambda, ray_mode, out_mode, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad,
                       am_db, n_rays, t_end, nodata, unhit, lut, inv_step, nearest):
@@ -470,17 +479,19 @@ def _footprints_batch(dem, geographic, lat_rows_rad, dlon_r, dx, dy, vflat, wfla
         n = wny[s] * wnx[s]
         vb = vflat[offsets[s]:offsets[s] + n].reshape((wny[s], wnx[s]))
         wb = wflat[offsets[s]:offsets[s] + n].reshape((wny[s], wnx[s]))
+        nb_ = nflat[offsets[s]:offsets[s] + n].reshape((wny[s], wnx[s]))
         vb[:, :] = 0.0
         wb[:, :] = 0.0
+        nb_[:, :] = NU_LOS
         kx = _row_scale(geographic, lat_rows_rad, r0[s], wny[s], lat_s_rad[s], dlon_r, dx)
         nmax = wny[s] + wnx[s] + 8
         hx = np.empty(nmax)
         hz = np.empty(nmax)
-        _seed_site(vb, wb, r0[s], c0[s], row_f[s], col_f[s], ray_mode)
-        _walk_rays(dem, r0[s], c0[s], vb, wb, kx, kxs[s], dy, row_f[s], col_f[s], z_tx[s], h_rx,
+        _seed_site(vb, wb, nb_, r0[s], c0[s], row_f[s], col_f[s])
+        _walk_rays(dem, r0[s], c0[s], vb, wb, nb_, kx, kxs[s], dy, row_f[s], col_f[s], z_tx[s], h_rx,
                                inv2kr, radius_m[s], two_over_lambda[s], ray_mode, n_rays[s], 0, n_rays[s],
                                t_end[s], hx, hz, nearest)
-        unhit[s], nodata[s] = _finish_rows(dem, vb, wb, 0, wny[s], r0[s], c0[s], kx, dy, row_f[s], col_f[s], radius_m[s],
+        unhit[s], nodata[s] = _finish_rows(dem, vb, wb, nb_, 0, wny[s], r0[s], c0[s], kx, dy, row_f[s], col_f[s], radius_m[s],
                                 out_mode, eirp[s], fa[s], fb[s], pa[s], pb[s], sector[s], az_rad[s], bw_rad[s],
                                 am_db, lut, inv_step)
 

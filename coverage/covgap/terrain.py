@@ -101,7 +101,7 @@ FREE_SPACE_MAX_RADIUS_KM = 50.0
 #: Lowest plausible land elevation (m); the Dead Sea shore is about -430 m.
 _DEM_MIN_M = -500.0
 
-#: Cells per parallel batch of footprints (memory bound: 16 bytes per cell).
+#: Cells per parallel batch of footprints (memory bound: 24 bytes per cell).
 _BATCH_CELLS = 8_000_000
 
 
@@ -565,9 +565,10 @@ class TerrainModel(_SignalModel):
         shape = (a["r1"] - a["r0"], a["c1"] - a["c0"])
         vbuf = np.zeros(shape, dtype=np.float64)
         wbuf = np.zeros(shape, dtype=np.float64)
+        nbuf = np.full(shape, _k.NU_LOS, dtype=np.float64)
         ray_mode, out_mode = self._modes(los_only)
         nod, unhit = _k._footprint_parallel(
-            dem, geographic, lat_rows, dlon_r, dx, dy, a["r0"], a["c0"], vbuf, wbuf, prep.row_f[k],
+            dem, geographic, lat_rows, dlon_r, dx, dy, a["r0"], a["c0"], vbuf, wbuf, nbuf, prep.row_f[k],
             prep.col_f[k], prep.lat_s_rad[k], prep.kxs[k], a["z_tx"], float(self.receiver_height_m),
             self._inv2kr, prep.radius_m[k], a["two_over_lambda"], ray_mode, out_mode, a["eirp"],
             prep.fa[k], prep.fb[k], prep.pa[k], prep.pb[k], a["sector"], a["az_rad"], a["bw_rad"],
@@ -595,6 +596,7 @@ class TerrainModel(_SignalModel):
             offsets[1:] = np.cumsum(sizes[sel])[:-1]
             vflat = np.empty(int(sizes[sel].sum()), dtype=np.float64)
             wflat = np.empty_like(vflat)
+            nflat = np.empty_like(vflat)
             kk = ks[sel]
             def col(key, dt="f8", sel=sel):
                 return np.array([args[i][key] for i in sel], dtype=dt)
@@ -606,7 +608,7 @@ class TerrainModel(_SignalModel):
             wny = col("r1", np.int64) - r0
             wnx = col("c1", np.int64) - c0
             _k._footprints_batch(
-                dem, geographic, lat_rows, dlon_r, dx, dy, vflat, wflat, offsets, r0, c0, wny, wnx,
+                dem, geographic, lat_rows, dlon_r, dx, dy, vflat, wflat, nflat, offsets, r0, c0, wny, wnx,
                 prep.row_f[kk], prep.col_f[kk], prep.lat_s_rad[kk], prep.kxs[kk], col("z_tx"),
                 float(self.receiver_height_m), self._inv2kr, prep.radius_m[kk], col("two_over_lambda"),
                 ray_mode, out_mode, col("eirp"), prep.fa[kk], prep.fb[kk], prep.pa[kk], prep.pb[kk],
