@@ -42,6 +42,11 @@ config when an operator gives you better ones):
   (horizontal pattern ``−min(12 (φ/φ3dB)², 20 dB)``, φ3dB = 65°).
 * **Antenna height** (when a row has none): :data:`covgap.sites.DEFAULT_ANTENNA_HEIGHT_M`.
 
+Caveat: the EIRP and threshold figures are typical planning values assembled from the
+specifications named above; they were not re-checked against the primary documents when
+this module was written (no network access). Confirm them with the operators or the
+regulator before publishing numbers, and override them in the config.
+
 Missing per-row values fall back to these defaults, and :class:`LinkBudget` counts how
 many rows did so per field (``defaulted``), so that reports can say it.
 """
