@@ -304,3 +304,47 @@ def test_province_view_by_name_and_unknown(demo_run):
     assert v.subunits["population"].sum() == pytest.approx(row["population"], rel=1e-9)
     with pytest.raises(InputError, match="no province"):
         province_view(analysis, "Atlantis")
+
+
+# ---------------------------------------------------------------- national extent, real files
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_national_map_and_reports_stay_light_on_real_worldpop_and_63_provinces(tmp_path):
+    """WorldPop 2020 1 km (1.6 M cells) + geoBoundaries ADM1 (63 former provinces), synthetic towers."""
+    import geopandas as gpd
+    from conftest import shared_vnm
+
+    from covgap.analysis import analyse
+    from covgap.io import read_population
+    from covgap.overlay import rasterize_units
+    from covgap.radius import RadiusModel
+    from covgap.report.tables import scheme_tables
+    from covgap.sites import validate_sites
+    from covgap.study import AdminLevel, StudyArea
+    from covgap.vietnam import dissolve_former, match_former_provinces
+
+    d = shared_vnm()
+    if not (d / "vnm_ppp_2020_1km_Aggregated_UNadj.tif").is_file():
+        pytest.skip(f"real Vietnam files not found in {d}")
+    pop, grid, _ = read_population(d / "vnm_ppp_2020_1km_Aggregated_UNadj.tif")
+    adm = dissolve_former(match_former_provinces(gpd.read_file(d / "geoBoundaries-VNM-ADM1.shp")))
+    adm = adm[["code", "name_vi", "geometry"]].rename(columns={"name_vi": "name"})
+    rng = np.random.default_rng(7)
+    cells = rng.choice(pop.size, 3000, p=(pop / pop.sum()).ravel())
+    r, c = np.divmod(cells, grid.nx)
+    lon, lat = grid.to_lonlat(grid.x_centres()[c], grid.y_centres()[r])
+    ops = rng.choice(["Viettel", "VinaPhone", "MobiFone"], len(cells))
+    rows = [(f"S{k}", ops[k], t, float(lon[k]), float(lat[k])) for k in range(len(cells)) for t in ("2G", "4G")]
+    sites = validate_sites(pd.DataFrame(rows, columns=["site_id", "operator", "technology", "lon", "lat"]))[0]
+    study = StudyArea(name="Việt Nam", grid=grid, population=pop, sites=sites, synthetic=True,
+                      admin=[AdminLevel("province", adm, rasterize_units(adm, grid))])
+    a = analyse(study, RadiusModel())
+    html = coverage_map(a, tiles=None).get_root().render()
+    assert len(html) < 4e6  # bounded: image overlays ≤ 1,600 px, simplified polygons
+    n_features = html.count('"type": "Feature"') + html.count('"type":"Feature"')
+    assert n_features <= 63 + len(a.clusters) + 5  # never one feature per grid cell
+    schemes = scheme_tables(a)
+    assert len(schemes["as_given"]) == 63 and len(schemes["34"]) == 34
+    assert schemes["34"]["population"].sum() == pytest.approx(schemes["as_given"]["population"].sum(), rel=1e-9)
+    report = html_report(a, lang="vi", interactive_map=False)
+    assert "Báo cáo toàn vùng nghiên cứu" in report and "Cà Mau" in report

@@ -195,8 +195,9 @@ def _legend_html(analysis: Analysis, lang: str) -> str:
     for k, c in enumerate(_SHARE_COLOURS):
         rows.append(sw(c, f"{100 * edges[k]:.0f}–{100 * edges[k + 1]:.0f} %"))
     rows.append(sw("#f768a1", escape_text(label("gap_cluster", lang))))
-    rows.append(sw("#d00000", escape_text(label("hamlets_no_signal", lang)), "border-radius:6px"))
-    rows.append(sw("#ff9900", escape_text(label("hamlets_2g_only", lang)), "border-radius:6px"))
+    if analysis.hamlets is not None and len(analysis.hamlets):
+        rows.append(sw("#d00000", escape_text(label("hamlets_no_signal", lang)), "border-radius:6px"))
+        rows.append(sw("#ff9900", escape_text(label("hamlets_2g_only", lang)), "border-radius:6px"))
     for k, op in enumerate(analysis.coverage.operators):
         rows.append(sw(OPERATOR_COLOURS[k % len(OPERATOR_COLOURS)], escape_text(label("towers_of", lang, operator=op)),
                        "border-radius:6px"))
