@@ -7,7 +7,6 @@ unknown encodings) and raise errors that name the file, the row or field, and th
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from .errors import CRSError, DataFileError, InputError
 from .grid import Grid
 from .population import clean_population, find_overlaps, snap_outside_cells
 from .sites import SitesReport, validate_sites
+from .sources.http import sha256_file
 
 __all__ = [
     "sha256_file",
@@ -36,15 +36,6 @@ __all__ = [
     "write_geotiff",
     "load_study_area",
 ]
-
-def sha256_file(path: str | Path) -> str:
-    """SHA-256 hex digest of a file (streamed)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
 
 def _exists(path: Path, what: str) -> None:
     if not path.exists():
