@@ -545,3 +545,26 @@ def test_terrain_footprints_and_what_if():
     assert new.summary()["population_covered"] == eager.summary["covered_after"]
     with pytest.raises(CovgapError):
         what_if(an, add=eager)  # the terrain model must be passed
+
+
+@pytest.mark.slow
+def test_cli_plan_on_demo(demo_run, tmp_path, capsys):
+    """`covgap plan` on the demo's config writes every output and says SYNTHETIC."""
+    import argparse
+
+    from covgap.planning.cli import register
+
+    _, out = demo_run
+    p = argparse.ArgumentParser()
+    register(p.add_subparsers(dest="command"))
+    a = p.parse_args(["plan", str(out / "covgap.toml"), "--out", str(tmp_path / "plan"), "--budget", "3",
+                      "--model", "radius", "-q"])
+    assert a.func(a) == 0
+    text = capsys.readouterr().out
+    assert "SYNTHETIC DEMO" in text and "3 sites" in text
+    names = {q.name for q in (tmp_path / "plan").iterdir()}
+    assert {"plan.xlsx", "plan.gpkg", "plan.kml", "plan_map.html", "plan.json"} <= names
+    bad = p.parse_args(["plan", str(out / "covgap.toml"), "--out", str(tmp_path / "p2"), "--budget", "0",
+                        "--model", "radius", "-q"])
+    with pytest.raises(InputError, match="covgap plan: budget_sites = 0"):
+        bad.func(bad)

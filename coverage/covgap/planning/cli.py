@@ -34,6 +34,10 @@ def run_plan(args: argparse.Namespace) -> int:
     )
     from .plan import plan_sites
 
+    from .greedy import check_budget
+
+    check_budget(budget_sites=args.budget, budget_cost=args.budget_cost, target_share=args.target_share,
+                 where="covgap plan")  # before the (long) analysis
     cfg = load_config(args.config)
     analysis = analyse_config(cfg, model_kind=args.model, progress=not args.quiet)
     from ..models import make_model
