@@ -25,6 +25,7 @@ def run_plan(args: argparse.Namespace) -> int:
     from ..pipeline import analyse_config, staging_dir
     from ..sites import DEFAULT_ANTENNA_HEIGHT_M
     from .candidates import CandidateCosts, generate_candidates, read_candidates, upgrade_candidates
+    from .greedy import check_budget
     from .outputs import (
         plan_map,
         write_plan_geopackage,
@@ -33,8 +34,6 @@ def run_plan(args: argparse.Namespace) -> int:
         write_plan_xlsx,
     )
     from .plan import plan_sites
-
-    from .greedy import check_budget
 
     check_budget(budget_sites=args.budget, budget_cost=args.budget_cost, target_share=args.target_share,
                  where="covgap plan")  # before the (long) analysis
