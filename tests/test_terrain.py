@@ -415,3 +415,21 @@ def test_hata_model_needs_no_dem_and_counts_sites_outside_the_grid():
     assert (tc.serving_site[:, -1] == 1).all()  # the east edge is nearer the outside site
     far = sites_at(g, [(g.bounds[2] + 50_000.0, inside[1])])
     assert not HataModel(link_budgets=LB).compute(g, far).covered("4G").any()
+
+
+def test_results_do_not_depend_on_the_thread_count():
+    import numba
+
+    g = utm_grid(121, 30.0)
+    dem = fractal_dem(g.shape, seed=9, relief_m=150.0)
+    s = sites_at(g, [centre(g, 60, 60, 0.2, 0.1)])
+    m = TerrainModel(link_budgets={"4G": {"eirp_dbm": 45.0}}, max_radius_km=1.7)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = site_footprint(g, dem, s, 0, model=m).signal_dbm
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        many = site_footprint(g, dem, s, 0, model=m).signal_dbm
+    finally:
+        numba.set_num_threads(before)
+    np.testing.assert_array_equal(one, many)
