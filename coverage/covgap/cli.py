@@ -102,12 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run the tiles on an existing Dask scheduler (e.g. tcp://host:8786); "
                         "--tile-dir must then be a folder all workers share")
     r.set_defaults(func=_cmd_run)
-    try:
-        from .sources.cli import register
-    except ImportError:
-        pass
-    else:
-        register(sub)
+    from .planning.cli import register as register_plan
+    from .sources.cli import register as register_fetch
+
+    register_fetch(sub)
+    register_plan(sub)
     return p
 
 
