@@ -185,7 +185,7 @@ def _walk_rays(dem, r0, c0, vbuf, wbuf, nbuf, kx, kxs, dy, row_f, col_f, z_tx, h
     is grid cell (r0, c0): each ray adds ``w·v`` and ``w`` for every cell it evaluates whose
     centre's azimuth lies within one ray spacing Δ of the ray's, with
     ``w = 1 − tan|φ − θ| / tan Δ`` (or ``w = 1`` for the nearest ray when ``nearest``).
-    ``v`` is the line-of-sight margin ``s_horizon − s_receiver`` (≤ 0 visible). With
+    ``v`` is the line-of-sight margin ``d·s_horizon − (z_receiver − z_tx)`` (m, ≤ 0 visible). With
     ``ray_mode`` 1 the ray nearest to the cell centre also writes the Bullington ν into
     ``nbuf`` (:data:`NU_LOS` where that ray sees the antenna). kx (wny,) metres per column
     for the window's rows; kxs metres per column at the site; dy metres per row; row_f,
@@ -277,20 +277,20 @@ def _walk_rays(dem, r0, c0, vbuf, wbuf, nbuf, kx, kxs, dy, row_f, col_f, z_tx, h
                         else:
                             w = 1.0 - acr / along
                         z = dem[ic, jc]
-                        v = -1e3
+                        v = -1e9
                         nu = NU_LOS
                         if z == z and m > 0:
                             d = math.sqrt(d2)
                             zr = z + h_rx - d2 * inv2kr
-                            s_tr = (zr - z_tx) / d
-                            v = s_tim - s_tr
-                            if v < -1e3:
-                                v = -1e3
-                            elif v > 1e3:
-                                v = 1e3
+                            # height of the horizon ray above the receiver (m): the slope margin
+                            # times d, the same d for both rays of the cell, so sums keep the sign
+                            v = s_tim * d - (zr - z_tx)
+                            if v < -1e9:
+                                v = -1e9
                             # diffraction from the ray nearest to the cell centre only
                             if ray_mode != 0 and v > 0.0 and acr <= 0.5 * (1.0 + 1e-9) * along:
-                                nu = _bullington_nu(hx, hz, m, d, zr, z_tx, s_tim, s_tr, two_over_lambda)
+                                nu = _bullington_nu(hx, hz, m, d, zr, z_tx, s_tim, (zr - z_tx) / d,
+                                                    two_over_lambda)
                         vbuf[ii, jj] += w * v
                         wbuf[ii, jj] += w
                         if ray_mode != 0 and acr <= 0.5 * (1.0 + 1e-9) * along:
@@ -320,10 +320,12 @@ def _walk_rays(dem, r0, c0, vbuf, wbuf, nbuf, kx, kxs, dy, row_f, col_f, z_tx, h
                 i_sc = ic
             dc_ = tc * sc
             dz = z - z_tx
-            # NaN elevation (nodata) gives a NaN slope, which never compares greater
-            s = dz / dc_ - dc_ * inv2kr
-            if s > s_tim:
-                s_tim = s
+            # a new horizon needs dz / d > s_tim (the curvature term only lowers it), which
+            # spares the division at most crossings; NaN (nodata) never compares greater
+            if dz > s_tim * dc_:
+                s = dz / dc_ - dc_ * inv2kr
+                if s > s_tim:
+                    s_tim = s
             if dz == dz:
                 if ray_mode != 0:
                     zm = z - dc_ * dc_ * inv2kr
@@ -424,7 +426,7 @@ def _row_scale(geographic, lat_rows_rad, r0, wny, lat_s_rad, dlon_r, dx):
 @nb.njit(cache=True)
 def _seed_site(vbuf, wbuf, nbuf, r0, c0, row_f, col_f):
     """The transmitter's own cell: visible, no terrain loss."""
-    vbuf[int(math.floor(row_f)) - r0, int(math.floor(col_f)) - c0] = -1e3
+    vbuf[int(math.floor(row_f)) - r0, int(math.floor(col_f)) - c0] = -1e9
     nbuf[int(math.floor(row_f)) - r0, int(math.floor(col_f)) - c0] = NU_LOS
     wbuf[int(math.floor(row_f)) - r0, int(math.floor(col_f)) - c0] = 1.0
 
