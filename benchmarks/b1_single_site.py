@@ -179,7 +179,7 @@ def _reference_sample(grid, dem, lon, lat, h_tx, h_rx, radius_m, rows, cols) -> 
     from naive import los_reference
 
     vis, _ = los_reference(grid, dem, lon, lat, antenna_height_m=h_tx, receiver_height_m=h_rx, k_factor=4 / 3,
-                           radius_m=radius_m, targets=list(zip(rows.tolist(), cols.tolist())))
+                           radius_m=radius_m, targets=list(zip(rows.tolist(), cols.tolist(), strict=True)))
     return vis[rows, cols]
 
 

@@ -11,7 +11,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from covgap import _terrain_kernels as _k
 from covgap.engine import CoverageModel, compute_coverage
 from covgap.errors import ConfigError, CovgapWarning, InputError, ModelRangeWarning
 from covgap.grid import EARTH_RADIUS_M, Grid
