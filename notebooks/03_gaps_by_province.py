@@ -65,11 +65,7 @@ tables.ranked_units(analysis, top, by="without_4G")[cols].head(TOP).rename(colum
 # People without each technology (whatever else they receive), per province.
 
 # %%
-techs = tables.technologies_of(ranked)
-by_tech = ranked.set_index("name")[["population"] + [f"covered_{t}" for t in techs]].copy()
-for t in techs:
-    by_tech[f"without_{t}"] = by_tech["population"] - by_tech[f"covered_{t}"]
-by_tech[["population"] + [f"without_{t}" for t in techs]].round(0).head(TOP)
+tables.without_by_technology(ranked.set_index("name")).round(0).head(TOP).rename(columns=lambda c: column_label(c, LANG))
 
 # %% [markdown]
 # ## Communes with the most people without signal

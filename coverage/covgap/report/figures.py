@@ -55,7 +55,7 @@ def hillshade(elevation_m: np.ndarray, grid: Grid, *, azimuth_deg: float = 315.0
 
     Examples
     --------
-    >>> g = Grid.from_bounds(0, 0, 3, 3, res=1, crs="EPSG:32648")
+    >>> g = Grid.from_bounds(0, 0, 3, 3, res=(1, 1), crs="EPSG:32648")
     >>> float(hillshade(np.zeros((3, 3)), g)[1, 1])  # flat ground: sin(45°)
     0.7071...
     """

@@ -16,7 +16,7 @@ from ..errors import InputError
 from .i18n import check_lang
 
 __all__ = ["missing_technologies", "ranked_units", "ProvinceView", "province_view", "find_unit", "technologies_of",
-           "remote_clusters", "scheme_tables", "compare_models", "population_by_operator"]
+           "remote_clusters", "scheme_tables", "compare_models", "population_by_operator", "without_by_technology"]
 
 
 def technologies_of(table: pd.DataFrame) -> list[str]:
@@ -48,6 +48,22 @@ def missing_technologies(table: pd.DataFrame, *, min_share: float = 0.01, lang: 
                 pct = f"{100 * share[i]:.0f} %"
                 parts[i].append(f"{tech} {pct.replace('.', ',') if lang == 'vi' else pct}")
     return pd.Series([", ".join(p) for p in parts], index=table.index, name="missing_technologies", dtype=object)
+
+
+def without_by_technology(table: pd.DataFrame) -> pd.DataFrame:
+    """People without each technology (whatever else they receive): ``without_<tech> = population −
+    covered_<tech>`` for every ``covered_<tech>`` column, next to ``population``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"population": [10.0], "covered_2G": [9.0], "covered_4G": [4.0]})
+    >>> without_by_technology(t).to_dict("records")
+    [{'population': 10.0, 'without_2G': 1.0, 'without_4G': 6.0}]
+    """
+    out = table[["population"]].copy()
+    for tech in technologies_of(table):
+        out[f"without_{tech}"] = table["population"] - table[f"covered_{tech}"]
+    return out
 
 
 def ranked_units(analysis: Analysis, level: str, *, parent_code: str | None = None,
