@@ -29,9 +29,8 @@ from pathlib import Path
 
 from covgap.notebooks import load_analysis
 from covgap.report import tables
-from covgap.report.exports import write_xlsx
-from covgap.report.html import write_html_report
-from covgap.report.pdf import province_page, write_pdf_report
+from covgap.report.exports import write_province_package
+from covgap.report.pdf import province_page
 
 analysis = load_analysis(CONFIG, demo_dir=DEMO_DIR, model=MODEL, cache_dir=CACHE_DIR)
 if PROVINCE is None:
@@ -42,11 +41,9 @@ out.mkdir(parents=True, exist_ok=True)
 print(view.name, view.code)
 
 # %%
-xlsx = write_xlsx(analysis, out / f"report_{view.code}.xlsx", lang=LANG, province=view.code)
-pdf = write_pdf_report(analysis, out / f"report_{view.code}.pdf", provinces=[view.code], national=False, lang=LANG)
-html = write_html_report(analysis, out / f"report_{view.code}.html", province=view.code, lang=LANG)
-for p in (xlsx, pdf, html):
-    print(f"{p}  ({p.stat().st_size / 1e6:.1f} MB)")
+files = write_province_package(analysis, out, view.code, lang=LANG)
+for kind, p in files.items():
+    print(f"{kind}: {p}  ({p.stat().st_size / 1e6:.1f} MB)")
 
 # %% [markdown]
 # ## The printed page

@@ -23,7 +23,8 @@ from ..io import write_geotiff
 from .i18n import check_lang, column_label, label, level_label, status_label, synthetic_banner
 from .tables import missing_technologies, province_view
 
-__all__ = ["write_summary", "write_xlsx", "write_geopackage", "write_rasters", "sheet_name", "sources_frame"]
+__all__ = ["write_summary", "write_xlsx", "write_geopackage", "write_rasters", "sheet_name", "sources_frame",
+           "write_province_package"]
 
 _HEADER_FILL = PatternFill("solid", fgColor="DDE5F0")
 _BANNER_FILL = PatternFill("solid", fgColor="FDE9E7")
@@ -282,3 +283,23 @@ def write_rasters(analysis: Analysis, directory: str | Path) -> list[Path]:
     out.append(write_geotiff(directory / "uncovered_population.tif", analysis.uncovered_population.astype(np.float32),
                              grid, nodata=None, tags=tags, band_description="people per cell without any signal"))
     return out
+
+
+def write_province_package(analysis: Analysis, directory: str | Path, province: str, *,
+                           lang: str = "vi") -> dict[str, Path]:
+    """Everything a provincial planner gets, in ``directory``: ``report_<code>.xlsx`` (its communes,
+    gap clusters and hamlets), ``report_<code>.pdf`` (one A4 page) and ``report_<code>.html``
+    (single file, offline). Returns the paths by kind (``xlsx``, ``pdf``, ``html``)."""
+    from .html import write_html_report
+    from .pdf import write_pdf_report
+
+    check_lang(lang)
+    code = province_view(analysis, province).code
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    safe = re.sub(r"[^\w.-]+", "_", code)
+    return {
+        "xlsx": write_xlsx(analysis, d / f"report_{safe}.xlsx", lang=lang, province=code),
+        "pdf": write_pdf_report(analysis, d / f"report_{safe}.pdf", provinces=[code], national=False, lang=lang),
+        "html": write_html_report(analysis, d / f"report_{safe}.html", province=code, lang=lang),
+    }
