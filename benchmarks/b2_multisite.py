@@ -66,6 +66,7 @@ def main(argv=None):
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--model", choices=["auto", "terrain", "radius"], default="auto")
     p.add_argument("--repeat", type=int, default=None)
+    p.add_argument("--tile-size", type=int, default=None, help="tile edge in cells (default 200; quick 100)")
     args = p.parse_args(argv)
     os.environ["PYTHONPATH"] = os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])
     from covgap.distributed import dask_client
@@ -74,7 +75,7 @@ def main(argv=None):
 
     size_deg = 0.2 if args.quick else 1.0
     n_sites = 80 if args.quick else 1000
-    tile = 100 if args.quick else 300
+    tile = args.tile_size or (100 if args.quick else 200)
     repeat = args.repeat or (1 if args.quick else 2)
     grid = Grid.from_bounds(104.5, 21.0, 104.5 + size_deg, 21.0 + size_deg, res=(3 / 3600, 3 / 3600), crs="EPSG:4326")
     dem = SyntheticDEM(grid.transform)(0, grid.ny, 0, grid.nx)
@@ -99,7 +100,7 @@ def main(argv=None):
         t_tp, tc = timed(lambda: tiled(tag="proc"), repeat=repeat)
         rows.append({"case": "tiled, in process", **_s(t_tp)})
         checks["tiled == untiled"] = same(full, tc.to_coverage())
-        per_worker = {}
+        per_worker, phases = {}, {}
         for nw in (1, 2):
             with dask_client(workers=nw, threads_per_worker=1, processes=True) as client:
                 small = sites.iloc[:4]
@@ -109,6 +110,7 @@ def main(argv=None):
                 t, tcd = timed(lambda c=client, k=nw: tiled(c, 1, f"dask{k}"), repeat=repeat)
                 per_worker[nw] = t
                 rows.append({"case": f"tiled, Dask LocalCluster {nw} worker(s) x 1 thread", **_s(t)})
+                phases[nw] = {**tcd.stats["wall_seconds"], **tcd.stats["task_seconds"]}
                 checks[f"dask {nw} worker(s) == untiled"] = same(full, tcd.to_coverage())
         speedup = ratio(min(per_worker[1]), min(per_worker[2]))
         for r in rows:
@@ -124,6 +126,9 @@ def main(argv=None):
                  f"(max {sites['radius_km'].max():.1f} km).",
                  f"best of {repeat} run(s) per case; machine shared by several developers (2 cores): noisy.",
                  "identical = operator bits, transmitter counts and serving sites equal cell by cell."]
+        for nw, ph in phases.items():
+            notes.append(f"{nw} worker(s), last run, seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in ph.items())
+                         + " (wall: windows, merge; then time inside tasks summed over workers)")
         rec = {"benchmark": "B2", "title": "multi-site coverage field, 1 vs 2 workers", "quick": args.quick,
                "params": {"model": kind, "cells": grid.ny * grid.nx, "transmitters": n_sites, "tile_size": tile},
                "rows": rows, "targets": targets, "notes": notes, "speedup_2_vs_1": speedup}

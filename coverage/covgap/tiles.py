@@ -595,7 +595,7 @@ class TiledCoverage:
     stats : dict
         ``windows_computed``, ``windows_skipped`` (resumed), ``tiles_merged``, ``tiles_skipped``,
         ``task_seconds`` (time spent in tasks, summed over workers: inputs, model, writing,
-        merging).
+        merging), ``wall_seconds`` (elapsed time of the window and merge phases).
     """
 
     plan: TilePlan
@@ -750,8 +750,10 @@ def compute_coverage_tiled(grid: Grid, sites: pd.DataFrame, model: CoverageModel
                    "model": model, "dem": _window_source(dem, tile), "operators": list(operators),
                    "reaching": _reached_by(plan, tile), "base_hash": base, "numba_threads": numba_threads}
 
+    t_phase = time.perf_counter()
     results = _run(_window_task, specs(), len(groups), executor, desc="tiles: coverage", progress=progress,
                    max_in_flight=max_in_flight)
+    wall_windows = time.perf_counter() - t_phase
     _reissue_warnings(results)
     techs: dict[str, dict[str, Any]] = {}
     for t in TECHNOLOGIES:
@@ -769,8 +771,10 @@ def compute_coverage_tiled(grid: Grid, sites: pd.DataFrame, model: CoverageModel
                "technologies": techs, "base_hash": base, "radius_key": radius_key,
                "site_xy": site_xy}
               for t in plan.tiles())
+    t_phase = time.perf_counter()
     merged = _run(_merge_task, mspecs, len(plan.tiles()), executor, desc="tiles: merge", progress=progress,
                   max_in_flight=max_in_flight)
+    wall_merge = time.perf_counter() - t_phase
 
     parameters = dict(params)
     for key in ("sites_used", "dem_nodata_cells_in_footprints"):
@@ -792,6 +796,7 @@ def compute_coverage_tiled(grid: Grid, sites: pd.DataFrame, model: CoverageModel
         for k, v in res.get("seconds", {}).items():
             seconds[k] = seconds.get(k, 0.0) + float(v)
     stats["task_seconds"] = seconds
+    stats["wall_seconds"] = {"windows": wall_windows, "merge": wall_merge}
     parameters["tiling"] = {"tile_rows": plan.tile_rows, "tile_cols": plan.tile_cols, "halo_m": float(halo_m),
                             "halo_rows": plan.halo_rows, "halo_cols": plan.halo_cols,
                             "n_tiles": list(plan.n_tiles), "tiles_with_sites": len(groups)}
