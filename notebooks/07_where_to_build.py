@@ -30,8 +30,12 @@
 # replace them with your own figures.
 
 # %% tags=["parameters"]
-config = None              # path to a covgap TOML config, or None for the embedded SYNTHETIC demo
-model_kind = "radius"      # radius | hata | terrain | auto (terrain when a DEM is given)
+CONFIG = None              # path to a covgap.toml; None = the embedded SYNTHETIC demo
+DEMO_DIR = None            # folder written by `covgap demo` to reuse (None: generate the demo inputs)
+MODEL = "radius"           # radius | hata | terrain | auto (terrain when a DEM is given)
+LANG = "en"                # en | vi
+OUT = "out/notebooks/07_where_to_build"
+CACHE_DIR = None           # folder to keep the analysis in, shared by the notebooks of one run
 target = "any"             # plan for people without "any" signal, or without a technology ("4G")
 budget_sites = 10          # number of sites to choose (None: use budget_cost / target_share)
 budget_cost = None         # cost budget in cost units
@@ -43,29 +47,21 @@ spacing_km = 1.0           # minimum spacing of generated hilltops
 technology = "4G"          # what new sites and upgrades bring
 cost_new_site = 1.0
 cost_upgrade = 0.25
-out_dir = "out/notebooks/07_where_to_build"
 
 # %%
-import tempfile
+# %matplotlib inline
+import warnings
+
+warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm without ipywidgets
 from pathlib import Path
 
 import pandas as pd
 
 from covgap import planning
-from covgap.config import load_config
-from covgap.models import make_model
-from covgap.pipeline import analyse_config, demo_config_text
+from covgap.notebooks import load_analysis
 
-if config is None:
-    from covgap.demo import make_demo_inputs
-
-    demo_dir = Path(tempfile.mkdtemp(prefix="covgap-demo-"))
-    make_demo_inputs(demo_dir / "inputs")
-    (demo_dir / "covgap.toml").write_text(demo_config_text(model_kind=model_kind), encoding="utf-8")
-    config = demo_dir / "covgap.toml"
-cfg = load_config(config)
-analysis = analyse_config(cfg, model_kind=model_kind)
-model = make_model(cfg.model, has_dem=analysis.study.dem is not None, kind=model_kind)
+analysis = load_analysis(CONFIG, demo_dir=DEMO_DIR, model=MODEL, cache_dir=CACHE_DIR)
+model = planning.model_of(analysis)  # the coverage model the analysis used
 s = analysis.summary()
 print(s["title"])
 print(f"model {model.name}: {s['population_uncovered']:,.0f} people without any signal, "
@@ -134,7 +130,7 @@ print(f"what-if covered: {covered:,.0f}; plan says {plan.summary['covered_after'
 # ## Outputs for the planners
 
 # %%
-out = Path(out_dir)
+out = Path(OUT)
 out.mkdir(parents=True, exist_ok=True)
 planning.write_plan_xlsx(plan, out / "plan.xlsx")
 planning.write_plan_geopackage(plan, out / "plan.gpkg")

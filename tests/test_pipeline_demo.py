@@ -16,7 +16,7 @@ from covgap.io import read_population
 
 def test_demo_writes_every_output(demo_run):
     _, out = demo_run
-    for name in ("summary.json", "gap_report.xlsx", "gaps.gpkg", "map.html", "covgap.toml",
+    for name in ("summary.json", "gap_report.xlsx", "gaps.gpkg", "map.html", "report.html", "report.pdf", "covgap.toml",
                  "coverage_4G_operators.tif", "uncovered_population.tif", "inputs/population.tif"):
         assert (out / name).is_file(), name
     assert not list(out.parent.glob(".*partial*")), "staging folder left behind"

@@ -41,6 +41,7 @@ class Analysis:
     hamlets: gpd.GeoDataFrame | None
     lenses: CellLenses = field(default_factory=CellLenses)
     options: dict[str, Any] = field(default_factory=dict)
+    model: CoverageModel | None = None
 
     @property
     def uncovered_population(self) -> np.ndarray:
@@ -165,6 +166,7 @@ def analyse(study: StudyArea, model: CoverageModel, *, min_population: float = 1
             hamlets["distance_to_border_km"] = np.where(
                 inside, lenses.distance_to_border_km[np.where(inside, r, 0), np.where(inside, c, 0)], np.nan)
     return Analysis(study=study, coverage=cov, units=units, clusters=clusters, hamlets=hamlets, lenses=lenses,
+                    model=model,
                     options={"min_population": min_population, "connectivity": connectivity,
                              "gap_technology": gap_technology, "border_belt_km": border_belt_km})
 

@@ -40,7 +40,8 @@ def _summary_lines(analysis: Analysis, out: Path) -> list[str]:
     lines.append(f"most people without signal, by {first}:")
     for r in top.itertuples():
         lines.append(f"  {r.name:<30} {r.uncovered:>10,.0f} of {r.population:>10,.0f}")
-    lines.append(f"outputs in {out}: summary.json, gap_report.xlsx, gaps.gpkg, map.html, *.tif")
+    lines.append(f"outputs in {out}: map.html, report.html, report.pdf, gap_report.xlsx, gaps.gpkg, "
+                 "summary.json, *.tif")
     return lines
 
 

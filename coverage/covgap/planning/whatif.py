@@ -27,10 +27,10 @@ __all__ = ["what_if", "model_of"]
 
 
 def model_of(analysis: Analysis) -> CoverageModel:
-    """Rebuild the model an analysis used, from its recorded parameters (radius model only).
-
-    Other models must be passed explicitly (their parameters may hold arrays or files).
-    """
+    """The model an analysis used: ``analysis.model`` when it was kept, else rebuilt from the
+    recorded parameters (radius model only; other models must be passed explicitly)."""
+    if getattr(analysis, "model", None) is not None:
+        return analysis.model
     params = analysis.coverage.parameters or {}
     if analysis.coverage.model == "radius":
         radii = {k: v for k, v in (params.get("radius_km") or {}).items() if v is not None}
