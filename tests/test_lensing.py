@@ -1,7 +1,6 @@
 """Lenses in the analysis: border belt, island, rural, mountain columns and cluster attributes."""
 
 import numpy as np
-import pytest
 
 from covgap.analysis import analyse, gap_mask
 from covgap.grid import Grid

@@ -15,7 +15,7 @@ from openpyxl import Workbook, load_workbook
 from shapely.geometry import box
 
 from covgap.analysis import analyse
-from covgap.errors import CovgapError, DataFileError, InputError
+from covgap.errors import DataFileError, InputError
 from covgap.grid import Grid
 from covgap.overlay import rasterize_units
 from covgap.planning import (
