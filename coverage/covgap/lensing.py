@@ -30,6 +30,7 @@ import shapely
 from .errors import InputError
 from .grid import Grid
 from .lenses import border_belt, density_class, distance_to_border_km, island_mask, ruggedness_tri_m
+from .overlay import zonal_sum
 from .study import StudyArea
 
 __all__ = ["CellLenses", "compute_lenses", "mountain_mask", "lens_columns", "land_border_arc"]
@@ -133,7 +134,7 @@ def compute_lenses(study: StudyArea, *, border_belt_km: float = 20.0) -> CellLen
 
 
 def _zs(lab: np.ndarray, v: np.ndarray, n: int) -> np.ndarray:
-    return np.bincount(lab.ravel(), weights=v.ravel(), minlength=n + 1)[1 : n + 1]
+    return zonal_sum(v, lab, n)[1:]
 
 
 def lens_columns(labels: np.ndarray, n_units: int, population: np.ndarray, uncovered: np.ndarray,

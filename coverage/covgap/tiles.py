@@ -906,25 +906,17 @@ class TiledModel:
 def fast_zonal_sum(values: np.ndarray, labels: np.ndarray, n_units: int) -> np.ndarray:
     """Σ ``values`` per label ``1..n_units`` (index 0 = outside all units), parallel.
 
-    Same contract as :func:`covgap.overlay.zonal_sum` (``numpy.bincount``), without its
-    conversions of the labels to int64 and the values to float64: one pass over the
-    arrays, float64 accumulators per fixed row chunk (the result does not depend on the
-    thread count).
+    The same function as :func:`covgap.overlay.zonal_sum` (kept under this name for the
+    benchmarks): one parallel pass, float64 accumulators, fixed summation order.
 
     Examples
     --------
     >>> fast_zonal_sum(np.array([[1., 2.], [3., 4.]]), np.array([[1, 1], [0, 2]]), 2)
     array([3., 3., 4.])
     """
-    values = np.asarray(values)
-    labels = np.asarray(labels)
-    if values.shape != labels.shape or values.ndim != 2:
-        raise InputError(f"values {values.shape} and labels {labels.shape} must be 2-D arrays of one shape.")
-    out, bad = _tk._zonal_sum_parallel(np.ascontiguousarray(labels), np.ascontiguousarray(values), int(n_units))
-    if bad:
-        raise InputError(f"{int(bad)} label cell(s) outside 0..{n_units}. Fix: labels must come from "
-                         "covgap.overlay.rasterize_units with the same units table.")
-    return out
+    from .overlay import zonal_sum
+
+    return zonal_sum(values, labels, n_units)
 
 
 def _zonal_task(spec: dict[str, Any]) -> dict[str, Any]:
