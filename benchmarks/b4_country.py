@@ -153,7 +153,7 @@ def main(argv=None):
     pop_total = float(table["population"].sum())
     unc = float(table["uncovered"].iloc[1:].sum())
     rows = [
-        {"stage": "inputs: units, 100k synthetic sites, link budgets (not in end to end)", "seconds": t_inputs},
+        {"stage": f"inputs: units, {n_sites:,} synthetic sites, link budgets (not in end to end)", "seconds": t_inputs},
         {"stage": f"coverage, tiled ({kind} model), {args.workers or 'no'} Dask workers", "seconds": t_cov},
         {"stage": "people per province: covered per technology, uncovered (tiled)", "seconds": t_zonal},
         {"stage": "end to end (coverage + sums)", "seconds": wall},

@@ -91,7 +91,10 @@ def markdown(records: list[dict], *, quick: bool) -> str:
     for rec in records:
         lines.append(f"## {rec.get('benchmark', '?')}: {rec.get('title', '')}")
         lines.append("")
-        lines.append(f"Script: `{rec.get('script')}` ({fmt(rec.get('script_wall_s'))} s wall)")
+        wall = rec.get("script_wall_s")
+        lines.append(f"Script: `{rec.get('script')}`" + (f" ({fmt(wall)} s wall)" if wall else ""))
+        if rec.get("command"):
+            lines.append(f"Command: `{rec['command']}`")
         lines.append("")
         if rec.get("skipped"):
             lines += [f"- {n}" for n in rec.get("notes", [])] + [""]
