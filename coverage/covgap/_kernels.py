@@ -13,6 +13,26 @@ import numpy as np
 _R = 6_371_008.8
 
 
+@nb.njit(cache=True, inline="always")
+def _d2(i, j, s, xc, yc, geographic, sx, sy):
+    """Squared distance (m²) from cell (i, j) to site ``s``: great-circle on geographic grids.
+
+    The one distance formula of the radius model; the tile merge uses it too, so tiled and
+    untiled runs break ties identically.
+    """
+    if geographic:
+        la1 = math.radians(sy[s])
+        la2 = math.radians(yc[i])
+        dla = la2 - la1
+        dlo = math.radians(xc[j] - sx[s])
+        a = math.sin(dla / 2) ** 2 + math.cos(la1) * math.cos(la2) * math.sin(dlo / 2) ** 2
+        d = 2.0 * _R * math.asin(math.sqrt(min(a, 1.0)))
+        return d * d
+    ex = xc[j] - sx[s]
+    ey = yc[i] - sy[s]
+    return ex * ex + ey * ey
+
+
 @nb.njit(cache=True)
 def _disc_fill(bits, n_sites, serving, best_d2, xc, yc, geographic,
                sx, sy, radius_m, op_bit, site_row, dx_min_m, dy_m):
@@ -51,18 +71,7 @@ def _disc_fill(bits, n_sites, serving, best_d2, xc, yc, geographic,
         c1 = min(int(math.ceil(ccn + cc)) + 1, nx)
         for i in range(r0, r1):
             for j in range(c0, c1):
-                if geographic:
-                    la1 = math.radians(sy[s])
-                    la2 = math.radians(yc[i])
-                    dla = la2 - la1
-                    dlo = math.radians(xc[j] - sx[s])
-                    a = math.sin(dla / 2) ** 2 + math.cos(la1) * math.cos(la2) * math.sin(dlo / 2) ** 2
-                    d = 2.0 * _R * math.asin(math.sqrt(min(a, 1.0)))
-                    d2 = d * d
-                else:
-                    ex = xc[j] - sx[s]
-                    ey = yc[i] - sy[s]
-                    d2 = ex * ex + ey * ey
+                d2 = _d2(i, j, s, xc, yc, geographic, sx, sy)
                 if d2 <= r2:
                     bits[i, j] |= op_bit[s]
                     if n_sites[i, j] < 65535:

@@ -20,7 +20,8 @@ import math
 import numba as nb
 import numpy as np
 
-_R = 6_371_008.8  # must equal covgap._kernels._R (mean earth radius, IUGG)
+from ._kernels import _d2
+
 
 
 @nb.njit(cache=True)
@@ -38,36 +39,9 @@ def _radius_d2(serving, xc, yc, geographic, sx, sy):
             if s < 0:
                 out[i, j] = np.inf
                 continue
-            if geographic:
-                la1 = math.radians(sy[s])
-                la2 = math.radians(yc[i])
-                dla = la2 - la1
-                dlo = math.radians(xc[j] - sx[s])
-                a = math.sin(dla / 2) ** 2 + math.cos(la1) * math.cos(la2) * math.sin(dlo / 2) ** 2
-                d = 2.0 * _R * math.asin(math.sqrt(min(a, 1.0)))
-                d2 = d * d
-            else:
-                ex = xc[j] - sx[s]
-                ey = yc[i] - sy[s]
-                d2 = ex * ex + ey * ey
+            d2 = _d2(i, j, s, xc, yc, geographic, sx, sy)
             out[i, j] = d2
     return out
-
-
-@nb.njit(cache=True, inline="always")
-def _d2(i, j, s, xc, yc, geographic, sx, sy):
-    """Squared distance cell (i, j) – site ``s``: the formula of ``_kernels._disc_fill``."""
-    if geographic:
-        la1 = math.radians(sy[s])
-        la2 = math.radians(yc[i])
-        dla = la2 - la1
-        dlo = math.radians(xc[j] - sx[s])
-        a = math.sin(dla / 2) ** 2 + math.cos(la1) * math.cos(la2) * math.sin(dlo / 2) ** 2
-        d = 2.0 * _R * math.asin(math.sqrt(min(a, 1.0)))
-        return d * d
-    ex = xc[j] - sx[s]
-    ey = yc[i] - sy[s]
-    return ex * ex + ey * ey
 
 
 @nb.njit(cache=True)
