@@ -128,3 +128,17 @@ def test_demo_default_model_is_terrain_with_signal_rasters(tmp_path):
     covered_rows = hamlets[hamlets["covered_4G"]]
     assert (covered_rows["signal_margin_db_4G"] >= 0).all()
     assert s["population_covered"] + s["population_uncovered"] == pytest.approx(s["population_total"], rel=1e-12)
+
+
+def test_model_range_notes_reach_the_workbook(demo_run, tmp_path):
+    from covgap.report.exports import write_xlsx
+
+    analysis, _ = demo_run
+    note = "3G transmitters: 1 value(s) of frequency_mhz outside the cost231-hata validity range (test)"
+    analysis.study.notes.setdefault("model_warnings", []).append(note)
+    try:
+        path = write_xlsx(analysis, tmp_path / "r.xlsx")
+    finally:
+        analysis.study.notes["model_warnings"].remove(note)
+    ws = load_workbook(path)["Summary"]
+    assert note in [c.value for row in ws.iter_rows() for c in row]

@@ -172,6 +172,7 @@ def _summary_rows(s: dict, lang: str) -> list[tuple[str, object]]:
              (L("generated_by", lang, version=s["covgap_version"]), ""),
              (L("notes", lang), L("population_note", lang)),
              ("", L("method_note", lang))]
+    rows += [("", note) for note in (s.get("notes") or {}).get("model_warnings", [])]
     return rows
 
 
