@@ -19,19 +19,17 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 from rasterio import features
 from shapely.geometry import shape
 from shapely.ops import unary_union
 
 from ..analysis import SYNTHETIC_LABEL
+from ..report.exports import write_sheet
 from .plan import Plan
 
 __all__ = ["plan_frame", "curve_frame", "write_plan_xlsx", "append_plan_sheet", "footprint_polygons",
            "write_plan_geopackage", "write_plan_kml", "add_plan_layer", "plan_map", "write_plan_json"]
 
-_HEADER_FILL = PatternFill("solid", fgColor="DDE5F0")
 _KML_NS = "http://www.opengis.net/kml/2.2"
 
 #: Readable headers for the plan sheet (column → header); units in the names.
@@ -74,35 +72,7 @@ def _fmt(name: str) -> str | None:
 
 
 def _write_sheet(wb: Workbook, title: str, df: pd.DataFrame, *, banner: str | None) -> None:
-    ws = wb.create_sheet(title)
-    row0 = 1
-    if banner:
-        ws.cell(row=1, column=1, value=banner).font = Font(bold=True, color="C00000")
-        row0 = 2
-    for j, col in enumerate(df.columns, start=1):
-        cell = ws.cell(row=row0, column=j, value=str(col))
-        cell.font = Font(bold=True)
-        cell.fill = _HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for i, row in enumerate(df.itertuples(index=False), start=row0 + 1):
-        for j, v in enumerate(row, start=1):
-            if isinstance(v, (np.floating, float)) and not np.isfinite(v):
-                v = None
-            elif isinstance(v, np.generic):
-                v = v.item()
-            elif isinstance(v, (list, dict)):
-                v = json.dumps(v, ensure_ascii=False)
-            ws.cell(row=i, column=j, value=v)
-    for j, col in enumerate(df.columns, start=1):
-        fmt = _fmt(str(col))
-        if fmt:
-            for (cell,) in ws.iter_rows(min_row=row0 + 1, min_col=j, max_col=j):
-                if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
-                    cell.number_format = fmt
-        width = max([len(str(col))] + [len(str(v)) for v in df[col].head(200)]) + 2
-        ws.column_dimensions[get_column_letter(j)].width = min(max(width, 8), 45)
-    ws.freeze_panes = ws.cell(row=row0 + 1, column=1)
-    ws.auto_filter.ref = f"A{row0}:{get_column_letter(max(len(df.columns), 1))}{row0 + max(len(df), 1)}"
+    write_sheet(wb, title, df, banner=banner, number_format=_fmt)
 
 
 def _summary_rows(plan: Plan) -> pd.DataFrame:

@@ -24,7 +24,7 @@ from .i18n import check_lang, column_label, label, level_label, status_label, sy
 from .tables import missing_technologies, province_view
 
 __all__ = ["write_summary", "write_xlsx", "write_geopackage", "write_rasters", "sheet_name", "sources_frame",
-           "write_province_package"]
+           "write_province_package", "write_sheet"]
 
 _HEADER_FILL = PatternFill("solid", fgColor="DDE5F0")
 _BANNER_FILL = PatternFill("solid", fgColor="FDE9E7")
@@ -91,13 +91,16 @@ def _number_format(name: str) -> str | None:
     return None
 
 
-def _write_sheet(wb: Workbook, title: str, df: pd.DataFrame, *, banner: str | None, lang: str = "en") -> None:
+def write_sheet(wb: Workbook, title: str, df: pd.DataFrame, *, banner: str | None, lang: str = "en",
+                number_format=None) -> None:
     """One table per sheet: optional banner row, a bold frozen header row, number formats, widths, filter.
 
     The header row holds the stable column names in English (the same names as the GeoPackage
     fields and summary.json, so scripts can read either) and the Vietnamese labels in Vietnamese;
-    each header cell carries the other form as a comment.
+    each header cell carries the other form as a comment. ``number_format(column_name)`` returns
+    an Excel format or ``None`` (default: covgap's rules for its own column names).
     """
+    number_format = number_format or _number_format
     ws = wb.create_sheet(_safe_sheet(title))
     row0 = 1
     if banner:
@@ -121,13 +124,15 @@ def _write_sheet(wb: Workbook, title: str, df: pd.DataFrame, *, banner: str | No
                 v = None
             elif isinstance(v, np.generic):
                 v = v.item()
+            elif isinstance(v, (list, dict)):
+                v = json.dumps(v, ensure_ascii=False)
             elif v is not None and not isinstance(v, (str, int, float, bool)):
                 v = str(v)
             ws.cell(row=i, column=j, value=v)
     for j, col in enumerate(df.columns, start=1):
         letter = get_column_letter(j)
         name = str(col)
-        fmt = _number_format(name)
+        fmt = number_format(name)
         if fmt:
             for (cell,) in ws.iter_rows(min_row=row0 + 1, min_col=j, max_col=j):
                 if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
@@ -211,7 +216,7 @@ def write_xlsx(analysis: Analysis, path: str | Path, *, lang: str = "en", provin
     wb = Workbook()
     wb.remove(wb.active)
     summary_title = "Summary" if lang == "en" else label("summary_sheet", lang)
-    _write_sheet(wb, summary_title, pd.DataFrame(_summary_rows(s, lang), columns=["item", "value"]), banner=banner,
+    write_sheet(wb, summary_title, pd.DataFrame(_summary_rows(s, lang), columns=["item", "value"]), banner=banner,
                  lang=lang)
     ws = wb[summary_title]
     share_key = label("share_no_signal", lang)
@@ -224,13 +229,13 @@ def write_xlsx(analysis: Analysis, path: str | Path, *, lang: str = "en", provin
         df = _frame(tab, lang)
         if "missing_technologies" not in df.columns:
             df["missing_technologies"] = missing_technologies(tab, lang=lang).to_numpy()
-        _write_sheet(wb, sheet_name(level, lang), df, banner=banner, lang=lang)
-    _write_sheet(wb, "Gap clusters" if lang == "en" else label("gap_clusters", lang), _frame(clusters, lang),
+        write_sheet(wb, sheet_name(level, lang), df, banner=banner, lang=lang)
+    write_sheet(wb, "Gap clusters" if lang == "en" else label("gap_clusters", lang), _frame(clusters, lang),
                  banner=banner, lang=lang)
     if hamlets is not None:
-        _write_sheet(wb, "Hamlets" if lang == "en" else level_label("hamlet", lang, plural=True),
+        write_sheet(wb, "Hamlets" if lang == "en" else level_label("hamlet", lang, plural=True),
                      _frame(hamlets, lang), banner=banner, lang=lang)
-    _write_sheet(wb, "Sources" if lang == "en" else label("sources", lang), sources_frame(s), banner=banner, lang=lang)
+    write_sheet(wb, "Sources" if lang == "en" else label("sources", lang), sources_frame(s), banner=banner, lang=lang)
     src = wb.worksheets[-1]
     r = src.max_row + 2
     src.cell(row=r, column=1, value=label("model_parameters", lang)).font = Font(bold=True)
