@@ -26,6 +26,7 @@ __all__ = [
     "Config",
     "load_config",
     "parse_config",
+    "read_toml",
 ]
 
 
@@ -277,14 +278,20 @@ def parse_config(data: dict, *, base: Path, src: str = "config") -> Config:
     )
 
 
-def load_config(path: str | Path) -> Config:
-    """Read and validate a TOML run configuration."""
+def read_toml(path: str | Path) -> dict:
+    """Read a TOML file; a missing file or bad syntax is an error naming the file and the fix."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise DataFileError(f"config file {path} does not exist. Fix: check the path.") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}. Fix: correct the syntax at that line.") from exc
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a TOML run configuration."""
+    path = Path(path)
+    data = read_toml(path)
     cfg = parse_config(data, base=path.resolve().parent, src=str(path))
     return Config(**{**cfg.__dict__, "path": path.resolve()})

@@ -56,7 +56,6 @@ from __future__ import annotations
 import difflib
 import json
 import os
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,7 +63,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import ConfigError, CovgapError, DataFileError
+from ..errors import ConfigError, CovgapError
 from ..towers import CellFilter, ClusterParams, opencellid_to_sites, read_cells
 from .boundaries import fetch_cod_ab, fetch_geoboundaries
 from .cache import DEFAULT_CACHE_DIR, Cache, OfflineMissingError
@@ -247,15 +246,10 @@ def parse_sources(data: Mapping[str, Any], *, base: Path, src: str = "config") -
 
 def load_fetch_config(path: str | Path) -> FetchConfig:
     """Read a TOML config file and validate its ``[sources]`` section."""
+    from ..config import read_toml
+
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise DataFileError(f"config file {path} does not exist. Fix: check the path.") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(
-            f"{path}: not valid TOML: {exc}. Fix: correct the syntax at that line."
-        ) from exc
+    data = read_toml(path)
     return parse_sources(data, base=path.resolve().parent, src=str(path))
 
 
