@@ -117,12 +117,13 @@ def test_projected_and_geographic_distances_agree_with_haversine():
 
 
 # --------------------------------------------------------------------------- ridge
-def test_ridge_casts_a_shadow_behind_and_none_in_front():
+@pytest.mark.parametrize("algorithm", ["sweep", "radials"])
+def test_ridge_casts_a_shadow_behind_and_none_in_front(algorithm):
     g = utm_grid(241, 30.0)
     dem = np.zeros(g.shape, np.float32)
     dem[:, 170:172] = 120.0  # N-S ridge 2 cells wide, 50 cells (1.5 km) east of the site
     s = sites_at(g, [centre(g, 120, 120)])
-    m = TerrainModel(link_budgets={"4G": {"eirp_dbm": 60.0}}, max_radius_km=3.5)
+    m = TerrainModel(link_budgets={"4G": {"eirp_dbm": 60.0}}, max_radius_km=3.5, algorithm=algorithm)
     terr = m.compute(g, s, dem=dem).technologies["4G"].signal_dbm
     hata = HataModel(link_budgets={"4G": {"eirp_dbm": 60.0}}, max_radius_km=3.5).compute(g, s)
     base = hata.technologies["4G"].signal_dbm
@@ -133,14 +134,15 @@ def test_ridge_casts_a_shadow_behind_and_none_in_front():
     assert np.all(base[row, behind] - terr[row, behind] > 6.0)                  # shadow behind
     west = np.arange(5, 120)
     np.testing.assert_allclose(terr[row, west], base[row, west], atol=0.02)
-    los = line_of_sight(g, dem, lon=s.lon[0], lat=s.lat[0], antenna_height_m=30.0, radius_km=3.5)
+    los = line_of_sight(g, dem, lon=s.lon[0], lat=s.lat[0], antenna_height_m=30.0, radius_km=3.5,
+                        algorithm=algorithm)
     vis = np.zeros(g.shape, bool)
     vis[los.row0:los.row0 + los.visible.shape[0], los.col0:los.col0 + los.visible.shape[1]] = los.visible
     assert vis[row, front].all() and not vis[row, behind].any()
 
 
-@pytest.mark.parametrize("diffraction", ["bullington"])
-def test_single_knife_edge_loss_matches_p526_formula(diffraction):
+@pytest.mark.parametrize("algorithm", ["sweep", "radials"])
+def test_single_knife_edge_loss_matches_p526_formula(algorithm):
     """A thin ridge: terrain − Hata equals J(ν) of the exact knife-edge geometry (±1 dB)."""
     g = utm_grid(301, 30.0)
     dem = np.zeros(g.shape, np.float32)
@@ -148,7 +150,7 @@ def test_single_knife_edge_loss_matches_p526_formula(diffraction):
     s = sites_at(g, [centre(g, 150, 150)])
     lb = {"4G": {"eirp_dbm": 60.0}}
     terr = TerrainModel(link_budgets=lb, max_radius_km=4.4, k_factor=math.inf,
-                        diffraction=diffraction).compute(g, s, dem=dem)
+                        algorithm=algorithm).compute(g, s, dem=dem)
     hata = HataModel(link_budgets=lb, max_radius_km=4.4).compute(g, s)
     lam = 299_792_458.0 / 1.8e9
     for col in (230, 260, 290):
@@ -179,9 +181,18 @@ def test_smooth_earth_radio_horizon(h_tx):
 
 
 # --------------------------------------------------------------------------- exact reference
+#: Agreement with the exact reference on these rough fractal DEMs (150 m relief over 3 km): the
+#: radials reach 99.3-99.8 %; the sweep, whose horizons are interpolated cell to cell, 98.1-99.3 %
+#: (GDAL 3.6's gdal_viewshed: 96.5-98.9 % on the same DEMs, see benchmarks/README.md).
+MIN_AGREEMENT = {"radials": 0.99, "sweep": 0.975}
+#: Coverage agreement of the sweep with the radials on a rough DEM (96.4-100 % over seeds 0-3 at 60 and 200 m relief).
+AGREE_COVERAGE = 0.95
+
+
+@pytest.mark.parametrize("algorithm", ["sweep", "radials"])
 @pytest.mark.parametrize("crs", [UTM, "EPSG:4326"])
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_line_of_sight_agrees_with_exact_reference(crs, seed):
+def test_line_of_sight_agrees_with_exact_reference(crs, seed, algorithm):
     n = 101
     g = utm_grid(n, 30.0) if crs == UTM else geo_grid(21.0 if seed != 2 else 8.6, n, 1 / 1200)
     dem = fractal_dem(g.shape, seed=seed, relief_m=150.0)
@@ -189,7 +200,8 @@ def test_line_of_sight_agrees_with_exact_reference(crs, seed):
     x, y = centre(g, 50, 50, rng.uniform(-0.5, 0.5), rng.uniform(-0.5, 0.5))
     lon, lat = (float(v) for v in g.to_lonlat(x, y))
     radius_m = 45 * 30.0 if crs == UTM else 45 * 92.0 * math.cos(math.radians(lat))
-    los = line_of_sight(g, dem, lon=lon, lat=lat, antenna_height_m=20.0, radius_km=radius_m / 1000)
+    los = line_of_sight(g, dem, lon=lon, lat=lat, antenna_height_m=20.0, radius_km=radius_m / 1000,
+                        algorithm=algorithm)
     vis, inr = los_reference(g, dem, lon, lat, antenna_height_m=20.0, receiver_height_m=1.5, k_factor=K43,
                              radius_m=radius_m)
     full = np.zeros(g.shape, bool)
@@ -200,7 +212,7 @@ def test_line_of_sight_agrees_with_exact_reference(crs, seed):
     assert (inr_k == inr).all()
     agree = (full[inr] == vis[inr]).mean()
     assert 0.1 < vis[inr].mean() < 0.9  # a real test: neither all visible nor all blocked
-    assert agree >= 0.99, agree
+    assert agree >= MIN_AGREEMENT[algorithm], agree
 
 
 # --------------------------------------------------------------------------- every cell reached
@@ -235,13 +247,13 @@ def test_every_cell_in_the_radius_is_reached_by_a_ray(di, dj, radius_cells, lat0
 # --------------------------------------------------------------------------- invariants
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), h1=st.floats(5.0, 40.0), dh=st.floats(0.5, 40.0),
-       diffraction=st.sampled_from(["bullington", "none"]))
-def test_raising_an_antenna_never_shrinks_coverage(seed, h1, dh, diffraction):
+       diffraction=st.sampled_from(["bullington", "none"]), algorithm=st.sampled_from(["sweep", "radials"]))
+def test_raising_an_antenna_never_shrinks_coverage(seed, h1, dh, diffraction, algorithm):
     g = utm_grid(121, 30.0)
     dem = fractal_dem(g.shape, seed=seed, relief_m=120.0)
     xy = [centre(g, 60, 60, 0.1, -0.2)]
     lb = {"4G": {"eirp_dbm": 40.0}}
-    m = TerrainModel(link_budgets=lb, max_radius_km=1.7, diffraction=diffraction)
+    m = TerrainModel(link_budgets=lb, max_radius_km=1.7, diffraction=diffraction, algorithm=algorithm)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ModelRangeWarning)  # heights below Hata's 30 m
         low = m.compute(g, sites_at(g, xy, height=h1), dem=dem).technologies["4G"]
@@ -267,13 +279,14 @@ def test_higher_threshold_never_covers_more_and_bullington_between_los_and_block
     assert not (a & ~hata.covered("4G")).any()  # terrain only removes signal
 
 
-def test_batch_and_single_site_paths_agree_and_strongest_server_wins():
+@pytest.mark.parametrize("algorithm", ["sweep", "radials"])
+def test_batch_and_single_site_paths_agree_and_strongest_server_wins(algorithm):
     g = utm_grid(161, 30.0)
     dem = fractal_dem(g.shape, seed=3, relief_m=100.0)
     xy = [centre(g, 40 + 20 * (k % 4), 40 + 25 * (k // 4), 0.13 * k, -0.07 * k) for k in range(8)]
     ops = ["A", "B"] * 4
     s = sites_at(g, xy, operator=ops)
-    m = TerrainModel(link_budgets={"4G": {"eirp_dbm": 35.0}}, max_radius_km=1.5)
+    m = TerrainModel(link_budgets={"4G": {"eirp_dbm": 35.0}}, max_radius_km=1.5, algorithm=algorithm)
     cov = m.compute(g, s, dem=dem)  # 8 transmitters: the parallel batch path
     tc = cov.technologies["4G"]
     best = np.full(g.shape, -np.inf)
@@ -432,3 +445,24 @@ def test_results_do_not_depend_on_the_thread_count():
     finally:
         numba.set_num_threads(before)
     np.testing.assert_array_equal(one, many)
+
+
+# --------------------------------------------------------------------------- sweep vs radials
+def test_sweep_and_radials_agree_on_coverage_and_options_are_checked():
+    """The two traversals of the same model agree on coverage and signal on rough terrain."""
+    g = utm_grid(241, 30.0)
+    dem = fractal_dem(g.shape, seed=4, relief_m=200.0)
+    s = sites_at(g, [centre(g, 120, 120, 0.3, -0.2)])
+    lb = {"4G": {"eirp_dbm": 40.0}}
+    sw = TerrainModel(link_budgets=lb, max_radius_km=3.4).compute(g, s, dem=dem)
+    ra = TerrainModel(link_budgets=lb, max_radius_km=3.4, algorithm="radials").compute(g, s, dem=dem)
+    assert sw.parameters["algorithm"] == "sweep" and "two obstacles" in sw.parameters["diffraction_method"]
+    assert "whole profile" in ra.parameters["diffraction_method"]
+    a, b = sw.covered("4G"), ra.covered("4G")
+    inside = np.isfinite(ra.technologies["4G"].signal_dbm)
+    assert 0.2 < b[inside].mean() < 0.9
+    assert (a[inside] == b[inside]).mean() >= AGREE_COVERAGE
+    diff = sw.technologies["4G"].signal_dbm[inside] - ra.technologies["4G"].signal_dbm[inside]
+    assert abs(np.median(diff)) < 1.0
+    with pytest.raises(ConfigError, match="algorithm"):
+        TerrainModel(algorithm="fast")

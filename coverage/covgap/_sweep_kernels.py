@@ -1,0 +1,513 @@
+"""Private numba kernels of the terrain model's *sweep* algorithm. Pure: arrays in, arrays out.
+
+One transmitter's footprint is computed on a window of the grid around it in one pass over
+the cells, outward from the transmitter, touching each cell once (the approach of GDAL's
+``gdal_viewshed`` and of Franklin & Ray's XDraw, here carrying diffraction state as well):
+
+* rows are processed outward from the transmitter's row (the rows above and the rows below
+  are independent, so the two halves run on two threads); within a row, the cells right of
+  the transmitter's column go rightward and then the cells left of it go leftward;
+* each cell keeps the **horizon** of the straight path from the transmitter to its centre:
+  ``S`` the steepest elevation slope of the terrain so far, in the transmitter's
+  tangent-plane frame ``(d, z − d²/(2kR))`` where straight rays are straight lines;
+* a cell's horizon *before* itself is interpolated where the line back to the transmitter
+  crosses the nearest centre line already done — the previous row (between two of its cells)
+  when the line is steep, or the previous column (between this row's and the previous row's
+  cell) when it is shallow — and the terrain there (exactly linear between the two centres
+  on that line) is added. Cells next to the transmitter see it directly.
+
+Receiver value, as for the radial algorithm (:mod:`covgap._terrain_kernels`):
+``signal = eirp − max(L_fs(d), A + B log10 d_km) − J(ν) + G_sector``; a receiver at
+``z + h_rx`` sees the antenna when its slope is at least the horizon ``S`` (then ``J = 0``).
+
+**Diffraction** (``out_mode`` 1): the Bullington equivalent knife edge of ITU-R P.526-15
+§4.5.1, over two obstacles carried cell to cell (interpolated like the horizon):
+
+* the *reference-horizon obstacle*: the one at the steepest angle from a point
+  :data:`REFERENCE_MAST_M` above the transmitter's ground (for a 30 m mast, the antenna's own
+  horizon obstacle);
+* the *back-horizon obstacle* of the cell's ground: of the neighbours' one, the terrain at the
+  crossing and the reference-horizon obstacle, the one seen at the steepest angle from the
+  cell's ground.
+
+The transmitter's horizon line is the steeper of the lines from the antenna to the two, the
+receiver's the steeper from the receiver; ν of their intersection, at least 0 (grazing, 6 dB)
+where the receiver is obstructed. Neither obstacle depends on the antenna height, so raising
+an antenna never lowers a signal (tested), as for Bullington over a whole profile. With one
+ridge this is the single knife edge; with several it keeps the two that matter most.
+
+Cells on DEM nodata (NaN) never block and, as receivers, get the base-model value without
+terrain loss; they are counted.
+
+The slow exact reference is ``tests/naive.py`` (every cell along its own straight line).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+from ._terrain_kernels import _knife_edge, _log10_km
+
+#: LLVM fast-math flags: contraction to FMA, approximate reciprocals and functions; NaN and
+#: infinity semantics are kept (nodata and "nothing in the way" rely on them).
+_FM = {"contract", "arcp", "afn"}
+#: Height (m) above the transmitter's ground from which the diffraction obstacles are chosen
+#: (a typical mast). The choice must not depend on the antenna height, so that raising an
+#: antenna never lowers a signal; for a 30 m mast it is the antenna's own horizon.
+REFERENCE_MAST_M = 30.0
+#: Margin (cells) beyond the radius whose horizons are kept, so that every cell inside the
+#: radius interpolates between computed neighbours.
+MARGIN_CELLS = 2.0
+#: Table of J(ν) (ITU-R P.526 eq. 31) for 0 ≤ ν < J_TABLE_MAX at 1/J_TABLE_STEPS steps
+#: (linear interpolation, error < 0.01 dB); exact beyond.
+J_TABLE_MAX = 64.0
+J_TABLE_STEPS = 32
+
+
+def knife_edge_table() -> np.ndarray:
+    """J(ν) at ν = q / J_TABLE_STEPS, q = 0 … J_TABLE_MAX · J_TABLE_STEPS + 1."""
+    nu = np.arange(int(J_TABLE_MAX * J_TABLE_STEPS) + 2, dtype=np.float64) / J_TABLE_STEPS
+    x = nu - 0.1
+    return 6.9 + 20.0 * np.log10(np.sqrt(x * x + 1.0) + x)
+
+
+@nb.njit(cache=True, inline="always", fastmath=_FM)
+def _j_loss(nu, jtab):
+    """J(ν) for ν ≥ 0 from the table (exact past it)."""
+    x = nu * J_TABLE_STEPS
+    if x >= J_TABLE_MAX * J_TABLE_STEPS:
+        return _knife_edge(nu)
+    q = int(x)
+    f = x - q
+    return jtab[q] + f * (jtab[q + 1] - jtab[q])
+
+
+@nb.njit(cache=True, inline="always", fastmath=_FM)
+def _lerp(s_a, s_b, f):
+    """Horizon slope a fraction ``f`` of the way from a to b; a horizon of −inf (nothing in the
+    way: the transmitter's own cell) takes the other one."""
+    if s_a == -np.inf:
+        return s_b
+    if s_b == -np.inf:
+        return s_a
+    return s_a + f * (s_b - s_a)
+
+
+@nb.njit(cache=True, inline="always", fastmath=_FM)
+def _lerp_point(x_a, h_a, x_b, h_b, f):
+    """Obstacle (distance, frame height) a fraction ``f`` of the way from a to b; a missing one
+    (distance < 0) takes the other."""
+    if x_a < 0.0:
+        return x_b, h_b
+    if x_b < 0.0:
+        return x_a, h_a
+    return x_a + f * (x_b - x_a), h_a + f * (h_b - h_a)
+
+
+@nb.njit(cache=True, inline="always", fastmath=_FM)
+def _bullington_nu(s_r, d, ex, ef, bx, bf, two_over_lambda):
+    """Bullington ν (ITU-R P.526-15 §4.5.1) over two obstacles, (``ex``, ``ef``) and (``bx``,
+    ``bf``) (distance, height in the antenna's frame; distance < 0: none), of a receiver at
+    distance ``d`` whose straight path to the antenna has slope ``s_r``.
+
+    The transmitter's horizon line is the steeper of the lines from the antenna to the two
+    obstacles, the receiver's the steeper from the receiver; ν of their intersection (kept
+    between the two tangent points), at least 0 (grazing).
+    """
+    hr = s_r * d
+    # slopes as fractions (numerator, positive denominator), compared by cross-multiplication:
+    # one division for the intersection instead of one per slope
+    if ex > 0.0 and ex < d:
+        ta, tb, xt = ef, ex, ex            # antenna → obstacle: ta / tb
+        ra, rb, xr = ef - hr, d - ex, ex   # receiver → obstacle: ra / rb
+        if bx > 0.0 and bx < d:
+            if bf * tb > ta * bx:
+                ta, tb, xt = bf, bx, bx
+            if (bf - hr) * rb > ra * (d - bx):
+                ra, rb, xr = bf - hr, d - bx, bx
+    elif bx > 0.0 and bx < d:
+        ta, tb, xt = bf, bx, bx
+        ra, rb, xr = bf - hr, d - bx, bx
+    else:
+        return 0.0
+    # intersection of s_tim = ta/tb through the antenna and s_rim = ra/rb through the receiver
+    den = ta * rb + ra * tb
+    xb = (hr * rb + ra * d) * tb / den if den > 0.0 else xr
+    lo_x = xt if xt < xr else xr
+    hi_x = xr if xr > xt else xt
+    if xb < lo_x:
+        xb = lo_x
+    elif xb > hi_x:
+        xb = hi_x
+    nu = (ta / tb - s_r) * math.sqrt(two_over_lambda * d * xb / (d - xb))
+    return nu if nu > 0.0 else 0.0
+
+
+@nb.njit(cache=True, inline="always", fastmath=_FM)
+def _base(d, ec, er, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db, lut, inv_step):
+    """EIRP minus the base loss (never below free space) plus the sector gain, at distance d."""
+    lg = _log10_km(d, lut, inv_step)
+    pl = fa + fb * lg
+    pl2 = pa + pb * lg
+    if pl2 > pl:
+        pl = pl2
+    g = 0.0
+    if sector:
+        phi = math.atan2(ec, -er) - az_rad
+        phi = (phi + math.pi) % (2.0 * math.pi) - math.pi
+        g = -min(12.0 * (phi / bw_rad) ** 2, am_db)
+    return eirp - pl + g
+
+
+@nb.njit(cache=True, inline="always", fastmath=_FM)
+def _row_span(ii, ys, xs, dy, kxi, r2m, wnx):
+    """Window columns (ja, jb) whose centres lie within the radius (+margin) on row ``ii``;
+    ja > jb when the row lies beyond it."""
+    er = (ii - ys) * dy
+    rest = r2m - er * er
+    if rest < 0.0:
+        return 0, -1
+    half = math.sqrt(rest) / kxi
+    ja = int(math.floor(xs - half))
+    jb = int(math.ceil(xs + half))
+    if ja < 0:
+        ja = 0
+    if jb > wnx - 1:
+        jb = wnx - 1
+    return ja, jb
+
+
+@nb.njit(cache=True, fastmath=_FM)
+def _sweep_row(dem, out, ii, r0, c0, kxi, dy, ys, xs, js, is_site_row, pS, pD, cS, cD, ja, jb,
+               cols_dj, cols_tc, cols_itc, z_tx, h_rx, inv2kr, r2, two_over_lambda, out_mode, eirp, fa, fb, pa,
+               pb, sector, az_rad, bw_rad, am_db, lut, inv_step, jtab, outside):
+    """One window row ``ii`` (cells ``ja .. jb``), given the previous row's horizons ``pS, pD``
+    (the row one step nearer the transmitter; for the transmitter's own row pass ``cS, cD``).
+
+    Writes the horizon slope *before* each cell into ``cS`` and, with diffraction, its two
+    obstacles into ``cD`` (columns: back-horizon distance and height, reference-horizon
+    distance and height; distance < 0: none)
+    and the output value into ``out`` (see :func:`sweep_window`). Cells right of the
+    transmitter's column go rightward, then the cells left of it leftward. Returns the number
+    of receivers on DEM nodata.
+    """
+    di = ii - ys
+    adi = abs(di)
+    sgn_i = 1.0 if di > 0 else -1.0
+    er = di * dy
+    er2 = er * er
+    has_row = adi > 1.0 and not is_site_row
+    t_r = 1.0 - 1.0 / adi if has_row else 0.0
+    inv_tr = 1.0 / t_r if has_row else 0.0
+    di_prev = di - sgn_i
+    i = r0 + ii
+    ip = i - int(sgn_i)
+    i_site_g = int(math.floor(ys + 0.5)) + r0
+    ys_g = ys + r0
+    prev_is_site_row = ip == i_site_g
+    track = out_mode == 1  # diffraction needs the receivers' back horizons
+    # the reference point of the diffraction obstacles, in the antenna's frame
+    h_ref = dem[i_site_g, c0 + js] + REFERENCE_MAST_M - z_tx
+    nod = 0
+    j_start = js
+    if is_site_row:
+        # the transmitter's own cell: visible, no terrain loss, not an obstacle
+        cS[js] = -np.inf
+        cD[js, 0] = -1.0
+        cD[js, 1] = 0.0
+        cD[js, 2] = -1.0
+        cD[js, 3] = 0.0
+        dj = cols_dj[js]
+        ec = dj * kxi
+        if out_mode == 0:
+            out[ii, js] = 0.0
+        else:
+            out[ii, js] = _base(max(math.sqrt(ec * ec + er2), 1.0), ec, er, eirp, fa, fb, pa, pb, sector,
+                                az_rad, bw_rad, am_db, lut, inv_step)
+        j_start = js + 1
+    n_right = jb + 1 - j_start
+    for k in range(n_right + js - ja):
+        if k < n_right:
+            jj = j_start + k
+            step = 1
+        else:
+            jj = js - 1 - (k - n_right)
+            step = -1
+        dj = cols_dj[jj]
+        adj = abs(dj)
+        ec = dj * kxi
+        d2 = ec * ec + er2
+        d = math.sqrt(d2)
+        inv_d = 1.0 / d
+        # ---- horizon before this cell: interpolated at the nearest centre line already done,
+        # plus the terrain there (exactly linear between the two centres on that line)
+        bx = -1.0  # back-horizon candidate from the neighbours (distance, frame height); < 0: none
+        bf = 0.0
+        px = -1.0  # the terrain at the crossing as a candidate
+        pf = 0.0
+        ex = -1.0  # the obstacle on the reference horizon (distance, frame height); < 0: none
+        ef = 0.0
+        if has_row and adi >= adj:
+            # steep: the previous row's centre line, between its columns q and q + 1
+            x = xs + dj * t_r
+            q = int(math.floor(x))
+            f = x - q
+            if q < 0:  # the transmitter on the window's first column
+                q = 0
+                f = 0.0
+            dq = dem[ip, c0 + q]
+            if q + 1 > jb or f == 0.0:
+                sb = pS[q]
+                zx = dq
+                if track:
+                    bx = pD[q, 0]
+                    bf = pD[q, 1]
+                    ex = pD[q, 2]
+                    ef = pD[q, 3]
+            else:
+                sb = _lerp(pS[q], pS[q + 1], f)
+                zx = dq + f * (dem[ip, c0 + q + 1] - dq)
+                if track:
+                    bx, bf = _lerp_point(pD[q, 0], pD[q, 1], pD[q + 1, 0], pD[q + 1, 1], f)
+                    ex, ef = _lerp_point(pD[q, 2], pD[q, 3], pD[q + 1, 2], pD[q + 1, 3], f)
+            if not (prev_is_site_row and int(math.floor(x + 0.5)) == js):
+                px = d * t_r
+                pf = zx - z_tx - px * px * inv2kr
+                sx = pf * inv_d * inv_tr
+                if sx > sb:
+                    sb = sx
+        elif adj > 1.0:
+            # shallow: column jn's centre line, a fraction g of the way from the previous row to
+            # this one
+            jn = jj - step
+            t_c = cols_tc[jj]
+            yc = di * t_c
+            g = (yc - di_prev) * sgn_i
+            if g < 0.0:
+                g = 0.0
+            elif g > 1.0:
+                g = 1.0
+            sb = _lerp(pS[jn], cS[jn], g)
+            if track:
+                bx, bf = _lerp_point(pD[jn, 0], pD[jn, 1], cD[jn, 0], cD[jn, 1], g)
+                ex, ef = _lerp_point(pD[jn, 2], pD[jn, 3], cD[jn, 2], cD[jn, 3], g)
+            yr = ys_g + yc
+            iy = int(math.floor(yr))
+            fy = yr - iy
+            if iy < 0:  # the transmitter on the grid's first or last row
+                iy = 0
+                fy = 0.0
+            zx = dem[iy, c0 + jn]
+            if fy > 0.0 and iy + 1 < dem.shape[0]:
+                zx += fy * (dem[iy + 1, c0 + jn] - zx)
+            if not (jn == js and int(math.floor(yr + 0.5)) == i_site_g):
+                px = d * t_c
+                pf = zx - z_tx - px * px * inv2kr
+                sx = pf * inv_d * cols_itc[jj]
+                if sx > sb:
+                    sb = sx
+        else:
+            sb = -np.inf
+        cS[jj] = sb
+        z = dem[i, c0 + jj]
+        gr = z - z_tx - d2 * inv2kr  # this cell's ground in the transmitter's frame
+        if track:
+            # back horizon of this cell's ground: the candidate seen at the steeper angle from it
+            if px > 0.0 and pf == pf:
+                # the reference horizon, seen from REFERENCE_MAST_M above the transmitter's ground
+                # (slopes compared by cross-multiplication; selects rather than branches)
+                up = ex <= 0.0 or (pf - h_ref) * ex > (ef - h_ref) * px
+                ex = px if up else ex
+                ef = pf if up else ef
+                # the back horizon of this cell's ground: the neighbours', the terrain at the
+                # crossing or the reference-horizon obstacle, whichever it sees at the steepest angle
+                up = bx <= 0.0 or (pf - gr) * (d - bx) >= (bf - gr) * (d - px)
+                bx = px if up else bx
+                bf = pf if up else bf
+            if ex > 0.0:
+                up = bx <= 0.0 or (ef - gr) * (d - bx) >= (bf - gr) * (d - ex)
+                bx = ex if up else bx
+                bf = ef if up else bf
+            cD[jj, 0] = bx
+            cD[jj, 1] = bf
+            cD[jj, 2] = ex
+            cD[jj, 3] = ef
+        if d2 > r2:
+            out[ii, jj] = outside
+            continue
+        # ---- this cell as a receiver
+        if z != z:
+            nod += 1
+            visible = True
+            s_r = 0.0
+        else:
+            s_r = (gr + h_rx) * inv_d
+            visible = s_r >= sb
+        if out_mode == 0:
+            out[ii, jj] = 0.0 if visible else np.nan
+        elif out_mode == 2 and not visible:
+            out[ii, jj] = np.nan
+        else:
+            v = _base(d, ec, er, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db, lut, inv_step)
+            if track and not visible:
+                v -= _j_loss(_bullington_nu(s_r, d, ex, ef, bx, bf, two_over_lambda), jtab)
+            out[ii, jj] = v
+    return nod
+
+
+@nb.njit(cache=True, fastmath=_FM)
+def _sweep_half(dem, out, half, r0, c0, kx, dy, ys, xs, js, i_site, S0, D0, pS, pD, cS, cD, ja0, jb0,
+                cols_dj, cols_tc, cols_itc, z_tx, h_rx, inv2kr, r2, r2m, two_over_lambda, out_mode, eirp, fa,
+                fb, pa, pb, sector, az_rad, bw_rad, am_db, lut, inv_step, jtab, outside):
+    """Rows below (half 0) or above (half 1) the transmitter's row, outward, starting from the
+    transmitter row's horizons ``S0, D0`` over columns ``ja0 .. jb0``. Returns nodata receivers."""
+    wny, wnx = out.shape
+    pS[:] = S0
+    pD[:, :] = D0
+    pa_ = ja0
+    pb_ = jb0
+    nod = 0
+    if half == 0:
+        rows = range(i_site + 1, wny)
+    else:
+        rows = range(i_site - 1, -1, -1)
+    for ii in rows:
+        ja, jb = _row_span(ii, ys, xs, dy, kx[ii], r2m, wnx)
+        # never wider than the previous row (its horizons are the ones interpolated)
+        if ja < pa_:
+            ja = pa_
+        if jb > pb_:
+            jb = pb_
+        if ja > jb or ja > js or jb < js:
+            out[ii, :] = outside
+            continue
+        out[ii, :ja] = outside
+        out[ii, jb + 1:] = outside
+        nod += _sweep_row(dem, out, ii, r0, c0, kx[ii], dy, ys, xs, js, False, pS, pD, cS, cD, ja, jb,
+                          cols_dj, cols_tc, cols_itc, z_tx, h_rx, inv2kr, r2, two_over_lambda, out_mode, eirp,
+                          fa, fb, pa, pb, sector, az_rad, bw_rad, am_db, lut, inv_step, jtab, outside)
+        pS, cS = cS, pS
+        pD, cD = cD, pD
+        pa_ = ja
+        pb_ = jb
+    return nod
+
+
+@nb.njit(cache=True, fastmath=_FM)
+def _prepare_columns(wnx, xs):
+    """Per-column offsets from the transmitter and the shallow-crossing fractions."""
+    cols_dj = np.empty(wnx)
+    cols_tc = np.zeros(wnx)
+    cols_itc = np.zeros(wnx)
+    for jj in range(wnx):
+        dj = jj - xs
+        cols_dj[jj] = dj
+        adj = abs(dj)
+        if adj > 1.0:
+            cols_tc[jj] = 1.0 - 1.0 / adj
+            cols_itc[jj] = adj / (adj - 1.0)
+    return cols_dj, cols_tc, cols_itc
+
+
+@nb.njit(cache=True, fastmath=_FM)
+def _margin_r2(radius_m, kx, dy):
+    """Squared radius plus :data:`MARGIN_CELLS` of the larger cell side."""
+    cell = dy
+    for v in kx:
+        if v > cell:
+            cell = v
+    rm = radius_m + MARGIN_CELLS * cell
+    return rm * rm
+
+
+@nb.njit(cache=True, fastmath=_FM)
+def _sweep(dem, out, r0, c0, kx, dy, row_f, col_f, z_tx, h_rx, inv2kr, radius_m, two_over_lambda, out_mode,
+           eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db, lut, inv_step, jtab, outside, parallel):
+    """Shared driver of :func:`sweep_window` (``parallel``: the two halves on two threads)
+    and :func:`sweep_batch`."""
+    wnx = out.shape[1]
+    ys = row_f - 0.5 - r0
+    xs = col_f - 0.5 - c0
+    i_site = int(math.floor(row_f)) - r0
+    js = int(math.floor(col_f)) - c0
+    r2 = radius_m * radius_m
+    r2m = _margin_r2(radius_m, kx, dy)
+    cols_dj, cols_tc, cols_itc = _prepare_columns(wnx, xs)
+    S0 = np.empty(wnx)
+    D0 = np.empty((wnx, 4))
+    ja0, jb0 = _row_span(i_site, ys, xs, dy, kx[i_site], r2m, wnx)
+    ja0 = min(ja0, js)
+    jb0 = max(jb0, js)
+    out[i_site, :ja0] = outside
+    out[i_site, jb0 + 1:] = outside
+    nod = _sweep_row(dem, out, i_site, r0, c0, kx[i_site], dy, ys, xs, js, True, S0, D0, S0, D0, ja0, jb0,
+                     cols_dj, cols_tc, cols_itc, z_tx, h_rx, inv2kr, r2, two_over_lambda, out_mode, eirp, fa, fb,
+                     pa, pb, sector, az_rad, bw_rad, am_db, lut, inv_step, jtab, outside)
+    return nod, i_site, js, ys, xs, r2, r2m, cols_dj, cols_tc, cols_itc, S0, D0, ja0, jb0
+
+
+@nb.njit(cache=True, parallel=True)
+def sweep_window(dem, out, r0, c0, kx, dy, row_f, col_f, z_tx, h_rx, inv2kr, radius_m, two_over_lambda,
+                 out_mode, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db, lut, inv_step, jtab, outside):
+    """One transmitter on the window ``out`` (grid cell (r0, c0) at out[0, 0]); the halves
+    of the window above and below the transmitter on two threads.
+
+    ``out`` receives ``outside`` beyond the radius (+inf when the caller must tell it from
+    NaN); inside, for ``out_mode`` 0 (line of sight) 0.0 where visible and NaN where not;
+    1 (signal with diffraction) the signal; 2 (signal, line of sight only) the signal where
+    visible and NaN where not. ``kx`` metres per column of the window's rows, ``dy`` metres
+    per row, ``row_f, col_f`` the transmitter's fractional grid index, ``z_tx`` antenna height
+    above datum, ``inv2kr`` = 1/(2kR), ``jtab`` :func:`knife_edge_table`. Returns the number
+    of receivers on DEM nodata.
+    """
+    wnx = out.shape[1]
+    (nod0, i_site, js, ys, xs, r2, r2m, cols_dj, cols_tc, cols_itc, S0, D0, ja0,
+     jb0) = _sweep(dem, out, r0, c0, kx, dy, row_f, col_f, z_tx, h_rx, inv2kr, radius_m, two_over_lambda,
+                   out_mode, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db, lut, inv_step, jtab, outside,
+                   True)
+    nods = np.zeros(2, dtype=np.int64)
+    for half in nb.prange(2):
+        pS = np.empty(wnx)
+        pD = np.empty((wnx, 4))
+        cS = np.empty(wnx)
+        cD = np.empty((wnx, 4))
+        nods[half] = _sweep_half(dem, out, half, r0, c0, kx, dy, ys, xs, js, i_site, S0, D0, pS, pD, cS, cD,
+                                 ja0, jb0, cols_dj, cols_tc, cols_itc, z_tx, h_rx, inv2kr, r2, r2m, two_over_lambda,
+                                 out_mode, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db, lut, inv_step, jtab,
+                                 outside)
+    return nod0 + nods[0] + nods[1]
+
+
+@nb.njit(cache=True, parallel=True)
+def sweep_batch(dem, geographic, lat_rows_rad, dlon_r, dx, dy, vflat, offsets, r0, c0, wny, wnx, row_f, col_f,
+                lat_s_rad, z_tx, h_rx, inv2kr, radius_m, two_over_lambda, out_mode, eirp, fa, fb, pa, pb,
+                sector, az_rad, bw_rad, am_db, nodata, lut, inv_step, jtab, outside):
+    """Many transmitters in parallel (one thread per transmitter). Site ``s`` writes its window
+    into ``vflat[offsets[s] : offsets[s] + wny[s]*wnx[s]]``; nodata receivers go to ``nodata``."""
+    for s in nb.prange(row_f.shape[0]):
+        n = wny[s] * wnx[s]
+        out = vflat[offsets[s]:offsets[s] + n].reshape((wny[s], wnx[s]))
+        kx = np.empty(wny[s])
+        for ii in range(wny[s]):
+            if geographic:
+                kx[ii] = dlon_r * math.cos(0.5 * (lat_s_rad[s] + lat_rows_rad[r0[s] + ii]))
+            else:
+                kx[ii] = dx
+        (nod, i_site, js, ys, xs, r2, r2m, cols_dj, cols_tc, cols_itc, S0, D0, ja0,
+         jb0) = _sweep(dem, out, r0[s], c0[s], kx, dy, row_f[s], col_f[s], z_tx[s], h_rx, inv2kr, radius_m[s],
+                       two_over_lambda[s], out_mode, eirp[s], fa[s], fb[s], pa[s], pb[s], sector[s], az_rad[s],
+                       bw_rad[s], am_db, lut, inv_step, jtab, outside, False)
+        m = wnx[s]
+        pS = np.empty(m)
+        pD = np.empty((m, 4))
+        cS = np.empty(m)
+        cD = np.empty((m, 4))
+        for half in range(2):
+            nod += _sweep_half(dem, out, half, r0[s], c0[s], kx, dy, ys, xs, js, i_site, S0, D0, pS, pD, cS, cD,
+                               ja0, jb0, cols_dj, cols_tc, cols_itc, z_tx[s], h_rx, inv2kr, r2, r2m,
+                               two_over_lambda[s], out_mode, eirp[s], fa[s], fb[s], pa[s], pb[s], sector[s],
+                               az_rad[s], bw_rad[s], am_db, lut, inv_step, jtab, outside)
+        nodata[s] = nod
