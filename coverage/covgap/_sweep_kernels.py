@@ -61,26 +61,34 @@ REFERENCE_MAST_M = 30.0
 #: Margin (cells) beyond the radius whose horizons are kept, so that every cell inside the
 #: radius interpolates between computed neighbours.
 MARGIN_CELLS = 2.0
-#: Table of J(ν) (ITU-R P.526 eq. 31) for 0 ≤ ν < J_TABLE_MAX at 1/J_TABLE_STEPS steps
-#: (linear interpolation, error < 0.01 dB); exact beyond.
-J_TABLE_MAX = 64.0
-J_TABLE_STEPS = 32
+#: Tables of J(ν) (ITU-R P.526 eq. 31), linear interpolation: 0 ≤ ν < J_FINE_MAX at
+#: 1/J_FINE_STEPS steps, then up to J_COARSE_MAX at unit steps (error < 0.001 dB); exact beyond.
+J_FINE_MAX = 64
+J_FINE_STEPS = 32
+J_COARSE_MAX = 4096
 
 
 def knife_edge_table() -> np.ndarray:
-    """J(ν) at ν = q / J_TABLE_STEPS, q = 0 … J_TABLE_MAX · J_TABLE_STEPS + 1."""
-    nu = np.arange(int(J_TABLE_MAX * J_TABLE_STEPS) + 2, dtype=np.float64) / J_TABLE_STEPS
+    """J(ν) at ν = q / J_FINE_STEPS for q < J_FINE_MAX · J_FINE_STEPS, then at ν = J_FINE_MAX,
+    J_FINE_MAX + 1, … J_COARSE_MAX + 1 (one array, fine part first)."""
+    fine = np.arange(J_FINE_MAX * J_FINE_STEPS, dtype=np.float64) / J_FINE_STEPS
+    coarse = np.arange(J_FINE_MAX, J_COARSE_MAX + 2, dtype=np.float64)
+    nu = np.concatenate([fine, coarse])
     x = nu - 0.1
     return 6.9 + 20.0 * np.log10(np.sqrt(x * x + 1.0) + x)
 
 
 @nb.njit(cache=True, inline="always", fastmath=_FM)
 def _j_loss(nu, jtab):
-    """J(ν) for ν ≥ 0 from the table (exact past it)."""
-    x = nu * J_TABLE_STEPS
-    if x >= J_TABLE_MAX * J_TABLE_STEPS:
+    """J(ν) for ν ≥ 0 from the tables (exact past them)."""
+    if nu < J_FINE_MAX:
+        x = nu * J_FINE_STEPS
+        q = int(x)
+    elif nu < J_COARSE_MAX:
+        x = nu + (J_FINE_MAX * J_FINE_STEPS - J_FINE_MAX)
+        q = int(x)
+    else:
         return _knife_edge(nu)
-    q = int(x)
     f = x - q
     return jtab[q] + f * (jtab[q + 1] - jtab[q])
 
@@ -118,32 +126,33 @@ def _bullington_nu(s_r, d, ex, ef, bx, bf, two_over_lambda):
     between the two tangent points), at least 0 (grazing).
     """
     hr = s_r * d
-    # slopes as fractions (numerator, positive denominator), compared by cross-multiplication:
-    # one division for the intersection instead of one per slope
-    if ex > 0.0 and ex < d:
-        ta, tb, xt = ef, ex, ex            # antenna → obstacle: ta / tb
-        ra, rb, xr = ef - hr, d - ex, ex   # receiver → obstacle: ra / rb
-        if bx > 0.0 and bx < d:
-            if bf * tb > ta * bx:
-                ta, tb, xt = bf, bx, bx
-            if (bf - hr) * rb > ra * (d - bx):
-                ra, rb, xr = bf - hr, d - bx, bx
-    elif bx > 0.0 and bx < d:
-        ta, tb, xt = bf, bx, bx
-        ra, rb, xr = bf - hr, d - bx, bx
-    else:
+    ve = ex > 0.0 and ex < d
+    vb = bx > 0.0 and bx < d
+    if not (ve or vb):
         return 0.0
-    # intersection of s_tim = ta/tb through the antenna and s_rim = ra/rb through the receiver
-    den = ta * rb + ra * tb
-    xb = (hr * rb + ra * d) * tb / den if den > 0.0 else xr
-    lo_x = xt if xt < xr else xr
-    hi_x = xr if xr > xt else xt
-    if xb < lo_x:
-        xb = lo_x
-    elif xb > hi_x:
-        xb = hi_x
-    nu = (ta / tb - s_r) * math.sqrt(two_over_lambda * d * xb / (d - xb))
-    return nu if nu > 0.0 else 0.0
+    if not ve:
+        ex = bx
+        ef = bf
+    elif not vb:
+        bx = ex
+        bf = ef
+    # written with min/max and selects rather than branches (the comparisons depend on the
+    # terrain and would be mispredicted half the time)
+    st_e = ef / ex
+    st_b = bf / bx
+    s_tim = max(st_e, st_b)
+    xt = ex if st_e >= st_b else bx
+    sr_e = (ef - hr) / (d - ex)
+    sr_b = (bf - hr) / (d - bx)
+    s_rim = max(sr_e, sr_b)
+    xr = ex if sr_e >= sr_b else bx
+    den = s_tim + s_rim
+    xb = (hr + s_rim * d) / den
+    xb = xr if not (den > 0.0) else xb
+    xb = min(max(xb, min(xt, xr)), max(xt, xr))
+    xb = min(xb, 0.999 * d)
+    nu = max(s_tim - s_r, 0.0) * math.sqrt(two_over_lambda * d * xb / (d - xb))
+    return nu
 
 
 @nb.njit(cache=True, inline="always", fastmath=_FM)
