@@ -49,7 +49,7 @@ import math
 import numba as nb
 import numpy as np
 
-from ._terrain_kernels import _knife_edge, _log10_km
+from ._terrain_kernels import _base_signal, _knife_edge
 
 #: LLVM fast-math flags: contraction to FMA, approximate reciprocals and functions; NaN and
 #: infinity semantics are kept (nodata and "nothing in the way" rely on them).
@@ -156,22 +156,6 @@ def _bullington_nu(s_r, d, ex, ef, bx, bf, two_over_lambda):
 
 
 @nb.njit(cache=True, inline="always", fastmath=_FM)
-def _base(d, ec, er, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db, lut, inv_step):
-    """EIRP minus the base loss (never below free space) plus the sector gain, at distance d."""
-    lg = _log10_km(d, lut, inv_step)
-    pl = fa + fb * lg
-    pl2 = pa + pb * lg
-    if pl2 > pl:
-        pl = pl2
-    g = 0.0
-    if sector:
-        phi = math.atan2(ec, -er) - az_rad
-        phi = (phi + math.pi) % (2.0 * math.pi) - math.pi
-        g = -min(12.0 * (phi / bw_rad) ** 2, am_db)
-    return eirp - pl + g
-
-
-@nb.njit(cache=True, inline="always", fastmath=_FM)
 def _row_span(ii, ys, xs, dy, kxi, r2m, wnx):
     """Window columns (ja, jb) whose centres lie within the radius (+margin) on row ``ii``;
     ja > jb when the row lies beyond it."""
@@ -234,7 +218,7 @@ def _sweep_row(dem, out, ii, r0, c0, kxi, dy, ys, xs, js, is_site_row, pS, pD, c
         if out_mode == 0:
             out[ii, js] = 0.0
         else:
-            out[ii, js] = _base(max(math.sqrt(ec * ec + er2), 1.0), ec, er, eirp, fa, fb, pa, pb, sector,
+            out[ii, js] = _base_signal(max(math.sqrt(ec * ec + er2), 1.0), ec, er, eirp, fa, fb, pa, pb, sector,
                                 az_rad, bw_rad, am_db, lut, inv_step)
         j_start = js + 1
     n_right = jb + 1 - j_start
@@ -360,7 +344,7 @@ def _sweep_row(dem, out, ii, r0, c0, kxi, dy, ys, xs, js, is_site_row, pS, pD, c
         elif out_mode == 2 and not visible:
             out[ii, jj] = np.nan
         else:
-            v = _base(d, ec, er, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db, lut, inv_step)
+            v = _base_signal(d, ec, er, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db, lut, inv_step)
             if track and not visible:
                 v -= _j_loss(_bullington_nu(s_r, d, ex, ef, bx, bf, two_over_lambda), jtab)
             out[ii, jj] = v

@@ -87,6 +87,24 @@ def _log10_km(d, lut, inv_step):
     return lut[q] + f * (lut[q + 1] - lut[q])
 
 
+@nb.njit(cache=True, inline="always")
+def _base_signal(d, ec, er, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db, lut, inv_step):
+    """EIRP minus the base loss ``max(fa + fb L, pa + pb L)`` (L = log10 d_km: the empirical model,
+    never below free space) plus the horizontal sector gain (3GPP TR 36.942), at distance ``d``
+    and offsets ``ec`` east, ``er`` south of the transmitter (m)."""
+    lg = _log10_km(d, lut, inv_step)
+    pl = fa + fb * lg
+    pl2 = pa + pb * lg
+    if pl2 > pl:
+        pl = pl2
+    g = 0.0
+    if sector:
+        phi = math.atan2(ec, -er) - az_rad
+        phi = (phi + math.pi) % (2.0 * math.pi) - math.pi
+        g = -min(12.0 * (phi / bw_rad) ** 2, am_db)
+    return eirp - pl + g
+
+
 def log10_table(max_distance_m: float, step_m: float = 1.0) -> np.ndarray:
     """Table ``log10(q · step_m / 1000)`` for q = 0 … max/step + 2 (entry 0 unused)."""
     n = int(math.ceil(max_distance_m / step_m)) + 3
@@ -387,27 +405,12 @@ def _finish_rows(dem, vbuf, wbuf, nbuf, ia, ib, r0, c0, kx, dy, row_f, col_f, ra
             if out_mode == 2 and v > 0.0:
                 vbuf[ii, jj] = np.nan
                 continue
-            d = math.sqrt(d2)
-            if d < 1.0:
-                d = 1.0
-            lg = _log10_km(d, lut, inv_step)
-            pl = fa + fb * lg
-            pl2 = pa + pb * lg
-            if pl2 > pl:
-                pl = pl2
-            g = 0.0
-            if sector:
-                phi = math.atan2(ec, -er) - az_rad
-                phi = (phi + math.pi) % (2.0 * math.pi) - math.pi
-                g = -min(12.0 * (phi / bw_rad) ** 2, am_db)
-            if out_mode == 1:
-                loss = 0.0
-                if v > 0.0:
-                    nu = nbuf[ii, jj]
-                    loss = _knife_edge(nu if nu > 0.0 else 0.0)
-                vbuf[ii, jj] = eirp - pl - loss + g
-            else:
-                vbuf[ii, jj] = eirp - pl + g
+            sig = _base_signal(max(math.sqrt(d2), 1.0), ec, er, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad,
+                               am_db, lut, inv_step)
+            if out_mode == 1 and v > 0.0:
+                nu = nbuf[ii, jj]
+                sig -= _knife_edge(nu if nu > 0.0 else 0.0)
+            vbuf[ii, jj] = sig
     return unhit, nodata
 
 
