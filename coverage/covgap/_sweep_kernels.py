@@ -25,10 +25,11 @@ Receiver value, as for the radial algorithm (:mod:`covgap._terrain_kernels`):
 
 * the *reference-horizon obstacle*: the one at the steepest angle from a point
   :data:`REFERENCE_MAST_M` above the transmitter's ground (for a 30 m mast, the antenna's own
-  horizon obstacle);
-* the *back-horizon obstacle* of the cell's ground: of the neighbours' one, the terrain at the
-  crossing and the reference-horizon obstacle, the one seen at the steepest angle from the
-  cell's ground.
+  horizon obstacle), interpolated between the neighbours like the horizon;
+* the *back-horizon obstacle* of the cell's ground: of the two neighbours' ones, the terrain
+  at the crossing and the reference-horizon obstacle, the one seen at the steepest angle from
+  the cell's ground (a real obstacle, not interpolated: a point between two ridges would be
+  lower than both).
 
 The transmitter's horizon line is the steeper of the lines from the antenna to the two, the
 receiver's the steeper from the receiver; ν of their intersection, at least 0 (grazing, 6 dB)
@@ -243,6 +244,11 @@ def _sweep_row(dem, out, ii, r0, c0, kxi, dy, ys, xs, js, is_site_row, pS, pD, c
         pf = 0.0
         ex = -1.0  # the obstacle on the reference horizon (distance, frame height); < 0: none
         ef = 0.0
+        wf = 0.0
+        bx2 = -1.0  # the other neighbour's two obstacles
+        bf2 = 0.0
+        ex2 = -1.0
+        ef2 = 0.0
         if has_row and adi >= adj:
             # steep: the previous row's centre line, between its columns q and q + 1
             x = xs + dj * t_r
@@ -260,12 +266,23 @@ def _sweep_row(dem, out, ii, r0, c0, kxi, dy, ys, xs, js, is_site_row, pS, pD, c
                     bf = pD[q, 1]
                     ex = pD[q, 2]
                     ef = pD[q, 3]
+                    bx2 = bx
+                    bf2 = bf
+                    ex2 = ex
+                    ef2 = ef
             else:
                 sb = _lerp(pS[q], pS[q + 1], f)
                 zx = dq + f * (dem[ip, c0 + q + 1] - dq)
                 if track:
-                    bx, bf = _lerp_point(pD[q, 0], pD[q, 1], pD[q + 1, 0], pD[q + 1, 1], f)
-                    ex, ef = _lerp_point(pD[q, 2], pD[q, 3], pD[q + 1, 2], pD[q + 1, 3], f)
+                    bx = pD[q, 0]
+                    bf = pD[q, 1]
+                    ex = pD[q, 2]
+                    ef = pD[q, 3]
+                    wf = f
+                    bx2 = pD[q + 1, 0]
+                    bf2 = pD[q + 1, 1]
+                    ex2 = pD[q + 1, 2]
+                    ef2 = pD[q + 1, 3]
             if not (prev_is_site_row and int(math.floor(x + 0.5)) == js):
                 px = d * t_r
                 pf = zx - z_tx - px * px * inv2kr
@@ -285,8 +302,15 @@ def _sweep_row(dem, out, ii, r0, c0, kxi, dy, ys, xs, js, is_site_row, pS, pD, c
                 g = 1.0
             sb = _lerp(pS[jn], cS[jn], g)
             if track:
-                bx, bf = _lerp_point(pD[jn, 0], pD[jn, 1], cD[jn, 0], cD[jn, 1], g)
-                ex, ef = _lerp_point(pD[jn, 2], pD[jn, 3], cD[jn, 2], cD[jn, 3], g)
+                bx = pD[jn, 0]
+                bf = pD[jn, 1]
+                ex = pD[jn, 2]
+                ef = pD[jn, 3]
+                wf = g
+                bx2 = cD[jn, 0]
+                bf2 = cD[jn, 1]
+                ex2 = cD[jn, 2]
+                ef2 = cD[jn, 3]
             yr = ys_g + yc
             iy = int(math.floor(yr))
             fy = yr - iy
@@ -308,7 +332,14 @@ def _sweep_row(dem, out, ii, r0, c0, kxi, dy, ys, xs, js, is_site_row, pS, pD, c
         z = dem[i, c0 + jj]
         gr = z - z_tx - d2 * inv2kr  # this cell's ground in the transmitter's frame
         if track:
-            # back horizon of this cell's ground: the candidate seen at the steeper angle from it
+            # the neighbours' obstacles: the reference-horizon one interpolated like the horizon;
+            # of the two back-horizon ones, the real one seen steepest from this cell's ground
+            # (measured against the radials: interpolating both overstates coverage on rough
+            # terrain, taking the steeper of both understates it)
+            ex, ef = _lerp_point(ex, ef, ex2, ef2, wf)
+            up = (bx <= 0.0) | ((bx2 > 0.0) & ((bf2 - gr) * (d - bx) > (bf - gr) * (d - bx2)))
+            bx = bx2 if up else bx
+            bf = bf2 if up else bf
             if px > 0.0 and pf == pf:
                 # the reference horizon, seen from REFERENCE_MAST_M above the transmitter's ground
                 # (slopes compared by cross-multiplication; selects rather than branches)
