@@ -11,8 +11,8 @@ In one run, on SYNTHETIC fractal terrain:
    sets) within the 20 km disc; and both against the slow exact reference
    (``tests/naive.py``) on a random sample of cells.
 2. **Full single-site footprint** (path loss + Bullington diffraction + link budget) on
-   the same window: covgap's time, to compare with the 20 ms target and with GDAL's
-   line of sight alone.
+   the same window: covgap's time (sweep, and radials for comparison), to compare with
+   the 20 ms target and with GDAL's line of sight alone.
 3. **Coverage footprint vs SPLAT!** (Debian ``splat`` 1.4.2, Longley–Rice ``-olditm``):
    the same site on a 3-arc-second geographic DEM written as SRTM tiles; footprint =
    EIRP − path loss ≥ threshold (2G defaults: 900 MHz, EIRP 57 dBm, −95 dBm), 20 km.
@@ -471,17 +471,15 @@ def main(argv=None) -> int:
         "notes": [
             "SYNTHETIC terrain: fractal DEMs (b1_data.fractal_dem), no real data.",
             "Timings are wall-clock on a shared machine; min of repetitions is the least disturbed.",
-            "covgap line of sight: radials from the antenna, each cell interpolated between the two "
-            "bracketing rays, terrain linear between cell centres where rays cross centre lines; GDAL 3.6: "
-            "reference-plane algorithm over the raster lines (Wang et al. 2000), nearest cells.",
+            "covgap line of sight (default algorithm 'sweep'): one pass over the cells outward from the "
+            "antenna, each cell's horizon interpolated from its neighbours nearer the antenna plus the terrain "
+            "where the line crosses their centre line (covgap._sweep_kernels); 'radials': rays from the "
+            "antenna, each cell interpolated between the two bracketing rays. GDAL 3.6: reference-plane "
+            "algorithm over the raster lines (Wang et al. 2000).",
             "SPLAT! footprint uses Longley-Rice, covgap Okumura-Hata + Bullington diffraction: different "
             "propagation models, so the footprints differ by model as much as by terrain handling.",
-            "Why covgap is slower than GDAL here: GDAL's sweep touches each cell once (nearest-cell "
-            "terrain, no diffraction state); covgap's radials make about 4 crossings per cell (1.5 rays "
-            "per cell on the outer ring, sampling the terrain where it is exactly linear) and keep, per "
-            "ray, the horizon and the profile hull that Bullington diffraction needs. The payoff is "
-            "accuracy against the exact per-cell reference and multi-edge diffraction; the cost is the "
-            "speed targets (20 ms / 30 s), which are missed on this shared 2-core machine.",
+            "The full footprint costs more than line of sight alone: per cell the base path loss and, for "
+            "obstructed cells, the two Bullington obstacles carried cell to cell and J(nu).",
         ],
     }
     with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():

@@ -214,6 +214,7 @@ def _sweep_row(dem, out, ii, r0, c0, kxi, dy, ys, xs, js, is_site_row, pS, pD, c
         cD[js, 1] = 0.0
         cD[js, 2] = -1.0
         cD[js, 3] = 0.0
+        cD[js, 5] = -1.0
         dj = cols_dj[js]
         ec = dj * kxi
         if out_mode == 0:
@@ -359,6 +360,8 @@ def _sweep_row(dem, out, ii, r0, c0, kxi, dy, ys, xs, js, is_site_row, pS, pD, c
             cD[jj, 1] = bf
             cD[jj, 2] = ex
             cD[jj, 3] = ef
+        if track:
+            cD[jj, 5] = -1.0  # no diffraction to add (see the second loop below)
         if d2 > r2:
             out[ii, jj] = outside
             continue
@@ -370,15 +373,29 @@ def _sweep_row(dem, out, ii, r0, c0, kxi, dy, ys, xs, js, is_site_row, pS, pD, c
         else:
             s_r = (gr + h_rx) * inv_d
             visible = s_r >= sb
-        if out_mode == 0:
+        if track:
+            cD[jj, 4] = np.inf if visible else s_r
+            cD[jj, 5] = d
+        elif out_mode == 0:
             out[ii, jj] = 0.0 if visible else np.nan
         elif out_mode == 2 and not visible:
             out[ii, jj] = np.nan
         else:
-            v = _base_signal(d, ec, er, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db, lut, inv_step)
-            if track and not visible:
-                v -= _j_loss(_bullington_nu(s_r, d, ex, ef, bx, bf, two_over_lambda), jtab)
-            out[ii, jj] = v
+            out[ii, jj] = _base_signal(d, ec, er, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db, lut,
+                                       inv_step)
+    if track:
+        # the signals of the row's receivers, in a loop of their own: each cell is independent
+        # here, so the processor overlaps their long chains of arithmetic (path loss, ν, J(ν))
+        for jj in range(ja, jb + 1):
+            d = cD[jj, 5]
+            if d > 0.0:
+                v = _base_signal(d, cols_dj[jj] * kxi, er, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db,
+                                 lut, inv_step)
+                s_r = cD[jj, 4]
+                if s_r < np.inf:
+                    v -= _j_loss(_bullington_nu(s_r, d, cD[jj, 2], cD[jj, 3], cD[jj, 0], cD[jj, 1], two_over_lambda),
+                                 jtab)
+                out[ii, jj] = v
     return nod
 
 
@@ -461,7 +478,7 @@ def _sweep(dem, out, r0, c0, kx, dy, row_f, col_f, z_tx, h_rx, inv2kr, radius_m,
     r2m = _margin_r2(radius_m, kx, dy)
     cols_dj, cols_tc, cols_itc = _prepare_columns(wnx, xs)
     S0 = np.empty(wnx)
-    D0 = np.empty((wnx, 4))
+    D0 = np.empty((wnx, 7))
     ja0, jb0 = _row_span(i_site, ys, xs, dy, kx[i_site], r2m, wnx)
     ja0 = min(ja0, js)
     jb0 = max(jb0, js)
@@ -495,9 +512,9 @@ def sweep_window(dem, out, r0, c0, kx, dy, row_f, col_f, z_tx, h_rx, inv2kr, rad
     nods = np.zeros(2, dtype=np.int64)
     for half in nb.prange(2):
         pS = np.empty(wnx)
-        pD = np.empty((wnx, 4))
+        pD = np.empty((wnx, 7))
         cS = np.empty(wnx)
-        cD = np.empty((wnx, 4))
+        cD = np.empty((wnx, 7))
         nods[half] = _sweep_half(dem, out, half, r0, c0, kx, dy, ys, xs, js, i_site, S0, D0, pS, pD, cS, cD,
                                  ja0, jb0, cols_dj, cols_tc, cols_itc, z_tx, h_rx, inv2kr, r2, r2m, two_over_lambda,
                                  out_mode, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db, lut, inv_step, jtab,
@@ -526,9 +543,9 @@ def sweep_batch(dem, geographic, lat_rows_rad, dlon_r, dx, dy, vflat, offsets, r
                        bw_rad[s], am_db, lut, inv_step, jtab, outside, False)
         m = wnx[s]
         pS = np.empty(m)
-        pD = np.empty((m, 4))
+        pD = np.empty((m, 7))
         cS = np.empty(m)
-        cD = np.empty((m, 4))
+        cD = np.empty((m, 7))
         for half in range(2):
             nod += _sweep_half(dem, out, half, r0[s], c0[s], kx, dy, ys, xs, js, i_site, S0, D0, pS, pD, cS, cD,
                                ja0, jb0, cols_dj, cols_tc, cols_itc, z_tx[s], h_rx, inv2kr, r2, r2m,
