@@ -182,8 +182,8 @@ def test_smooth_earth_radio_horizon(h_tx):
 
 # --------------------------------------------------------------------------- exact reference
 #: Agreement with the exact reference on these rough fractal DEMs (150 m relief over 3 km): the
-#: radials reach 99.3-99.8 %; the sweep, whose horizons are interpolated cell to cell, 98.1-99.3 %
-#: (GDAL 3.6's gdal_viewshed: 96.5-98.9 % on the same DEMs, see benchmarks/README.md).
+#: radials reach 99.2-99.8 %; the sweep, whose horizons are interpolated cell to cell, 97.8-99.3 %
+#: (GDAL 3.6's gdal_viewshed: 96.5-98.9 % on the same DEMs; benchmarks/b1_los_accuracy.py, seeds 0-4).
 MIN_AGREEMENT = {"radials": 0.99, "sweep": 0.975}
 #: Coverage agreement of the sweep with the radials on a rough DEM (95.7-100 % over seeds 0-3 at 60 and 200 m
 #: relief; 93 % on benchmarks/b1_single_site.py's 20 km mountain footprint).

@@ -183,7 +183,8 @@ def _sweep_row(dem, out, ii, r0, c0, kxi, dy, ys, xs, js, is_site_row, pS, pD, c
 
     Writes the horizon slope *before* each cell into ``cS`` and, with diffraction, its two
     obstacles into ``cD`` (columns: back-horizon distance and height, reference-horizon
-    distance and height; distance < 0: none)
+    distance and height; distance < 0: none; columns 4 and 5 are the row's scratch for the
+    second loop: the receiver's slope, +inf where it sees the antenna, and its distance)
     and the output value into ``out`` (see :func:`sweep_window`). Cells right of the
     transmitter's column go rightward, then the cells left of it leftward. Returns the number
     of receivers on DEM nodata.
@@ -478,7 +479,7 @@ def _sweep(dem, out, r0, c0, kx, dy, row_f, col_f, z_tx, h_rx, inv2kr, radius_m,
     r2m = _margin_r2(radius_m, kx, dy)
     cols_dj, cols_tc, cols_itc = _prepare_columns(wnx, xs)
     S0 = np.empty(wnx)
-    D0 = np.empty((wnx, 7))
+    D0 = np.empty((wnx, 6))
     ja0, jb0 = _row_span(i_site, ys, xs, dy, kx[i_site], r2m, wnx)
     ja0 = min(ja0, js)
     jb0 = max(jb0, js)
@@ -512,9 +513,9 @@ def sweep_window(dem, out, r0, c0, kx, dy, row_f, col_f, z_tx, h_rx, inv2kr, rad
     nods = np.zeros(2, dtype=np.int64)
     for half in nb.prange(2):
         pS = np.empty(wnx)
-        pD = np.empty((wnx, 7))
+        pD = np.empty((wnx, 6))
         cS = np.empty(wnx)
-        cD = np.empty((wnx, 7))
+        cD = np.empty((wnx, 6))
         nods[half] = _sweep_half(dem, out, half, r0, c0, kx, dy, ys, xs, js, i_site, S0, D0, pS, pD, cS, cD,
                                  ja0, jb0, cols_dj, cols_tc, cols_itc, z_tx, h_rx, inv2kr, r2, r2m, two_over_lambda,
                                  out_mode, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db, lut, inv_step, jtab,
@@ -543,9 +544,9 @@ def sweep_batch(dem, geographic, lat_rows_rad, dlon_r, dx, dy, vflat, offsets, r
                        bw_rad[s], am_db, lut, inv_step, jtab, outside, False)
         m = wnx[s]
         pS = np.empty(m)
-        pD = np.empty((m, 7))
+        pD = np.empty((m, 6))
         cS = np.empty(m)
-        cD = np.empty((m, 7))
+        cD = np.empty((m, 6))
         for half in range(2):
             nod += _sweep_half(dem, out, half, r0[s], c0[s], kx, dy, ys, xs, js, i_site, S0, D0, pS, pD, cS, cD,
                                ja0, jb0, cols_dj, cols_tc, cols_itc, z_tx[s], h_rx, inv2kr, r2, r2m,

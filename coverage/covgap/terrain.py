@@ -480,7 +480,7 @@ class TerrainModel(_SignalModel):
         transmitter (the approach of GDAL's viewshed; :mod:`covgap._sweep_kernels`) — each
         cell touched once. ``radials``: rays cast from the transmitter, each cell
         interpolated between the two rays that bracket it, with the whole terrain profile
-        along each ray — about 10× slower, closer to the exact line of sight (tests) and
+        along each ray — about 3–4× slower, closer to the exact line of sight (tests) and
         Bullington over the whole profile.
     diffraction : {"bullington", "none"}
         ``bullington``: obstructed paths get the Bullington equivalent knife-edge loss
@@ -501,7 +501,8 @@ class TerrainModel(_SignalModel):
 
     Accuracy of the line of sight against the exact per-cell reference on rough fractal
     terrain (tests): ``radials`` with ``interpolate`` 99.3–99.8 % of cells (``nearest`` about
-    98.5 %); ``sweep`` 98.1–99.3 % (GDAL 3.6's ``gdal_viewshed`` 96.5–98.9 % on the same DEMs).
+    98.5 %); ``sweep`` 97.8–99.3 % (GDAL 3.6's ``gdal_viewshed`` 96.5–98.9 % on the same DEMs;
+    ``benchmarks/b1_los_accuracy.py``).
     Coverage of the two traversals agrees on 96–100 % of cells of small rough DEMs and on
     93 % of a 20 km mountain footprint (``benchmarks/b1_single_site.py``), without a
     systematic bias (median signal difference 0 dB; 5–95 % range about −6 to +7 dB).
