@@ -221,7 +221,7 @@ def test_line_of_sight_agrees_with_exact_reference(crs, seed, algorithm):
 @given(di=st.floats(-0.5, 0.49), dj=st.floats(-0.5, 0.49), radius_cells=st.floats(1.5, 60.0),
        lat0=st.sampled_from([None, 8.5, 16.0, 23.4]),
        rays=st.sampled_from([("interpolate", 1.45), ("interpolate", 1.5), ("interpolate", 2.2),
-                             ("nearest", 1.45), ("nearest", 2.0)]),
+                             ("nearest", 1.45), ("nearest", 2.0), ("sweep", None)]),
        aspect=st.sampled_from([1.0, 1.7]))
 def test_every_cell_in_the_radius_is_reached_by_a_ray(di, dj, radius_cells, lat0, rays, aspect):
     n = 131
@@ -235,8 +235,12 @@ def test_every_cell_in_the_radius_is_reached_by_a_ray(di, dj, radius_cells, lat0
     dem = np.zeros(g.shape, np.float32)
     x, y = centre(g, 65, 65, di, dj)
     lon, lat = (float(v) for v in g.to_lonlat(x, y))
-    m = TerrainModel(base="free_space", max_radius_km=radius_cells * cell / 1000.0, ray_weighting=rays[0],
-                     ray_oversampling=rays[1], link_budgets={"4G": {"eirp_dbm": 500.0}})
+    if rays[0] == "sweep":
+        m = TerrainModel(base="free_space", max_radius_km=radius_cells * cell / 1000.0,
+                         link_budgets={"4G": {"eirp_dbm": 500.0}})
+    else:
+        m = TerrainModel(base="free_space", max_radius_km=radius_cells * cell / 1000.0, algorithm="radials",
+                         ray_weighting=rays[0], ray_oversampling=rays[1], link_budgets={"4G": {"eirp_dbm": 500.0}})
     s = sites_at(g, [(x, y)])
     fp = site_footprint(g, dem, s, 0, model=m)  # raises CovgapError if a cell is not reached
     d = distances_m(fp.window, lon, lat)
@@ -467,3 +471,28 @@ def test_sweep_and_radials_agree_on_coverage_and_options_are_checked():
     assert abs(np.median(diff)) < 1.0
     with pytest.raises(ConfigError, match="algorithm"):
         TerrainModel(algorithm="fast")
+
+
+@pytest.mark.parametrize("algorithm", ["sweep", "radials"])
+@pytest.mark.parametrize("where", [(0, 0), (0, 60), (60, 0), (120, 120), (0, 120)])
+def test_transmitter_at_the_edge_of_the_dem(algorithm, where):
+    """A transmitter on the first or last row or column (window clipped by the grid): every
+    cell of the clipped disc gets a value, and a ridge still shadows what is behind it."""
+    g = utm_grid(121, 30.0)
+    dem = np.zeros(g.shape, np.float32)
+    i, j = where
+    s = sites_at(g, [centre(g, i, j, -0.4 if i == 0 else 0.4, -0.4 if j == 0 else 0.4)])
+    m = TerrainModel(base="free_space", max_radius_km=1.5, link_budgets={"4G": {"eirp_dbm": 60.0}},
+                     algorithm=algorithm)
+    fp = site_footprint(g, dem, s, 0, model=m)
+    d = distances_m(fp.window, s.lon[0], s.lat[0])
+    assert np.isfinite(fp.signal_dbm[d <= fp.radius_m * (1 - 1e-9)]).all()
+    assert not np.isfinite(fp.signal_dbm[d > fp.radius_m * (1 + 1e-9)]).any()
+    ridge = dem.copy()
+    ridge[max(i - 25, 0):i + 26, max(j - 25, 0):j + 26] = 100.0
+    ridge[max(i - 20, 0):i + 21, max(j - 20, 0):j + 21] = 0.0  # a 100 m wall 20-25 cells away
+    fr = site_footprint(g, ridge, s, 0, model=m)
+    on_wall = ridge[fp.row0:fp.row0 + d.shape[0], fp.col0:fp.col0 + d.shape[1]] > 0
+    behind = (d > 30 * 30.0) & (d <= fp.radius_m * 0.95) & ~on_wall
+    assert behind.sum() > 500
+    assert (fr.signal_dbm[behind] < fp.signal_dbm[behind] - 6.0).all()
