@@ -496,3 +496,14 @@ def test_transmitter_at_the_edge_of_the_dem(algorithm, where):
     behind = (d > 30 * 30.0) & (d <= fp.radius_m * 0.95) & ~on_wall
     assert behind.sum() > 500
     assert (fr.signal_dbm[behind] < fp.signal_dbm[behind] - 6.0).all()
+
+
+def test_algorithm_is_chosen_in_the_config():
+    from covgap.config import ModelConfig
+    from covgap.models import make_model
+
+    m = make_model(ModelConfig(kind="terrain", options={"terrain": {"algorithm": "radials"}}), has_dem=True)
+    assert m.algorithm == "radials" and m.parameters()["algorithm"] == "radials"
+    assert make_model(ModelConfig(kind="terrain"), has_dem=True).algorithm == "sweep"
+    with pytest.raises(ConfigError, match="algorithm"):
+        make_model(ModelConfig(kind="terrain", options={"terrain": {"algorithm": "rays"}}), has_dem=True)
