@@ -116,6 +116,13 @@ def _lerp_point(x_a, h_a, x_b, h_b, f):
     return x_a + f * (x_b - x_a), h_a + f * (h_b - h_a)
 
 
+@nb.njit(cache=True, inline="always")
+def _two_obstacles(a, i, b, j):
+    """The carried obstacles (back-horizon distance and height, reference-horizon distance and
+    height) of neighbour ``a[i]`` and of neighbour ``b[j]``."""
+    return a[i, 0], a[i, 1], a[i, 2], a[i, 3], b[j, 0], b[j, 1], b[j, 2], b[j, 3]
+
+
 @nb.njit(cache=True, inline="always", fastmath=_FM)
 def _bullington_nu(s_r, d, ex, ef, bx, bf, two_over_lambda):
     """Bullington ν (ITU-R P.526-15 §4.5.1) over two obstacles, (``ex``, ``ef``) and (``bx``,
@@ -259,32 +266,13 @@ def _sweep_row(dem, out, ii, r0, c0, kxi, dy, ys, xs, js, is_site_row, pS, pD, c
             if q < 0:  # the transmitter on the window's first column
                 q = 0
                 f = 0.0
+            q2 = q if (q + 1 > jb or f == 0.0) else q + 1  # one neighbour when on a centre
             dq = dem[ip, c0 + q]
-            if q + 1 > jb or f == 0.0:
-                sb = pS[q]
-                zx = dq
-                if track:
-                    bx = pD[q, 0]
-                    bf = pD[q, 1]
-                    ex = pD[q, 2]
-                    ef = pD[q, 3]
-                    bx2 = bx
-                    bf2 = bf
-                    ex2 = ex
-                    ef2 = ef
-            else:
-                sb = _lerp(pS[q], pS[q + 1], f)
-                zx = dq + f * (dem[ip, c0 + q + 1] - dq)
-                if track:
-                    bx = pD[q, 0]
-                    bf = pD[q, 1]
-                    ex = pD[q, 2]
-                    ef = pD[q, 3]
-                    wf = f
-                    bx2 = pD[q + 1, 0]
-                    bf2 = pD[q + 1, 1]
-                    ex2 = pD[q + 1, 2]
-                    ef2 = pD[q + 1, 3]
+            sb = _lerp(pS[q], pS[q2], f)
+            zx = dq + f * (dem[ip, c0 + q2] - dq)
+            if track:
+                bx, bf, ex, ef, bx2, bf2, ex2, ef2 = _two_obstacles(pD, q, pD, q2)
+                wf = f
             if not (prev_is_site_row and int(math.floor(x + 0.5)) == js):
                 px = d * t_r
                 pf = zx - z_tx - px * px * inv2kr
@@ -304,15 +292,8 @@ def _sweep_row(dem, out, ii, r0, c0, kxi, dy, ys, xs, js, is_site_row, pS, pD, c
                 g = 1.0
             sb = _lerp(pS[jn], cS[jn], g)
             if track:
-                bx = pD[jn, 0]
-                bf = pD[jn, 1]
-                ex = pD[jn, 2]
-                ef = pD[jn, 3]
+                bx, bf, ex, ef, bx2, bf2, ex2, ef2 = _two_obstacles(pD, jn, cD, jn)
                 wf = g
-                bx2 = cD[jn, 0]
-                bf2 = cD[jn, 1]
-                ex2 = cD[jn, 2]
-                ef2 = cD[jn, 3]
             yr = ys_g + yc
             iy = int(math.floor(yr))
             fy = yr - iy
@@ -466,10 +447,10 @@ def _margin_r2(radius_m, kx, dy):
 
 
 @nb.njit(cache=True, fastmath=_FM)
-def _sweep(dem, out, r0, c0, kx, dy, row_f, col_f, z_tx, h_rx, inv2kr, radius_m, two_over_lambda, out_mode,
-           eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db, lut, inv_step, jtab, outside, parallel):
-    """Shared driver of :func:`sweep_window` (``parallel``: the two halves on two threads)
-    and :func:`sweep_batch`."""
+def _site_row_setup(dem, out, r0, c0, kx, dy, row_f, col_f, z_tx, h_rx, inv2kr, radius_m, two_over_lambda,
+                    out_mode, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db, lut, inv_step, jtab, outside):
+    """What :func:`sweep_window` and :func:`sweep_batch` share before the two halves: the
+    window's geometry and the transmitter's own row."""
     wnx = out.shape[1]
     ys = row_f - 0.5 - r0
     xs = col_f - 0.5 - c0
@@ -507,9 +488,8 @@ def sweep_window(dem, out, r0, c0, kx, dy, row_f, col_f, z_tx, h_rx, inv2kr, rad
     """
     wnx = out.shape[1]
     (nod0, i_site, js, ys, xs, r2, r2m, cols_dj, cols_tc, cols_itc, S0, D0, ja0,
-     jb0) = _sweep(dem, out, r0, c0, kx, dy, row_f, col_f, z_tx, h_rx, inv2kr, radius_m, two_over_lambda,
-                   out_mode, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db, lut, inv_step, jtab, outside,
-                   True)
+     jb0) = _site_row_setup(dem, out, r0, c0, kx, dy, row_f, col_f, z_tx, h_rx, inv2kr, radius_m, two_over_lambda,
+                   out_mode, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db, lut, inv_step, jtab, outside)
     nods = np.zeros(2, dtype=np.int64)
     for half in nb.prange(2):
         pS = np.empty(wnx)
@@ -539,9 +519,9 @@ def sweep_batch(dem, geographic, lat_rows_rad, dlon_r, dx, dy, vflat, offsets, r
             else:
                 kx[ii] = dx
         (nod, i_site, js, ys, xs, r2, r2m, cols_dj, cols_tc, cols_itc, S0, D0, ja0,
-         jb0) = _sweep(dem, out, r0[s], c0[s], kx, dy, row_f[s], col_f[s], z_tx[s], h_rx, inv2kr, radius_m[s],
+         jb0) = _site_row_setup(dem, out, r0[s], c0[s], kx, dy, row_f[s], col_f[s], z_tx[s], h_rx, inv2kr, radius_m[s],
                        two_over_lambda[s], out_mode, eirp[s], fa[s], fb[s], pa[s], pb[s], sector[s], az_rad[s],
-                       bw_rad[s], am_db, lut, inv_step, jtab, outside, False)
+                       bw_rad[s], am_db, lut, inv_step, jtab, outside)
         m = wnx[s]
         pS = np.empty(m)
         pD = np.empty((m, 6))
