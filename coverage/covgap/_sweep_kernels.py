@@ -50,7 +50,7 @@ import math
 import numba as nb
 import numpy as np
 
-from ._terrain_kernels import _base_signal, _knife_edge
+from ._terrain_kernels import LOG10_KM, LOG10_KM_LAST, LOG_EXACT_BELOW_M, _base_signal, _knife_edge, _log10_km_pos
 
 #: LLVM fast-math flags: contraction to FMA, approximate reciprocals and functions; NaN and
 #: infinity semantics are kept (nodata and "nothing in the way" rely on them).
@@ -79,8 +79,14 @@ def knife_edge_table() -> np.ndarray:
     return 6.9 + 20.0 * np.log10(np.sqrt(x * x + 1.0) + x)
 
 
+#: A module constant, frozen into the kernels (see :data:`covgap._terrain_kernels.LOG10_KM`).
+J_TABLE = knife_edge_table()
+#: Last valid interpolation position in J_TABLE.
+J_TABLE_LAST = float(J_TABLE.shape[0] - 2)
+
+
 @nb.njit(cache=True, inline="always", fastmath=_FM)
-def _j_loss(nu, jtab):
+def _j_loss(nu):
     """J(ν) for ν ≥ 0 from the tables (exact past them)."""
     if nu < J_FINE_MAX:
         x = nu * J_FINE_STEPS
@@ -91,7 +97,7 @@ def _j_loss(nu, jtab):
     else:
         return _knife_edge(nu)
     f = x - q
-    return jtab[q] + f * (jtab[q + 1] - jtab[q])
+    return J_TABLE[q] + f * (J_TABLE[q + 1] - J_TABLE[q])
 
 
 @nb.njit(cache=True, inline="always", fastmath=_FM)
@@ -120,7 +126,7 @@ def _lerp_point(x_a, h_a, x_b, h_b, f):
 def _two_obstacles(a, i, b, j):
     """The carried obstacles (back-horizon distance and height, reference-horizon distance and
     height) of neighbour ``a[i]`` and of neighbour ``b[j]``."""
-    return a[i, 0], a[i, 1], a[i, 2], a[i, 3], b[j, 0], b[j, 1], b[j, 2], b[j, 3]
+    return a[0, i], a[1, i], a[2, i], a[3, i], b[0, j], b[1, j], b[2, j], b[3, j]
 
 
 @nb.njit(cache=True, inline="always", fastmath=_FM)
@@ -163,6 +169,83 @@ def _bullington_nu(s_r, d, ex, ef, bx, bf, two_over_lambda):
     return nu
 
 
+@nb.njit(cache=True, fastmath=_FM, error_model="numpy")
+def _row_signals(orow, ja, jb, D, cols_dj, kxi, er, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db,
+                 two_over_lambda, outside):
+    """Signals with diffraction of a row's cells ``ja .. jb`` into ``orow``, from the row's
+    scratch ``D`` (see :func:`_sweep_row`; distance ≤ 0: no receiver, ``outside`` is written).
+
+    Written for LLVM's loop vectoriser: no branches (selects), no stores but the output, tables
+    that are module constants, no exceptions (``error_model="numpy"``). The same arithmetic as
+    :func:`_bullington_nu`, :func:`_j_loss` and :func:`~covgap._terrain_kernels._base_signal`;
+    the rare cells those treat exactly (very near the antenna, past the tables, sectors) are
+    redone with them after the loop.
+    """
+    coarse_off = J_FINE_MAX * J_FINE_STEPS - J_FINE_MAX
+    redo = False
+    for jj in range(ja, jb + 1):
+        d = D[5, jj]
+        s_r = D[4, jj]
+        bx = D[0, jj]
+        bf = D[1, jj]
+        ex = D[2, jj]
+        ef = D[3, jj]
+        # the base loss (_base_signal without the sector gain)
+        x = _log10_km_pos(d)
+        xc = min(max(x, 1.0), LOG10_KM_LAST)
+        q = int(xc)
+        f = xc - q
+        lg = LOG10_KM[q] + f * (LOG10_KM[q + 1] - LOG10_KM[q])
+        pl = max(fa + fb * lg, pa + pb * lg)
+        # ν (_bullington_nu with slopes compared by cross-multiplication: two divisions fewer)
+        obstructed = s_r < np.inf
+        s_r = s_r if obstructed else 0.0
+        hr = s_r * d
+        ve = (ex > 0.0) & (ex < d)
+        vb = (bx > 0.0) & (bx < d)
+        some = ve | vb
+        ex, ef = (ex, ef) if ve else (bx, bf)
+        bx, bf = (bx, bf) if vb else (ex, ef)
+        ex = ex if some else 0.5 * d
+        bx = bx if some else 0.5 * d
+        te = ef * bx >= bf * ex
+        xt = ex if te else bx
+        s_tim = (ef if te else bf) / xt
+        tr = (ef - hr) * (d - bx) >= (bf - hr) * (d - ex)
+        xr = ex if tr else bx
+        s_rim = ((ef if tr else bf) - hr) / (d - xr)
+        den = s_tim + s_rim
+        xb = (hr + s_rim * d) / den
+        xb = xb if den > 0.0 else xr
+        xb = min(max(xb, min(xt, xr)), max(xt, xr))
+        xb = min(xb, 0.999 * d)
+        nu = max(s_tim - s_r, 0.0) * math.sqrt(two_over_lambda * d * xb / (d - xb))
+        nu = nu if some else 0.0
+        # J(ν) (_j_loss)
+        xj = nu * J_FINE_STEPS if nu < J_FINE_MAX else nu + coarse_off
+        xj = min(xj, J_TABLE_LAST)
+        xj = xj if xj > 0.0 else 0.0
+        qj = int(xj)
+        fj = xj - qj
+        jl = J_TABLE[qj] + fj * (J_TABLE[qj + 1] - J_TABLE[qj])
+        jl = jl if obstructed else 0.0
+        orow[jj] = eirp - pl - jl if d > 0.0 else outside
+        redo |= (d > 0.0) & ((d < LOG_EXACT_BELOW_M) | (x > LOG10_KM_LAST) | (nu >= J_COARSE_MAX) | sector)
+    if redo:
+        for jj in range(ja, jb + 1):
+            d = D[5, jj]
+            if d > 0.0:
+                s_r = D[4, jj]
+                nu = -1.0
+                if s_r < np.inf:
+                    nu = _bullington_nu(s_r, d, D[2, jj], D[3, jj], D[0, jj], D[1, jj], two_over_lambda)
+                if d < LOG_EXACT_BELOW_M or _log10_km_pos(d) > LOG10_KM_LAST or nu >= J_COARSE_MAX or sector:
+                    v = _base_signal(d, cols_dj[jj] * kxi, er, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db)
+                    if nu >= 0.0:
+                        v -= _j_loss(nu)
+                    orow[jj] = v
+
+
 @nb.njit(cache=True, inline="always", fastmath=_FM)
 def _row_span(ii, ys, xs, dy, kxi, r2m, wnx):
     """Window columns (ja, jb) whose centres lie within the radius (+margin) on row ``ii``;
@@ -184,14 +267,15 @@ def _row_span(ii, ys, xs, dy, kxi, r2m, wnx):
 @nb.njit(cache=True, fastmath=_FM)
 def _sweep_row(dem, out, ii, r0, c0, kxi, dy, ys, xs, js, is_site_row, pS, pD, cS, cD, ja, jb,
                cols_dj, cols_tc, cols_itc, z_tx, h_rx, inv2kr, r2, two_over_lambda, out_mode, eirp, fa, fb, pa,
-               pb, sector, az_rad, bw_rad, am_db, lut, inv_step, jtab, outside):
+               pb, sector, az_rad, bw_rad, am_db, outside):
     """One window row ``ii`` (cells ``ja .. jb``), given the previous row's horizons ``pS, pD``
     (the row one step nearer the transmitter; for the transmitter's own row pass ``cS, cD``).
 
     Writes the horizon slope *before* each cell into ``cS`` and, with diffraction, its two
-    obstacles into ``cD`` (columns: back-horizon distance and height, reference-horizon
-    distance and height; distance < 0: none; columns 4 and 5 are the row's scratch for the
-    second loop: the receiver's slope, +inf where it sees the antenna, and its distance)
+    obstacles into ``cD`` (shape (6, width), one row per quantity so that the second loop reads
+    each contiguously: back-horizon distance and height, reference-horizon distance and height
+    (distance < 0: none); rows 4 and 5 are the scratch of :func:`_row_signals`: the receiver's
+    slope, +inf where it sees the antenna, and its distance, ≤ 0 where there is no receiver)
     and the output value into ``out`` (see :func:`sweep_window`). Cells right of the
     transmitter's column go rightward, then the cells left of it leftward. Returns the number
     of receivers on DEM nodata.
@@ -218,18 +302,18 @@ def _sweep_row(dem, out, ii, r0, c0, kxi, dy, ys, xs, js, is_site_row, pS, pD, c
     if is_site_row:
         # the transmitter's own cell: visible, no terrain loss, not an obstacle
         cS[js] = -np.inf
-        cD[js, 0] = -1.0
-        cD[js, 1] = 0.0
-        cD[js, 2] = -1.0
-        cD[js, 3] = 0.0
-        cD[js, 5] = -1.0
+        cD[0, js] = -1.0
+        cD[1, js] = 0.0
+        cD[2, js] = -1.0
+        cD[3, js] = 0.0
+        cD[5, js] = -1.0
         dj = cols_dj[js]
         ec = dj * kxi
         if out_mode == 0:
             out[ii, js] = 0.0
         else:
             out[ii, js] = _base_signal(max(math.sqrt(ec * ec + er2), 1.0), ec, er, eirp, fa, fb, pa, pb, sector,
-                                az_rad, bw_rad, am_db, lut, inv_step)
+                                az_rad, bw_rad, am_db)
         j_start = js + 1
     n_right = jb + 1 - j_start
     for k in range(n_right + js - ja):
@@ -338,12 +422,12 @@ def _sweep_row(dem, out, ii, r0, c0, kxi, dy, ys, xs, js, is_site_row, pS, pD, c
                 up = bx <= 0.0 or (ef - gr) * (d - bx) >= (bf - gr) * (d - ex)
                 bx = ex if up else bx
                 bf = ef if up else bf
-            cD[jj, 0] = bx
-            cD[jj, 1] = bf
-            cD[jj, 2] = ex
-            cD[jj, 3] = ef
+            cD[0, jj] = bx
+            cD[1, jj] = bf
+            cD[2, jj] = ex
+            cD[3, jj] = ef
         if track:
-            cD[jj, 5] = -1.0  # no diffraction to add (see the second loop below)
+            cD[5, jj] = -1.0  # no diffraction to add (see the second loop below)
         if d2 > r2:
             out[ii, jj] = outside
             continue
@@ -356,35 +440,30 @@ def _sweep_row(dem, out, ii, r0, c0, kxi, dy, ys, xs, js, is_site_row, pS, pD, c
             s_r = (gr + h_rx) * inv_d
             visible = s_r >= sb
         if track:
-            cD[jj, 4] = np.inf if visible else s_r
-            cD[jj, 5] = d
+            cD[4, jj] = np.inf if visible else s_r
+            cD[5, jj] = d
         elif out_mode == 0:
             out[ii, jj] = 0.0 if visible else np.nan
         elif out_mode == 2 and not visible:
             out[ii, jj] = np.nan
         else:
-            out[ii, jj] = _base_signal(d, ec, er, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db, lut,
-                                       inv_step)
+            out[ii, jj] = _base_signal(d, ec, er, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db)
     if track:
-        # the signals of the row's receivers, in a loop of their own: each cell is independent
-        # here, so the processor overlaps their long chains of arithmetic (path loss, ν, J(ν))
-        for jj in range(ja, jb + 1):
-            d = cD[jj, 5]
-            if d > 0.0:
-                v = _base_signal(d, cols_dj[jj] * kxi, er, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db,
-                                 lut, inv_step)
-                s_r = cD[jj, 4]
-                if s_r < np.inf:
-                    v -= _j_loss(_bullington_nu(s_r, d, cD[jj, 2], cD[jj, 3], cD[jj, 0], cD[jj, 1], two_over_lambda),
-                                 jtab)
-                out[ii, jj] = v
+        # the signals of the row's receivers, in a loop of their own over independent cells (SIMD)
+        _row_signals(out[ii], ja, jb, cD, cols_dj, kxi, er, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db,
+                     two_over_lambda, outside)
+        if is_site_row:
+            dj = cols_dj[js]
+            ec = dj * kxi
+            out[ii, js] = _base_signal(max(math.sqrt(ec * ec + er2), 1.0), ec, er, eirp, fa, fb, pa, pb, sector,
+                                       az_rad, bw_rad, am_db)
     return nod
 
 
 @nb.njit(cache=True, fastmath=_FM)
 def _sweep_half(dem, out, half, r0, c0, kx, dy, ys, xs, js, i_site, S0, D0, pS, pD, cS, cD, ja0, jb0,
                 cols_dj, cols_tc, cols_itc, z_tx, h_rx, inv2kr, r2, r2m, two_over_lambda, out_mode, eirp, fa,
-                fb, pa, pb, sector, az_rad, bw_rad, am_db, lut, inv_step, jtab, outside):
+                fb, pa, pb, sector, az_rad, bw_rad, am_db, outside):
     """Rows below (half 0) or above (half 1) the transmitter's row, outward, starting from the
     transmitter row's horizons ``S0, D0`` over columns ``ja0 .. jb0``. Returns nodata receivers."""
     wny, wnx = out.shape
@@ -411,7 +490,7 @@ def _sweep_half(dem, out, half, r0, c0, kx, dy, ys, xs, js, i_site, S0, D0, pS, 
         out[ii, jb + 1:] = outside
         nod += _sweep_row(dem, out, ii, r0, c0, kx[ii], dy, ys, xs, js, False, pS, pD, cS, cD, ja, jb,
                           cols_dj, cols_tc, cols_itc, z_tx, h_rx, inv2kr, r2, two_over_lambda, out_mode, eirp,
-                          fa, fb, pa, pb, sector, az_rad, bw_rad, am_db, lut, inv_step, jtab, outside)
+                          fa, fb, pa, pb, sector, az_rad, bw_rad, am_db, outside)
         pS, cS = cS, pS
         pD, cD = cD, pD
         pa_ = ja
@@ -448,7 +527,7 @@ def _margin_r2(radius_m, kx, dy):
 
 @nb.njit(cache=True, fastmath=_FM)
 def _site_row_setup(dem, out, r0, c0, kx, dy, row_f, col_f, z_tx, h_rx, inv2kr, radius_m, two_over_lambda,
-                    out_mode, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db, lut, inv_step, jtab, outside):
+                    out_mode, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db, outside):
     """What :func:`sweep_window` and :func:`sweep_batch` share before the two halves: the
     window's geometry and the transmitter's own row."""
     wnx = out.shape[1]
@@ -460,7 +539,7 @@ def _site_row_setup(dem, out, r0, c0, kx, dy, row_f, col_f, z_tx, h_rx, inv2kr, 
     r2m = _margin_r2(radius_m, kx, dy)
     cols_dj, cols_tc, cols_itc = _prepare_columns(wnx, xs)
     S0 = np.empty(wnx)
-    D0 = np.empty((wnx, 6))
+    D0 = np.empty((6, wnx))
     ja0, jb0 = _row_span(i_site, ys, xs, dy, kx[i_site], r2m, wnx)
     ja0 = min(ja0, js)
     jb0 = max(jb0, js)
@@ -468,13 +547,13 @@ def _site_row_setup(dem, out, r0, c0, kx, dy, row_f, col_f, z_tx, h_rx, inv2kr, 
     out[i_site, jb0 + 1:] = outside
     nod = _sweep_row(dem, out, i_site, r0, c0, kx[i_site], dy, ys, xs, js, True, S0, D0, S0, D0, ja0, jb0,
                      cols_dj, cols_tc, cols_itc, z_tx, h_rx, inv2kr, r2, two_over_lambda, out_mode, eirp, fa, fb,
-                     pa, pb, sector, az_rad, bw_rad, am_db, lut, inv_step, jtab, outside)
+                     pa, pb, sector, az_rad, bw_rad, am_db, outside)
     return nod, i_site, js, ys, xs, r2, r2m, cols_dj, cols_tc, cols_itc, S0, D0, ja0, jb0
 
 
 @nb.njit(cache=True, parallel=True)
 def sweep_window(dem, out, r0, c0, kx, dy, row_f, col_f, z_tx, h_rx, inv2kr, radius_m, two_over_lambda,
-                 out_mode, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db, lut, inv_step, jtab, outside):
+                 out_mode, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db, outside):
     """One transmitter on the window ``out`` (grid cell (r0, c0) at out[0, 0]); the halves
     of the window above and below the transmitter on two threads.
 
@@ -483,22 +562,22 @@ def sweep_window(dem, out, r0, c0, kx, dy, row_f, col_f, z_tx, h_rx, inv2kr, rad
     1 (signal with diffraction) the signal; 2 (signal, line of sight only) the signal where
     visible and NaN where not. ``kx`` metres per column of the window's rows, ``dy`` metres
     per row, ``row_f, col_f`` the transmitter's fractional grid index, ``z_tx`` antenna height
-    above datum, ``inv2kr`` = 1/(2kR), ``jtab`` :func:`knife_edge_table`. Returns the number
+    above datum, ``inv2kr`` = 1/(2kR), Returns the number
     of receivers on DEM nodata.
     """
     wnx = out.shape[1]
     (nod0, i_site, js, ys, xs, r2, r2m, cols_dj, cols_tc, cols_itc, S0, D0, ja0,
      jb0) = _site_row_setup(dem, out, r0, c0, kx, dy, row_f, col_f, z_tx, h_rx, inv2kr, radius_m, two_over_lambda,
-                   out_mode, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db, lut, inv_step, jtab, outside)
+                   out_mode, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db, outside)
     nods = np.zeros(2, dtype=np.int64)
     for half in nb.prange(2):
         pS = np.empty(wnx)
-        pD = np.empty((wnx, 6))
+        pD = np.empty((6, wnx))
         cS = np.empty(wnx)
-        cD = np.empty((wnx, 6))
+        cD = np.empty((6, wnx))
         nods[half] = _sweep_half(dem, out, half, r0, c0, kx, dy, ys, xs, js, i_site, S0, D0, pS, pD, cS, cD,
                                  ja0, jb0, cols_dj, cols_tc, cols_itc, z_tx, h_rx, inv2kr, r2, r2m, two_over_lambda,
-                                 out_mode, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db, lut, inv_step, jtab,
+                                 out_mode, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db,
                                  outside)
     return nod0 + nods[0] + nods[1]
 
@@ -506,7 +585,7 @@ def sweep_window(dem, out, r0, c0, kx, dy, row_f, col_f, z_tx, h_rx, inv2kr, rad
 @nb.njit(cache=True, parallel=True)
 def sweep_batch(dem, geographic, lat_rows_rad, dlon_r, dx, dy, vflat, offsets, r0, c0, wny, wnx, row_f, col_f,
                 lat_s_rad, z_tx, h_rx, inv2kr, radius_m, two_over_lambda, out_mode, eirp, fa, fb, pa, pb,
-                sector, az_rad, bw_rad, am_db, nodata, lut, inv_step, jtab, outside):
+                sector, az_rad, bw_rad, am_db, nodata, outside):
     """Many transmitters in parallel (one thread per transmitter). Site ``s`` writes its window
     into ``vflat[offsets[s] : offsets[s] + wny[s]*wnx[s]]``; nodata receivers go to ``nodata``."""
     for s in nb.prange(row_f.shape[0]):
@@ -521,15 +600,15 @@ def sweep_batch(dem, geographic, lat_rows_rad, dlon_r, dx, dy, vflat, offsets, r
         (nod, i_site, js, ys, xs, r2, r2m, cols_dj, cols_tc, cols_itc, S0, D0, ja0,
          jb0) = _site_row_setup(dem, out, r0[s], c0[s], kx, dy, row_f[s], col_f[s], z_tx[s], h_rx, inv2kr, radius_m[s],
                        two_over_lambda[s], out_mode, eirp[s], fa[s], fb[s], pa[s], pb[s], sector[s], az_rad[s],
-                       bw_rad[s], am_db, lut, inv_step, jtab, outside)
+                       bw_rad[s], am_db, outside)
         m = wnx[s]
         pS = np.empty(m)
-        pD = np.empty((m, 6))
+        pD = np.empty((6, m))
         cS = np.empty(m)
-        cD = np.empty((m, 6))
+        cD = np.empty((6, m))
         for half in range(2):
             nod += _sweep_half(dem, out, half, r0[s], c0[s], kx, dy, ys, xs, js, i_site, S0, D0, pS, pD, cS, cD,
                                ja0, jb0, cols_dj, cols_tc, cols_itc, z_tx[s], h_rx, inv2kr, r2, r2m,
                                two_over_lambda[s], out_mode, eirp[s], fa[s], fb[s], pa[s], pb[s], sector[s],
-                               az_rad[s], bw_rad[s], am_db, lut, inv_step, jtab, outside)
+                               az_rad[s], bw_rad[s], am_db, outside)
         nodata[s] = nod

@@ -75,24 +75,55 @@ def _knife_edge(nu):
     return 6.9 + 20.0 * math.log10(math.sqrt(x * x + 1.0) + x)
 
 
+#: The table of log10(d / 1 km) behind the base path loss: 1 m steps below LOG_FINE_MAX_M, then
+#: LOG_COARSE_STEP_M steps up to LOG_MAX_M; linear interpolation, error < 0.0003 in log10 from
+#: LOG_EXACT_BELOW_M on (< 0.01 dB of Hata loss); exact below it and past the table.
+LOG_FINE_MAX_M = 1024
+LOG_COARSE_STEP_M = 16
+LOG_MAX_M = 204_800
+LOG_EXACT_BELOW_M = 16.0
+
+
+def log10_km_table() -> np.ndarray:
+    """log10(d / 1 km) at the table's distances (entry 0 unused)."""
+    fine = np.arange(LOG_FINE_MAX_M, dtype=np.float64)
+    fine[0] = 1.0
+    coarse = np.arange(LOG_FINE_MAX_M, LOG_MAX_M + 2 * LOG_COARSE_STEP_M, LOG_COARSE_STEP_M, dtype=np.float64)
+    return np.log10(np.concatenate([fine, coarse]) / 1000.0)
+
+
+#: A module constant, so that numba freezes it into the kernels (and LLVM knows that no store
+#: can change it, which lets the sweep's row loop run in SIMD).
+LOG10_KM = log10_km_table()
+#: Last valid interpolation position in LOG10_KM.
+LOG10_KM_LAST = float(LOG10_KM.shape[0] - 2)
+
+
 @nb.njit(cache=True, inline="always")
-def _log10_km(d, lut, inv_step):
-    """log10(d / 1000) from a table of log10 at 1/inv_step metre steps (linear interpolation;
-    error < 0.0003 in log10 from 16 steps on), exact below 16 steps or past the table."""
-    x = d * inv_step
-    q = int(x)
-    if q < 16 or q + 1 >= lut.shape[0]:
+def _log10_km_pos(d):
+    """Fractional position of distance ``d`` (m) in :data:`LOG10_KM`."""
+    if d < LOG_FINE_MAX_M:
+        return d
+    return d * (1.0 / LOG_COARSE_STEP_M) + (LOG_FINE_MAX_M - LOG_FINE_MAX_M / LOG_COARSE_STEP_M)
+
+
+@nb.njit(cache=True, inline="always")
+def _log10_km(d):
+    """log10(d / 1000) from :data:`LOG10_KM`; exact below LOG_EXACT_BELOW_M and past the table."""
+    x = _log10_km_pos(d)
+    if d < LOG_EXACT_BELOW_M or x > LOG10_KM_LAST:
         return math.log10(d * 1e-3)
+    q = int(x)
     f = x - q
-    return lut[q] + f * (lut[q + 1] - lut[q])
+    return LOG10_KM[q] + f * (LOG10_KM[q + 1] - LOG10_KM[q])
 
 
 @nb.njit(cache=True, inline="always")
-def _base_signal(d, ec, er, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db, lut, inv_step):
+def _base_signal(d, ec, er, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db):
     """EIRP minus the base loss ``max(fa + fb L, pa + pb L)`` (L = log10 d_km: the empirical model,
     never below free space) plus the horizontal sector gain (3GPP TR 36.942), at distance ``d``
     and offsets ``ec`` east, ``er`` south of the transmitter (m)."""
-    lg = _log10_km(d, lut, inv_step)
+    lg = _log10_km(d)
     pl = fa + fb * lg
     pl2 = pa + pb * lg
     if pl2 > pl:
@@ -103,14 +134,6 @@ def _base_signal(d, ec, er, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db,
         phi = (phi + math.pi) % (2.0 * math.pi) - math.pi
         g = -min(12.0 * (phi / bw_rad) ** 2, am_db)
     return eirp - pl + g
-
-
-def log10_table(max_distance_m: float, step_m: float = 1.0) -> np.ndarray:
-    """Table ``log10(q · step_m / 1000)`` for q = 0 … max/step + 2 (entry 0 unused)."""
-    n = int(math.ceil(max_distance_m / step_m)) + 3
-    q = np.arange(n, dtype=np.float64)
-    q[0] = 1.0
-    return np.log10(q * step_m / 1000.0)
 
 
 @nb.njit(cache=True, inline="always")
@@ -362,7 +385,7 @@ def _walk_rays(dem, r0, c0, vbuf, wbuf, nbuf, kx, kxs, dy, row_f, col_f, z_tx, h
 
 @nb.njit(cache=True)
 def _finish_rows(dem, vbuf, wbuf, nbuf, ia, ib, r0, c0, kx, dy, row_f, col_f, radius_m, out_mode, eirp, fa, fb,
-                 pa, pb, sector, az_rad, bw_rad, am_db, lut, inv_step):
+                 pa, pb, sector, az_rad, bw_rad, am_db):
     """Turn accumulated ray values into the output for window rows ``ia .. ib-1`` (in place).
 
     ``vbuf`` (summed margins) becomes: +inf outside the radius; inside, for ``out_mode`` 0
@@ -406,7 +429,7 @@ def _finish_rows(dem, vbuf, wbuf, nbuf, ia, ib, r0, c0, kx, dy, row_f, col_f, ra
                 vbuf[ii, jj] = np.nan
                 continue
             sig = _base_signal(max(math.sqrt(d2), 1.0), ec, er, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad,
-                               am_db, lut, inv_step)
+                               am_db)
             if out_mode == 1 and v > 0.0:
                 nu = nbuf[ii, jj]
                 sig -= _knife_edge(nu if nu > 0.0 else 0.0)
@@ -438,7 +461,7 @@ def _seed_site(vbuf, wbuf, nbuf, r0, c0, row_f, col_f):
 def _footprint_parallel(dem, geographic, lat_rows_rad, dlon_r, dx, dy, r0, c0, vbuf, wbuf, nbuf,
                         row_f, col_f, lat_s_rad, kxs, z_tx, h_rx, inv2kr, radius_m, two_over_lambda,
                         ray_mode, out_mode, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db,
-                        n_rays, t_end, lut, inv_step, nearest):
+                        n_rays, t_end, nearest):
     """One transmitter; rays split into N_CHUNKS chunks run in two passes (even, odd chunks).
 
     Adjacent chunks never run at once, so the two rays that bracket a cell never write it
@@ -466,7 +489,7 @@ def _footprint_parallel(dem, geographic, lat_rows_rad, dlon_r, dx, dy, r0, c0, v
         ia = (wny * b) // nblk
         ib = (wny * (b + 1)) // nblk
         unhit[b], nodb[b] = _finish_rows(dem, vbuf, wbuf, nbuf, ia, ib, r0, c0, kx, dy, row_f, col_f, radius_m, out_mode,
-                                eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db, lut, inv_step)
+                                eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db)
     return nodb.sum(), unhit.sum()
 
 
@@ -474,7 +497,7 @@ def _footprint_parallel(dem, geographic, lat_rows_rad, dlon_r, dx, dy, r0, c0, v
 def _footprints_batch(dem, geographic, lat_rows_rad, dlon_r, dx, dy, vflat, wflat, nflat, offsets,
                       r0, c0, wny, wnx, row_f, col_f, lat_s_rad, kxs, z_tx, h_rx, inv2kr, radius_m,
                       two_over_lambda, ray_mode, out_mode, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad,
-                      am_db, n_rays, t_end, nodata, unhit, lut, inv_step, nearest):
+                      am_db, n_rays, t_end, nodata, unhit, nearest):
     """Many transmitters in parallel (one thread per transmitter, its rays in order).
 
     Site ``s`` uses ``vflat/wflat[offsets[s] : offsets[s] + wny[s]*wnx[s]]`` (zeroed here);
@@ -498,7 +521,7 @@ def _footprints_batch(dem, geographic, lat_rows_rad, dlon_r, dx, dy, vflat, wfla
                                t_end[s], hx, hz, nearest)
         unhit[s], nodata[s] = _finish_rows(dem, vb, wb, nb_, 0, wny[s], r0[s], c0[s], kx, dy, row_f[s], col_f[s], radius_m[s],
                                 out_mode, eirp[s], fa[s], fb[s], pa[s], pb[s], sector[s], az_rad[s], bw_rad[s],
-                                am_db, lut, inv_step)
+                                am_db)
 
 
 @nb.njit(cache=True)

@@ -609,7 +609,7 @@ class TerrainModel(_SignalModel):
                 dem, out, a["r0"], a["c0"], kx, dy, prep.row_f[k], prep.col_f[k], a["z_tx"],
                 float(self.receiver_height_m), self._inv2kr, prep.radius_m[k], a["two_over_lambda"], out_mode,
                 a["eirp"], prep.fa[k], prep.fb[k], prep.pa[k], prep.pb[k], a["sector"], a["az_rad"], a["bw_rad"],
-                SIDELOBE_ATTENUATION_DB, _lut(prep.radius_m[k]), 1.0, _JTAB, outside)
+                SIDELOBE_ATTENUATION_DB, outside)
             return out, a["r0"], a["c0"], int(nod), 0, 0
         vbuf = np.zeros(shape, dtype=np.float64)
         wbuf = np.zeros(shape, dtype=np.float64)
@@ -619,7 +619,7 @@ class TerrainModel(_SignalModel):
             prep.col_f[k], prep.lat_s_rad[k], prep.kxs[k], a["z_tx"], float(self.receiver_height_m),
             self._inv2kr, prep.radius_m[k], a["two_over_lambda"], ray_mode, out_mode, a["eirp"],
             prep.fa[k], prep.fb[k], prep.pa[k], prep.pb[k], a["sector"], a["az_rad"], a["bw_rad"],
-            SIDELOBE_ATTENUATION_DB, a["n_rays"], a["t_end"], _lut(prep.radius_m[k]), 1.0,
+            SIDELOBE_ATTENUATION_DB, a["n_rays"], a["t_end"],
             self.ray_weighting == "nearest")
         return vbuf, a["r0"], a["c0"], int(nod), int(unhit), a["n_rays"]
 
@@ -658,7 +658,7 @@ class TerrainModel(_SignalModel):
                     prep.col_f[kk], prep.lat_s_rad[kk], col("z_tx"), float(self.receiver_height_m), self._inv2kr,
                     prep.radius_m[kk], col("two_over_lambda"), out_mode, col("eirp"), prep.fa[kk], prep.fb[kk],
                     prep.pa[kk], prep.pb[kk], col("sector", np.bool_), col("az_rad"), col("bw_rad"),
-                    SIDELOBE_ATTENUATION_DB, nodata, _lut(float(prep.radius_m[kk].max())), 1.0, _JTAB, np.inf)
+                    SIDELOBE_ATTENUATION_DB, nodata, np.inf)
             else:
                 wflat = np.empty_like(vflat)
                 nflat = np.empty_like(vflat)
@@ -669,7 +669,7 @@ class TerrainModel(_SignalModel):
                     ray_mode, out_mode, col("eirp"), prep.fa[kk], prep.fb[kk], prep.pa[kk], prep.pb[kk],
                     col("sector", np.bool_), col("az_rad"), col("bw_rad"), SIDELOBE_ATTENUATION_DB,
                     col("n_rays", np.int64), col("t_end"), nodata, unhit,
-                    _lut(float(prep.radius_m[kk].max())), 1.0, self.ray_weighting == "nearest")
+                    self.ray_weighting == "nearest")
             counters["nodata"] += int(nodata.sum())
             counters["unhit"] += int(unhit.sum())
             for q, i in enumerate(sel):
@@ -713,21 +713,6 @@ class TerrainModel(_SignalModel):
                 "not blocking and those cells got the base-model signal without terrain loss. Fix: fill "
                 "DEM voids (gdal_fillnodata) for terrain-aware results there.", CovgapWarning, stacklevel=2)
         return cov
-
-
-_LUT_CACHE: dict[int, np.ndarray] = {}
-_JTAB = _s.knife_edge_table()
-
-
-def _lut(radius_m: float) -> np.ndarray:
-    """Shared log10 table (1 m steps) long enough for ``radius_m`` (grown in 10 km steps)."""
-    key = int(math.ceil(max(radius_m, 1.0) / 10_000.0)) * 10_000
-    tab = _LUT_CACHE.get(key)
-    if tab is None:
-        tab = _k.log10_table(float(key) + 1000.0, 1.0)
-        _LUT_CACHE.clear()
-        _LUT_CACHE[key] = tab
-    return tab
 
 
 def _progress(it, total: int, enabled: bool):
