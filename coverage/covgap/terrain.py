@@ -864,6 +864,6 @@ def line_of_sight(grid: Grid, dem: np.ndarray, *, lon: float, lat: float, antenn
     sig, r0, c0, _, unhit, n_rays = model._one(grid, dem_a, prep, 0, los_only=True)
     if unhit:
         raise CovgapError(f"internal error: {unhit} cell(s) inside the radius not reached by a radial.")
-    in_radius = ~np.isinf(sig)
+    visible, in_radius = _k.los_masks(sig)
     return LineOfSight(window=grid.window(r0, r0 + sig.shape[0], c0, c0 + sig.shape[1]), row0=r0, col0=c0,
-                       visible=in_radius & np.isfinite(sig), in_radius=in_radius, n_rays=n_rays)
+                       visible=visible, in_radius=in_radius, n_rays=n_rays)
