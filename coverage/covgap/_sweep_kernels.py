@@ -37,6 +37,11 @@ where the receiver is obstructed. Neither obstacle depends on the antenna height
 an antenna never lowers a signal (tested), as for Bullington over a whole profile. With one
 ridge this is the single knife edge; with several it keeps the two that matter most.
 
+Each row takes two loops: the first walks the cells in order (horizons and obstacles come from
+the neighbours) and leaves each receiver's slope, distance and two obstacles in a scratch; the
+second (:func:`_row_signals`) turns them into signals over independent cells, written so that
+LLVM runs it in SIMD (about a quarter faster in all; the tables it reads are module constants).
+
 Cells on DEM nodata (NaN) never block and, as receivers, get the base-model value without
 terrain loss; they are counted.
 
