@@ -480,7 +480,7 @@ class TerrainModel(_SignalModel):
         transmitter (the approach of GDAL's viewshed; :mod:`covgap._sweep_kernels`) — each
         cell touched once. ``radials``: rays cast from the transmitter, each cell
         interpolated between the two rays that bracket it, with the whole terrain profile
-        along each ray — about 3–4× slower, closer to the exact line of sight (tests) and
+        along each ray — about 5× slower, closer to the exact line of sight (tests) and
         Bullington over the whole profile.
     diffraction : {"bullington", "none"}
         ``bullington``: obstructed paths get the Bullington equivalent knife-edge loss
