@@ -40,7 +40,8 @@ ridge this is the single knife edge; with several it keeps the two that matter m
 Each row takes two loops: the first walks the cells in order (horizons and obstacles come from
 the neighbours) and leaves each receiver's slope, distance and two obstacles in a scratch; the
 second (:func:`_row_signals`) turns them into signals over independent cells, written so that
-LLVM runs it in SIMD (about a quarter faster in all; the tables it reads are module constants).
+LLVM runs it in SIMD (the full footprint 18–24 % faster than with one loop over the scalar
+functions, in an A/B timing; the tables it reads are module constants).
 
 Cells on DEM nodata (NaN) never block and, as receivers, get the base-model value without
 terrain loss; they are counted.
