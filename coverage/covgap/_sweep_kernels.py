@@ -415,17 +415,18 @@ def _sweep_row(dem, out, ii, r0, c0, kxi, dy, ys, xs, js, is_site_row, pS, pD, c
             bf = bf2 if up else bf
             if px > 0.0 and pf == pf:
                 # the reference horizon, seen from REFERENCE_MAST_M above the transmitter's ground
-                # (slopes compared by cross-multiplication; selects rather than branches)
-                up = ex <= 0.0 or (pf - h_ref) * ex > (ef - h_ref) * px
+                # (slopes compared by cross-multiplication; `|` and selects, not `or` and branches:
+                # a short-circuit is a branch that rough terrain makes unpredictable: 14 % of the footprint time)
+                up = (ex <= 0.0) | ((pf - h_ref) * ex > (ef - h_ref) * px)
                 ex = px if up else ex
                 ef = pf if up else ef
                 # the back horizon of this cell's ground: the neighbours', the terrain at the
                 # crossing or the reference-horizon obstacle, whichever it sees at the steepest angle
-                up = bx <= 0.0 or (pf - gr) * (d - bx) >= (bf - gr) * (d - px)
+                up = (bx <= 0.0) | ((pf - gr) * (d - bx) >= (bf - gr) * (d - px))
                 bx = px if up else bx
                 bf = pf if up else bf
             if ex > 0.0:
-                up = bx <= 0.0 or (ef - gr) * (d - bx) >= (bf - gr) * (d - ex)
+                up = (bx <= 0.0) | ((ef - gr) * (d - bx) >= (bf - gr) * (d - ex))
                 bx = ex if up else bx
                 bf = ef if up else bf
             cD[0, jj] = bx
