@@ -189,13 +189,23 @@ def _row_signals(orow, ja, jb, D, cols_dj, kxi, er, eirp, fa, fb, pa, pb, sector
     """
     coarse_off = J_FINE_MAX * J_FINE_STEPS - J_FINE_MAX
     redo = False
-    for jj in range(ja, jb + 1):
-        d = D[5, jj]
-        s_r = D[4, jj]
-        bx = D[0, jj]
-        bf = D[1, jj]
-        ex = D[2, jj]
-        ef = D[3, jj]
+    # row slices indexed from 0: LLVM then sees unit-stride loads (an index that might be negative
+    # would be wrapped around by numba, and the loads would become gathers)
+    n = jb + 1 - ja
+    bx_row = D[0, ja:jb + 1]
+    bf_row = D[1, ja:jb + 1]
+    ex_row = D[2, ja:jb + 1]
+    ef_row = D[3, ja:jb + 1]
+    sr_row = D[4, ja:jb + 1]
+    d_row = D[5, ja:jb + 1]
+    out_row = orow[ja:jb + 1]
+    for k in range(n):
+        d = d_row[k]
+        s_r = sr_row[k]
+        bx = bx_row[k]
+        bf = bf_row[k]
+        ex = ex_row[k]
+        ef = ef_row[k]
         # the base loss (_base_signal without the sector gain)
         x = _log10_km_pos(d)
         xc = min(max(x, 1.0), LOG10_KM_LAST)
@@ -235,7 +245,7 @@ def _row_signals(orow, ja, jb, D, cols_dj, kxi, er, eirp, fa, fb, pa, pb, sector
         fj = xj - qj
         jl = J_TABLE[qj] + fj * (J_TABLE[qj + 1] - J_TABLE[qj])
         jl = jl if obstructed else 0.0
-        orow[jj] = eirp - pl - jl if d > 0.0 else outside
+        out_row[k] = eirp - pl - jl if d > 0.0 else outside
         redo |= (d > 0.0) & ((d < LOG_EXACT_BELOW_M) | (x > LOG10_KM_LAST) | (nu >= J_COARSE_MAX) | sector)
     if redo:
         for jj in range(ja, jb + 1):
