@@ -332,6 +332,11 @@ def _sweep_row(dem, out, ii, r0, c0, kxi, dy, ys, xs, js, is_site_row, pS, pD, c
                                 az_rad, bw_rad, am_db)
         j_start = js + 1
     n_right = jb + 1 - j_start
+    # array indices as unsigned integers (u…): numba wraps a negative signed index around, a compare
+    # and a select on every access of this loop; these are never negative (−6 to −17 % of the time)
+    uip = np.uint64(ip)
+    ui = np.uint64(i)
+    uii = np.uint64(ii)
     for k in range(n_right + js - ja):
         if k < n_right:
             jj = j_start + k
@@ -339,7 +344,8 @@ def _sweep_row(dem, out, ii, r0, c0, kxi, dy, ys, xs, js, is_site_row, pS, pD, c
         else:
             jj = js - 1 - (k - n_right)
             step = -1
-        dj = cols_dj[jj]
+        uj = np.uint64(jj)
+        dj = cols_dj[uj]
         adj = abs(dj)
         ec = dj * kxi
         d2 = ec * ec + er2
@@ -367,11 +373,13 @@ def _sweep_row(dem, out, ii, r0, c0, kxi, dy, ys, xs, js, is_site_row, pS, pD, c
                 q = 0
                 f = 0.0
             q2 = q if (q + 1 > jb or f == 0.0) else q + 1  # one neighbour when on a centre
-            dq = dem[ip, c0 + q]
-            sb = _lerp(pS[q], pS[q2], f)
-            zx = dq + f * (dem[ip, c0 + q2] - dq)
+            uq = np.uint64(q)
+            uq2 = np.uint64(q2)
+            dq = dem[uip, np.uint64(c0 + q)]
+            sb = _lerp(pS[uq], pS[uq2], f)
+            zx = dq + f * (dem[uip, np.uint64(c0 + q2)] - dq)
             if track:
-                bx, bf, ex, ef, bx2, bf2, ex2, ef2 = _two_obstacles(pD, q, pD, q2)
+                bx, bf, ex, ef, bx2, bf2, ex2, ef2 = _two_obstacles(pD, uq, pD, uq2)
                 wf = f
             if not (prev_is_site_row and int(math.floor(x + 0.5)) == js):
                 px = d * t_r
@@ -383,16 +391,17 @@ def _sweep_row(dem, out, ii, r0, c0, kxi, dy, ys, xs, js, is_site_row, pS, pD, c
             # shallow: column jn's centre line, a fraction g of the way from the previous row to
             # this one
             jn = jj - step
-            t_c = cols_tc[jj]
+            t_c = cols_tc[uj]
             yc = di * t_c
             g = (yc - di_prev) * sgn_i
             if g < 0.0:
                 g = 0.0
             elif g > 1.0:
                 g = 1.0
-            sb = _lerp(pS[jn], cS[jn], g)
+            ujn = np.uint64(jn)
+            sb = _lerp(pS[ujn], cS[ujn], g)
             if track:
-                bx, bf, ex, ef, bx2, bf2, ex2, ef2 = _two_obstacles(pD, jn, cD, jn)
+                bx, bf, ex, ef, bx2, bf2, ex2, ef2 = _two_obstacles(pD, ujn, cD, ujn)
                 wf = g
             yr = ys_g + yc
             iy = int(math.floor(yr))
@@ -400,19 +409,19 @@ def _sweep_row(dem, out, ii, r0, c0, kxi, dy, ys, xs, js, is_site_row, pS, pD, c
             if iy < 0:  # the transmitter on the grid's first or last row
                 iy = 0
                 fy = 0.0
-            zx = dem[iy, c0 + jn]
+            zx = dem[np.uint64(iy), np.uint64(c0 + jn)]
             if fy > 0.0 and iy + 1 < dem.shape[0]:
-                zx += fy * (dem[iy + 1, c0 + jn] - zx)
+                zx += fy * (dem[np.uint64(iy + 1), np.uint64(c0 + jn)] - zx)
             if not (jn == js and int(math.floor(yr + 0.5)) == i_site_g):
                 px = d * t_c
                 pf = zx - z_tx - px * px * inv2kr
-                sx = pf * inv_d * cols_itc[jj]
+                sx = pf * inv_d * cols_itc[uj]
                 if sx > sb:
                     sb = sx
         else:
             sb = -np.inf
-        cS[jj] = sb
-        z = dem[i, c0 + jj]
+        cS[uj] = sb
+        z = dem[ui, np.uint64(c0 + jj)]
         gr = z - z_tx - d2 * inv2kr  # this cell's ground in the transmitter's frame
         if track:
             # the neighbours' obstacles: the reference-horizon one interpolated like the horizon;
@@ -439,14 +448,14 @@ def _sweep_row(dem, out, ii, r0, c0, kxi, dy, ys, xs, js, is_site_row, pS, pD, c
                 up = (bx <= 0.0) | ((ef - gr) * (d - bx) >= (bf - gr) * (d - ex))
                 bx = ex if up else bx
                 bf = ef if up else bf
-            cD[0, jj] = bx
-            cD[1, jj] = bf
-            cD[2, jj] = ex
-            cD[3, jj] = ef
+            cD[0, uj] = bx
+            cD[1, uj] = bf
+            cD[2, uj] = ex
+            cD[3, uj] = ef
         if track:
-            cD[5, jj] = -1.0  # no diffraction to add (see the second loop below)
+            cD[5, uj] = -1.0  # no diffraction to add (see the second loop below)
         if d2 > r2:
-            out[ii, jj] = outside
+            out[uii, uj] = outside
             continue
         # ---- this cell as a receiver
         if z != z:
@@ -457,14 +466,14 @@ def _sweep_row(dem, out, ii, r0, c0, kxi, dy, ys, xs, js, is_site_row, pS, pD, c
             s_r = (gr + h_rx) * inv_d
             visible = s_r >= sb
         if track:
-            cD[4, jj] = np.inf if visible else s_r
-            cD[5, jj] = d
+            cD[4, uj] = np.inf if visible else s_r
+            cD[5, uj] = d
         elif out_mode == 0:
-            out[ii, jj] = 0.0 if visible else np.nan
+            out[uii, uj] = 0.0 if visible else np.nan
         elif out_mode == 2 and not visible:
-            out[ii, jj] = np.nan
+            out[uii, uj] = np.nan
         else:
-            out[ii, jj] = _base_signal(d, ec, er, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db)
+            out[uii, uj] = _base_signal(d, ec, er, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db)
     if track:
         # the signals of the row's receivers, in a loop of their own over independent cells (SIMD)
         _row_signals(out[ii], ja, jb, cD, cols_dj, kxi, er, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db,
