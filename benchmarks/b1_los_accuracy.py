@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -26,31 +25,16 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
+sys.path.insert(0, str(HERE))
 
+from b1_data import gdal_viewshed  # noqa: E402
 from naive import fractal_dem, los_reference  # noqa: E402
 
 from covgap.grid import Grid  # noqa: E402
 from covgap.terrain import line_of_sight  # noqa: E402
 
-SYS_PYTHON = "/usr/bin/python3"
 K43 = 4.0 / 3.0
 N = 101
-
-_GDAL = """
-import sys, numpy as np
-from osgeo import gdal
-gdal.UseExceptions()
-td, c, a, f, e, x, y, r = sys.argv[1], *map(float, sys.argv[2:])
-dem = np.load(td + '/dem.npy')
-ds = gdal.GetDriverByName('MEM').Create('', dem.shape[1], dem.shape[0], 1, gdal.GDT_Float32)
-ds.SetGeoTransform((c, a, 0, f, 0, e))
-ds.GetRasterBand(1).WriteArray(dem)
-res = gdal.ViewshedGenerate(ds.GetRasterBand(1), 'MEM', '', [], x, y, 20.0, 1.5, 255, 0, 0, -1, 0.75,
-                            gdal.GVM_Edge, r)
-np.save(td + '/vis.npy', res.GetRasterBand(1).ReadAsArray())
-np.save(td + '/gt.npy', np.array(res.GetGeoTransform()))
-"""
-
 
 def _grid(crs: str, seed: int) -> Grid:
     if crs == "utm":
@@ -59,25 +43,6 @@ def _grid(crs: str, seed: int) -> Grid:
     lat0 = 21.0 if seed != 2 else 8.6
     res = 1 / 1200
     return Grid.from_bounds(105.0, lat0, 105.0 + N * res, lat0 + N * res, res=(res, res), crs="EPSG:4326")
-
-
-def _gdal(grid: Grid, dem: np.ndarray, x: float, y: float, radius_m: float) -> np.ndarray | None:
-    if not Path(SYS_PYTHON).exists():
-        return None
-    t = grid.transform
-    with tempfile.TemporaryDirectory() as td:
-        np.save(f"{td}/dem.npy", dem.astype("f4"))
-        r = subprocess.run([SYS_PYTHON, "-c", _GDAL, td, *map(str, (t.c, t.a, t.f, t.e, x, y, radius_m))],
-                           capture_output=True, text=True)
-        if r.returncode != 0:
-            return None
-        v = np.load(f"{td}/vis.npy")
-        gt = np.load(f"{td}/gt.npy")
-    c0 = int(round((gt[0] - t.c) / t.a))
-    r0 = int(round((gt[3] - t.f) / t.e))
-    full = np.zeros(grid.shape, bool)
-    full[r0:r0 + v.shape[0], c0:c0 + v.shape[1]] = v == 255
-    return full
 
 
 def run(seeds) -> list[dict]:
@@ -101,7 +66,10 @@ def run(seeds) -> list[dict]:
                 full = np.zeros(g.shape, bool)
                 full[los.row0:los.row0 + los.visible.shape[0], los.col0:los.col0 + los.visible.shape[1]] = los.visible
                 row[alg] = float((full[inr] == vis[inr]).mean())
-            gd = _gdal(g, dem, float(x), float(y), radius_m) if crs == "utm" else None
+            gd = None
+            if crs == "utm":
+                with tempfile.TemporaryDirectory() as td:
+                    gd = gdal_viewshed(Path(td), g, dem, float(x), float(y), 20.0, 1.5, radius_m).get("visible")
             row["gdal"] = float((gd[inr] == vis[inr]).mean()) if gd is not None else None
             rows.append(row)
             print(row, flush=True)

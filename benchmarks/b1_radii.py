@@ -16,7 +16,6 @@ Figures go to ``OUT/b1_radii.json`` and ``OUT/b1_radii.md``.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,7 +28,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from _common import parser, write_result  # noqa: E402
-from b1_data import fractal_dem  # noqa: E402
+from b1_data import fractal_dem, gdal_viewshed  # noqa: E402
 
 from covgap.errors import ModelRangeWarning  # noqa: E402
 from covgap.grid import Grid  # noqa: E402
@@ -37,7 +36,6 @@ from covgap.sites import validate_sites  # noqa: E402
 from covgap.terrain import TerrainModel, line_of_sight, site_footprint  # noqa: E402
 
 NAME = "b1_radii"
-SYS_PYTHON = "/usr/bin/python3"
 
 
 def _min_time(fn, reps: int) -> float:
@@ -52,9 +50,6 @@ def _min_time(fn, reps: int) -> float:
 
 def one(radius_km: float, res: float, reps: int, work: Path) -> dict:
     import pandas as pd
-    import rasterio
-    from rasterio.transform import from_origin
-
     n = int(np.ceil(2 * radius_km * 1000 / res)) + 3
     n += 1 - n % 2
     x0, y_top = 500_000.0, 2_400_000.0
@@ -64,24 +59,11 @@ def one(radius_km: float, res: float, reps: int, work: Path) -> dict:
     ox, oy = x0 + (ci + 0.5) * res, y_top - (ci + 0.5) * res
     lon, lat = (float(v) for v in grid.to_lonlat(ox, oy))
     row = {"radius_km": radius_km, "cell_m": res, "shape": [n, n]}
-    tif = work / f"dem_{radius_km:g}_{res:g}.tif"
-    with rasterio.open(tif, "w", driver="GTiff", width=n, height=n, count=1, dtype="float32", crs="EPSG:32648",
-                       transform=from_origin(x0, y_top, res, res)) as ds:
-        ds.write(dem, 1)
-    npz = work / "gdal.npz"
-    r = subprocess.run([SYS_PYTHON, str(HERE / "b1_gdal_viewshed.py"), str(tif), str(ox), str(oy), "30", "1.5",
-                        "0.75", str(radius_km * 1000), str(reps), str(npz)], capture_output=True, text=True)
-    if r.returncode == 0:
-        g = np.load(npz)
-        row["gdal_s"] = float(np.min(g["times"]))
-        gt = g["geotransform"]
-        vis_g = np.zeros(grid.shape, bool)
-        gc0, gr0 = int(round((gt[0] - x0) / res)), int(round((y_top - gt[3]) / res))
-        vis_g[gr0:gr0 + g["visible"].shape[0], gc0:gc0 + g["visible"].shape[1]] = g["visible"] == 255
-    else:
-        row["gdal_s"] = None
-        row["gdal_error"] = r.stderr.strip().splitlines()[-1:] or ["failed"]
-        vis_g = None
+    g = gdal_viewshed(work, grid, dem, ox, oy, 30.0, 1.5, radius_km * 1000, reps)
+    row["gdal_s"] = min(g["times"]) if "times" in g else None
+    if "error" in g:
+        row["gdal_error"] = [g["error"]]
+    vis_g = g.get("visible")
     los = line_of_sight(grid, dem, lon=lon, lat=lat, antenna_height_m=30.0, radius_km=radius_km)
     row["covgap_los_s"] = _min_time(lambda: line_of_sight(grid, dem, lon=lon, lat=lat, antenna_height_m=30.0,
                                                           radius_km=radius_km), reps)

@@ -48,13 +48,12 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests"))
 
 import covgap  # noqa: E402
-from b1_data import fractal_dem, write_hgt_tiles  # noqa: E402
+from b1_data import GDAL_SCRIPT, SYS_PYTHON, fractal_dem, gdal_on_grid, write_dem_tif, write_hgt_tiles  # noqa: E402
 from covgap.errors import ModelRangeWarning  # noqa: E402
 from covgap.grid import Grid  # noqa: E402
 from covgap.sites import validate_sites  # noqa: E402
 from covgap.terrain import TerrainModel, line_of_sight, site_footprint  # noqa: E402
 
-SYS_PYTHON = "/usr/bin/python3"
 
 
 def _stats(times) -> dict:
@@ -82,18 +81,12 @@ def _sites(lon, lat, tech="4G", height=30.0, **cols) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- 1 + 2: GDAL
 def bench_gdal(work: Path, reps: int, relief_m: float, rounds: int = 3) -> dict:
-    import rasterio
-    from rasterio.transform import from_origin
-
     n = 1401
     res = 30.0
     x0, y_top = 500_000.0, 2_400_000.0
     grid = Grid.from_bounds(x0, y_top - n * res, x0 + n * res, y_top, res=(res, res), crs="EPSG:32648")
     dem = fractal_dem(grid.shape, seed=11, relief_m=relief_m)
-    tif = work / "dem_utm30.tif"
-    with rasterio.open(tif, "w", driver="GTiff", width=n, height=n, count=1, dtype="float32",
-                       crs="EPSG:32648", transform=from_origin(x0, y_top, res, res)) as ds:
-        ds.write(dem, 1)
+    tif = write_dem_tif(work / "dem_utm30.tif", grid, dem)
     ci = 700
     ox, oy = x0 + (ci + 0.5) * res, y_top - (ci + 0.5) * res
     lon, lat = (float(v) for v in grid.to_lonlat(ox, oy))
@@ -109,7 +102,7 @@ def bench_gdal(work: Path, reps: int, relief_m: float, rounds: int = 3) -> dict:
     model = TerrainModel(max_radius_km=radius_km, link_budgets={"4G": {"eirp_dbm": 60.0}})
     line_of_sight(grid, dem, lon=lon, lat=lat, antenna_height_m=h_tx, radius_km=radius_km)  # compile/warm
     site_footprint(grid, dem, sites, 0, model=model)
-    gdal_proc = subprocess.Popen([SYS_PYTHON, str(HERE / "b1_gdal_viewshed.py"), str(tif), str(ox), str(oy),
+    gdal_proc = subprocess.Popen([SYS_PYTHON, str(GDAL_SCRIPT), str(tif), str(ox), str(oy),
                                   str(h_tx), str(h_rx), "0.75", str(radius_km * 1000), "serve", str(npz)],
                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
@@ -184,13 +177,7 @@ def bench_gdal(work: Path, reps: int, relief_m: float, rounds: int = 3) -> dict:
     out["covgap_footprint_1thread"] = _stats(ts2)
 
     # agreement with GDAL within the disc
-    gt = g["geotransform"]
-    vis_g = g["visible"]
-    # place GDAL's window on the full grid
-    gc0 = int(round((gt[0] - x0) / res))
-    gr0 = int(round((y_top - gt[3]) / res))
-    full_g = np.zeros(grid.shape, dtype=bool)
-    full_g[gr0:gr0 + vis_g.shape[0], gc0:gc0 + vis_g.shape[1]] = vis_g == 255
+    full_g = gdal_on_grid(grid, g["visible"], g["geotransform"])
     full_c = np.zeros(grid.shape, dtype=bool)
     inr = np.zeros(grid.shape, dtype=bool)
     sl = (slice(los.row0, los.row0 + los.visible.shape[0]), slice(los.col0, los.col0 + los.visible.shape[1]))
