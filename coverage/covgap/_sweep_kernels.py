@@ -56,11 +56,27 @@ import math
 import numba as nb
 import numpy as np
 
+from numba.core import cpu as _nb_cpu
+from numba.core import options as _nb_options
+
 from ._terrain_kernels import LOG10_KM, LOG10_KM_LAST, LOG_EXACT_BELOW_M, _base_signal, _knife_edge, _log10_km_pos
 
 #: LLVM fast-math flags: contraction to FMA, approximate reciprocals and functions; NaN and
 #: infinity semantics are kept (nodata and "nothing in the way" rely on them).
 _FM = {"contract", "arcp", "afn"}
+def _noalias_option() -> dict:
+    """``{"_noalias": True}`` where this numba can mark array arguments ``noalias`` (see
+    :func:`_steep_cells`), else ``{}``."""
+    opts = getattr(_nb_cpu, "CPUTargetOptions", None)
+    if opts is None or not hasattr(_nb_options.TargetOptions, "Mapping"):
+        return {}
+    if not hasattr(opts, "_noalias"):
+        opts._noalias = _nb_options.TargetOptions.Mapping("noalias")
+    return {"_noalias": True}
+
+
+_NOALIAS = _noalias_option()
+
 #: Height (m) above the transmitter's ground from which the diffraction obstacles are chosen
 #: (a typical mast). The choice must not depend on the antenna height, so that raising an
 #: antenna never lowers a signal; for a 30 m mast it is the antenna's own horizon.
@@ -262,6 +278,98 @@ def _row_signals(orow, ja, jb, D, cols_dj, kxi, er, eirp, fa, fb, pa, pb, sector
                     orow[jj] = v
 
 
+@nb.njit(cache=True, fastmath=_FM, error_model="numpy", **_NOALIAS)
+def _steep_cells(dem, out, pS, pD, cS, cD, cols_dj, ka, kb, jb, i, ip, ii, c0, xs, js, kxi, er2, t_r, inv_tr,
+                 prev_is_site_row, z_tx, h_rx, inv2kr, r2, track, h_ref, outside):
+    """The steep cells ``ka .. kb`` of row ``ii`` (grid row ``i``, previous row ``ip``): what
+    the first loop of :func:`_sweep_row` does for them, in a loop LLVM runs in SIMD (gathers
+    from the previous row). Each cell depends on the previous row only; the arrays never overlap
+    and are declared so (``noalias``), else LLVM could not vectorise the gathers. Branches are
+    selects. Returns the number of receivers on nodata."""
+    nod = 0
+    uc0 = np.uint64(c0)
+    uka = np.uint64(ka)
+    uip = np.uint64(ip)
+    ui = np.uint64(i)
+    uii = np.uint64(ii)
+    for k in range(kb + 1 - ka):
+        uj = uka + np.uint64(k)
+        dj = cols_dj[uj]
+        ec = dj * kxi
+        d2 = ec * ec + er2
+        d = math.sqrt(d2)
+        inv_d = 1.0 / d
+        x = xs + dj * t_r
+        q = int(math.floor(x))
+        f = x - q
+        neg = q < 0  # the transmitter on the window's first column
+        q = 0 if neg else q
+        f = 0.0 if neg else f
+        q2 = q if ((q + 1 > jb) | (f == 0.0)) else q + 1
+        uq = np.uint64(q)
+        uq2 = np.uint64(q2)
+        sa = pS[uq]
+        sb2 = pS[uq2]
+        sb = sa + f * (sb2 - sa)
+        sb = sb2 if sa == -np.inf else sb
+        sb = sa if sb2 == -np.inf else sb
+        dq = dem[uip, uc0 + uq]
+        zx = dq + f * (dem[uip, uc0 + uq2] - dq)
+        px = d * t_r
+        pf = zx - z_tx - px * px * inv2kr
+        sx = pf * inv_d * inv_tr
+        pxv = not (prev_is_site_row & (int(math.floor(x + 0.5)) == js))
+        sb = sx if (pxv & (sx > sb)) else sb
+        cS[uj] = sb
+        z = dem[ui, uc0 + uj]
+        gr = z - z_tx - d2 * inv2kr
+        inside = d2 <= r2
+        zn = z != z
+        s_r = 0.0 if zn else (gr + h_rx) * inv_d
+        visible = zn | (s_r >= sb)
+        nod += inside & zn
+        if track:
+            bx = pD[0, uq]
+            bf = pD[1, uq]
+            ex = pD[2, uq]
+            ef = pD[3, uq]
+            bx2 = pD[0, uq2]
+            bf2 = pD[1, uq2]
+            ex2 = pD[2, uq2]
+            ef2 = pD[3, uq2]
+            # _lerp_point(ex, ef, ex2, ef2, f)
+            lx = ex + f * (ex2 - ex)
+            lf = ef + f * (ef2 - ef)
+            lx = ex if ex2 < 0.0 else lx
+            lf = ef if ex2 < 0.0 else lf
+            lx = ex2 if ex < 0.0 else lx
+            lf = ef2 if ex < 0.0 else lf
+            ex = lx
+            ef = lf
+            up = (bx <= 0.0) | ((bx2 > 0.0) & ((bf2 - gr) * (d - bx) > (bf - gr) * (d - bx2)))
+            bx = bx2 if up else bx
+            bf = bf2 if up else bf
+            cand = pxv & (pf == pf)
+            up = cand & ((ex <= 0.0) | ((pf - h_ref) * ex > (ef - h_ref) * px))
+            ex = px if up else ex
+            ef = pf if up else ef
+            up = cand & ((bx <= 0.0) | ((pf - gr) * (d - bx) >= (bf - gr) * (d - px)))
+            bx = px if up else bx
+            bf = pf if up else bf
+            up = (ex > 0.0) & ((bx <= 0.0) | ((ef - gr) * (d - bx) >= (bf - gr) * (d - ex)))
+            bx = ex if up else bx
+            bf = ef if up else bf
+            cD[0, uj] = bx
+            cD[1, uj] = bf
+            cD[2, uj] = ex
+            cD[3, uj] = ef
+            cD[4, uj] = np.inf if visible else s_r
+            cD[5, uj] = d if inside else -1.0
+        else:
+            out[uii, uj] = (0.0 if visible else np.nan) if inside else outside
+    return nod
+
+
 @nb.njit(cache=True, inline="always", fastmath=_FM)
 def _row_span(ii, ys, xs, dy, kxi, r2m, wnx):
     """Window columns (ja, jb) whose centres lie within the radius (+margin) on row ``ii``;
@@ -331,18 +439,36 @@ def _sweep_row(dem, out, ii, r0, c0, kxi, dy, ys, xs, js, is_site_row, pS, pD, c
             out[ii, js] = _base_signal(max(math.sqrt(ec * ec + er2), 1.0), ec, er, eirp, fa, fb, pa, pb, sector,
                                 az_rad, bw_rad, am_db)
         j_start = js + 1
+    # the steep cells (ka .. kb, around the transmitter's column) first, in SIMD: they depend on
+    # the previous row only (line of sight −10 %, full footprint −15 to −20 % in an A/B timing); then
+    # the shallow ones outward, rightward from kb + 1 and leftward from ka − 1
+    ka = js
+    if has_row and out_mode != 2:
+        ka = max(ja, int(math.ceil(xs - adi)))
+        kb = min(jb, int(math.floor(xs + adi)))
+        while ka > ja and adi >= abs(cols_dj[ka - 1]):
+            ka -= 1
+        while ka <= js and adi < abs(cols_dj[ka]):
+            ka += 1
+        while kb < jb and adi >= abs(cols_dj[kb + 1]):
+            kb += 1
+        while kb >= js and adi < abs(cols_dj[kb]):
+            kb -= 1
+        nod += _steep_cells(dem, out, pS, pD, cS, cD, cols_dj, ka, kb, jb, i, ip, ii, c0, xs, js, kxi, er2, t_r,
+                            inv_tr, prev_is_site_row, z_tx, h_rx, inv2kr, r2, track, h_ref, outside)
+        j_start = kb + 1
     n_right = jb + 1 - j_start
     # array indices as unsigned integers (u…): numba wraps a negative signed index around, a compare
     # and a select on every access of this loop; these are never negative (−6 to −17 % of the time)
     uip = np.uint64(ip)
     ui = np.uint64(i)
     uii = np.uint64(ii)
-    for k in range(n_right + js - ja):
+    for k in range(n_right + ka - ja):
         if k < n_right:
             jj = j_start + k
             step = 1
         else:
-            jj = js - 1 - (k - n_right)
+            jj = ka - 1 - (k - n_right)
             step = -1
         uj = np.uint64(jj)
         dj = cols_dj[uj]
