@@ -390,6 +390,16 @@ def test_site_outside_dem_or_on_nodata_raises_or_is_skipped():
     with pytest.warns(CovgapWarning, match="nodata"):
         cov = m.compute(g, s.iloc[:1], dem=masked)
     assert cov.parameters["dem_nodata_cells_in_footprints"] == 1
+    # one site: the cells read are checked (by the sweep kernel, or on the window for the radials)
+    lon, lat = float(s["lon"].iloc[0]), float(s["lat"].iloc[0])
+    for alg in ("sweep", "radials"):
+        one = TerrainModel(link_budgets=LB, algorithm=alg)
+        with pytest.raises(InputError, match="nodata value"):
+            site_footprint(g, raw, s, 0, model=one)
+        with pytest.raises(InputError, match="nodata value"):
+            line_of_sight(g, raw, lon=lon, lat=lat, antenna_height_m=30.0, radius_km=2.2, algorithm=alg)
+        assert line_of_sight(g, masked, lon=lon, lat=lat, antenna_height_m=30.0, radius_km=2.2,
+                             algorithm=alg).in_radius.sum() > 1
 
 
 def test_bad_heights_frequencies_and_options():

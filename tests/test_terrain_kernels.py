@@ -88,3 +88,56 @@ def test_los_masks_tell_inside_visible_and_hidden():
     visible, in_radius = tk.los_masks(w)
     assert in_radius.tolist() == [[False, True, True], [False, True, False]]
     assert visible.tolist() == [[False, True, False], [False, True, False]]
+
+
+def _window_call(dem, out, mode, row_f, col_f, outside):
+    kx = np.full(out.shape[0], 30.0)
+    return sk.sweep_window(dem, out, 0, 0, kx, 30.0, row_f, col_f, float(dem[int(row_f), int(col_f)]) + 25.0, 1.5,
+                           1.0 / (2 * 4.0 / 3.0 * 6_371_000.0), 1_400.0, 2.0 / 0.1666, mode, 60.0, 120.0, 35.0,
+                           92.4, 20.0, False, 0.0, 1.0, 20.0, outside)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_steep_cells_simd_loop_sees_what_the_scalar_loop_sees(seed):
+    """Line of sight (mode 0) takes the steep cells through the SIMD loop (_steep_cells);
+    mode 2 (signal where visible) still takes them through the scalar loop of _sweep_row: both
+    must see exactly the same cells, count the same nodata and read the same lowest ground."""
+    from naive import fractal_dem
+
+    dem = fractal_dem((101, 101), seed=seed, relief_m=150.0)
+    dem[70:73, 20:24] = np.nan  # a hole: never blocks, counted
+    row_f, col_f = 50.3, 49.8
+    los = np.empty(dem.shape, np.float32)
+    sig = np.empty(dem.shape, np.float32)
+    nod0, z0 = _window_call(dem, los, 0, row_f, col_f, np.inf)
+    nod2, z2 = _window_call(dem, sig, 2, row_f, col_f, np.inf)
+    inside = ~np.isinf(los)
+    assert inside.sum() > 5000 and np.array_equal(inside, ~np.isinf(sig))
+    visible = los == 0.0
+    assert 0.05 < visible[inside].mean() < 0.95  # rough terrain: both visible and hidden cells
+    assert np.array_equal(visible, np.isfinite(sig))
+    assert nod0 == nod2 == 12 and z0 == z2 and np.nanmin(dem) <= z0 < np.nanmax(dem)
+
+
+def test_steep_cells_arrays_are_marked_noalias():
+    """The SIMD loop needs LLVM to know its arrays never overlap (numba's private ``noalias``
+    flag, switched on by ``_sweep_kernels._noalias_option``): without it the loop silently runs
+    scalar, a third slower."""
+    if not sk._NOALIAS:
+        pytest.skip("this numba has no target option mapping for 'noalias' (the kernel is correct, only slower)")
+    import numba as nb
+
+    assert sk._steep_cells.targetoptions.get("_noalias") is True
+
+    def add(a, b):
+        for i in range(a.shape[0]):
+            a[i] += b[i]
+
+    def noalias_args(**opts) -> int:
+        f = nb.njit(**opts)(add)
+        f(np.zeros(3), np.ones(3))
+        ir = next(iter(f.inspect_llvm().values()))
+        return ir.split("define", 2)[1].split("\n", 1)[0].count("noalias")
+
+    # numba marks its own return and exception pointers noalias; the option adds the arrays'
+    assert noalias_args(_noalias=True) >= noalias_args() + 2

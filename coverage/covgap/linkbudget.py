@@ -212,9 +212,12 @@ def resolve_link_budget(sites: pd.DataFrame, *,
         raise InputError(f"{source}: technologies {unknown} have no link-budget defaults; expected {sorted(d)}.")
 
     def col(name: str) -> np.ndarray:
-        if name in sites.columns:
-            return pd.to_numeric(sites[name], errors="coerce").to_numpy(dtype="f8").copy()
-        return np.full(n, np.nan)
+        if name not in sites.columns:
+            return np.full(n, np.nan)
+        v = sites[name]
+        if pd.api.types.is_float_dtype(v.dtype) and not isinstance(v.dtype, pd.api.extensions.ExtensionDtype):
+            return v.to_numpy(dtype="f8", copy=True)  # already numbers (the common case; 3x faster)
+        return pd.to_numeric(v, errors="coerce").to_numpy(dtype="f8").copy()
 
     defaulted: dict[str, int] = {}
 

@@ -122,7 +122,9 @@ _BATCH_CELLS = 8_000_000
 
 
 # --------------------------------------------------------------------------- helpers
-def _as_dem(dem, grid: Grid) -> np.ndarray:
+def _as_dem(dem, grid: Grid, *, check_min: bool = True) -> np.ndarray:
+    """The DEM as a C-contiguous float32 array, NaN for nodata. ``check_min``: check the lowest
+    elevation now (else the caller checks the cells it reads, with :func:`_check_dem_min`)."""
     if dem is None:
         raise InputError(
             "the terrain model needs a DEM (elevation in metres on the study grid) and got none. "
@@ -132,15 +134,20 @@ def _as_dem(dem, grid: Grid) -> np.ndarray:
     if arr.shape != grid.shape:
         raise InputError(f"DEM array has shape {arr.shape}; the grid has {grid.shape}.")
     out = np.ascontiguousarray(arr, dtype=np.float32)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN DEM
-        lo = np.nanmin(out) if out.size else np.nan
+    if check_min:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN DEM
+            _check_dem_min(np.nanmin(out) if out.size else np.nan)
+    return out
+
+
+def _check_dem_min(lo: float) -> None:
+    """Raise for an elevation below −500 m: an unmasked nodata value."""
     if np.isfinite(lo) and lo < _DEM_MIN_M:
         raise InputError(
             f"DEM has elevations down to {lo:g} m, below {_DEM_MIN_M:g} m (lower than any land): "
             "probably a nodata value (e.g. -32768) that was not masked. Fix: read the DEM with its "
             "nodata as NaN (covgap.io does) or pass a masked array.")
-    return out
 
 
 def _grid_scales(grid: Grid) -> tuple[bool, np.ndarray, float, float, float]:
@@ -597,7 +604,8 @@ class TerrainModel(_SignalModel):
     def _one(self, grid: Grid, dem: np.ndarray, prep: _Prepared, k: int, *, los_only: bool = False,
              outside: float = np.inf):
         """Footprint window of transmitter ``k`` with all threads on it; ``outside`` fills the
-        cells beyond the radius (the sweep; the radials always give +inf)."""
+        cells beyond the radius (the sweep; the radials always give +inf). Returns (window,
+        r0, c0, nodata receivers, unreached cells, rays, lowest elevation of the window)."""
         geographic, lat_rows, dlon_r, dx, dy = _grid_scales(grid)
         a = self._site_args(grid, prep, k)
         shape = (a["r1"] - a["r0"], a["c1"] - a["c0"])
@@ -605,12 +613,12 @@ class TerrainModel(_SignalModel):
         if self.algorithm == "sweep":
             out = np.empty(shape, dtype=np.float32)
             kx = _k._row_scale(geographic, lat_rows, a["r0"], shape[0], prep.lat_s_rad[k], dlon_r, dx)
-            nod = _s.sweep_window(
+            nod, zmin = _s.sweep_window(
                 dem, out, a["r0"], a["c0"], kx, dy, prep.row_f[k], prep.col_f[k], a["z_tx"],
                 float(self.receiver_height_m), self._inv2kr, prep.radius_m[k], a["two_over_lambda"], out_mode,
                 a["eirp"], prep.fa[k], prep.fb[k], prep.pa[k], prep.pb[k], a["sector"], a["az_rad"], a["bw_rad"],
                 SIDELOBE_ATTENUATION_DB, outside)
-            return out, a["r0"], a["c0"], int(nod), 0, 0
+            return out, a["r0"], a["c0"], int(nod), 0, 0, float(zmin)
         vbuf = np.zeros(shape, dtype=np.float64)
         wbuf = np.zeros(shape, dtype=np.float64)
         nbuf = np.full(shape, _k.NU_LOS, dtype=np.float64)
@@ -621,7 +629,10 @@ class TerrainModel(_SignalModel):
             prep.fa[k], prep.fb[k], prep.pa[k], prep.pb[k], a["sector"], a["az_rad"], a["bw_rad"],
             SIDELOBE_ATTENUATION_DB, a["n_rays"], a["t_end"],
             self.ray_weighting == "nearest")
-        return vbuf, a["r0"], a["c0"], int(nod), int(unhit), a["n_rays"]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN window
+            zmin = float(np.nanmin(dem[a["r0"]:a["r1"], a["c0"]:a["c1"]])) if vbuf.size else np.nan
+        return vbuf, a["r0"], a["c0"], int(nod), int(unhit), a["n_rays"], zmin
 
     def _batches(self, grid: Grid, dem: np.ndarray, prep: _Prepared, ks: np.ndarray, counters: dict):
         """Yield (k, sig, r0, c0) for transmitters ``ks``, computed in parallel batches."""
@@ -694,7 +705,7 @@ class TerrainModel(_SignalModel):
         def gen():
             if n < 2 * numba.get_num_threads():
                 for k in ks:
-                    sig, r0, c0, nod, unhit, _ = self._one(grid, dem_a, prep, int(k))
+                    sig, r0, c0, nod, unhit, _, _ = self._one(grid, dem_a, prep, int(k))
                     counters["nodata"] += nod
                     counters["unhit"] += unhit
                     yield int(k), sig, r0, c0
@@ -773,16 +784,16 @@ def site_footprint(grid: Grid, dem: np.ndarray | None, sites: pd.DataFrame, row:
     InputError
         For a transmitter outside the DEM or on nodata (terrain model), or a bad row index.
     """
-    sites = sites.reset_index(drop=True)
     if not (0 <= int(row) < len(sites)):
         raise InputError(f"row {row} is not a row of the sites table (0..{len(sites) - 1}).")
     one = sites.iloc[[int(row)]].reset_index(drop=True)
     tech = str(one["technology"].iloc[0])
     thr = float(technology_defaults(model.link_budgets, model.thresholds_dbm)[tech].threshold_dbm)
     if isinstance(model, TerrainModel):
-        dem_a = _as_dem(dem, grid)
+        dem_a = _as_dem(dem, grid, check_min=False)  # checked on the cells read, below
         prep = model._prepare(grid, one, dem_a, need_ground=True, invalid_sites="error")
-        sig, r0, c0, nod, unhit, n_rays = model._one(grid, dem_a, prep, 0, outside=np.nan)
+        sig, r0, c0, nod, unhit, n_rays, zmin = model._one(grid, dem_a, prep, 0, outside=np.nan)
+        _check_dem_min(min(zmin, float(dem_a[int(prep.row_f[0]), int(prep.col_f[0])])))
         if unhit:
             raise CovgapError(f"internal error: {unhit} cell(s) inside the radius not reached by a radial.")
         sig = sig.astype(np.float32, copy=False)
@@ -858,10 +869,11 @@ def line_of_sight(grid: Grid, dem: np.ndarray, *, lon: float, lat: float, antenn
                          max_radius_km=radius_km, diffraction="none",
                          link_budgets={"4G": {"eirp_dbm": 1e6}}, algorithm=algorithm, ray_weighting=ray_weighting,
                          ray_oversampling=ray_oversampling)
-    dem_a = _as_dem(dem, grid)
+    dem_a = _as_dem(dem, grid, check_min=False)  # checked on the cells read, below
     prep = model._prepare(grid, sites, dem_a, need_ground=True, invalid_sites="error")
     prep.radius_m[:] = radius_km * 1000.0
-    sig, r0, c0, _, unhit, n_rays = model._one(grid, dem_a, prep, 0, los_only=True)
+    sig, r0, c0, _, unhit, n_rays, zmin = model._one(grid, dem_a, prep, 0, los_only=True)
+    _check_dem_min(min(zmin, float(dem_a[int(prep.row_f[0]), int(prep.col_f[0])])))
     if unhit:
         raise CovgapError(f"internal error: {unhit} cell(s) inside the radius not reached by a radial.")
     visible, in_radius = _k.los_masks(sig)
