@@ -61,7 +61,15 @@ import numpy as np
 from numba.core import cpu as _nb_cpu
 from numba.core import options as _nb_options
 
-from ._terrain_kernels import LOG10_KM, LOG10_KM_LAST, LOG_EXACT_BELOW_M, _base_signal, _knife_edge, _log10_km_pos
+from ._terrain_kernels import (
+    DEM_MIN_M,
+    LOG10_KM,
+    LOG10_KM_LAST,
+    LOG_EXACT_BELOW_M,
+    _base_signal,
+    _knife_edge,
+    _log10_km_pos,
+)
 
 #: LLVM fast-math flags: contraction to FMA, approximate reciprocals and functions; NaN and
 #: infinity semantics are kept (nodata and "nothing in the way" rely on them).
@@ -295,9 +303,9 @@ def _steep_cells(dem, out, pS, pD, cS, cD, cols_dj, ka, kb, jb, i, ip, ii, c0, x
     the first loop of :func:`_sweep_row` does for them, in a loop LLVM runs in SIMD (gathers
     from the previous row). Each cell depends on the previous row only; the arrays never overlap
     and are declared so (``noalias``), else LLVM could not vectorise the gathers. Branches are
-    selects. Returns the number of receivers on nodata and the lowest elevation read."""
+    selects. Returns the number of receivers on nodata and of cells read below :data:`DEM_MIN_M`."""
     nod = 0
-    zmin = np.inf
+    nlow = 0
     uc0 = np.uint64(c0)
     uka = np.uint64(ka)
     uip = np.uint64(ip)
@@ -333,7 +341,7 @@ def _steep_cells(dem, out, pS, pD, cS, cD, cols_dj, ka, kb, jb, i, ip, ii, c0, x
         sb = sx if (pxv & (sx > sb)) else sb
         cS[uj] = sb
         z = dem[ui, uc0 + uj]
-        zmin = min(zmin, z)  # NaN-safe: min(a, NaN) is a
+        nlow += z < DEM_MIN_M  # a count, not a min: LLVM vectorises it (a float min needs no-NaN math)
         gr = z - z_tx - d2 * inv2kr
         inside = d2 <= r2
         zn = z != z
@@ -379,7 +387,7 @@ def _steep_cells(dem, out, pS, pD, cS, cD, cols_dj, ka, kb, jb, i, ip, ii, c0, x
             cD[5, uj] = d if inside else -1.0
         else:
             out[uii, uj] = (0.0 if visible else np.nan) if inside else outside
-    return nod, zmin
+    return nod, nlow
 
 
 @nb.njit(cache=True, inline="always", fastmath=_FM)
@@ -414,7 +422,7 @@ def _sweep_row(dem, out, ii, r0, c0, kxi, dy, ys, xs, js, is_site_row, pS, pD, c
     slope, +inf where it sees the antenna, and its distance, ≤ 0 where there is no receiver)
     and the output value into ``out`` (see :func:`sweep_window`). Cells right of the
     transmitter's column go rightward, then the cells left of it leftward. Returns the number
-    of receivers on DEM nodata and the lowest elevation read (+inf: none).
+    of receivers on DEM nodata and of cells read below :data:`DEM_MIN_M`.
     """
     di = ii - ys
     adi = abs(di)
@@ -434,7 +442,7 @@ def _sweep_row(dem, out, ii, r0, c0, kxi, dy, ys, xs, js, is_site_row, pS, pD, c
     # the reference point of the diffraction obstacles, in the antenna's frame
     h_ref = dem[i_site_g, c0 + js] + REFERENCE_MAST_M - z_tx
     nod = 0
-    zmin = np.inf
+    nlow = 0
     j_start = js
     if is_site_row:
         # the transmitter's own cell: visible, no terrain loss, not an obstacle
@@ -467,7 +475,7 @@ def _sweep_row(dem, out, ii, r0, c0, kxi, dy, ys, xs, js, is_site_row, pS, pD, c
             kb += 1
         while kb >= js and adi < abs(cols_dj[kb]):
             kb -= 1
-        nod, zmin = _steep_cells(dem, out, pS, pD, cS, cD, cols_dj, ka, kb, jb, i, ip, ii, c0, xs, js, kxi, er2,
+        nod, nlow = _steep_cells(dem, out, pS, pD, cS, cD, cols_dj, ka, kb, jb, i, ip, ii, c0, xs, js, kxi, er2,
                                  t_r, inv_tr, prev_is_site_row, z_tx, h_rx, inv2kr, r2, track, h_ref, outside)
         j_start = kb + 1
     n_right = jb + 1 - j_start
@@ -561,7 +569,7 @@ def _sweep_row(dem, out, ii, r0, c0, kxi, dy, ys, xs, js, is_site_row, pS, pD, c
             sb = -np.inf
         cS[uj] = sb
         z = dem[ui, np.uint64(c0 + jj)]
-        zmin = min(zmin, z)
+        nlow += z < DEM_MIN_M
         gr = z - z_tx - d2 * inv2kr  # this cell's ground in the transmitter's frame
         if track:
             # the neighbours' obstacles: the reference-horizon one interpolated like the horizon;
@@ -623,7 +631,7 @@ def _sweep_row(dem, out, ii, r0, c0, kxi, dy, ys, xs, js, is_site_row, pS, pD, c
             ec = dj * kxi
             out[ii, js] = _base_signal(max(math.sqrt(ec * ec + er2), 1.0), ec, er, eirp, fa, fb, pa, pb, sector,
                                        az_rad, bw_rad, am_db)
-    return nod, zmin
+    return nod, nlow
 
 
 @nb.njit(cache=True, fastmath=_FM)
@@ -632,14 +640,14 @@ def _sweep_half(dem, out, half, r0, c0, kx, dy, ys, xs, js, i_site, S0, D0, pS, 
                 fb, pa, pb, sector, az_rad, bw_rad, am_db, outside):
     """Rows below (half 0) or above (half 1) the transmitter's row, outward, starting from the
     transmitter row's horizons ``S0, D0`` over columns ``ja0 .. jb0``. Returns nodata receivers
-    and the lowest elevation read."""
+    and cells read below :data:`DEM_MIN_M`."""
     wny, wnx = out.shape
     pS[:] = S0
     pD[:, :] = D0
     pa_ = ja0
     pb_ = jb0
     nod = 0
-    zmin = np.inf
+    nlow = 0
     if half == 0:
         rows = range(i_site + 1, wny)
     else:
@@ -660,12 +668,12 @@ def _sweep_half(dem, out, half, r0, c0, kx, dy, ys, xs, js, i_site, S0, D0, pS, 
                           cols_dj, cols_tc, cols_itc, z_tx, h_rx, inv2kr, r2, two_over_lambda, out_mode, eirp,
                           fa, fb, pa, pb, sector, az_rad, bw_rad, am_db, outside)
         nod += n_r
-        zmin = min(zmin, z_r)
+        nlow += z_r
         pS, cS = cS, pS
         pD, cD = cD, pD
         pa_ = ja
         pb_ = jb
-    return nod, zmin
+    return nod, nlow
 
 
 @nb.njit(cache=True, fastmath=_FM)
@@ -715,10 +723,10 @@ def _site_row_setup(dem, out, r0, c0, kx, dy, row_f, col_f, z_tx, h_rx, inv2kr, 
     jb0 = max(jb0, js)
     out[i_site, :ja0] = outside
     out[i_site, jb0 + 1:] = outside
-    nod, zmin = _sweep_row(dem, out, i_site, r0, c0, kx[i_site], dy, ys, xs, js, True, S0, D0, S0, D0, ja0, jb0,
+    nod, nlow = _sweep_row(dem, out, i_site, r0, c0, kx[i_site], dy, ys, xs, js, True, S0, D0, S0, D0, ja0, jb0,
                      cols_dj, cols_tc, cols_itc, z_tx, h_rx, inv2kr, r2, two_over_lambda, out_mode, eirp, fa, fb,
                      pa, pb, sector, az_rad, bw_rad, am_db, outside)
-    return nod, zmin, i_site, js, ys, xs, r2, r2m, cols_dj, cols_tc, cols_itc, S0, D0, ja0, jb0
+    return nod, nlow, i_site, js, ys, xs, r2, r2m, cols_dj, cols_tc, cols_itc, S0, D0, ja0, jb0
 
 
 @nb.njit(cache=True, parallel=True)
@@ -732,25 +740,25 @@ def sweep_window(dem, out, r0, c0, kx, dy, row_f, col_f, z_tx, h_rx, inv2kr, rad
     1 (signal with diffraction) the signal; 2 (signal, line of sight only) the signal where
     visible and NaN where not. ``kx`` metres per column of the window's rows, ``dy`` metres
     per row, ``row_f, col_f`` the transmitter's fractional grid index, ``z_tx`` antenna height
-    above datum, ``inv2kr`` = 1/(2kR). Returns the number of receivers on DEM nodata and the
-    lowest elevation read (+inf: none; the caller checks it for unmasked nodata values).
+    above datum, ``inv2kr`` = 1/(2kR). Returns the number of receivers on DEM nodata and of
+    cells read below :data:`DEM_MIN_M` (an unmasked nodata value: the caller raises).
     """
     wnx = out.shape[1]
-    (nod0, zmin0, i_site, js, ys, xs, r2, r2m, cols_dj, cols_tc, cols_itc, S0, D0, ja0,
+    (nod0, nlow0, i_site, js, ys, xs, r2, r2m, cols_dj, cols_tc, cols_itc, S0, D0, ja0,
      jb0) = _site_row_setup(dem, out, r0, c0, kx, dy, row_f, col_f, z_tx, h_rx, inv2kr, radius_m, two_over_lambda,
                    out_mode, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db, outside)
     nods = np.zeros(2, dtype=np.int64)
-    zmins = np.full(2, np.inf)
+    nlows = np.zeros(2, dtype=np.int64)
     for half in nb.prange(2):
         pS = np.empty(wnx)
         pD = np.empty((6, wnx))
         cS = np.empty(wnx)
         cD = np.empty((6, wnx))
-        nods[half], zmins[half] = _sweep_half(dem, out, half, r0, c0, kx, dy, ys, xs, js, i_site, S0, D0, pS, pD, cS, cD,
+        nods[half], nlows[half] = _sweep_half(dem, out, half, r0, c0, kx, dy, ys, xs, js, i_site, S0, D0, pS, pD, cS, cD,
                                  ja0, jb0, cols_dj, cols_tc, cols_itc, z_tx, h_rx, inv2kr, r2, r2m, two_over_lambda,
                                  out_mode, eirp, fa, fb, pa, pb, sector, az_rad, bw_rad, am_db,
                                  outside)
-    return nod0 + nods[0] + nods[1], min(zmin0, zmins[0], zmins[1])
+    return nod0 + nods[0] + nods[1], nlow0 + nlows[0] + nlows[1]
 
 
 @nb.njit(cache=True, parallel=True)

@@ -75,6 +75,10 @@ def _knife_edge(nu):
     return 6.9 + 20.0 * math.log10(math.sqrt(x * x + 1.0) + x)
 
 
+#: Lowest plausible land elevation (m); the Dead Sea shore is about −430 m. Lower values are an
+#: unmasked nodata value (e.g. −32768).
+DEM_MIN_M = -500.0
+
 #: The table of log10(d / 1 km) behind the base path loss: 1 m steps below LOG_FINE_MAX_M, then
 #: LOG_COARSE_STEP_M steps up to LOG_MAX_M; linear interpolation, error < 0.0003 in log10 from
 #: LOG_EXACT_BELOW_M on (< 0.01 dB of Hata loss); exact below it and past the table.

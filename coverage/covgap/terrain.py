@@ -103,8 +103,8 @@ RAY_WEIGHTING = "interpolate"
 #: Default radius cap for a free-space base model (km); Hata-type bases use their 20 km limit.
 FREE_SPACE_MAX_RADIUS_KM = 50.0
 
-#: Lowest plausible land elevation (m); the Dead Sea shore is about -430 m.
-_DEM_MIN_M = -500.0
+#: Lowest plausible land elevation (m); lower is an unmasked nodata value.
+_DEM_MIN_M = _k.DEM_MIN_M
 
 #: What each ``diffraction`` choice computes (recorded in the run's parameters).
 _DIFFRACTION_METHODS = {
@@ -605,7 +605,8 @@ class TerrainModel(_SignalModel):
              outside: float = np.inf):
         """Footprint window of transmitter ``k`` with all threads on it; ``outside`` fills the
         cells beyond the radius (the sweep; the radials always give +inf). Returns (window,
-        r0, c0, nodata receivers, unreached cells, rays, lowest elevation of the window)."""
+        r0, c0, nodata receivers, unreached cells, rays, lowest elevation of the window; +inf
+        when the sweep read none below :data:`_DEM_MIN_M`)."""
         geographic, lat_rows, dlon_r, dx, dy = _grid_scales(grid)
         a = self._site_args(grid, prep, k)
         shape = (a["r1"] - a["r0"], a["c1"] - a["c0"])
@@ -613,12 +614,15 @@ class TerrainModel(_SignalModel):
         if self.algorithm == "sweep":
             out = np.empty(shape, dtype=np.float32)
             kx = _k._row_scale(geographic, lat_rows, a["r0"], shape[0], prep.lat_s_rad[k], dlon_r, dx)
-            nod, zmin = _s.sweep_window(
+            nod, n_low = _s.sweep_window(
                 dem, out, a["r0"], a["c0"], kx, dy, prep.row_f[k], prep.col_f[k], a["z_tx"],
                 float(self.receiver_height_m), self._inv2kr, prep.radius_m[k], a["two_over_lambda"], out_mode,
                 a["eirp"], prep.fa[k], prep.fb[k], prep.pa[k], prep.pb[k], a["sector"], a["az_rad"], a["bw_rad"],
                 SIDELOBE_ATTENUATION_DB, outside)
-            return out, a["r0"], a["c0"], int(nod), 0, 0, float(zmin)
+            lo = np.inf
+            if n_low:  # an unmasked nodata value among the cells read: find it for the message
+                lo = float(np.nanmin(dem[a["r0"]:a["r1"], a["c0"]:a["c1"]]))
+            return out, a["r0"], a["c0"], int(nod), 0, 0, lo
         vbuf = np.zeros(shape, dtype=np.float64)
         wbuf = np.zeros(shape, dtype=np.float64)
         nbuf = np.full(shape, _k.NU_LOS, dtype=np.float64)
