@@ -44,7 +44,11 @@ walks the shallow cells outward, one by one (each needs the previous cell of its
 leave each receiver's slope, distance and two obstacles in a scratch; the third
 (:func:`_row_signals`) turns them into signals over independent cells, in SIMD (the tables it
 reads are module constants). In A/B timings the first loop made the full footprint 15–20 %
-faster, the third 18–24 %, each against the same cells in the scalar loop.
+faster, the third 18–24 %, each against the same cells in the scalar loop. The shallow cells in
+SIMD were tried twice and were slower, though correct: four cones, the left and right ones
+swept column by column on transposed copies (the transposition costs more than it saves), and
+blocks of rows whose shallow cells go column by column with SIMD across the rows (the gathers
+and scatters across rows cost more than the scalar loop).
 
 Cells on DEM nodata (NaN) never block and, as receivers, get the base-model value without
 terrain loss; they are counted.
