@@ -257,7 +257,8 @@ def _row_signals(orow, ja, jb, D, cols_dj, kxi, er, eirp, fa, fb, pa, pb, sector
         f = xc - q
         lg = LOG10_KM[q] + f * (LOG10_KM[q + 1] - LOG10_KM[q])
         pl = max(fa + fb * lg, pa + pb * lg)
-        # ν (_bullington_nu with slopes compared by cross-multiplication: two divisions fewer)
+        # ν (_bullington_nu with slopes compared by cross-multiplication and the intersection kept
+        # as a fraction: one division instead of six)
         obstructed = s_r < np.inf
         s_r = s_r if obstructed else 0.0
         hr = s_r * d
@@ -270,16 +271,26 @@ def _row_signals(orow, ja, jb, D, cols_dj, kxi, er, eirp, fa, fb, pa, pb, sector
         bx = bx if some else 0.5 * d
         te = ef * bx >= bf * ex
         xt = ex if te else bx
-        s_tim = (ef if te else bf) / xt
+        nt = ef if te else bf  # s_tim = nt / xt
         tr = (ef - hr) * (d - bx) >= (bf - hr) * (d - ex)
         xr = ex if tr else bx
-        s_rim = ((ef if tr else bf) - hr) / (d - xr)
-        den = s_tim + s_rim
-        xb = (hr + s_rim * d) / den
-        xb = xb if den > 0.0 else xr
-        xb = min(max(xb, min(xt, xr)), max(xt, xr))
-        xb = min(xb, 0.999 * d)
-        nu = max(s_tim - s_r, 0.0) * math.sqrt(two_over_lambda * d * xb / (d - xb))
+        br = d - xr
+        nr = (ef if tr else bf) - hr  # s_rim = nr / br
+        # xb = (hr + s_rim d) / (s_tim + s_rim) = num / dn, kept as a fraction (one division in all)
+        dn = nt * br + nr * xt
+        pos = dn > 0.0
+        num = (hr * br + nr * d) * xt if pos else xr
+        dn = dn if pos else 1.0
+        lo = min(xt, xr)
+        hi = min(max(xt, xr), 0.999 * d)
+        low = num < lo * dn
+        num = lo if low else num
+        dn = 1.0 if low else dn
+        high = num > hi * dn
+        num = hi if high else num
+        dn = 1.0 if high else dn
+        # ν = (s_tim − s_r) sqrt(2/λ · d · xb / (d − xb))
+        nu = max(nt - s_r * xt, 0.0) * math.sqrt(two_over_lambda * d * num / (xt * xt * (d * dn - num)))
         nu = nu if some else 0.0
         # J(ν) (_j_loss)
         xj = nu * J_FINE_STEPS if nu < J_FINE_MAX else nu + coarse_off
