@@ -294,8 +294,11 @@ class _SignalModel:
             fb = np.broadcast_to(fb, (n,)).astype("f8")
             variant = (np.where(f <= 1500.0, "okumura-hata", "cost231-hata") if self.hata_variant == "auto"
                        else np.full(n, self.hata_variant))
+            present = set(zip(tech[keep].tolist(), variant[keep].tolist(), strict=True))
             for tt in TECHNOLOGIES:
                 for var in ("okumura-hata", "cost231-hata"):
+                    if (tt, var) not in present:
+                        continue
                     sel = keep & (tech == tt) & (variant == var)
                     if sel.any():
                         notes += check_validity(var, frequency_mhz=f[sel], base_height_m=hb[sel],
@@ -790,7 +793,7 @@ def site_footprint(grid: Grid, dem: np.ndarray | None, sites: pd.DataFrame, row:
     """
     if not (0 <= int(row) < len(sites)):
         raise InputError(f"row {row} is not a row of the sites table (0..{len(sites) - 1}).")
-    one = sites.iloc[[int(row)]].reset_index(drop=True)
+    one = sites.iloc[[int(row)]]  # positional throughout: no reset_index needed
     tech = str(one["technology"].iloc[0])
     thr = float(technology_defaults(model.link_budgets, model.thresholds_dbm)[tech].threshold_dbm)
     if isinstance(model, TerrainModel):
