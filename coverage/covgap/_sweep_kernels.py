@@ -140,7 +140,7 @@ def packed_table(table: np.ndarray, offset: float, bits: int) -> np.ndarray:
     the step to ``table[q + 1]`` in fixed point (units of 2**-bits, ``offset`` added to keep
     them positive), ``(value << 32) | step``. The SIMD loop of :func:`_row_signals` then
     gathers one number per look-up instead of two (gathers were a third of its time; the
-    full footprint 4-6 % faster in an A/B timing). Exact to 2**-bits per entry."""
+    full footprint 2-6 % faster in A/B timings). Exact to 2**-bits per entry."""
     v = np.round((np.asarray(table, dtype=np.float64) + offset) * 2.0 ** bits).astype(np.int64)
     step = np.diff(v)
     if v.min() < 0 or v.max() >= 2 ** 31 or step.min() < 0 or step.max() >= 2 ** 32:
@@ -249,9 +249,9 @@ def _row_signals(orow, ja, jb, D, cols_dj, kxi, er, eirp, fa, fb, pa, pb, sector
 
     Written for LLVM's loop vectoriser: no branches (selects), no stores but the output, tables
     that are module constants (packed, :func:`packed_table`), no exceptions
-    (``error_model="numpy"``). The same arithmetic as :func:`_bullington_nu`, :func:`_j_loss` and :func:`~covgap._terrain_kernels._base_signal`;
-    the rare cells those treat exactly (very near the antenna, past the tables, sectors) are
-    redone with them after the loop.
+    (``error_model="numpy"``). The same arithmetic as :func:`_bullington_nu`, :func:`_j_loss`
+    and :func:`~covgap._terrain_kernels._base_signal`; the rare cells those treat exactly (very
+    near the antenna, past the tables, sectors) are redone with them after the loop.
     """
     coarse_off = J_FINE_MAX * J_FINE_STEPS - J_FINE_MAX
     redo = False
@@ -530,8 +530,8 @@ def _sweep_row(dem, out, ii, r0, c0, kxi, dy, ys, xs, js, is_site_row, pS, pD, c
     uip = np.uint64(ip)
     ui = np.uint64(i)
     uii = np.uint64(ii)
-    # the previous row inside the grid: for the transmitter's own row on the grid's first or last
-    # row there is none, and its shallow crossings then lie on this row (g = 1 or the row itself)
+    # the previous row, clamped into the grid: the transmitter's own row on the grid's first or
+    # last row has none, and its shallow crossings then read this row only
     uipc = np.uint64(min(max(ip, 0), dem.shape[0] - 1))
     # a shallow crossing exactly half-way between the rows is nearest the row below (as
     # math.floor(y + 0.5) rounds), which is the previous row when the sweep goes up
@@ -604,7 +604,7 @@ def _sweep_row(dem, out, ii, r0, c0, kxi, dy, ys, xs, js, is_site_row, pS, pD, c
                 wf = g
             # the terrain there: between the previous row (g = 0) and this one (g = 1), at the
             # same fraction g (fewer instructions than locating the crossing's row again: line of
-            # sight 8-16 %, full footprint 3-9 % faster in an A/B timing)
+            # sight 9 %, full footprint 3 % faster, benchmarks/ab_revisions.py a658689 c6d6471)
             ucn = np.uint64(c0 + jn)
             zp = dem[uipc, ucn]
             zx = zp + g * (dem[ui, ucn] - zp)
