@@ -158,6 +158,13 @@ LOG_PACKED = packed_table(LOG10_KM, LOG_PACKED_OFFSET, LOG_PACKED_BITS)
 
 
 @nb.njit(cache=True, inline="always", fastmath=_FM)
+def _packed_lerp(p, f, bits):
+    """The value a fraction ``f`` into the interval packed in ``p`` (see :func:`packed_table`),
+    before the offset is taken off."""
+    return ((p >> 32) + f * (p & 0xFFFFFFFF)) * (2.0 ** -bits)
+
+
+@nb.njit(cache=True, inline="always", fastmath=_FM)
 def _j_loss(nu):
     """J(ν) for ν ≥ 0 from the tables (exact past them)."""
     if nu < J_FINE_MAX:
@@ -277,8 +284,8 @@ def _row_signals(orow, ja, jb, D, cols_dj, kxi, er, eirp, fa, fb, pa, pb, sector
         xc = min(max(x, 1.0), LOG10_KM_LAST)
         q = int(xc)
         f = xc - q
-        pk = LOG_PACKED[q]  # LOG10_KM[q] and its step, packed (one gather instead of two)
-        lg = ((pk >> 32) + f * (pk & 0xFFFFFFFF)) * (2.0 ** -LOG_PACKED_BITS) - LOG_PACKED_OFFSET
+        # LOG10_KM[q] and its step, packed: one gather instead of two
+        lg = _packed_lerp(LOG_PACKED[q], f, LOG_PACKED_BITS) - LOG_PACKED_OFFSET
         pl = max(fa + fb * lg, pa + pb * lg)
         # ν (_bullington_nu with slopes compared by cross-multiplication and the intersection kept
         # as a fraction: one division instead of six)
@@ -321,8 +328,7 @@ def _row_signals(orow, ja, jb, D, cols_dj, kxi, er, eirp, fa, fb, pa, pb, sector
         xj = xj if xj > 0.0 else 0.0
         qj = int(xj)
         fj = xj - qj
-        pj = J_PACKED[qj]  # J_TABLE[qj] and its step, packed
-        jl = ((pj >> 32) + fj * (pj & 0xFFFFFFFF)) * (2.0 ** -J_PACKED_BITS)
+        jl = _packed_lerp(J_PACKED[qj], fj, J_PACKED_BITS)  # J_TABLE[qj] and its step, packed
         jl = jl if obstructed else 0.0
         out_row[k] = eirp - pl - jl if d > 0.0 else outside
         redo |= (d > 0.0) & ((d < LOG_EXACT_BELOW_M) | (x > LOG10_KM_LAST) | (nu >= J_COARSE_MAX) | sector)

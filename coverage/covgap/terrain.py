@@ -297,10 +297,8 @@ class _SignalModel:
             present = set(zip(tech[keep].tolist(), variant[keep].tolist(), strict=True))
             for tt in TECHNOLOGIES:
                 for var in ("okumura-hata", "cost231-hata"):
-                    if (tt, var) not in present:
-                        continue
-                    sel = keep & (tech == tt) & (variant == var)
-                    if sel.any():
+                    if (tt, var) in present:
+                        sel = keep & (tech == tt) & (variant == var)
                         notes += check_validity(var, frequency_mhz=f[sel], base_height_m=hb[sel],
                                                 mobile_height_m=hm, warn=False, what=f"{tt} transmitters")
             if cap_km > VALIDITY["okumura-hata"].distance_km[1]:
