@@ -24,6 +24,7 @@ demo: $(STAMP)
 	$(BIN)/covgap demo --out $(OUT)
 
 test: $(STAMP)
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest -q
 
 notebooks: $(STAMP)

@@ -200,8 +200,8 @@ def link_budget_radius_km(sites, *, cap_km: float = 20.0):
     """
     import numpy as np
 
-    from covgap.linkbudget import resolve_link_budget, technology_defaults
-    from covgap.pathloss import FREE_SPACE_CONSTANT_DB, hata_coefficients
+    from covgap.models.linkbudget import resolve_link_budget, technology_defaults
+    from covgap.models.pathloss import FREE_SPACE_CONSTANT_DB, hata_coefficients
 
     lb = resolve_link_budget(sites, defaults=technology_defaults(None, None))
     f, hb = lb.frequency_mhz, lb.antenna_height_m

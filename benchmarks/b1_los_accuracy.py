@@ -31,7 +31,7 @@ from b1_data import gdal_viewshed  # noqa: E402
 from naive import fractal_dem, los_reference  # noqa: E402
 
 from covgap.grid import Grid  # noqa: E402
-from covgap.terrain import line_of_sight  # noqa: E402
+from covgap.models.terrain import line_of_sight  # noqa: E402
 
 K43 = 4.0 / 3.0
 N = 101

@@ -5,8 +5,8 @@ Run:  .venv/bin/python benchmarks/b1_radii.py --out out/bench   [--quick: 5 km o
 For each radius and cell size, on SYNTHETIC fractal terrain (400 m relief) in UTM 48N, one
 antenna (30 m) at the centre of a DEM just covering the disc: GDAL 3.6's
 ``gdal.ViewshedGenerate`` (python3-gdal, system Python; per-site time without process
-start-up), covgap's :func:`covgap.terrain.line_of_sight` (sweep) and the full terrain
-footprint (:func:`covgap.terrain.site_footprint`: Hata + Bullington + link budget, sweep,
+start-up), covgap's :func:`covgap.models.terrain.line_of_sight` (sweep) and the full terrain
+footprint (:func:`covgap.models.terrain.site_footprint`: Hata + Bullington + link budget, sweep,
 all threads) — min of the repetitions — and the agreement of the two lines of sight inside
 the disc. Issue 7's B1 table; the 20 km / 30 m case is ``b1_single_site.py``'s, with the
 exact reference and SPLAT!.
@@ -33,7 +33,7 @@ from b1_data import fractal_dem, gdal_viewshed  # noqa: E402
 from covgap.errors import ModelRangeWarning  # noqa: E402
 from covgap.grid import Grid  # noqa: E402
 from covgap.sites import validate_sites  # noqa: E402
-from covgap.terrain import TerrainModel, line_of_sight, site_footprint  # noqa: E402
+from covgap.models.terrain import TerrainModel, line_of_sight, site_footprint  # noqa: E402
 
 NAME = "b1_radii"
 

@@ -7,7 +7,7 @@ In one run, on SYNTHETIC fractal terrain:
 1. **Line of sight vs GDAL** (``gdal_viewshed``, python3-gdal 3.6, system Python): one
    antenna (30 m) on a 30 m UTM 48N DEM, 20 km radius, k = 4/3 (``-cc 0.75``), receiver
    1.5 m. Per-site times of ``gdal.ViewshedGenerate`` to a MEM dataset and of covgap's
-   :func:`covgap.terrain.line_of_sight`; agreement (cells that agree, IoU of the visible
+   :func:`covgap.models.terrain.line_of_sight`; agreement (cells that agree, IoU of the visible
    sets) within the 20 km disc; and both against the slow exact reference
    (``tests/naive.py``) on a random sample of cells. GDAL (kept running in a process of its
    own) and covgap are timed call by call, alternating (``--rounds`` × ``--reps`` calls each),
@@ -52,7 +52,7 @@ from b1_data import GDAL_SCRIPT, SYS_PYTHON, fractal_dem, gdal_on_grid, write_de
 from covgap.errors import ModelRangeWarning  # noqa: E402
 from covgap.grid import Grid  # noqa: E402
 from covgap.sites import validate_sites  # noqa: E402
-from covgap.terrain import TerrainModel, line_of_sight, site_footprint  # noqa: E402
+from covgap.models.terrain import TerrainModel, line_of_sight, site_footprint  # noqa: E402
 
 
 
@@ -381,7 +381,7 @@ def bench_many(n_sites: int, relief_m: float) -> dict:
 
 
 def _radius_4g_km() -> float:
-    from covgap.pathloss import hata_coefficients
+    from covgap.models.pathloss import hata_coefficients
 
     a, b = hata_coefficients(1800.0, 30.0, 1.5, environment="rural")
     return float(10 ** ((29.0 + 105.0 - a) / b))
@@ -495,7 +495,7 @@ def main(argv=None) -> int:
             "Timings are wall-clock on a shared machine; min of repetitions is the least disturbed.",
             "covgap line of sight (default algorithm 'sweep'): one pass over the cells outward from the "
             "antenna, each cell's horizon interpolated from its neighbours nearer the antenna plus the terrain "
-            "where the line crosses their centre line (covgap._sweep_kernels); 'radials': rays from the "
+            "where the line crosses their centre line (covgap.models._sweep_kernels); 'radials': rays from the "
             "antenna, each cell interpolated between the two bracketing rays. GDAL 3.6: reference-plane "
             "algorithm over the raster lines (Wang et al. 2000).",
             "SPLAT! footprint uses Longley-Rice, covgap Okumura-Hata + Bullington diffraction: different "

@@ -6,7 +6,7 @@ by the terrain model (the radius model with ``--model radius``, or when the terr
 is not in this build). Runs, each on the same inputs:
 
 * untiled: ``model.compute`` on the whole grid in this process (numba threads: all cores);
-* tiled, in process (:func:`covgap.tiles.compute_coverage_tiled`, executor ``None``);
+* tiled, in process (:func:`covgap.tiling.compute_coverage_tiled`, executor ``None``);
 * tiled on a Dask ``LocalCluster`` with 1 worker, then with 2 workers (one thread and one
   numba thread each; cluster start-up and numba loading are excluded by a warm-up job).
 
@@ -43,13 +43,13 @@ NAME = "b2_multisite"
 def pick_model(kind: str, cap_km: float):
     if kind in ("auto", "terrain"):
         try:
-            from covgap.terrain import TerrainModel
+            from covgap.models.terrain import TerrainModel
 
             return TerrainModel(max_radius_km=cap_km), "terrain"
         except ImportError:
             if kind == "terrain":
                 raise
-    from covgap.radius import RadiusModel
+    from covgap.models.radius import RadiusModel
 
     return RadiusModel(), "radius"
 
@@ -69,9 +69,9 @@ def main(argv=None):
     p.add_argument("--tile-size", type=int, default=None, help="tile edge in cells (default 200; quick 100)")
     args = p.parse_args(argv)
     os.environ["PYTHONPATH"] = os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])
-    from covgap.distributed import dask_client
+    from covgap.tiling.dask import dask_client
     from covgap.grid import Grid
-    from covgap.tiles import compute_coverage_tiled
+    from covgap.tiling import compute_coverage_tiled
 
     size_deg = 0.2 if args.quick else 1.0
     n_sites = 80 if args.quick else 1000

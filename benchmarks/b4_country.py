@@ -7,9 +7,9 @@ SYNTHETIC terrain (:class:`_common.SyntheticDEM`, a 90 m DEM on the same grid), 
 population on land and 100,000 SYNTHETIC transmitters on land with link-budget radii
 (2G 20 km cap, 3G ≈ 16 km, 4G ≈ 7 km). ``--quick``: a 0.4° region, 150 transmitters, radii ≤ 3 km.
 
-End to end = tiled coverage (:func:`covgap.tiles.compute_coverage_tiled`, tiles of 2048
+End to end = tiled coverage (:func:`covgap.tiling.compute_coverage_tiled`, tiles of 2048
 cells, on a 2-worker Dask ``LocalCluster``) + people covered per technology and uncovered
-per province (:func:`covgap.tiles.tiled_zonal_sums`). Input generation is timed apart.
+per province (:func:`covgap.tiling.tiled_zonal_sums`). Input generation is timed apart.
 Peak memory = the sum of the VmHWM (resident high-water mark) of this process, the Dask
 workers and their nannies.
 
@@ -78,13 +78,13 @@ def land_points(units, grid, n, seed):
 def pick_model(kind: str, cap_km: float):
     if kind in ("auto", "terrain"):
         try:
-            from covgap.terrain import TerrainModel
+            from covgap.models.terrain import TerrainModel
 
             return TerrainModel(max_radius_km=cap_km, invalid_sites="skip"), "terrain"
         except ImportError:
             if kind == "terrain":
                 raise
-    from covgap.radius import RadiusModel
+    from covgap.models.radius import RadiusModel
 
     return RadiusModel(), "radius"
 
@@ -99,9 +99,9 @@ def main(argv=None):
     p.add_argument("--tag", default="", help="suffix of the result file (b4_country_TAG.json)")
     args = p.parse_args(argv)
     os.environ["PYTHONPATH"] = os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])
-    from covgap.distributed import dask_client
+    from covgap.tiling.dask import dask_client
     from covgap.grid import Grid
-    from covgap.tiles import compute_coverage_tiled, tiled_zonal_sums
+    from covgap.tiling import compute_coverage_tiled, tiled_zonal_sums
 
     t_start = time.perf_counter()
     if args.quick:

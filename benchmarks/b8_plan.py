@@ -48,7 +48,7 @@ from covgap.planning import (
     upgrade_candidates,
     what_if,
 )
-from covgap.radius import RadiusModel
+from covgap.models.radius import RadiusModel
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine, parser  # noqa: E402
@@ -58,7 +58,7 @@ def _model(kind: str, ray_oversampling: float | None):
     if kind == "radius":
         return RadiusModel()
     try:
-        from covgap.terrain import TerrainModel
+        from covgap.models.terrain import TerrainModel
     except ImportError:
         print("terrain model not available in this build: using the radius model", file=sys.stderr)
         return RadiusModel()
@@ -100,7 +100,7 @@ def main(argv=None) -> int:
     ap.add_argument("--province", default="D03",
                     help="province code (default D03, the demo's mountainous border province: needs the most sites)")
     ap.add_argument("--ray-oversampling", type=float, default=None,
-                    help="terrain model option (default: the model's; 1.1 is faster, see covgap.terrain)")
+                    help="terrain model option (default: the model's; 1.1 is faster, see covgap.models.terrain)")
     ap.add_argument("--lazy-footprints", action="store_true", help="also time lazy terrain footprints")
     ap.add_argument("--what-if", action="store_true", help="also check the plan with a what-if run")
     args = ap.parse_args(argv)

@@ -27,7 +27,7 @@ warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm without
 from IPython.display import display
 
 from covgap.notebooks import load_analysis
-from covgap.radius import DEFAULT_RADIUS_KM, RadiusModel
+from covgap.models.radius import DEFAULT_RADIUS_KM, RadiusModel
 from covgap.report import figures, tables
 
 analysis = load_analysis(CONFIG, demo_dir=DEMO_DIR, model=MODEL, cache_dir=CACHE_DIR)

@@ -1,4 +1,4 @@
-"""Slow, obviously-correct references for the terrain kernels (``covgap._terrain_kernels``).
+"""Slow, obviously-correct references for the terrain kernels (``covgap.models._terrain_kernels``).
 
 Each function checks every cell on its own, along the straight line from the antenna to the
 cell centre, with plain NumPy and great-circle (haversine) distances on geographic grids.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from covgap.grid import EARTH_RADIUS_M, Grid, haversine_m
-from covgap.pathloss import FREE_SPACE_CONSTANT_DB
+from covgap.models.pathloss import FREE_SPACE_CONSTANT_DB
 
 
 def _site_index(grid: Grid, lon: float, lat: float) -> tuple[float, float, float, float]:

@@ -22,7 +22,7 @@ from covgap.demo import (
     demo_grid,
     make_demo_inputs,
 )
-from covgap.radius import RadiusModel
+from covgap.models.radius import RadiusModel
 from covgap.sites import validate_sites
 
 KEYS = {"dem", "population", "admin", "hamlets", "towers"}

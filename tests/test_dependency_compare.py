@@ -8,7 +8,7 @@ from covgap.analysis import analyse
 from covgap.compare import compare_cells, compare_units
 from covgap.grid import Grid
 from covgap.overlay import dependency_masks
-from covgap.radius import RadiusModel
+from covgap.models.radius import RadiusModel
 
 RES = 30 / 3600
 

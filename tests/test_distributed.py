@@ -8,12 +8,12 @@ import pytest
 
 pytest.importorskip("distributed", reason="dask.distributed not installed (pip install 'covgap[scale]')")
 
-from covgap.distributed import client_threads, compute_coverage_distributed, dask_client  # noqa: E402
+from covgap.tiling.dask import client_threads, compute_coverage_distributed, dask_client  # noqa: E402
 from covgap.errors import ConfigError, CovgapError  # noqa: E402
 from covgap.grid import Grid  # noqa: E402
-from covgap.radius import RadiusModel  # noqa: E402
+from covgap.models.radius import RadiusModel  # noqa: E402
 from covgap.sites import validate_sites  # noqa: E402
-from covgap.tiles import compute_coverage_tiled, tiled_zonal_sums  # noqa: E402
+from covgap.tiling import compute_coverage_tiled, tiled_zonal_sums  # noqa: E402
 
 GRID = Grid.from_bounds(105.0, 21.0, 105.2, 21.15, res=(3 / 3600, 3 / 3600), crs="EPSG:4326")  # 180 x 240
 

@@ -4,8 +4,8 @@ import numpy as np
 
 from covgap.analysis import analyse, gap_mask
 from covgap.grid import Grid
-from covgap.lensing import mountain_mask
-from covgap.radius import RadiusModel
+from covgap.lenses import mountain_mask
+from covgap.models.radius import RadiusModel
 
 
 def test_lens_columns_conserve_people_per_unit(demo_run):

@@ -7,7 +7,7 @@ from conftest import make_sites, tiny_study
 from covgap.analysis import analyse
 from covgap.grid import Grid
 from covgap.overlay import zonal_sum
-from covgap.radius import RadiusModel
+from covgap.models.radius import RadiusModel
 
 RES = 30 / 3600  # ~0.9 km cells so a 1.2 km disc covers the centre cell and its 4 edge neighbours
 

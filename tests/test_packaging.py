@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_import_from_repo_root_does_not_shadow_coverage_py():
     # Python started in the repo root sees the folder `coverage/`; numba must still import.
-    code = "import coverage, covgap._kernels; print(coverage.__file__)"
+    code = "import coverage, covgap.models._disc_kernels; print(coverage.__file__)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert "site-packages" in out.stdout, out.stdout
 

@@ -11,14 +11,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from covgap.errors import ConfigError, InputError, ModelRangeWarning
-from covgap.linkbudget import (
+from covgap.models.linkbudget import (
     DEFAULT_LINK_BUDGETS,
     RECEIVER_HEIGHT_M,
     resolve_link_budget,
     sector_gain_db,
     technology_defaults,
 )
-from covgap.pathloss import (
+from covgap.models.pathloss import (
     FREE_SPACE_CONSTANT_DB,
     check_validity,
     cost231_hata_loss_db,

@@ -41,7 +41,7 @@ from covgap.planning import (
     write_plan_kml,
     write_plan_xlsx,
 )
-from covgap.radius import RadiusModel
+from covgap.models.radius import RadiusModel
 from covgap.study import AdminLevel, StudyArea
 
 MODEL = RadiusModel(radius_km={"2G": 2.5, "3G": 1.2, "4G": 1.2})
@@ -515,7 +515,7 @@ def test_cli_register(tmp_path):
 # ------------------------------------------------------------------------------------------ terrain model
 @pytest.mark.slow
 def test_terrain_footprints_and_what_if():
-    terrain = pytest.importorskip("covgap.terrain", reason="terrain model not in this build")
+    terrain = pytest.importorskip("covgap.models.terrain", reason="terrain model not in this build")
     study = _study(seed=11, with_hamlets=False)
     study.dem[np.isnan(study.dem)] = 500.0  # no nodata: no warnings in this test
     study.sites = study.sites[study.sites["technology"] != "3G"].reset_index(drop=True)  # 2100 MHz: range warning

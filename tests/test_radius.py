@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from conftest import make_sites
 from covgap.errors import ConfigError
 from covgap.grid import Grid
-from covgap.radius import RadiusModel
+from covgap.models.radius import RadiusModel
 from naive_radius import covered_reference
 
 RES = 3 / 3600

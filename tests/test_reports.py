@@ -317,7 +317,7 @@ def test_national_map_and_reports_stay_light_on_real_worldpop_and_63_provinces(t
     from covgap.analysis import analyse
     from covgap.io import read_population
     from covgap.overlay import rasterize_units
-    from covgap.radius import RadiusModel
+    from covgap.models.radius import RadiusModel
     from covgap.report.tables import scheme_tables
     from covgap.sites import validate_sites
     from covgap.study import AdminLevel, StudyArea

@@ -11,12 +11,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from covgap.engine import CoverageModel, compute_coverage
+from covgap.models.base import CoverageModel, compute_coverage
 from covgap.errors import ConfigError, CovgapWarning, InputError, ModelRangeWarning
 from covgap.grid import EARTH_RADIUS_M, Grid
-from covgap.pathloss import hata_coefficients, knife_edge_loss_db
+from covgap.models.pathloss import hata_coefficients, knife_edge_loss_db
 from covgap.sites import validate_sites
-from covgap.terrain import HataModel, TerrainModel, line_of_sight, site_footprint
+from covgap.models.hata import HataModel
+from covgap.models.terrain import TerrainModel, line_of_sight, site_footprint
 from naive import base_signal_reference, distances_m, fractal_dem, los_reference
 
 UTM = "EPSG:32648"
@@ -109,7 +110,7 @@ def test_projected_and_geographic_distances_agree_with_haversine():
     m = HataModel(link_budgets={"4G": {"eirp_dbm": 200.0}}, max_radius_km=20.0, base="free_space")
     fp = site_footprint(g, None, s, 0, model=m)
     d_ref = distances_m(fp.window, s.lon[0], s.lat[0])
-    from covgap.pathloss import free_space_loss_db
+    from covgap.models.pathloss import free_space_loss_db
     d_kernel = 10 ** ((200.0 - fp.signal_dbm - free_space_loss_db(1.0, 1800.0)) / 20.0) * 1000.0
     ok = np.isfinite(fp.signal_dbm) & (d_ref > 100)
     assert ok.sum() > 100_000

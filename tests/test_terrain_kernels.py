@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from covgap import _sweep_kernels as sk
-from covgap import _terrain_kernels as tk
+from covgap.models import _sweep_kernels as sk
+from covgap.models import _terrain_kernels as tk
 
 
 def test_log10_table_matches_log10_within_its_stated_error():

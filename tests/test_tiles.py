@@ -8,17 +8,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from covgap import _tile_kernels as tk
+from covgap.tiling import _kernels as tk
 from covgap.errors import ConfigError, InputError
 from covgap.grid import Grid
 from covgap.overlay import zonal_sum
-from covgap.radius import RadiusModel
+from covgap.models.radius import RadiusModel
 from covgap.sites import validate_sites
-from covgap.tiles import (
+from covgap.tiling import (
     TiledModel,
     compute_coverage_tiled,
     fast_zonal_sum,
-    model_max_radius_m,
+    model_reach_m,
     plan_tiles,
     tiled_zonal_sums,
 )
@@ -108,8 +108,13 @@ class Spy:
     def parameters(self):
         return self.inner.parameters()
 
-    def site_radius_m(self, sites):
-        return self.inner.site_radius_m(sites)
+    costly_footprints = False
+
+    def reach_m(self, grid, sites):
+        return self.inner.reach_m(grid, sites)
+
+    def footprints(self, grid, sites, rows, *, dem=None):  # pragma: no cover - not used by tiling
+        return self.inner.footprints(grid, sites, rows, dem=dem)
 
     def compute(self, grid, sites, *, dem=None, progress=False):
         if self.fail_after is not None and len(self.shapes) >= self.fail_after:
@@ -183,13 +188,13 @@ def test_sites_outside_grid_and_removed_tiles(tmp_path):
 
 
 def test_signal_models_tiled_equal_untiled(tmp_path):
-    terrain = pytest.importorskip("covgap.terrain", reason="terrain model not in this build")
+    terrain = pytest.importorskip("covgap.models.terrain", reason="terrain model not in this build")
     g = Grid.from_bounds(105.0, 21.0, 105.15, 21.1, res=(3 / 3600, 3 / 3600), crs="EPSG:4326")  # 120 x 180
     yy, xx = np.mgrid[0:g.ny, 0:g.nx]
     dem = (300 + 150 * np.sin(xx / 17.0) * np.cos(yy / 11.0) + 40 * np.sin(xx / 5.0 + yy / 3.0)).astype("f4")
     sites = _sites(25, seed=6, bounds=(105.005, 21.005, 105.145, 21.095), techs=("2G", "4G"))
     # Hata: no terrain, exact
-    hata = terrain.HataModel(max_radius_km=3)
+    hata = pytest.importorskip("covgap.models.hata").HataModel(max_radius_km=3)
     tc = compute_coverage_tiled(g, sites, hata, dem=dem, tile_size=45, workdir=tmp_path / "hata")
     assert tc.plan.halo_rows >= 3000 / 92.7
     assert_same(hata.compute(g, sites, dem=dem), tc.to_coverage())
@@ -327,9 +332,9 @@ def test_plan_and_halo():
         plan_tiles(g, tile_size=10, halo_m=float("nan"))
 
 
-def test_model_max_radius():
+def test_model_reach():
     sites = _sites(5, seed=11, bounds=(105.0, 21.0, 105.1, 21.1), techs=("2G",))
-    assert model_max_radius_m(RadiusModel(), sites) == 12_000.0
+    assert model_reach_m(RadiusModel(), GEO, sites) == 12_000.0
 
     class Opaque:
         name = "opaque"

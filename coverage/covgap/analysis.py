@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .engine import Coverage, CoverageModel, compute_coverage
 from .errors import InputError
 from .gaps import gap_clusters
 from .hamlets import hamlet_counts, hamlet_status
-from .lensing import CellLenses, compute_lenses, lens_columns
+from .lenses import CellLenses, compute_lenses, lens_columns
+from .models.base import Coverage, CoverageModel, compute_coverage
 from .overlay import unit_table, zonal_sum
 from .sites import TECHNOLOGIES
 from .study import StudyArea
@@ -110,7 +110,7 @@ def analyse(study: StudyArea, model: CoverageModel, *, min_population: float = 1
     ----------
     study : StudyArea
     model : CoverageModel
-        E.g. :class:`covgap.radius.RadiusModel` or :class:`covgap.terrain.TerrainModel`.
+        E.g. :class:`covgap.models.radius.RadiusModel` or :class:`covgap.models.terrain.TerrainModel`.
     min_population : float
         Smallest gap cluster listed (smaller ones are counted in ``clusters.attrs``).
     connectivity : {8, 4}

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import __version__
 from .analysis import Analysis
+from .constants import MODEL_KINDS
 from .errors import CovgapError
 
 __all__ = ["main", "build_parser"]
@@ -61,13 +62,13 @@ def _cmd_run(args) -> int:
     cfg = load_config(args.config)
     ctx = contextlib.nullcontext(None)
     if args.scheduler or args.workers:
-        from .distributed import dask_client
+        from .tiling.dask import dask_client
 
         ctx = dask_client(scheduler=args.scheduler, workers=args.workers)
     with ctx as client:
         tiling = None
         if client is not None or args.tile_size or args.tile_dir:
-            from .tiles import DEFAULT_TILE_SIZE
+            from .tiling import DEFAULT_TILE_SIZE
 
             tiling = {"tile_size": args.tile_size or DEFAULT_TILE_SIZE, "executor": client, "workdir": args.tile_dir,
                       "numba_threads": 1 if args.workers else None}
@@ -81,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="covgap", description="Find and count people without mobile signal.")
     p.add_argument("--version", action="version", version=f"covgap {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
-    models = ["auto", "radius", "hata", "terrain"]
+    models = ["auto", *MODEL_KINDS]
     d = sub.add_parser("demo", help="generate the embedded SYNTHETIC demo region and analyse it")
     d.add_argument("--out", default="out/demo", help="output folder (default: out/demo)")
     d.add_argument("--model", choices=models, default="auto", help="coverage model (auto: terrain when a DEM is given)")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .constants import BORDER_BELT_KM, MODEL_KINDS
 from .errors import ConfigError, DataFileError
 
 __all__ = [
@@ -79,7 +80,7 @@ class GapsConfig:
 
     min_population: float = 10.0
     connectivity: int = 8
-    border_belt_km: float = 20.0
+    border_belt_km: float = BORDER_BELT_KM
     technology: str = "any"
 
 
@@ -132,7 +133,7 @@ _ADMIN = {"level", "path", "layer", "code_field", "name_field", "parent_field", 
 _MODEL = {"kind", "radius_km", "hata", "terrain"}
 _GAPS = {"min_population", "connectivity", "border_belt_km", "technology"}
 _REPORT = {"lang", "title"}
-_MODEL_KINDS = ("auto", "radius", "hata", "terrain")
+_MODEL_KINDS = ("auto", *MODEL_KINDS)
 
 
 def _check_keys(table: dict, allowed: set[str], where: str, src: str) -> None:

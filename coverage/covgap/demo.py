@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 from affine import Affine
 
+from .constants import EARTH_RADIUS_M
 from .grid import Grid
 
 __all__ = [
@@ -140,7 +141,7 @@ def _cell_km() -> tuple[float, float]:
 def _cell_area_km2() -> np.ndarray:
     """Spherical cell area per row, ``(ny, 1)`` (same formula as :class:`covgap.grid.Grid`)."""
     ny, _ = DEMO_SHAPE
-    r = 6_371_008.8
+    r = EARTH_RADIUS_M
     edges = np.radians(_NORTH - _RES * np.arange(ny + 1))
     area = r * r * np.radians(_RES) * np.abs(np.sin(edges[:-1]) - np.sin(edges[1:])) / 1e6
     return area[:, None]
@@ -734,7 +735,7 @@ def _hamlets(
 
 # --------------------------------------------------------------------------- towers
 #: Radii (km) the demo's gaps are tuned against: the Mobile Coverage Explorer fallback radii
-#: that :class:`covgap.radius.RadiusModel` uses by default (GSM 12 km, 3G/4G 4 km).
+#: that :class:`covgap.models.radius.RadiusModel` uses by default (GSM 12 km, 3G/4G 4 km).
 _TUNING_RADIUS_KM = {"2G": 12.0, "3G": 4.0, "4G": 4.0}
 #: Optional (rural and hilltop) sites are only built while at least these shares of the
 #: people stay without any signal / without 4G under the radii above, so the demo keeps

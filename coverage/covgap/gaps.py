@@ -20,8 +20,8 @@ from scipy.spatial import cKDTree
 from shapely.geometry import shape
 from shapely.ops import unary_union
 
-from .engine import Coverage
 from .grid import EARTH_RADIUS_M, Grid, unit_vectors
+from .models.base import Coverage
 from .study import AdminLevel
 
 __all__ = ["label_gaps", "gap_clusters", "nearest_site_km"]

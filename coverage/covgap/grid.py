@@ -11,19 +11,18 @@ their linear unit (which must be metres).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 from affine import Affine
 from pyproj import CRS, Transformer
 
+from .constants import EARTH_RADIUS_M
 from .errors import CRSError, InputError
 
 __all__ = ["Grid", "EARTH_RADIUS_M", "haversine_m", "unit_vectors"]
-
-#: Mean earth radius (IUGG R1), metres.
-EARTH_RADIUS_M = 6_371_008.8
 
 
 def haversine_m(lon1, lat1, lon2, lat2):
@@ -76,6 +75,11 @@ class Grid:
     crs: CRS
     transform: Affine
     shape: tuple[int, int]
+    #: Cell-centre coordinates inherited from a parent grid (set by :meth:`window`), so that a
+    #: window's centres are bit-identical to the parent's and per-cell results do not depend on
+    #: how a grid was cut.
+    parent_x_centres: np.ndarray | None = field(default=None, compare=False, repr=False)
+    parent_y_centres: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         crs = self.crs if isinstance(self.crs, CRS) else _to_crs(self.crs)
@@ -137,12 +141,16 @@ class Grid:
         return (t.c, t.f + t.e * self.ny, t.c + t.a * self.nx, t.f)
 
     def x_centres(self) -> np.ndarray:
-        """Cell-centre x coordinates, one per column."""
+        """Cell-centre x coordinates, one per column (the parent grid's, for a window)."""
+        if self.parent_x_centres is not None:
+            return self.parent_x_centres
         t = self.transform
         return t.c + t.a * (np.arange(self.nx) + 0.5)
 
     def y_centres(self) -> np.ndarray:
-        """Cell-centre y coordinates, one per row (north to south)."""
+        """Cell-centre y coordinates, one per row (north to south; the parent grid's, for a window)."""
+        if self.parent_y_centres is not None:
+            return self.parent_y_centres
         t = self.transform
         return t.f + t.e * (np.arange(self.ny) + 0.5)
 
@@ -235,13 +243,61 @@ class Grid:
             )
 
     def window(self, row0: int, row1: int, col0: int, col1: int) -> Grid:
-        """The sub-grid of rows ``row0:row1`` and columns ``col0:col1``."""
+        """The sub-grid of rows ``row0:row1`` and columns ``col0:col1``.
+
+        The window keeps this grid's cell-centre coordinates exactly (sliced, not recomputed from
+        its own origin), so a model run on a window gives the same per-cell values as on the
+        whole grid.
+
+        Examples
+        --------
+        >>> g = Grid.from_bounds(0, 0, 1_000, 1_000, res=(100, 100), crs="EPSG:32648")
+        >>> w = g.window(2, 5, 3, 4)
+        >>> w.shape, bool((w.x_centres() == g.x_centres()[3:4]).all())
+        ((3, 1), True)
+        """
         t = self.transform
         return Grid(
             crs=self.crs,
             transform=Affine(t.a, 0.0, t.c + col0 * t.a, 0.0, t.e, t.f + row0 * t.e),
             shape=(row1 - row0, col1 - col0),
+            parent_x_centres=np.ascontiguousarray(self.x_centres()[col0:col1]),
+            parent_y_centres=np.ascontiguousarray(self.y_centres()[row0:row1]),
         )
+
+    def window_around(self, x: float, y: float, radius_m: float, *,
+                      margin_cells: float = 2.0) -> tuple[int, int, int, int]:
+        """Rows and columns ``(row0, row1, col0, col1)`` (end exclusive, clipped to the grid) of the
+        window holding every cell centre within ``radius_m`` metres of ``(x, y)`` (grid CRS),
+        plus ``margin_cells`` cells on each side. An empty window has ``row1 == row0`` or
+        ``col1 == col0``.
+
+        On a geographic grid the column half-width is taken at the window's latitude farthest
+        from the equator (where a degree of longitude is shortest).
+
+        Examples
+        --------
+        >>> g = Grid.from_bounds(0, 0, 1_000, 1_000, res=(100, 100), crs="EPSG:32648")
+        >>> g.window_around(500, 500, 150)
+        (1, 10, 1, 10)
+        """
+        dx, dy = self.res
+        lat = float(self.to_lonlat(x, y)[1]) if self.is_geographic else 0.0
+        if self.is_geographic:
+            dlat = math.degrees(radius_m / EARTH_RADIUS_M)
+            lat_far = min(abs(lat) + dlat, 89.9)
+            dlon = math.degrees(radius_m / (EARTH_RADIUS_M * max(math.cos(math.radians(lat_far)), 1e-6)))
+            rr, cc = dlat / dy + margin_cells, dlon / dx + margin_cells
+        else:
+            rr, cc = radius_m / dy + margin_cells, radius_m / dx + margin_cells
+        t = self.transform
+        rc = (y - t.f) / t.e
+        ccn = (x - t.c) / t.a
+        r0 = max(int(math.floor(rc - rr)), 0)
+        r1 = min(int(math.ceil(rc + rr)) + 1, self.ny)
+        c0 = max(int(math.floor(ccn - cc)), 0)
+        c1 = min(int(math.ceil(ccn + cc)) + 1, self.nx)
+        return r0, max(r1, r0), c0, max(c1, c0)
 
     def __repr__(self) -> str:
         return f"Grid(crs={self.crs.to_string()!r}, shape={self.shape}, res={self.res}, bounds={self.bounds})"

@@ -11,8 +11,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .engine import Coverage
 from .gaps import nearest_site_km
+from .models.base import Coverage
 from .study import AdminLevel
 
 __all__ = ["hamlet_status", "hamlet_counts"]

@@ -312,7 +312,7 @@ def load_study_area(cfg: Config):
     hamlets = read_hamlets(cfg.hamlets) if cfg.hamlets is not None else None
     border = None
     if cfg.border is not None and cfg.border_arc is not None:
-        from .lensing import land_border_arc
+        from .lenses import land_border_arc
 
         outline = read_polygons(cfg.border, what="country outline (for the land border)")
         start, via, end = cfg.border_arc

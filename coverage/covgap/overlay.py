@@ -14,12 +14,12 @@ import numpy as np
 import pandas as pd
 from rasterio import features
 
-from ._tile_kernels import _zonal_sum_parallel
-from .engine import Coverage
+from ._zonal_kernels import _zonal_layers, _zonal_sum_parallel
 from .errors import InputError
 from .grid import Grid
+from .models.base import Coverage
 
-__all__ = ["rasterize_units", "zonal_sum", "unit_table", "dependency_masks", "UNIT_COLUMNS"]
+__all__ = ["rasterize_units", "zonal_sum", "zonal_layer_sums", "unit_table", "dependency_masks", "UNIT_COLUMNS"]
 
 #: Columns of a per-unit coverage table, in order (technology columns are inserted).
 UNIT_COLUMNS = ("code", "name", "level", "population", "covered_any", "uncovered", "uncovered_share",
@@ -61,6 +61,32 @@ def zonal_sum(values: np.ndarray, labels: np.ndarray, n_units: int) -> np.ndarra
         raise InputError(f"{int(bad)} label cell(s) outside 0..{n_units}. Fix: labels must come from "
                          "covgap.overlay.rasterize_units with the same units table.")
     return out
+
+
+def zonal_layer_sums(labels: np.ndarray, population: np.ndarray, bits: np.ndarray,
+                     n_units: int) -> tuple[np.ndarray, int, int]:
+    """People per label and per coverage layer in one pass.
+
+    Parameters
+    ----------
+    labels : ndarray of int, shape (ny, nx)
+        ``0`` outside all units, ``k + 1`` for unit ``k``.
+    population : ndarray of float, shape (ny, nx)
+    bits : ndarray of uint32, shape (n_layers, ny, nx)
+        Operator bits per layer (technology); a cell counts as covered in a layer when non-zero.
+    n_units : int
+
+    Returns
+    -------
+    sums : ndarray of float64, shape (n_units + 1, n_layers + 2)
+        Per label: population, covered per layer, covered by any layer.
+    bad_label, bad_value : int
+        Cells with a label outside ``0..n_units`` and cells with non-finite population (not summed).
+    """
+    out = np.zeros((int(n_units) + 1, bits.shape[0] + 2))
+    bad_label, bad_value = _zonal_layers(np.ascontiguousarray(labels), np.ascontiguousarray(population),
+                                         np.ascontiguousarray(bits), int(n_units), out)
+    return out, int(bad_label), int(bad_value)
 
 
 def unit_table(level: str, units: gpd.GeoDataFrame, labels: np.ndarray, population: np.ndarray,

@@ -11,8 +11,8 @@ import os
 import shutil
 import tempfile
 import warnings
-from importlib import resources
 from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +96,7 @@ def analyse_config(cfg: Config, *, model_kind: str | None = None, progress: bool
     """Load the inputs named by ``cfg`` and analyse them (no files written).
 
     ``tiling``: compute coverage tile by tile (and on ``tiling["executor"]``, e.g. a Dask
-    client): keyword arguments of :class:`covgap.tiles.TiledModel` (``tile_size``,
+    client): keyword arguments of :class:`covgap.tiling.TiledModel` (``tile_size``,
     ``executor``, ``workdir``, ``numba_threads``). Same result as untiled.
 
     Model-range warnings (a model used outside its published validity range) are collected
@@ -108,7 +108,7 @@ def analyse_config(cfg: Config, *, model_kind: str | None = None, progress: bool
     bar.update()
     model = make_model(cfg.model, has_dem=study.dem is not None, kind=model_kind)
     if tiling is not None:
-        from .tiles import TiledModel
+        from .tiling import TiledModel
 
         model = TiledModel(model, **tiling)
     bar.set_postfix_str(f"coverage ({model.name} model), overlay, gaps")

@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 import scipy.ndimage as ndi
 import scipy.sparse as sp
-from pyproj import Geod
 from affine import Affine
+from pyproj import Geod
 from rasterio import features
 from shapely import STRtree
 

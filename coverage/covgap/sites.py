@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .constants import DEFAULT_ANTENNA_HEIGHT_M
 from .errors import InputError
 
 __all__ = [
@@ -57,7 +58,6 @@ OPTIONAL_COLUMNS: tuple[str, ...] = (
 #: rural macro mast height used by the ITU-R P.1546 reference curves ("representative
 #: base antenna height" range 10–75 m) and by Okumura–Hata's reference base height of 30 m
 #: (Hata 1980, IEEE Trans. Veh. Technol. VT-29(3)).
-DEFAULT_ANTENNA_HEIGHT_M = 30.0
 
 
 def normalise_technology(value: object) -> str | None:

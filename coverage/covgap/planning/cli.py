@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..constants import DEFAULT_ANTENNA_HEIGHT_M, MODEL_KINDS
+
 __all__ = ["register", "run_plan"]
 
 
@@ -23,7 +25,6 @@ def run_plan(args: argparse.Namespace) -> int:
     """Run the ``plan`` subcommand (arguments as :func:`register` defines them)."""
     from ..config import load_config
     from ..pipeline import analyse_config, staging_dir
-    from ..sites import DEFAULT_ANTENNA_HEIGHT_M
     from .candidates import CandidateCosts, generate_candidates, read_candidates, upgrade_candidates
     from .greedy import check_budget
     from .outputs import (
@@ -103,7 +104,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--cost-user", type=float, default=1.0, help="default cost of a user candidate")
     p.add_argument("--unit", default=None, help="plan for one admin unit (code or name)")
     p.add_argument("--level", default=None, help="admin level of --unit (default: the first level)")
-    p.add_argument("--model", choices=["auto", "radius", "hata", "terrain"], default=None,
+    p.add_argument("--model", choices=["auto", *MODEL_KINDS], default=None,
                    help="override [model] kind")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run_plan)

@@ -23,8 +23,8 @@ import pandas as pd
 
 from .. import __version__
 from ..analysis import SYNTHETIC_LABEL, Analysis
-from ..engine import CoverageModel
 from ..errors import InputError
+from ..models.base import CoverageModel
 from ..overlay import zonal_sum
 from ..sites import TECHNOLOGIES, normalise_technology
 from .candidates import CandidateReport, _target_covered, candidates_to_sites, check_candidates

@@ -16,9 +16,9 @@ from typing import Any
 import pandas as pd
 
 from ..analysis import Analysis, analyse
-from ..engine import CoverageModel
 from ..errors import InputError
-from ..radius import RadiusModel
+from ..models.base import CoverageModel
+from ..models.radius import RadiusModel
 from ..sites import REQUIRED_COLUMNS, validate_sites
 from ..study import StudyArea
 from .candidates import CANDIDATE_COLUMNS, candidates_to_sites
@@ -97,7 +97,7 @@ def what_if(analysis_or_study: Analysis | StudyArea, *, add=None, remove: Iterab
         study = analysis_or_study
         opts = {}
         if model is None:
-            raise InputError("what_if on a StudyArea needs model=... (e.g. covgap.radius.RadiusModel()).")
+            raise InputError("what_if on a StudyArea needs model=... (e.g. covgap.models.radius.RadiusModel()).")
     else:
         raise InputError(f"what_if: expected an Analysis or a StudyArea; got {type(analysis_or_study).__name__}.")
     sites = study.sites

@@ -226,7 +226,7 @@ def compare_models(study, models: dict, *, level: str | None = None, progress: b
     per_unit : DataFrame
         People without any signal per unit (rows, by name) and model (columns).
     """
-    from ..engine import compute_coverage
+    from ..models.base import compute_coverage
 
     pop = study.population
     total = float(pop.sum(dtype=np.float64))

@@ -54,7 +54,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import InputError, ModelRangeWarning
+from ..errors import InputError, ModelRangeWarning
 
 __all__ = [
     "ENVIRONMENTS",

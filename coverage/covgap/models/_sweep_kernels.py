@@ -16,7 +16,7 @@ the cells, outward from the transmitter, touching each cell once (the approach o
   cell) when it is shallow — and the terrain there (exactly linear between the two centres
   on that line) is added. Cells next to the transmitter see it directly.
 
-Receiver value, as for the radial algorithm (:mod:`covgap._terrain_kernels`):
+Receiver value, as for the radial algorithm (:mod:`covgap.models._terrain_kernels`):
 ``signal = eirp − max(L_fs(d), A + B log10 d_km) − J(ν) + G_sector``; a receiver at
 ``z + h_rx`` sees the antenna when its slope is at least the horizon ``S`` (then ``J = 0``).
 
@@ -43,12 +43,8 @@ previous row; the arrays are declared ``noalias``, see :func:`_noalias_option`).
 walks the shallow cells outward, one by one (each needs the previous cell of its own row). Both
 leave each receiver's slope, distance and two obstacles in a scratch; the third
 (:func:`_row_signals`) turns them into signals over independent cells, in SIMD (the tables it
-reads are module constants). In A/B timings the first loop made the full footprint 15–20 %
-faster, the third 18–24 %, each against the same cells in the scalar loop. The shallow cells in
-SIMD were tried twice and were slower, though correct: four cones, the left and right ones
-swept column by column on transposed copies (the transposition costs more than it saves), and
-blocks of rows whose shallow cells go column by column with SIMD across the rows (the gathers
-and scatters across rows cost more than the scalar loop).
+reads are module constants). Why three loops, and what was tried instead: docs/design.md,
+"Terrain sweep".
 
 Cells on DEM nodata (NaN) never block and, as receivers, get the base-model value without
 terrain loss; they are counted.
@@ -129,7 +125,7 @@ def knife_edge_table() -> np.ndarray:
     return 6.9 + 20.0 * np.log10(np.sqrt(x * x + 1.0) + x)
 
 
-#: A module constant, frozen into the kernels (see :data:`covgap._terrain_kernels.LOG10_KM`).
+#: A module constant, frozen into the kernels (see :data:`covgap.models._terrain_kernels.LOG10_KM`).
 J_TABLE = knife_edge_table()
 #: Last valid interpolation position in J_TABLE.
 J_TABLE_LAST = float(J_TABLE.shape[0] - 2)
@@ -139,8 +135,7 @@ def packed_table(table: np.ndarray, offset: float, bits: int) -> np.ndarray:
     """A table of linear interpolation, one int64 per interval: entry q holds ``table[q]`` and
     the step to ``table[q + 1]`` in fixed point (units of 2**-bits, ``offset`` added to keep
     them positive), ``(value << 32) | step``. The SIMD loop of :func:`_row_signals` then
-    gathers one number per look-up instead of two (gathers were a third of its time; the
-    full footprint 2-6 % faster in A/B timings). Exact to 2**-bits per entry."""
+    gathers one number per look-up instead of two. Exact to 2**-bits per entry."""
     v = np.round((np.asarray(table, dtype=np.float64) + offset) * 2.0 ** bits).astype(np.int64)
     step = np.diff(v)
     if v.min() < 0 or v.max() >= 2 ** 31 or step.min() < 0 or step.max() >= 2 ** 32:
@@ -257,7 +252,7 @@ def _row_signals(orow, ja, jb, D, cols_dj, kxi, er, eirp, fa, fb, pa, pb, sector
     Written for LLVM's loop vectoriser: no branches (selects), no stores but the output, tables
     that are module constants (packed, :func:`packed_table`), no exceptions
     (``error_model="numpy"``). The same arithmetic as :func:`_bullington_nu`, :func:`_j_loss`
-    and :func:`~covgap._terrain_kernels._base_signal`; the rare cells those treat exactly (very
+    and :func:`~covgap.models._terrain_kernels._base_signal`; the rare cells those treat exactly (very
     near the antenna, past the tables, sectors) are redone with them after the loop.
     """
     coarse_off = J_FINE_MAX * J_FINE_STEPS - J_FINE_MAX

@@ -10,7 +10,7 @@ import math
 import numba as nb
 import numpy as np
 
-_R = 6_371_008.8
+from ..constants import EARTH_RADIUS_M as _R
 
 
 @nb.njit(cache=True, inline="always")

@@ -1,6 +1,6 @@
 """Link budgets: technology defaults and per-transmitter values with fallbacks counted.
 
-Signal-based models (:class:`covgap.terrain.HataModel`, :class:`covgap.terrain.TerrainModel`)
+Signal-based models (:class:`covgap.models.hata.HataModel`, :class:`covgap.models.terrain.TerrainModel`)
 compute, per cell, the received level of each technology's *reference signal* and compare
 it with a coverage threshold on the same basis:
 
@@ -60,8 +60,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigError, InputError
-from .sites import DEFAULT_ANTENNA_HEIGHT_M, TECHNOLOGIES
+from ..errors import ConfigError, InputError
+from ..sites import DEFAULT_ANTENNA_HEIGHT_M, TECHNOLOGIES
 
 __all__ = [
     "TechnologyDefaults",
@@ -102,7 +102,7 @@ class TechnologyDefaults:
         return asdict(self)
 
 
-_SRC = "covgap.linkbudget module docstring (3GPP TS 45.005/25.104/36.104/38.104, ECC Report 231)"
+_SRC = "covgap.models.linkbudget module docstring (3GPP TS 45.005/25.104/36.104/38.104, ECC Report 231)"
 
 #: Defaults per technology.
 DEFAULT_LINK_BUDGETS: dict[str, TechnologyDefaults] = {

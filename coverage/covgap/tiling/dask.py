@@ -1,4 +1,4 @@
-"""Run the tile tasks of :mod:`covgap.tiles` on dask.distributed.
+"""Run the tile tasks of :mod:`covgap.tiling` on dask.distributed.
 
 A local cluster when asked (``workers=N``), or the address of an existing scheduler
 (``scheduler="tcp://host:8786"``) to scale out over machines. The tasks, their inputs and
@@ -19,10 +19,10 @@ from typing import Any
 
 import pandas as pd
 
-from .engine import CoverageModel
-from .errors import ConfigError, CovgapError
-from .grid import Grid
-from .tiles import DEFAULT_TILE_SIZE, RasterSource, TiledCoverage, compute_coverage_tiled
+from ..errors import ConfigError, CovgapError
+from ..grid import Grid
+from ..models.base import CoverageModel
+from . import DEFAULT_TILE_SIZE, RasterSource, TiledCoverage, compute_coverage_tiled
 
 __all__ = ["dask_client", "compute_coverage_distributed", "client_threads"]
 
@@ -101,14 +101,14 @@ def compute_coverage_distributed(grid: Grid, sites: pd.DataFrame, model: Coverag
                                  dem: RasterSource = None, tile_size: int | tuple[int, int] = DEFAULT_TILE_SIZE,
                                  halo_m: float | None = None, workdir: str | Path | None = None,
                                  resume: bool = True, progress: bool = False) -> TiledCoverage:
-    """:func:`covgap.tiles.compute_coverage_tiled` with the tiles run on a Dask cluster.
+    """:func:`covgap.tiling.compute_coverage_tiled` with the tiles run on a Dask cluster.
 
     Numba threads per task are set to ``threads_per_worker``; at most two tasks per worker
     thread are queued at once.
 
     Examples
     --------
-    >>> from covgap.radius import RadiusModel  # doctest: +SKIP
+    >>> from covgap.models.radius import RadiusModel  # doctest: +SKIP
     >>> tc = compute_coverage_distributed(grid, sites, RadiusModel(), workers=2)  # doctest: +SKIP
     >>> coverage = tc.to_coverage()  # doctest: +SKIP
     """

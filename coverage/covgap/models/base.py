@@ -5,25 +5,30 @@ DEM into a :class:`Coverage`: per technology, which operators serve each cell, h
 transmitters do, which one serves best, and (for signal models) the best received signal.
 
 Models implement :class:`CoverageModel`; :func:`compute_coverage` validates the inputs
-once and dispatches. The radius model lives in :mod:`covgap.radius`.
+once and dispatches. The models live beside this module: :mod:`covgap.models.radius`,
+:mod:`covgap.models.terrain` (Hata and terrain); :func:`covgap.models.make_model` builds one
+from the config.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
-from .grid import Grid
-from .sites import TECHNOLOGIES
+from ..errors import InputError
+from ..grid import Grid
+from ..sites import TECHNOLOGIES
 
 __all__ = [
     "TechnologyCoverage",
     "Coverage",
     "CoverageModel",
+    "FootprintWindow",
+    "footprints_by_compute",
     "compute_coverage",
     "operator_index",
     "popcount32",
@@ -123,11 +128,31 @@ class Coverage:
         return [op for k, op in enumerate(self.operators) if bits >> k & 1]
 
 
+#: One footprint: ``(k, row0, col0, covered)`` — row ``k`` of the sites table covers the cells of
+#: the boolean window ``covered`` whose top-left cell is ``(row0, col0)`` of the grid.
+FootprintWindow = tuple[int, int, int, np.ndarray]
+
+
 @runtime_checkable
 class CoverageModel(Protocol):
-    """What a coverage model provides."""
+    """What a coverage model provides: everything planning, tiling and calibration may call.
+
+    A model never needs more than this to be used by :mod:`covgap.tiling` (tiles with a halo of
+    :meth:`reach_m`) and :mod:`covgap.planning` (candidate footprints); tests run both with a
+    model they have never seen (``tests/test_model_protocol.py``).
+
+    Attributes
+    ----------
+    name : str
+        Short name, written into every output (``radius``, ``hata``, ``terrain``…).
+    costly_footprints : bool
+        True when one footprint costs much more than a disc of :meth:`reach_m` (the terrain
+        model): the planner then ranks candidates by disc upper bounds and computes exact
+        footprints only for those that reach the top (lazy greedy).
+    """
 
     name: str
+    costly_footprints: bool
 
     def parameters(self) -> dict[str, Any]:
         """Model parameters for provenance (JSON-serialisable)."""
@@ -137,6 +162,46 @@ class CoverageModel(Protocol):
                 progress: bool = False) -> Coverage:
         """Compute coverage of validated ``sites`` on ``grid``."""
         ...
+
+    def reach_m(self, grid: Grid, sites: pd.DataFrame) -> np.ndarray:
+        """Per sites row, the distance (m) beyond which the transmitter covers no cell centre.
+
+        A bound, not an estimate: tiling uses its maximum as the halo, planning the disc of it
+        as an upper bound of a footprint. Must not need the DEM.
+        """
+        ...
+
+    def footprints(self, grid: Grid, sites: pd.DataFrame, rows: np.ndarray, *,
+                   dem: np.ndarray | None = None) -> Iterator[FootprintWindow]:
+        """Yield ``(k, row0, col0, covered)`` for each ``k`` of ``rows``, in that order.
+
+        ``covered`` is what :meth:`compute` would mark as covered for row ``k`` alone (same
+        cells, same threshold), on a window of ``grid`` that holds all of them.
+        """
+        ...
+
+
+def footprints_by_compute(model: CoverageModel, grid: Grid, sites: pd.DataFrame, rows: np.ndarray, *,
+                          dem: np.ndarray | None = None) -> Iterator[FootprintWindow]:
+    """Footprints from :meth:`CoverageModel.compute` on a one-row table, per row (any model).
+
+    Each row is computed on the window of its :meth:`~CoverageModel.reach_m` (see
+    :meth:`covgap.grid.Grid.window_around`): exact for any model whose reach is a bound, and
+    slow; models with a faster way override ``footprints``.
+    """
+    sites = sites.reset_index(drop=True)
+    reach = np.asarray(model.reach_m(grid, sites), dtype="f8")
+    x, y = (np.asarray(v, dtype="f8") for v in grid.from_lonlat(sites["lon"].to_numpy(dtype="f8"),
+                                                                    sites["lat"].to_numpy(dtype="f8")))
+    for k in np.asarray(rows, dtype=np.int64):
+        r0, r1, c0, c1 = grid.window_around(float(x[k]), float(y[k]), float(reach[k]))
+        if r1 <= r0 or c1 <= c0:
+            yield int(k), r0, c0, np.zeros((max(r1 - r0, 0), max(c1 - c0, 0)), dtype=bool)
+            continue
+        sub = grid.window(r0, r1, c0, c1)
+        cov = model.compute(sub, sites.iloc[int(k):int(k) + 1].reset_index(drop=True),
+                            dem=None if dem is None else dem[r0:r1, c0:c1])
+        yield int(k), r0, c0, cov.any_covered()
 
 
 def operator_index(sites: pd.DataFrame) -> tuple[tuple[str, ...], np.ndarray]:

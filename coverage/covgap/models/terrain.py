@@ -1,6 +1,6 @@
-"""Signal models: Hata (no terrain) and the terrain model (line of sight + diffraction over a DEM).
+"""The terrain model (line of sight + diffraction over a DEM) and single-site footprints.
 
-Both implement :class:`covgap.engine.CoverageModel` like :class:`covgap.radius.RadiusModel`,
+It and :class:`~covgap.models.hata.HataModel` implement :class:`covgap.models.base.CoverageModel` like :class:`covgap.models.radius.RadiusModel`,
 and fill, per technology, the best received signal (dBm), the serving transmitter (the
 strongest), the operators and the number of transmitters at or above the technology's
 threshold. Coverage = signal ≥ threshold.
@@ -10,12 +10,12 @@ threshold. Coverage = signal ≥ threshold.
   curvature and refraction (effective radius ``k R``, k = 4/3) and the Bullington
   equivalent-knife-edge diffraction loss of ITU-R P.526-15 when the path is obstructed. The
   DEM is traversed by one sweep over the cells outward from the transmitter
-  (``algorithm="sweep"``, default; :mod:`covgap._sweep_kernels`) or by radials with the whole
-  terrain profile (``algorithm="radials"``; :mod:`covgap._terrain_kernels`).
+  (``algorithm="sweep"``, default; :mod:`covgap.models._sweep_kernels`) or by radials with the whole
+  terrain profile (``algorithm="radials"``; :mod:`covgap.models._terrain_kernels`).
 
 The base loss is Okumura–Hata up to 1500 MHz and COST-231 Hata above (``base="hata"``), or
 free space (``base="free_space"``); it is never allowed below free-space loss. Link-budget
-values come from the sites table with technology defaults (:mod:`covgap.linkbudget`); each
+values come from the sites table with technology defaults (:mod:`covgap.models.linkbudget`); each
 transmitter's radius is where the base loss uses up its link budget (``EIRP − threshold``),
 capped by ``max_radius_km`` — by default the Hata validity limit, 20 km — so nothing is
 computed past the point where it could matter. Terrain only ever adds loss, so the cap
@@ -50,42 +50,29 @@ outer ring, each event a crossing of a line through cell centres). Measured figu
 side with ``gdal_viewshed`` and SPLAT!, are written by ``benchmarks/b1_single_site.py``.
 """
 
+
 from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numba
 import numpy as np
 import pandas as pd
 
+from ..errors import ConfigError, CovgapError, CovgapWarning, InputError
+from ..grid import EARTH_RADIUS_M, Grid
 from . import _sweep_kernels as _s
 from . import _terrain_kernels as _k
-from .engine import Coverage, TechnologyCoverage, empty_technology, operator_index
-from .errors import ConfigError, CovgapError, CovgapWarning, InputError, ModelRangeWarning
-from .grid import EARTH_RADIUS_M, Grid
-from .linkbudget import (
-    RECEIVER_HEIGHT_M,
-    SIDELOBE_ATTENUATION_DB,
-    LinkBudget,
-    resolve_link_budget,
-    technology_defaults,
-)
-from .pathloss import (
-    ENVIRONMENTS,
-    FREE_SPACE_CONSTANT_DB,
-    VALIDITY,
-    check_validity,
-    hata_coefficients,
-    wavelength_m,
-)
-from .sites import TECHNOLOGIES
+from ._signal import Footprint, _as_dem, _check_choice, _check_dem_min, _grid_scales, _Prepared, _progress, _SignalModel
+from .base import Coverage, FootprintWindow
+from .hata import HataModel
+from .linkbudget import RECEIVER_HEIGHT_M, SIDELOBE_ATTENUATION_DB, technology_defaults
 
 __all__ = [
-    "HataModel",
     "TerrainModel",
     "Footprint",
     "LineOfSight",
@@ -100,11 +87,6 @@ DEFAULT_K_FACTOR = 4.0 / 3.0
 #: Default way a cell combines the rays around it (see :class:`TerrainModel`).
 RAY_WEIGHTING = "interpolate"
 
-#: Default radius cap for a free-space base model (km); Hata-type bases use their 20 km limit.
-FREE_SPACE_MAX_RADIUS_KM = 50.0
-
-#: Lowest plausible land elevation (m); lower is an unmasked nodata value.
-_DEM_MIN_M = _k.DEM_MIN_M
 
 #: What each ``diffraction`` choice computes (recorded in the run's parameters).
 _DIFFRACTION_METHODS = {
@@ -121,349 +103,6 @@ _DIFFRACTION_METHODS = {
 _BATCH_CELLS = 8_000_000
 
 
-# --------------------------------------------------------------------------- helpers
-def _as_dem(dem, grid: Grid, *, check_min: bool = True) -> np.ndarray:
-    """The DEM as a C-contiguous float32 array, NaN for nodata. ``check_min``: check the lowest
-    elevation now (else the caller checks the cells it reads, with :func:`_check_dem_min`)."""
-    if dem is None:
-        raise InputError(
-            "the terrain model needs a DEM (elevation in metres on the study grid) and got none. "
-            "Fix: pass dem=..., or use the 'hata' or 'radius' model where no DEM is available."
-        )
-    arr = np.ma.filled(np.ma.asarray(dem).astype("f4"), np.nan) if np.ma.isMaskedArray(dem) else np.asarray(dem)
-    if arr.shape != grid.shape:
-        raise InputError(f"DEM array has shape {arr.shape}; the grid has {grid.shape}.")
-    out = np.ascontiguousarray(arr, dtype=np.float32)
-    if check_min:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN DEM
-            _check_dem_min(np.nanmin(out) if out.size else np.nan)
-    return out
-
-
-def _check_dem_min(lo: float) -> None:
-    """Raise for an elevation below −500 m: an unmasked nodata value."""
-    if np.isfinite(lo) and lo < _DEM_MIN_M:
-        raise InputError(
-            f"DEM has elevations down to {lo:g} m, below {_DEM_MIN_M:g} m (lower than any land): "
-            "probably a nodata value (e.g. -32768) that was not masked. Fix: read the DEM with its "
-            "nodata as NaN (covgap.io does) or pass a masked array.")
-
-
-def _grid_scales(grid: Grid) -> tuple[bool, np.ndarray, float, float, float]:
-    """(geographic, lat of rows in rad, metres per radian of longitude, dx, dy in metres)."""
-    t = grid.transform
-    if grid.is_geographic:
-        lat_rows = np.radians(grid.y_centres())
-        dlon_r = math.radians(t.a) * EARTH_RADIUS_M
-        dy = math.radians(-t.e) * EARTH_RADIUS_M
-        return True, np.ascontiguousarray(lat_rows), dlon_r, 0.0, dy
-    return False, np.zeros(grid.ny), 0.0, float(t.a), float(-t.e)
-
-
-def _check_choice(name: str, value: str, allowed) -> None:
-    if value not in allowed:
-        raise ConfigError(f"model.{name} = {value!r}; expected one of {list(allowed)}.")
-
-
-@dataclass
-class _Prepared:
-    """Per-transmitter arrays for the kernels (rows of ``sites`` kept)."""
-
-    rows: np.ndarray            # row index into the (reset) sites table
-    lb: LinkBudget
-    row_f: np.ndarray
-    col_f: np.ndarray
-    lat_s_rad: np.ndarray
-    kxs: np.ndarray
-    z_ground: np.ndarray
-    fa: np.ndarray
-    fb: np.ndarray
-    pa: np.ndarray
-    pb: np.ndarray
-    radius_m: np.ndarray
-    wavelength_m: np.ndarray
-    skipped: dict[str, int] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-
-
-class _SignalModel:
-    """Shared machinery of the Hata and terrain models (not public)."""
-
-    name: str
-    environment: str
-    receiver_height_m: float
-    thresholds_dbm: Mapping[str, float] | None
-    link_budgets: Mapping[str, Mapping[str, float]] | None
-    max_radius_km: float | None
-    base: str
-    hata_variant: str
-
-    # -------------------------------------------------------------- validation
-    def _validate_common(self) -> None:
-        _check_choice("environment", self.environment, ENVIRONMENTS)
-        _check_choice("base", self.base, ("hata", "free_space"))
-        _check_choice("hata_variant", self.hata_variant, ("auto", "okumura-hata", "cost231-hata"))
-        if not (isinstance(self.receiver_height_m, (int, float)) and self.receiver_height_m > 0):
-            raise ConfigError(f"model.receiver_height_m = {self.receiver_height_m!r}; expected metres > 0.")
-        if self.max_radius_km is not None and not (
-                isinstance(self.max_radius_km, (int, float)) and self.max_radius_km > 0):
-            raise ConfigError(f"model.max_radius_km = {self.max_radius_km!r}; expected km > 0.")
-        technology_defaults(self.link_budgets, self.thresholds_dbm)  # raises ConfigError early
-
-    def _radius_cap_km(self) -> float:
-        if self.max_radius_km is not None:
-            return float(self.max_radius_km)
-        return VALIDITY["okumura-hata"].distance_km[1] if self.base == "hata" else FREE_SPACE_MAX_RADIUS_KM
-
-    def _common_parameters(self) -> dict[str, Any]:
-        return {
-            "model": self.name,
-            "base": self.base,
-            "hata_variant": self.hata_variant,
-            "environment": self.environment,
-            "receiver_height_m": float(self.receiver_height_m),
-            "max_radius_km": self._radius_cap_km(),
-            "link_budgets": {t: d.as_dict() for t, d in
-                             technology_defaults(self.link_budgets, self.thresholds_dbm).items()},
-            "path_loss": ("max(free space ITU-R P.525, Okumura-Hata <=1500 MHz / COST-231 Hata >1500 MHz)"
-                          if self.base == "hata" else "free space ITU-R P.525"),
-            "near_field": "d < 1 km: Hata formula bounded below by free-space loss (not warned)",
-            "cost231_environment_corrections": "Hata suburban/open-area corrections applied to COST-231 "
-                                               "for environment suburban/rural (covgap convention)",
-            "sector_pattern": f"3GPP TR 36.942 -min(12(phi/phi3dB)^2, {SIDELOBE_ATTENUATION_DB:g} dB)",
-        }
-
-    # -------------------------------------------------------------- preparation
-    def _prepare(self, grid: Grid, sites: pd.DataFrame, dem: np.ndarray | None, *,
-                 need_ground: bool, invalid_sites: str = "error") -> _Prepared:
-        if len(sites) == 0:
-            raise InputError("sites table is empty: nothing to compute coverage from.")
-        defaults = technology_defaults(self.link_budgets, self.thresholds_dbm)
-        lb = resolve_link_budget(sites, defaults=defaults)
-        x, y = grid.from_lonlat(sites["lon"].to_numpy(dtype="f8"), sites["lat"].to_numpy(dtype="f8"))
-        t = grid.transform
-        col_f = (np.asarray(x, dtype="f8") - t.c) / t.a
-        row_f = (np.asarray(y, dtype="f8") - t.f) / t.e
-        n = len(sites)
-        keep = np.ones(n, dtype=bool)
-        skipped: dict[str, int] = {}
-        z_ground = np.zeros(n)
-        if need_ground:
-            inside = (row_f >= 0) & (row_f < grid.ny) & (col_f >= 0) & (col_f < grid.nx)
-            ri = np.clip(np.floor(row_f).astype(np.int64), 0, grid.ny - 1)
-            ci = np.clip(np.floor(col_f).astype(np.int64), 0, grid.nx - 1)
-            z_ground = np.where(inside, dem[ri, ci], np.nan).astype("f8")
-            on_nodata = inside & ~np.isfinite(z_ground)
-            for label, bad, fix in (
-                ("outside_dem", ~inside,
-                 "extend the DEM (and grid) by the largest coverage radius around the study area, "
-                 "or drop those rows"),
-                ("on_dem_nodata", on_nodata,
-                 "fill DEM voids first (e.g. gdal_fillnodata), or correct the site position"),
-            ):
-                if not bad.any():
-                    continue
-                i = int(np.flatnonzero(bad)[0])
-                msg = (f"{int(bad.sum())} transmitter(s) {label.replace('_', ' ')} (first: row {i}, site "
-                       f"{sites['site_id'].iloc[i]!r} at lon {sites['lon'].iloc[i]:.5f}, lat "
-                       f"{sites['lat'].iloc[i]:.5f}): their ground height is unknown. Fix: {fix}.")
-                if invalid_sites == "error":
-                    raise InputError(msg + " Or set invalid_sites='skip' to leave them out (counted).")
-                skipped[label] = int(bad.sum())
-                warnings.warn(msg + " They are left out (invalid_sites='skip').", CovgapWarning, stacklevel=3)
-                keep &= ~bad
-            if not keep.any():
-                raise InputError("no transmitter lies on valid DEM cells; nothing to compute.")
-
-        geographic, lat_rows, dlon_r, dx, dy = _grid_scales(grid)
-        lat_s = np.radians(np.asarray(y, dtype="f8")) if geographic else np.zeros(n)
-        kxs = dlon_r * np.cos(lat_s) if geographic else np.full(n, dx)
-
-        f = lb.frequency_mhz
-        hb = lb.antenna_height_m
-        hm = float(self.receiver_height_m)
-        pa = FREE_SPACE_CONSTANT_DB + 20.0 * np.log10(f)
-        pb = np.full(n, 20.0)
-        cap_km = self._radius_cap_km()
-        notes: list[str] = []
-        tech = sites["technology"].astype(str).to_numpy()
-        if self.base == "hata":
-            fa, fb = hata_coefficients(f, hb, hm, environment=self.environment, model=self.hata_variant)
-            fa = np.broadcast_to(fa, (n,)).astype("f8")
-            fb = np.broadcast_to(fb, (n,)).astype("f8")
-            variant = (np.where(f <= 1500.0, "okumura-hata", "cost231-hata") if self.hata_variant == "auto"
-                       else np.full(n, self.hata_variant))
-            present = set(zip(tech[keep].tolist(), variant[keep].tolist(), strict=True))
-            for tt in TECHNOLOGIES:
-                for var in ("okumura-hata", "cost231-hata"):
-                    if (tt, var) in present:
-                        sel = keep & (tech == tt) & (variant == var)
-                        notes += check_validity(var, frequency_mhz=f[sel], base_height_m=hb[sel],
-                                                mobile_height_m=hm, warn=False, what=f"{tt} transmitters")
-            if cap_km > VALIDITY["okumura-hata"].distance_km[1]:
-                budget = lb.eirp_dbm - lb.threshold_dbm
-                with np.errstate(over="ignore"):
-                    reach = 10.0 ** ((budget - fa) / fb)
-                far = keep & (reach > VALIDITY["okumura-hata"].distance_km[1])
-                if far.any():
-                    notes.append(
-                        f"{int(far.sum())} transmitter(s) have a link budget reaching beyond the Hata "
-                        f"validity limit of 20 km (max_radius_km = {cap_km:g}); path loss past 20 km is "
-                        "extrapolated.")
-        else:
-            fa, fb = pa.copy(), pb.copy()
-        for m in notes:
-            warnings.warn(m, ModelRangeWarning, stacklevel=3)
-
-        budget = lb.eirp_dbm - lb.threshold_dbm
-        with np.errstate(over="ignore"):
-            d_base = 10.0 ** ((budget - fa) / fb)
-            d_fs = 10.0 ** ((budget - pa) / pb)
-        radius_m = np.minimum(np.minimum(d_base, d_fs), cap_km) * 1000.0
-        radius_m = np.where(np.isfinite(radius_m), radius_m, 0.0)
-        idx = np.flatnonzero(keep)
-        return _Prepared(
-            rows=idx, lb=lb, row_f=row_f[idx], col_f=col_f[idx], lat_s_rad=lat_s[idx], kxs=kxs[idx],
-            z_ground=z_ground[idx], fa=fa[idx], fb=fb[idx], pa=pa[idx], pb=pb[idx],
-            radius_m=radius_m[idx], wavelength_m=wavelength_m(f)[idx], skipped=skipped, notes=notes,
-        )
-
-    # -------------------------------------------------------------- windows
-    @staticmethod
-    def _window(grid: Grid, row_f: float, col_f: float, lat_s_rad: float, kxs: float,
-                radius_m: float) -> tuple[int, int, int, int, float]:
-        """(r0, r1, c0, c1, min metres per column) of the window covering the disc."""
-        geographic, lat_rows, dlon_r, dx, dy = _grid_scales(grid)
-        rr = radius_m / dy
-        r0 = max(int(math.floor(row_f - rr)) - 1, 0)
-        r1 = min(int(math.ceil(row_f + rr)) + 2, grid.ny)
-        if r1 <= r0:
-            return r0, r0, 0, 0, kxs
-        if geographic:
-            lat_far = lat_rows[[r0, r1 - 1]]
-            kx_min = float(dlon_r * np.cos(0.5 * (lat_s_rad + lat_far)).min())
-            kx_min = min(kx_min, kxs)
-        else:
-            kx_min = dx
-        cc = radius_m / kx_min
-        c0 = max(int(math.floor(col_f - cc)) - 1, 0)
-        c1 = min(int(math.ceil(col_f + cc)) + 2, grid.nx)
-        return r0, r1, c0, max(c1, c0), kx_min
-
-    @staticmethod
-    def _rays(radius_m: float, kxs: float, kx_min: float, dy: float,
-              oversampling: float = _k.RAY_OVERSAMPLING) -> tuple[int, float]:
-        r_idx = radius_m * max(1.0, kxs / kx_min) * (1.0 + 1e-6)
-        cell = min(kxs, dy)
-        n = max(_k.MIN_RAYS, int(math.ceil(2.0 * math.pi * r_idx * oversampling / cell)))
-        n = ((n + _k.N_CHUNKS - 1) // _k.N_CHUNKS) * _k.N_CHUNKS
-        return n, r_idx + 2.0 * max(kxs, dy)
-
-    # -------------------------------------------------------------- assembly
-    def _assemble(self, grid: Grid, sites: pd.DataFrame, prep: _Prepared, footprints, *,
-                  extra: dict[str, Any]) -> Coverage:
-        """Merge footprints (an iterator of (k, sig, r0, c0)) per technology into a Coverage."""
-        sites = sites.reset_index(drop=True)
-        ops, op_idx = operator_index(sites)
-        tech_of = sites["technology"].astype(str).to_numpy()
-        techs: dict[str, TechnologyCoverage] = {}
-        thresholds = technology_defaults(self.link_budgets, self.thresholds_dbm)
-        for tech in TECHNOLOGIES:
-            if not (tech_of[prep.rows] == tech).any():
-                continue
-            tc = empty_technology(tech, grid.shape, signal=True)
-            tc.threshold_dbm = float(thresholds[tech].threshold_dbm)
-            techs[tech] = tc
-        for k, sig, r0, c0 in footprints:
-            row = int(prep.rows[k])
-            tc = techs[tech_of[row]]
-            _k._merge(sig, int(r0), int(c0), tc.signal_dbm, tc.serving_site, tc.operator_bits, tc.n_sites,
-                      float(tc.threshold_dbm), np.uint32(1 << int(op_idx[row])), np.int32(row))
-        params = self.parameters()
-        params["link_budget"] = prep.lb.as_dict()
-        params["sites_used"] = int(prep.rows.size)
-        params["sites_skipped"] = dict(prep.skipped)
-        params["model_range_warnings"] = list(prep.notes)
-        params.update(extra)
-        return Coverage(grid=grid, operators=ops, technologies=techs, sites=sites, model=self.name,
-                        parameters=params)
-
-
-# =========================================================================== Hata model
-@dataclass(kw_only=True)
-class HataModel(_SignalModel):
-    """Signal from a Hata-type (or free-space) base loss on flat ground; no DEM needed.
-
-    Parameters
-    ----------
-    environment : {"rural", "suburban", "urban", "metropolitan", "open"}
-        Hata environment class (``open`` = ``rural``). Default ``rural`` (Hata's open area).
-    receiver_height_m : float
-        Mobile antenna height, default 1.5 m.
-    thresholds_dbm : mapping of technology to dBm, optional
-        Coverage thresholds overriding :data:`covgap.linkbudget.DEFAULT_LINK_BUDGETS`.
-    link_budgets : mapping of technology to {field: value}, optional
-        Overrides of the technology defaults (``frequency_mhz``, ``eirp_dbm``,
-        ``threshold_dbm``, ``beamwidth_deg``).
-    max_radius_km : float, optional
-        Radius cap; default the Hata validity limit (20 km). Larger values warn when a link
-        budget reaches past 20 km.
-    base : {"hata", "free_space"}
-        Base loss.
-    hata_variant : {"auto", "okumura-hata", "cost231-hata"}
-        ``auto``: Okumura–Hata to 1500 MHz, COST-231 Hata above.
-
-    Examples
-    --------
-    >>> HataModel(environment="suburban").parameters()["environment"]
-    'suburban'
-    """
-
-    environment: str = "rural"
-    receiver_height_m: float = RECEIVER_HEIGHT_M
-    thresholds_dbm: Mapping[str, float] | None = None
-    link_budgets: Mapping[str, Mapping[str, float]] | None = None
-    max_radius_km: float | None = None
-    base: str = "hata"
-    hata_variant: str = "auto"
-    name: str = "hata"
-
-    def __post_init__(self) -> None:
-        self._validate_common()
-
-    def parameters(self) -> dict[str, Any]:
-        """Model parameters for provenance (JSON-serialisable)."""
-        return self._common_parameters()
-
-    def compute(self, grid: Grid, sites: pd.DataFrame, *, dem: np.ndarray | None = None,
-                progress: bool = False) -> Coverage:
-        """Compute signal and coverage of validated ``sites`` on ``grid`` (``dem`` ignored)."""
-        sites = sites.reset_index(drop=True)
-        prep = self._prepare(grid, sites, None, need_ground=False)
-        geographic, lat_rows, dlon_r, dx, dy = _grid_scales(grid)
-
-        def gen():
-            for k in range(prep.rows.size):
-                r0, r1, c0, c1, _ = self._window(grid, prep.row_f[k], prep.col_f[k], prep.lat_s_rad[k],
-                                                 prep.kxs[k], prep.radius_m[k])
-                if r1 <= r0 or c1 <= c0:
-                    continue
-                sig = np.empty((r1 - r0, c1 - c0), dtype=np.float32)
-                row = prep.rows[k]
-                az = prep.lb.azimuth_deg[row]
-                _k._disc_signal(sig, r0, c0, geographic, lat_rows, dlon_r, dx, dy, prep.row_f[k],
-                                prep.col_f[k], prep.lat_s_rad[k], prep.radius_m[k],
-                                prep.lb.eirp_dbm[row], prep.fa[k], prep.fb[k], prep.pa[k], prep.pb[k],
-                                bool(np.isfinite(az)), math.radians(az) if np.isfinite(az) else 0.0,
-                                math.radians(prep.lb.beamwidth_deg[row]) if np.isfinite(az) else 1.0,
-                                SIDELOBE_ATTENUATION_DB)
-                yield k, sig, r0, c0
-
-        return self._assemble(grid, sites, prep, _progress(gen(), prep.rows.size, progress), extra={})
-
-
-# =========================================================================== terrain model
 @dataclass(kw_only=True)
 class TerrainModel(_SignalModel):
     """Base loss plus line of sight and diffraction over the DEM.
@@ -485,7 +124,7 @@ class TerrainModel(_SignalModel):
     algorithm : {"sweep", "radials"}
         How the DEM is traversed. ``sweep`` (default): one pass over the cells outward from
         the transmitter, each cell's horizons interpolated from its neighbours nearer the
-        transmitter (the approach of GDAL's viewshed; :mod:`covgap._sweep_kernels`) — each
+        transmitter (the approach of GDAL's viewshed; :mod:`covgap.models._sweep_kernels`) — each
         cell touched once. ``radials``: rays cast from the transmitter, each cell
         interpolated between the two rays that bracket it, with the whole terrain profile
         along each ray — about 5× slower, closer to the exact line of sight (tests) and
@@ -537,6 +176,9 @@ class TerrainModel(_SignalModel):
     ray_weighting: str = RAY_WEIGHTING
     ray_oversampling: float | None = None
     name: str = "terrain"
+
+    #: Exact footprints cost a terrain sweep each: the planner bounds them by discs first.
+    costly_footprints: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         self._validate_common()
@@ -693,6 +335,28 @@ class TerrainModel(_SignalModel):
                 yield int(ks[i]), sig, int(r0[q]), int(c0[q])
             start = stop
 
+    def footprints(self, grid: Grid, sites: pd.DataFrame, rows: np.ndarray, *,
+                   dem: np.ndarray | None = None) -> Iterator[FootprintWindow]:
+        """Yield ``(k, row0, col0, covered)`` per row ``k`` of ``rows``: the batch kernel that
+        :meth:`compute` merges (one thread per transmitter), covered where the signal reaches the
+        technology's threshold — identical cells to :meth:`compute`.
+
+        Raises
+        ------
+        InputError
+            For a transmitter outside the DEM or on nodata (``invalid_sites`` is not applied here).
+        """
+        sites = sites.reset_index(drop=True)
+        thr = self.thresholds_dbm_per_row(sites)
+        dem_a = _as_dem(dem, grid)
+        prep = self._prepare(grid, sites, dem_a, need_ground=True, invalid_sites="error")
+        counters = {"nodata": 0, "unhit": 0}
+        for k, sig, r0, c0 in self._batches(grid, dem_a, prep, np.asarray(rows, dtype=np.int64), counters):
+            with np.errstate(invalid="ignore"):
+                yield int(k), r0, c0, np.isfinite(sig) & (sig >= thr[k])
+        if counters["unhit"]:
+            raise CovgapError(f"internal error: {counters['unhit']} cell(s) inside a radius not reached by a radial.")
+
     def compute(self, grid: Grid, sites: pd.DataFrame, *, dem: np.ndarray | None = None,
                 progress: bool = False) -> Coverage:
         """Compute signal and coverage of validated ``sites`` on ``grid`` over ``dem``.
@@ -730,53 +394,24 @@ class TerrainModel(_SignalModel):
                 "DEM voids (gdal_fillnodata) for terrain-aware results there.", CovgapWarning, stacklevel=2)
         return cov
 
-
-def _progress(it, total: int, enabled: bool):
-    if not enabled:
-        return it
-    from tqdm.auto import tqdm
-
-    return tqdm(it, total=total, desc="transmitters", unit="tx")
-
-
-# =========================================================================== single footprints
-@dataclass
-class Footprint:
-    """One transmitter's signal on the window of the grid around it.
-
-    Attributes
-    ----------
-    window : Grid
-        The sub-grid (``grid.window(row0, row0 + ny, col0, col0 + nx)``).
-    row0, col0 : int
-        Offset of the window in the full grid.
-    signal_dbm : ndarray of float32, shape ``window.shape``
-        Received signal; NaN outside the radius (and where obstructed with
-        ``diffraction="none"``).
-    threshold_dbm : float
-    radius_m : float
-        Radius computed (link budget, capped).
-    n_rays : int
-    dem_nodata_cells : int
-        Footprint cells on DEM nodata.
-    """
-
-    window: Grid
-    row0: int
-    col0: int
-    signal_dbm: np.ndarray
-    threshold_dbm: float
-    radius_m: float
-    n_rays: int = 0
-    dem_nodata_cells: int = 0
-
-    @property
-    def covered(self) -> np.ndarray:
-        """Boolean window: signal ≥ threshold."""
-        with np.errstate(invalid="ignore"):
-            return np.isfinite(self.signal_dbm) & (self.signal_dbm >= self.threshold_dbm)
+    def _single_footprint(self, grid: Grid, dem: np.ndarray | None, one: pd.DataFrame,
+                          threshold_dbm: float) -> Footprint:
+        """The signal window of the one transmitter in ``one``, with all threads on it."""
+        dem_a = _as_dem(dem, grid, check_min=False)  # checked on the cells read, below
+        prep = self._prepare(grid, one, dem_a, need_ground=True, invalid_sites="error")
+        sig, r0, c0, nod, unhit, n_rays, zmin = self._one(grid, dem_a, prep, 0, outside=np.nan)
+        _check_dem_min(min(zmin, float(dem_a[int(prep.row_f[0]), int(prep.col_f[0])])))
+        if unhit:
+            raise CovgapError(f"internal error: {unhit} cell(s) inside the radius not reached by a radial.")
+        sig = sig.astype(np.float32, copy=False)
+        if self.algorithm == "radials":
+            sig[np.isinf(sig)] = np.nan
+        return Footprint(window=grid.window(r0, r0 + sig.shape[0], c0, c0 + sig.shape[1]), row0=r0, col0=c0,
+                         signal_dbm=sig, threshold_dbm=threshold_dbm, radius_m=float(prep.radius_m[0]), n_rays=n_rays,
+                         dem_nodata_cells=nod)
 
 
+# =========================================================================== single sites
 def site_footprint(grid: Grid, dem: np.ndarray | None, sites: pd.DataFrame, row: int, *,
                    model: HataModel | TerrainModel) -> Footprint:
     """Signal window of one transmitter (row ``row`` of the validated ``sites``).
@@ -794,34 +429,7 @@ def site_footprint(grid: Grid, dem: np.ndarray | None, sites: pd.DataFrame, row:
     one = sites.iloc[[int(row)]]  # positional throughout: no reset_index needed
     tech = str(one["technology"].iloc[0])
     thr = float(technology_defaults(model.link_budgets, model.thresholds_dbm)[tech].threshold_dbm)
-    if isinstance(model, TerrainModel):
-        dem_a = _as_dem(dem, grid, check_min=False)  # checked on the cells read, below
-        prep = model._prepare(grid, one, dem_a, need_ground=True, invalid_sites="error")
-        sig, r0, c0, nod, unhit, n_rays, zmin = model._one(grid, dem_a, prep, 0, outside=np.nan)
-        _check_dem_min(min(zmin, float(dem_a[int(prep.row_f[0]), int(prep.col_f[0])])))
-        if unhit:
-            raise CovgapError(f"internal error: {unhit} cell(s) inside the radius not reached by a radial.")
-        sig = sig.astype(np.float32, copy=False)
-        if model.algorithm == "radials":
-            sig[np.isinf(sig)] = np.nan
-        return Footprint(window=grid.window(r0, r0 + sig.shape[0], c0, c0 + sig.shape[1]), row0=r0, col0=c0,
-                         signal_dbm=sig, threshold_dbm=thr, radius_m=float(prep.radius_m[0]), n_rays=n_rays,
-                         dem_nodata_cells=nod)
-    prep = model._prepare(grid, one, None, need_ground=False)
-    geographic, lat_rows, dlon_r, dx, dy = _grid_scales(grid)
-    r0, r1, c0, c1, _ = model._window(grid, prep.row_f[0], prep.col_f[0], prep.lat_s_rad[0], prep.kxs[0],
-                                      prep.radius_m[0])
-    cov_sig = np.full((max(r1 - r0, 0), max(c1 - c0, 0)), np.nan, dtype=np.float32)
-    if cov_sig.size:
-        az = prep.lb.azimuth_deg[0]
-        _k._disc_signal(cov_sig, r0, c0, geographic, lat_rows, dlon_r, dx, dy, prep.row_f[0], prep.col_f[0],
-                        prep.lat_s_rad[0], prep.radius_m[0], prep.lb.eirp_dbm[0], prep.fa[0], prep.fb[0],
-                        prep.pa[0], prep.pb[0], bool(np.isfinite(az)),
-                        math.radians(az) if np.isfinite(az) else 0.0,
-                        math.radians(prep.lb.beamwidth_deg[0]) if np.isfinite(az) else 1.0,
-                        SIDELOBE_ATTENUATION_DB)
-    return Footprint(window=grid.window(r0, r0 + cov_sig.shape[0], c0, c0 + cov_sig.shape[1]), row0=r0,
-                     col0=c0, signal_dbm=cov_sig, threshold_dbm=thr, radius_m=float(prep.radius_m[0]))
+    return model._single_footprint(grid, dem, one, thr)
 
 
 @dataclass

@@ -9,15 +9,18 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from .config import ModelConfig
-from .engine import CoverageModel
-from .errors import ConfigError
+from ..config import ModelConfig
+from ..constants import MODEL_KINDS
+from ..errors import ConfigError
+from .base import CoverageModel
 from .radius import RadiusModel
+from .hata import HataModel
+from .terrain import TerrainModel
 
-__all__ = ["make_model", "MODEL_KINDS"]
+__all__ = ["make_model", "MODEL_KINDS", "CoverageModel", "MODEL_CLASSES"]
 
-MODEL_KINDS = ("radius", "hata", "terrain")
-
+#: The one registry of model kinds (:data:`covgap.constants.MODEL_KINDS`) and their classes.
+MODEL_CLASSES: dict[str, type] = {"radius": RadiusModel, "hata": HataModel, "terrain": TerrainModel}
 
 def _build(cls, options: dict[str, Any], section: str):
     params = inspect.signature(cls).parameters
@@ -44,13 +47,8 @@ def make_model(cfg: ModelConfig, *, has_dem: bool, kind: str | None = None) -> C
         kind = "terrain" if has_dem else "radius"
     if kind == "radius":
         return RadiusModel(radius_km=cfg.radius_km)
-    if kind in ("hata", "terrain"):
-        try:
-            from . import terrain
-        except ImportError as exc:  # pragma: no cover - only while the terrain engine is absent
-            raise ConfigError(f"model kind {kind!r} is not available in this build: {exc}") from exc
+    if kind in MODEL_CLASSES:
         if kind == "terrain" and not has_dem:
             raise ConfigError("model kind 'terrain' needs a DEM: set [inputs] dem = \"...\" or use kind = \"hata\".")
-        cls = terrain.TerrainModel if kind == "terrain" else terrain.HataModel
-        return _build(cls, dict(cfg.options.get(kind, {})), kind)
+        return _build(MODEL_CLASSES[kind], dict(cfg.options.get(kind, {})), kind)
     raise ConfigError(f"unknown model kind {kind!r}; expected one of {MODEL_KINDS} or 'auto'.")

@@ -13,20 +13,20 @@ covered when its centre lies within the radius.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from ._kernels import disc_fill
-from .engine import Coverage, empty_technology, operator_index
-from .errors import ConfigError, InputError
-from .grid import Grid
-from .sites import TECHNOLOGIES
+from ..errors import ConfigError, InputError
+from ..grid import Grid
+from ..sites import TECHNOLOGIES
+from ._disc_kernels import disc_fill
+from .base import Coverage, FootprintWindow, empty_technology, operator_index
 
-__all__ = ["RadiusModel", "DEFAULT_RADIUS_KM"]
+__all__ = ["RadiusModel", "DEFAULT_RADIUS_KM", "disc_footprints"]
 
 #: Mobile Coverage Explorer fallback radii (km); no published 5G value.
 DEFAULT_RADIUS_KM: dict[str, float | None] = {"2G": 12.0, "3G": 4.0, "4G": 4.0, "5G": None}
@@ -49,6 +49,8 @@ class RadiusModel:
 
     radius_km: Mapping[str, float] = field(default_factory=dict)
     name: str = "radius"
+    #: A footprint is a disc: as cheap as its bound (see :class:`~covgap.models.base.CoverageModel`).
+    costly_footprints: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
         for tech, r in self.radius_km.items():
@@ -84,6 +86,16 @@ class RadiusModel:
             )
         return r.to_numpy() * 1000.0
 
+    def reach_m(self, grid: Grid, sites: pd.DataFrame) -> np.ndarray:
+        """Per row, the disc radius in metres (:meth:`site_radius_m`): nothing is covered beyond it."""
+        return self.site_radius_m(sites)
+
+    def footprints(self, grid: Grid, sites: pd.DataFrame, rows: np.ndarray, *,
+                   dem: np.ndarray | None = None) -> Iterator[FootprintWindow]:
+        """Yield ``(k, row0, col0, covered)`` per row ``k`` of ``rows``: the same disc kernel as
+        :meth:`compute`, on the window of the disc (identical cells)."""
+        yield from disc_footprints(grid, sites, self.site_radius_m(sites), rows)
+
     def compute(self, grid: Grid, sites: pd.DataFrame, *, dem: np.ndarray | None = None,
                 progress: bool = False) -> Coverage:
         """Compute disc coverage for every technology present in ``sites``."""
@@ -106,3 +118,29 @@ class RadiusModel:
             techs[tech] = tc
         return Coverage(grid=grid, operators=ops, technologies=techs, sites=sites.reset_index(drop=True),
                         model=self.name, parameters=self.parameters())
+
+
+def disc_footprints(grid: Grid, sites: pd.DataFrame, radius_m: np.ndarray,
+                    rows: np.ndarray | None = None) -> Iterator[FootprintWindow]:
+    """Yield ``(k, row0, col0, covered)``: the cells whose centre lies within ``radius_m[k]`` of row
+    ``k`` of ``sites`` (the radius model's own kernel and distance), for each ``k`` of ``rows``
+    (default: all rows).
+
+    Also the planner's upper bound of a footprint for models whose :meth:`reach_m` bounds it.
+    """
+    x, y = (np.asarray(v, dtype="f8") for v in grid.from_lonlat(sites["lon"].to_numpy(dtype="f8"),
+                                                                    sites["lat"].to_numpy(dtype="f8")))
+    radius_m = np.asarray(radius_m, dtype="f8")
+    xc_all, yc_all = grid.x_centres(), grid.y_centres()
+    one = np.ones(1, dtype=np.uint32)
+    row0 = np.zeros(1, dtype=np.int32)
+    for k in (range(len(sites)) if rows is None else np.asarray(rows, dtype=np.int64)):
+        k = int(k)
+        r0, r1, c0, c1 = grid.window_around(float(x[k]), float(y[k]), float(radius_m[k]))
+        shape = (r1 - r0, c1 - c0)
+        bits = np.zeros(shape, dtype=np.uint32)
+        if shape[0] > 0 and shape[1] > 0:
+            disc_fill(bits, np.zeros(shape, np.uint16), np.full(shape, -1, np.int32), np.full(shape, np.inf),
+                      xc_all[c0:c1], yc_all[r0:r1], grid.is_geographic, x[k:k + 1], y[k:k + 1],
+                      radius_m[k:k + 1], one, row0)
+        yield k, r0, c0, bits != 0

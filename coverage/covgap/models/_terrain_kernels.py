@@ -50,7 +50,9 @@ import math
 import numba as nb
 import numpy as np
 
-_R_EARTH = 6_371_008.8
+from ..constants import EARTH_RADIUS_M
+
+_R_EARTH = EARTH_RADIUS_M
 #: Oversampling of the outer ring: rays per cell at the radius.
 RAY_OVERSAMPLING = 1.5
 #: Minimum oversampling: the nearest ray then passes within c/(2√2) of every cell centre,

@@ -1,9 +1,8 @@
-"""Per-cell lenses (border belt, islands, terrain, density class) and per-unit lens tables.
+"""Per-cell lenses: border distance and belt, islands, mountains, ruggedness, density class.
 
 A *lens* is a boolean mask on the study grid that selects a kind of place — within 20 km of the land
-border, on an island, above 1,000 m, urban centre — so that every per-unit table can say how many
-people, and how many uncovered people, live there. All lens sums use ``numpy.bincount`` on the admin
-label grid, so ``covered + uncovered = population`` holds in every unit and every lens.
+border, on an island, in the mountains, urban centre — so that every per-unit table can say how many
+people, and how many uncovered people, live there (:mod:`covgap.lenses.tables`).
 
 Distances are great-circle distances on the sphere of mean radius :data:`covgap.grid.EARTH_RADIUS_M`
 (right at every latitude of the study area), computed exactly to densified border vertices with a
@@ -13,19 +12,18 @@ to half a cell.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import scipy.ndimage as ndi
 import shapely
 from rasterio import features
 from scipy.spatial import cKDTree
 
-from .errors import CRSError, InputError
-from .grid import EARTH_RADIUS_M, Grid, unit_vectors
+from ..constants import BORDER_BELT_KM
+from ..errors import CRSError, InputError
+from ..grid import EARTH_RADIUS_M, Grid, unit_vectors
 
 __all__ = [
     "DENSITY_CLASSES",
@@ -40,8 +38,8 @@ __all__ = [
     "elevation_std_m",
     "density_per_km2",
     "density_class",
-    "lens_table",
-    "border_belt_table",
+    "mountain_mask",
+    "land_border_arc",
 ]
 
 #: Degree of Urbanisation (GHSL / Eurostat, UN Statistical Commission 2020) grid-cell density
@@ -227,7 +225,7 @@ def _query_km(tree: cKDTree, lon: np.ndarray, lat: np.ndarray, ub: float) -> np.
     return d
 
 
-def border_belt(distance_km: np.ndarray, belt_km: float = 20.0) -> np.ndarray:
+def border_belt(distance_km: np.ndarray, belt_km: float = BORDER_BELT_KM) -> np.ndarray:
     """Mask the cells within ``belt_km`` of the land border.
 
     Examples
@@ -417,141 +415,69 @@ def density_class(
     return np.where(centre, 2, np.where(cluster, 1, 0)).astype(np.int8)
 
 
-# --------------------------------------------------------------------------- tables
-def _check_labels(labels: np.ndarray, n_units: int, shape: tuple[int, ...]) -> np.ndarray:
-    lab = np.asarray(labels)
-    if lab.shape != shape:
-        raise InputError(f"label grid has shape {lab.shape}, population {shape}.")
-    if not np.issubdtype(lab.dtype, np.integer):
-        raise InputError(f"label grid must be integer, got {lab.dtype}.")
-    if lab.size and (lab.min() < 0 or lab.max() > n_units):
-        raise InputError(
-            f"labels range {lab.min()}..{lab.max()}, expected 0..{n_units} (0 = outside all units)."
-        )
-    return lab.ravel()
+def land_border_arc(outline, *, start: tuple[float, float], via: tuple[float, float],
+                    end: tuple[float, float]) -> shapely.LineString:
+    """The land border as the arc of a country outline between two coastal end points.
 
-
-def _zsum(lab: np.ndarray, values: np.ndarray, n_units: int) -> np.ndarray:
-    return np.bincount(lab, weights=values.ravel(), minlength=n_units + 1)
-
-
-def lens_table(
-    labels: np.ndarray,
-    n_units: int,
-    population: np.ndarray,
-    uncovered_mask: np.ndarray,
-    lens_masks: Mapping[str, np.ndarray],
-    *,
-    unit_codes: Sequence[Any] | None = None,
-    include_outside: bool = True,
-) -> pd.DataFrame:
-    """Sum population and uncovered population per unit, overall and inside each lens.
-
-    Parameters
-    ----------
-    labels : numpy.ndarray of int
-        Unit label per cell, ``1..n_units``; 0 = outside all units.
-    n_units : int
-        Number of units (labels run 1..n_units).
-    population : numpy.ndarray
-        People per cell.
-    uncovered_mask : numpy.ndarray of bool
-        Cells without signal (in whatever sense the caller chose: no 4G, no signal at all, …).
-    lens_masks : mapping of str to bool array
-        E.g. ``{"border_20km": border_belt(d), "island": island_mask(...), "urban_centre": cls ==
-        2}``.
-    unit_codes : sequence, optional
-        Code of unit ``k`` at position ``k − 1``; default the label numbers.
-    include_outside : bool
-        Add a first row ``unit = 0`` / code ``None`` with the people outside all units.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``label, code, population, uncovered, covered`` and for every lens ``L``:
-        ``L_population, L_uncovered, L_covered``. ``covered = population − uncovered`` in every unit
-        and every lens; ``attrs["totals"]`` holds the column sums including the outside row.
+    Public boundary files (geoBoundaries ADM0) give the country outline, coast and land border
+    together. Where the land border is one continuous stretch, it is the part of the main
+    polygon's outline from ``start`` to ``end`` that passes ``via`` (a point on the land
+    border); the other arc is the coastline. Points are lon/lat; each is snapped to the nearest
+    outline vertex. For Viet Nam: from the Ka Long river mouth at Móng Cái (108.0 E, 21.53 N)
+    via Lao Bảo (106.59 E, 16.62 N) to Hà Tiên (104.45 E, 10.42 N).
 
     Examples
     --------
-    >>> lab = np.array([[1, 1, 2, 0]]); pop = np.array([[1.0, 2.0, 3.0, 4.0]])
-    >>> unc = np.array([[True, False, True, True]]); lens = {"belt": np.array([[True, True, False, True]])}
-    >>> t = lens_table(lab, 2, pop, unc, lens, unit_codes=["a", "b"])
-    >>> t.code.tolist()
-    [None, 'a', 'b']
-    >>> t[["population", "uncovered", "belt_population", "belt_uncovered"]].values.tolist()
-    [[4.0, 4.0, 4.0, 4.0], [3.0, 1.0, 3.0, 1.0], [3.0, 3.0, 0.0, 0.0]]
-
+    >>> sq = shapely.box(0, 0, 10, 10)
+    >>> arc = land_border_arc(sq, start=(10, 5), via=(0, 5), end=(5, 0))
+    >>> round(arc.length, 6)
+    25.0
     """
-    pop = np.asarray(population, dtype=np.float64)
-    lab = _check_labels(labels, n_units, pop.shape)
-    unc = np.asarray(uncovered_mask, dtype=bool)
-    if unc.shape != pop.shape:
-        raise InputError(f"uncovered mask has shape {unc.shape}, population {pop.shape}.")
-    if unit_codes is not None and len(unit_codes) != n_units:
-        raise InputError(f"{len(unit_codes)} unit codes for {n_units} units.")
-    codes = list(unit_codes) if unit_codes is not None else list(range(1, n_units + 1))
-    cols: dict[str, Any] = {
-        "label": np.arange(n_units + 1),
-        "code": pd.Series([None] + codes, dtype=object),
-    }
-    p_all = _zsum(lab, pop, n_units)
-    u_all = _zsum(lab, np.where(unc, pop, 0.0), n_units)
-    cols.update(population=p_all, uncovered=u_all, covered=p_all - u_all)
-    for name, m in lens_masks.items():
-        m = np.asarray(m, dtype=bool)
-        if m.shape != pop.shape:
-            raise InputError(f"lens {name!r} has shape {m.shape}, population {pop.shape}.")
-        p = _zsum(lab, np.where(m, pop, 0.0), n_units)
-        u = _zsum(lab, np.where(m & unc, pop, 0.0), n_units)
-        cols[f"{name}_population"], cols[f"{name}_uncovered"], cols[f"{name}_covered"] = p, u, p - u
-    out = pd.DataFrame(cols)
-    out.attrs["totals"] = {k: float(v.sum()) for k, v in cols.items() if k not in ("label", "code")}
-    out.attrs["raster_total"] = float(pop.sum())
-    return out if include_outside else out.iloc[1:].reset_index(drop=True)
+    geoms = list(shapely.get_parts(outline if not hasattr(outline, "geometry") else shapely.union_all(outline.geometry.values)))
+    polys = [g for g in geoms if g.geom_type == "Polygon"]
+    if not polys:
+        raise InputError("the country outline has no polygon to take the land border from.")
+    main = max(polys, key=lambda p: p.area)
+    ring = np.asarray(main.exterior.coords)[:-1]
+    n = len(ring)
+
+    def nearest(pt):
+        return int(np.argmin((ring[:, 0] - pt[0]) ** 2 + (ring[:, 1] - pt[1]) ** 2))
+
+    i0, iv, i1 = nearest(start), nearest(via), nearest(end)
+    if len({i0, iv, i1}) < 3:
+        raise InputError(f"land border arc: start {start}, via {via} and end {end} snap to the same outline vertex. "
+                         "Fix: give three distinct points along the land border.")
+    fwd = [(i0 + k) % n for k in range((i1 - i0) % n + 1)]
+    arc = fwd if iv in set(fwd) else [(i0 - k) % n for k in range((i0 - i1) % n + 1)]
+    return shapely.LineString(ring[arc])
 
 
-def border_belt_table(
-    labels: np.ndarray,
-    n_units: int,
-    population: np.ndarray,
-    uncovered_mask: np.ndarray,
-    distance_km: np.ndarray,
-    *,
-    belt_km: float = 20.0,
-    unit_codes: Sequence[Any] | None = None,
-    unit_names: Sequence[str] | None = None,
-    include_outside: bool = False,
-) -> pd.DataFrame:
-    """Tabulate uncovered people within ``belt_km`` of the land border, by unit.
+def mountain_mask(dem: np.ndarray, grid: Grid, *, window_km: float = 7.0) -> np.ndarray:
+    """Kapos et al. (2000) mountain cells (classes 1–6) from elevation in metres.
 
-    Returns
-    -------
-    pandas.DataFrame
-        ``code, name, population, uncovered, belt_population, belt_uncovered, belt_covered,
-        belt_uncovered_share`` (share of the unit's belt population that is uncovered), sorted by
-        ``belt_uncovered`` descending; ``attrs["belt_km"]``. Units with no belt cell have zeros.
+    Kapos, V., Rhind, J., Edwards, M., Price, M.F., Ravilious, C. (2000). Developing a map of
+    the world's mountain forests. In: Forests in Sustainable Mountain Development, IUFRO
+    Research Series 5, CABI, pp. 4–9. NaN elevation is not mountain.
 
+    Examples
+    --------
+    >>> g = Grid.from_bounds(0, 0, 900, 900, res=(90, 90), crs="EPSG:32648")
+    >>> bool(mountain_mask(np.full((10, 10), 3000.0), g).all())
+    True
     """
-    t = lens_table(
-        labels,
-        n_units,
-        population,
-        uncovered_mask,
-        {"belt": border_belt(distance_km, belt_km)},
-        unit_codes=unit_codes,
-        include_outside=True,
-    )
-    names: Iterable[Any] = [None] + (
-        list(unit_names) if unit_names is not None else [None] * n_units
-    )
-    t.insert(2, "name", pd.Series(list(names), dtype=object))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t["belt_uncovered_share"] = np.where(
-            t["belt_population"] > 0, t["belt_uncovered"] / t["belt_population"], 0.0
-        )
-    if not include_outside:
-        t = t.iloc[1:]
-    t = t.sort_values("belt_uncovered", ascending=False, kind="stable").reset_index(drop=True)
-    t.attrs["belt_km"] = belt_km
-    return t
+    z = np.asarray(dem, dtype=np.float64)
+    known = np.isfinite(z)
+    zf = np.where(known, z, np.nanmin(z) if known.any() else 0.0)
+    dx, dy = grid.cell_size_m()
+    gy, gx = np.gradient(zf)
+    slope_deg = np.degrees(np.arctan(np.hypot(gx / dx[:, None], gy / dy[:, None])))
+    half_cells_y = max(1, int(round(window_km * 1000 / float(np.mean(dy)))))
+    half_cells_x = max(1, int(round(window_km * 1000 / float(np.mean(dx)))))
+    size = (2 * half_cells_y + 1, 2 * half_cells_x + 1)
+    ler = ndi.maximum_filter(zf, size=size, mode="nearest") - ndi.minimum_filter(zf, size=size, mode="nearest")
+    m = (zf >= 2500) \
+        | ((zf >= 1500) & (slope_deg >= 2)) \
+        | ((zf >= 1000) & ((slope_deg >= 5) | (ler > 300))) \
+        | ((zf >= 300) & (ler > 300))
+    return m & known

@@ -1,0 +1,24 @@
+"""Names and defaults shared by the whole library, each written once.
+
+Physical constants cite their source; defaults that shape a figure say where they come from.
+"""
+
+from __future__ import annotations
+
+__all__ = ["EARTH_RADIUS_M", "MODEL_KINDS", "BORDER_BELT_KM", "DEFAULT_ANTENNA_HEIGHT_M"]
+
+#: Mean earth radius R1 of the IUGG (Moritz 1980, "Geodetic Reference System 1980"), metres.
+EARTH_RADIUS_M = 6_371_008.8
+
+#: Coverage model kinds a config or the CLI may name (``auto`` picks ``terrain`` with a DEM, else
+#: ``radius``); built by :func:`covgap.models.make_model`.
+MODEL_KINDS = ("radius", "hata", "terrain")
+
+#: Width of the land-border belt in the reports (km): the belt the analysts' first question asks
+#: about ("how many of them live within 20 km of the land border?", docs/GUIDE §6).
+BORDER_BELT_KM = 20.0
+
+#: Antenna height above ground when a towers file gives none (m): a typical rural macro mast
+#: (ITU-R P.1546 and P.1812 examples use 10–37.5 m transmitter heights; 30 m is the common
+#: planning assumption for rural macro sites, e.g. ECC Report 231's rural scenario).
+DEFAULT_ANTENNA_HEIGHT_M = 30.0
