@@ -9,10 +9,10 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from .config import ModelConfig
-from .engine import CoverageModel
-from .errors import ConfigError
-from .radius import RadiusModel
+from ..config import ModelConfig
+from ..engine import CoverageModel
+from ..errors import ConfigError
+from ..radius import RadiusModel
 
 __all__ = ["make_model", "MODEL_KINDS"]
 
@@ -46,7 +46,7 @@ def make_model(cfg: ModelConfig, *, has_dem: bool, kind: str | None = None) -> C
         return RadiusModel(radius_km=cfg.radius_km)
     if kind in ("hata", "terrain"):
         try:
-            from . import terrain
+            from .. import terrain
         except ImportError as exc:  # pragma: no cover - only while the terrain engine is absent
             raise ConfigError(f"model kind {kind!r} is not available in this build: {exc}") from exc
         if kind == "terrain" and not has_dem:
