@@ -60,7 +60,8 @@ def anomalous_db(
     beta = b0 * mu2 * mu3  # Eq (54)
 
     lb = math.log10(beta)
-    gamma = 1.076 / (2.0058 - lb) ** 1.012 * math.exp(-(9.51 - 4.8 * lb + 0.198 * lb * lb) * 1e-6 * dtot**1.13)  # Eq (53a)
+    # Eq (53a)
+    gamma = 1.076 / (2.0058 - lb) ** 1.012 * math.exp(-(9.51 - 4.8 * lb + 0.198 * lb * lb) * 1e-6 * dtot**1.13)
     ap = -12.0 + (1.2 + 3.7e-3 * dtot) * math.log10(p / beta) + 12.0 * (p / beta) ** gamma  # Eq (53)
     adp = gamma_d * theta1 + ap  # Eq (50)
     return af + adp  # Eq (46)

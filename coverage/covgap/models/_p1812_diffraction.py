@@ -59,13 +59,19 @@ def _first_term_one(epsr: float, sigma: float, d: float, hte: float, hre: float,
     for j, k in enumerate((k_h, k_v)):
         beta = (1.0 + 1.6 * k**2 + 0.67 * k**4) / (1.0 + 4.5 * k**2 + 1.53 * k**4)  # Eq (30)
         x = 21.88 * beta * (f / adft**2) ** (1.0 / 3.0) * d  # Eq (31)
-        fx = 11.0 + 10.0 * math.log10(x) - 17.6 * x if x >= 1.6 else -20.0 * math.log10(x) - 5.6488 * x**1.425  # Eq (33)
+        if x >= 1.6:  # Eq (33)
+            fx = 11.0 + 10.0 * math.log10(x) - 17.6 * x
+        else:
+            fx = -20.0 * math.log10(x) - 5.6488 * x**1.425
         g_min = 2.0 + 20.0 * math.log10(k)
         gy = []
         for hh in (hte, hre):
             y = 0.9575 * beta * (f**2 / adft) ** (1.0 / 3.0) * hh  # Eq (32)
             b = beta * y  # Eq (35)
-            gb = 17.6 * math.sqrt(b - 1.1) - 5.0 * math.log10(b - 1.1) - 8.0 if b > 2.0 else 20.0 * math.log10(b + 0.1 * b**3)  # Eq (34)
+            if b > 2.0:  # Eq (34)
+                gb = 17.6 * math.sqrt(b - 1.1) - 5.0 * math.log10(b - 1.1) - 8.0
+            else:
+                gb = 20.0 * math.log10(b + 0.1 * b**3)
             gy.append(max(gb, g_min))
         out[j] = -fx - gy[0] - gy[1]  # Eq (36)
     return out

@@ -87,7 +87,7 @@ def location_std_db(f: float, hrg: float, R: float, *, wa_m: float = 100.0) -> f
     Examples
     --------
     >>> round(location_std_db(0.9, 1.5, 10.0, wa_m=100.0), 2)
-    2.73
+    1.97
     """
     if not (wa_m > 0 and math.isfinite(wa_m)):
         raise InputError(f"wa_m must be a positive width in metres; got {wa_m!r}.")
@@ -172,7 +172,8 @@ class P1812Details:
 
 
 def _fail(name: str, expected: str, got: Any, fix: str = "") -> InputError:
-    msg = f"P.1812: {name} must be {expected}; got {got!r}."
+    shown = got if isinstance(got, str) else repr(got)
+    msg = f"P.1812: {name} must be {expected}; got {shown}."
     return InputError(msg + (f" {fix}" if fix else ""))
 
 
@@ -184,7 +185,10 @@ def _scalar(name: str, value: Any, lo: float | None = None, hi: float | None = N
     if not math.isfinite(v):
         raise _fail(name, "a finite number", value)
     if (lo is not None and v < lo) or (hi is not None and v > hi):
-        rng = f"in [{lo}, {hi}]{unit}" if lo is not None and hi is not None else (f">= {lo}{unit}" if lo is not None else f"<= {hi}{unit}")
+        if lo is not None and hi is not None:
+            rng = f"in [{lo}, {hi}]{unit}"
+        else:
+            rng = f">= {lo}{unit}" if lo is not None else f"<= {hi}{unit}"
         raise _fail(name, rng + " (the range of ITU-R P.1812-6)", value)
     return v
 
@@ -204,7 +208,9 @@ def _profile(name: str, value: Any, n: int | None) -> np.ndarray:
     return arr
 
 
-def _check_inputs(f, p, d, h, R, Ct, zone, htg, hrg, pol, phi_t, phi_r, lam_t, lam_r, pL, sigmaL, Ptx, DN, N0, dct, dcr):
+def _check_inputs(
+    f, p, d, h, R, Ct, zone, htg, hrg, pol, phi_t, phi_r, lam_t, lam_r, pL, sigmaL, Ptx, DN, N0, dct, dcr
+):
     f = _scalar("f (frequency, GHz)", f, 0.03, 6.0, " GHz")
     p = _scalar("p (time percentage)", p, 1.0, 50.0, " %")
     pL = _scalar("pL (location percentage)", pL, 1.0, 99.0, " %")
@@ -230,7 +236,9 @@ def _check_inputs(f, p, d, h, R, Ct, zone, htg, hrg, pol, phi_t, phi_r, lam_t, l
     d = _profile("d (profile distances, km)", d, None)
     n = d.size
     if n < 3:
-        raise _fail("d (profile distances, km)", "at least 3 profile points (both terminals and one between)", f"{n} points")
+        raise _fail(
+            "d (profile distances, km)", "at least 3 profile points (both terminals and one between)", f"{n} points"
+        )
     if d[0] != 0.0:
         raise _fail("d[0]", "0 (the first profile point is the transmitter)", float(d[0]))
     steps = np.diff(d)
@@ -252,7 +260,8 @@ def _check_inputs(f, p, d, h, R, Ct, zone, htg, hrg, pol, phi_t, phi_r, lam_t, l
         bad = ~np.isin(Ct, list(CLUTTER_CATEGORIES))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise _fail("Ct", f"a clutter category of P.1812-6 Table 2 {sorted(CLUTTER_CATEGORIES)}", f"{Ct[i]} at point {i}")
+            cats = sorted(CLUTTER_CATEGORIES)
+            raise _fail("Ct", f"a clutter category of P.1812-6 Table 2 {cats}", f"{Ct[i]} at point {i}")
     if R is None:
         R = np.array([CLUTTER_CATEGORIES[int(c)][1] for c in Ct])
     else:
@@ -279,7 +288,9 @@ def transmission_loss_details(
     P1812Details
         Lb [dB], Ep [dB(uV/m)] and every quantity the method computes on the way.
     """
-    a = _check_inputs(f, p, d, h, R, Ct, zone, htg, hrg, pol, phi_t, phi_r, lam_t, lam_r, pL, sigmaL, Ptx, DN, N0, dct, dcr)
+    a = _check_inputs(
+        f, p, d, h, R, Ct, zone, htg, hrg, pol, phi_t, phi_r, lam_t, lam_r, pL, sigmaL, Ptx, DN, N0, dct, dcr
+    )
     f, p, d, h, R, zone = a["f"], a["p"], a["d"], a["h"], a["R"], a["zone"]
     htg, hrg, ipol = a["htg"], a["hrg"], a["pol"] - 1
     dct = 0.0 if zone[0] == 1 else a["dct"]  # a terminal at sea is on the coast (§4.5)
@@ -309,7 +320,8 @@ def transmission_loss_details(
     # §4.3: diffraction for the median (ae) and the beta0 % (ab) effective earth radii.
     ld50, lbulla, lbulls, ldsph = delta_bullington_db(d, g, htc, hrc, geo.hstd, geo.hsrd, ae, f, omega)
     ldb = delta_bullington_db(d, g, htc, hrc, geo.hstd, geo.hsrd, ab, f, omega)[0]
-    fi = inverse_normal_tail(p / 100.0) / inverse_normal_tail(b0 / 100.0) if p > b0 else 1.0  # Eq (40)
+    # Eq (40): interpolation factor between the median and the beta0 % diffraction losses
+    fi = inverse_normal_tail(p / 100.0) / inverse_normal_tail(b0 / 100.0) if p > b0 else 1.0
     ldp = ld50 if p == 50.0 else ld50 + fi * (ldb - ld50)  # Eq (41)
     lbd50 = lbfs + ld50  # Eq (42)
     lbd = lb0p + ldp  # Eq (43)
