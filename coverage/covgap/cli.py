@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="covgap", description="Find and count people without mobile signal.")
     p.add_argument("--version", action="version", version=f"covgap {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
-    models = ["auto", "radius", "hata", "terrain"]
+    models = ["auto", "radius", "hata", "terrain", "p1812"]
     d = sub.add_parser("demo", help="generate the embedded SYNTHETIC demo region and analyse it")
     d.add_argument("--out", default="out/demo", help="output folder (default: out/demo)")
     d.add_argument("--model", choices=models, default="auto", help="coverage model (auto: terrain when a DEM is given)")

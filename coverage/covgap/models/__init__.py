@@ -1,4 +1,4 @@
-"""Choose a coverage model from the config: ``radius``, ``hata`` or ``terrain``.
+"""Choose a coverage model from the config: ``radius``, ``hata``, ``terrain`` or ``p1812``.
 
 ``auto`` picks the terrain model when a DEM is given (terrain decides who has signal in
 the mountains) and the radius model otherwise.
@@ -16,7 +16,7 @@ from ..radius import RadiusModel
 
 __all__ = ["make_model", "MODEL_KINDS"]
 
-MODEL_KINDS = ("radius", "hata", "terrain")
+MODEL_KINDS = ("radius", "hata", "terrain", "p1812")
 
 
 def _build(cls, options: dict[str, Any], section: str):
@@ -53,4 +53,10 @@ def make_model(cfg: ModelConfig, *, has_dem: bool, kind: str | None = None) -> C
             raise ConfigError("model kind 'terrain' needs a DEM: set [inputs] dem = \"...\" or use kind = \"hata\".")
         cls = terrain.TerrainModel if kind == "terrain" else terrain.HataModel
         return _build(cls, dict(cfg.options.get(kind, {})), kind)
+    if kind == "p1812":
+        if not has_dem:
+            raise ConfigError("model kind 'p1812' needs a DEM: set [inputs] dem = \"...\" or use kind = \"hata\".")
+        from .p1812_area import P1812Model
+
+        return _build(P1812Model, dict(cfg.options.get(kind, {})), kind)
     raise ConfigError(f"unknown model kind {kind!r}; expected one of {MODEL_KINDS} or 'auto'.")
