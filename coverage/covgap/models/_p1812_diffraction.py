@@ -36,12 +36,12 @@ def bullington_db(d: np.ndarray, g: np.ndarray, htc: float, hrc: float, ap: floa
     gi = g[1:-1] + 500.0 * di * (dtot - di) / ap  # heights over the curved earth, Ce = 1/ap
     stim = float(np.max((gi - htc) / di))  # Eq (13)
     s_tr = (hrc - htc) / dtot  # Eq (14)
-    if stim < s_tr:
+    srim = float(np.max((gi - hrc) / (dtot - di)))  # Eq (17)
+    if stim < s_tr or stim + srim <= 0.0:  # the second test only guards a grazing ray's 0/0
         # LoS: the point of highest diffraction parameter (Eqs (15), (16))
         nu = (gi - (htc * (dtot - di) + hrc * di) / dtot) * np.sqrt(0.002 * dtot / (lam * di * (dtot - di)))
         luc = knife_edge_db(float(nu.max()))
     else:
-        srim = float(np.max((gi - hrc) / (dtot - di)))  # Eq (17)
         dbp = (hrc - htc + srim * dtot) / (stim + srim)  # Eq (18)
         nub = (htc + stim * dbp - (htc * (dtot - dbp) + hrc * dbp) / dtot) * math.sqrt(
             0.002 * dtot / (lam * dbp * (dtot - dbp))
@@ -93,7 +93,7 @@ def spherical_earth_db(d: float, hte: float, hre: float, ap: float, f: float, om
     c = (hte - hre) / (hte + hre)  # Eq (24d)
     m = 250.0 * d * d / (ap * (hte + hre))  # Eq (24e)
     b = 2.0 * math.sqrt((m + 1.0) / (3.0 * m)) * math.cos(
-        math.pi / 3.0 + math.acos(1.5 * c * math.sqrt(3.0 * m / (m + 1.0) ** 3)) / 3.0
+        math.pi / 3.0 + math.acos(min(1.0, max(-1.0, 1.5 * c * math.sqrt(3.0 * m / (m + 1.0) ** 3)))) / 3.0
     )  # Eq (24c)
     dse1 = 0.5 * d * (1.0 + b)  # Eq (24a)
     dse2 = d - dse1  # Eq (24b)

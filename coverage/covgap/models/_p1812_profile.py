@@ -186,7 +186,7 @@ def path_geometry(d: np.ndarray, h: np.ndarray, htg: float, hrg: float, ae: floa
     m = (hsr - hst) / dtot
     hte = htg + float(h[0]) - hst
     hre = hrg + float(h[-1]) - hsr
-    seg = slice(it, ir + 1)
+    seg = slice(min(it, ir), max(it, ir) + 1)
     hm = float(np.max(h[seg] - (hst + m * d[seg])))
     return PathGeometry(
         dlt=dlt, dlr=dlr, theta_t=theta_t, theta_r=theta_r, theta=theta, trans_horizon=bool(trans),
