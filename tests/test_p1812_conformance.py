@@ -213,3 +213,92 @@ def _call(**over):
 def test_range_errors(over, match):
     with pytest.raises(InputError, match=match):
         _call(**over)
+
+
+# ---------------------------------------------------------------------------------------
+# Many paths at once: the same numbers as one path at a time.
+
+
+def _pad(paths):
+    """Padded (m, n) arrays from a list of dicts with d, h, R, zone (padding repeats the end)."""
+    n = max(len(q["d"]) for q in paths)
+    out = {k: np.zeros((len(paths), n)) for k in ("d", "h", "R", "zone")}
+    for i, q in enumerate(paths):
+        k = len(q["d"])
+        for key in out:
+            out[key][i, :k] = q[key]
+            out[key][i, k:] = q[key][-1]
+    return out, np.array([len(q["d"]) for q in paths])
+
+
+def test_many_paths_equal_one_at_a_time_on_random_profiles():
+    from covgap.models.p1812 import transmission_loss_many
+
+    rng = np.random.default_rng(7)
+    for trial in range(4):
+        paths = []
+        for _ in range(25):
+            k = int(rng.integers(3, 400))
+            dist = float(rng.uniform(0.3, 200.0))
+            zone = np.where(np.arange(k) < k // 3, 1, 4) if trial % 2 else np.full(k, int(rng.choice([3, 4])))
+            paths.append(dict(d=np.linspace(0.0, dist, k), h=500.0 + np.cumsum(rng.normal(0.0, 20.0, k)),
+                              R=rng.choice([0.0, 10.0, 15.0, 20.0], k), zone=zone))  # fmt: skip
+        arr, npts = _pad(paths)
+        f, p, pol = float(rng.uniform(0.03, 6.0)), float(rng.choice([1.0, 7.5, 50.0])), int(rng.integers(1, 3))
+        htg, hrg, sig = rng.uniform(1, 300, 25), rng.uniform(1, 50, 25), rng.uniform(0, 8, 25)
+        lbs, eps = transmission_loss_many(f, p, arr["d"], arr["h"], arr["R"], None, arr["zone"], npts, htg, hrg, pol,
+                                          phi_t=21.0, phi_r=22.0, lam_t=105.0, lam_r=106.0, pL=90, sigmaL=sig)  # fmt: skip
+        for i, q in enumerate(paths):
+            one = transmission_loss(f, p, q["d"], q["h"], q["R"], None, q["zone"], htg[i], hrg[i], pol,
+                                    phi_t=21.0, phi_r=22.0, lam_t=105.0, lam_r=106.0, pL=90, sigmaL=sig[i])  # fmt: skip
+            assert lbs[i] == pytest.approx(one[0], abs=1e-9)
+            assert eps[i] == pytest.approx(one[1], abs=1e-9)
+
+
+def test_many_paths_reproduce_the_validation_losses():
+    from covgap.models.p1812 import transmission_loss_many
+
+    real = [c.values[0] for c in CASES if c.values[0] is not None]
+    if not real:
+        pytest.skip("ITU-R P.1812 validation data not found (see the conformance tests' skip reason)")
+    groups: dict = {}
+    for c in real:
+        key = (c.inputs["f"], c.inputs["p"], c.inputs["pol"], c.inputs["DN"], c.inputs["N0"])
+        groups.setdefault(key, []).append(c)
+    checked = 0
+    for (f, p, pol, dn, n0), cs in groups.items():
+        arr, npts = _pad([c.inputs for c in cs])
+        per = {k: np.array([c.inputs[k] for c in cs]) for k in ("htg", "hrg", "phi_t", "phi_r", "lam_t", "lam_r",
+                                                               "Ptx", "dct", "dcr")}  # fmt: skip
+        lb, ep = transmission_loss_many(f, p, arr["d"], arr["h"], arr["R"], None, arr["zone"], npts, per["htg"],
+                                        per["hrg"], pol, phi_t=per["phi_t"], phi_r=per["phi_r"], lam_t=per["lam_t"],
+                                        lam_r=per["lam_r"], Ptx=per["Ptx"], DN=dn, N0=n0, dct=per["dct"],
+                                        dcr=per["dcr"])  # fmt: skip
+        for i, c in enumerate(cs):
+            assert abs(lb[i] - c.expected_Lb) <= 0.01, c.name
+            assert abs(ep[i] - c.expected_E) <= 0.01, c.name
+            checked += 1
+    assert checked == len(real)
+
+
+def test_many_paths_range_errors():
+    from covgap.models.p1812 import transmission_loss_many
+
+    d = np.linspace(0.0, 5.0, 11)[None, :].repeat(2, axis=0)
+    args = dict(f=0.9, p=50, d=d, h=np.zeros_like(d), R=None, Ct=None, zone=np.full(d.shape, 4), npts=[11, 11],
+                htg=30.0, hrg=1.5, pol=2, phi_t=21.0, phi_r=21.05, lam_t=105.0, lam_r=105.0)  # fmt: skip
+    with pytest.raises(InputError, match="npts must be integers from 3 to 11"):
+        transmission_loss_many(**{**args, "npts": [2, 11]})
+    bad = d.copy()
+    bad[1, 4] = bad[1, 3]
+    with pytest.raises(InputError, match=r"strictly increasing along each path; got path 1: d\[3\]"):
+        transmission_loss_many(**{**args, "d": bad})
+    with pytest.raises(InputError, match=r"hrg must be in \[1.0, 3000.0\]"):
+        transmission_loss_many(**{**args, "hrg": [1.5, 0.5]})
+    # points beyond npts are ignored, even if they hold nonsense
+    junk = d.copy()
+    junk[0, 6:] = np.nan
+    lb_short, _ = transmission_loss_many(**{**args, "d": junk, "npts": [6, 11]})
+    one, _ = transmission_loss(0.9, 50, d[0, :6], np.zeros(6), None, None, np.full(6, 4), 30.0, 1.5, 2,
+                               phi_t=21.0, phi_r=21.05, lam_t=105.0, lam_r=105.0)  # fmt: skip
+    assert lb_short[0] == pytest.approx(one, abs=1e-9)

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..errors import InputError
 from ._p1812_anomalous import anomalous_db, troposcatter_db
+from ._p1812_batch import batch_loss
 from ._p1812_diffraction import delta_bullington_db
 from ._p1812_profile import beta0_percent, effective_radii_km, path_centre_latitude, path_geometry, zone_lengths
 
@@ -31,6 +32,7 @@ __all__ = [
     "P1812Details",
     "transmission_loss",
     "transmission_loss_details",
+    "transmission_loss_many",
     "location_std_db",
     "inverse_normal_tail",
 ]
@@ -438,3 +440,130 @@ def transmission_loss(
         pL=pL, sigmaL=sigmaL, Ptx=Ptx, DN=DN, N0=N0, dct=dct, dcr=dcr,
     )  # fmt: skip
     return det.Lb, det.Ep_Ptx
+
+
+def _path_centre_latitudes(phi_t, lam_t, phi_r, lam_r, dpnt_km):
+    """Element-wise :func:`._p1812_profile.path_centre_latitude` (same great-circle formulae)."""
+    pt, pr = np.radians(phi_t), np.radians(phi_r)
+    dlon = np.radians(lam_r - lam_t)
+    y = np.cos(pr) * np.sin(dlon)
+    x = np.cos(pt) * np.sin(pr) - np.sin(pt) * np.cos(pr) * np.cos(dlon)
+    bearing = np.where((np.abs(x) > 1e-12) | (np.abs(y) > 1e-12), np.arctan2(y, x), 0.0)
+    delta = dpnt_km / 6371.0
+    s = np.sin(pt) * np.cos(delta) + np.cos(pt) * np.sin(delta) * np.cos(bearing)
+    return np.degrees(np.arcsin(np.clip(s, -1.0, 1.0)))
+
+
+def _many_array(name: str, value: Any, shape: tuple[int, ...], valid: np.ndarray | None) -> np.ndarray:
+    try:
+        arr = np.broadcast_to(np.asarray(value, dtype=float), shape)
+    except (TypeError, ValueError):
+        raise _fail(name, f"numbers broadcastable to shape {shape}", type(value).__name__) from None
+    bad = ~np.isfinite(arr) if valid is None else (~np.isfinite(arr) & valid)
+    if bad.any():
+        i = tuple(int(k) for k in np.argwhere(bad)[0])
+        raise _fail(name, "finite everywhere (on the valid profile points)", f"{arr[i]} at index {i}")
+    return arr
+
+
+def transmission_loss_many(
+    f: float, p: float, d: Any, h: Any, R: Any, Ct: Any, zone: Any, npts: Any, htg: Any, hrg: Any, pol: int, *,
+    phi_t: Any, phi_r: Any, lam_t: Any, lam_r: Any, pL: float = 50.0, sigmaL: Any = 0.0, Ptx: Any = 1.0,
+    DN: float = 45.0, N0: float = 325.0, dct: Any = 500.0, dcr: Any = 500.0,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """:func:`transmission_loss` for ``m`` paths at once (numpy over padded profiles).
+
+    Parameters
+    ----------
+    d, h, R, Ct, zone : array_like, shape (m, n)
+        Row ``i`` holds path ``i``'s first ``npts[i]`` profile points (same meaning and
+        units as in :func:`transmission_loss`); entries beyond are ignored. ``R`` may be
+        ``None`` (Table 2 defaults from ``Ct``; ``Ct`` ``None`` means open/rural).
+    npts : array_like of int, shape (m,)
+        Number of profile points of each path (3 to n).
+    htg, hrg, phi_t, phi_r, lam_t, lam_r, sigmaL, Ptx, dct, dcr : float or array_like (m,)
+        Per path, or one value for all.
+    f, p, pol, pL, DN, N0 :
+        One value for all paths.
+
+    Returns
+    -------
+    Lb, Ep : ndarray, shape (m,)
+        As :func:`transmission_loss`, per path. Equal to it to rounding (tested).
+
+    Examples
+    --------
+    >>> d = np.linspace(0.0, 10.0, 101)[None, :].repeat(2, axis=0)
+    >>> Lb, Ep = transmission_loss_many(0.9, 50, d, np.zeros_like(d), None, None, np.full(d.shape, 4), [101, 51],
+    ...                                 30.0, 1.5, 2, phi_t=21.0, phi_r=21.09, lam_t=105.8, lam_r=105.8)
+    >>> bool(Lb[0] > Lb[1])  # 10 km loses more than 5 km
+    True
+    """
+    f = _scalar("f (frequency, GHz)", f, 0.03, 6.0, " GHz")
+    p = _scalar("p (time percentage)", p, 1.0, 50.0, " %")
+    pL = _scalar("pL (location percentage)", pL, 1.0, 99.0, " %")
+    if pol not in (1, 2):
+        raise _fail("pol", "1 (horizontal) or 2 (vertical)", pol)
+    DN = _scalar("DN (refractivity lapse rate, N-units/km)", DN, 0.0)
+    if DN >= 157.0:
+        raise _fail("DN (refractivity lapse rate, N-units/km)", "below 157 (k50 = 157/(157 - DN), Eq (6))", DN)
+    N0 = _scalar("N0 (sea-level surface refractivity, N-units)", N0, 0.0)
+    d = np.asarray(d, dtype=float)
+    if d.ndim != 2:
+        raise _fail("d (profile distances, km)", "a 2-D array (paths x points)", f"shape {d.shape}")
+    m, n = d.shape
+    npts = np.broadcast_to(np.asarray(npts), (m,))
+    if not np.issubdtype(npts.dtype, np.integer) or np.any(npts < 3) or np.any(npts > n):
+        raise _fail("npts", f"integers from 3 to {n} (points per path)", npts.tolist()[:5])
+    valid = np.arange(n)[None, :] < npts[:, None]
+    d = _many_array("d (profile distances, km)", d, (m, n), valid)
+    if np.any(d[:, 0] != 0.0):
+        raise _fail("d[:, 0]", "0 (the first profile point is the transmitter)", float(d[d[:, 0] != 0.0, 0][0]))
+    steps_bad = (np.diff(d, axis=1) <= 0) & valid[:, 1:]
+    if steps_bad.any():
+        i, k = (int(v) for v in np.argwhere(steps_bad)[0])
+        raise _fail("d (profile distances, km)", "strictly increasing along each path", f"path {i}: d[{k}] = "
+                    f"{d[i, k]} then d[{k + 1}] = {d[i, k + 1]}")  # fmt: skip
+    dtot = np.take_along_axis(d, (npts - 1)[:, None], axis=1)[:, 0]
+    if np.any((dtot < 0.25) | (dtot > 3000.0)):
+        i = int(np.flatnonzero((dtot < 0.25) | (dtot > 3000.0))[0])
+        raise _fail("the path length", "in [0.25, 3000] km (the range of ITU-R P.1812-6)", f"{dtot[i]} (path {i})")
+    h = _many_array("h (terrain heights amsl, m)", h, (m, n), valid)
+    zone = _many_array("zone (radio-climatic zones)", zone, (m, n), valid)
+    if np.any(~np.isin(zone, _ZONES) & valid):
+        raise _fail("zone", "1 (sea), 3 (coastal land) or 4 (inland) at every point", "other codes")
+    if Ct is None:
+        Ct = np.full((m, n), 2.0)
+    Ct = _many_array("Ct (clutter categories of Table 2)", Ct, (m, n), valid)
+    if np.any(~np.isin(Ct, list(CLUTTER_CATEGORIES)) & valid):
+        raise _fail("Ct", f"a clutter category of P.1812-6 Table 2 {sorted(CLUTTER_CATEGORIES)}", "other codes")
+    if R is None:
+        lut = np.zeros(max(CLUTTER_CATEGORIES) + 1)
+        for code, (_, r) in CLUTTER_CATEGORIES.items():
+            lut[code] = r
+        R = lut[np.where(valid, Ct, 2).astype(int)]
+    R = _many_array("R (representative clutter heights, m)", R, (m, n), valid)
+    if np.any((R < 0) & valid):
+        raise _fail("R (representative clutter heights, m)", ">= 0", "negative values")
+    per_path = {}
+    ranges = (
+        ("htg", htg, 1.0, 3000.0), ("hrg", hrg, 1.0, 3000.0), ("phi_t", phi_t, -90.0, 90.0),
+        ("phi_r", phi_r, -90.0, 90.0), ("lam_t", lam_t, -360.0, 360.0), ("lam_r", lam_r, -360.0, 360.0),
+        ("sigmaL", sigmaL, 0.0, np.inf), ("Ptx", Ptx, 0.0, np.inf), ("dct", dct, 0.0, np.inf),
+        ("dcr", dcr, 0.0, np.inf),
+    )  # fmt: skip
+    for name, v, lo, hi in ranges:
+        arr = _many_array(name, v, (m,), None)
+        out = (arr < lo) | (arr > hi) | ((arr <= 0) if name == "Ptx" else False)
+        if out.any():
+            i = int(np.flatnonzero(out)[0])
+            raise _fail(name, f"in [{lo}, {hi}] (the range of ITU-R P.1812-6)", f"{arr[i]} (path {i})")
+        per_path[name] = arr
+    phi = _path_centre_latitudes(per_path["phi_t"], per_path["lam_t"], per_path["phi_r"], per_path["lam_r"],
+                                 0.5 * dtot)  # fmt: skip
+    out = batch_loss(
+        f=f, p=p, d=d, h=h, R=R, zone=zone, npts=npts, htg=per_path["htg"], hrg=per_path["hrg"], pol=int(pol),
+        phi=phi, pL=pL, sigmaL=per_path["sigmaL"], DN=DN, N0=N0, dct=per_path["dct"], dcr=per_path["dcr"],
+    )  # fmt: skip
+    lb = out["Lb"]
+    return lb, 199.36 + 20.0 * math.log10(f) - lb + 10.0 * np.log10(per_path["Ptx"])  # Eq (70)
