@@ -7,8 +7,9 @@ of km is the great-circle path to well within a cell) and
 :func:`covgap.models.p1812.transmission_loss` gives the basic transmission loss. The signal is
 ``eirp_dbm + sector gain − Lb`` (isotropic receiving antenna).
 
-This is the reference (exact) mode: one P.1812 evaluation per cell, a fraction of a
-millisecond each, so it suits small windows, tests and benchmarks; a fast area algorithm is
+This is the reference (exact) mode: one full P.1812 evaluation per cell (batched over cells
+with :func:`covgap.models.p1812.transmission_loss_many`, cost proportional to the number of
+profile points), so it suits small windows, tests and benchmarks; a fast area algorithm is
 separate work. Land cover is not read yet: every profile point is open/rural (Table 2
 category 2, R = 0 m) and inland (zone 4), and ``parameters()`` says so.
 """
@@ -28,7 +29,7 @@ from ..errors import ConfigError, InputError
 from ..grid import Grid
 from ..linkbudget import RECEIVER_HEIGHT_M, resolve_link_budget, sector_gain_db, technology_defaults
 from ..sites import TECHNOLOGIES
-from .p1812 import P1812_VERSION, location_std_db, transmission_loss
+from .p1812 import P1812_VERSION, location_std_db, transmission_loss_many
 
 __all__ = ["P1812Model"]
 
@@ -97,6 +98,8 @@ class P1812Model:
         region (45) and the P.1812 default N0.
     polarisation : {"vertical", "horizontal"}
         Default vertical (mobile networks).
+    batch_points : int
+        Profile points evaluated together (memory: about 40 float64 arrays of this size).
 
     Examples
     --------
@@ -114,6 +117,7 @@ class P1812Model:
     delta_n: float = 45.0
     n0: float = 325.0
     polarisation: str = "vertical"
+    batch_points: int = 400_000
     name: str = "p1812"
 
     def __post_init__(self) -> None:
@@ -130,6 +134,8 @@ class P1812Model:
             isinstance(self.location_window_m, (int, float)) and self.location_window_m > 0
         ):
             raise ConfigError(f"model.location_window_m = {self.location_window_m!r}; expected metres > 0.")
+        if not (isinstance(self.batch_points, int) and self.batch_points >= 1000):
+            raise ConfigError(f"model.batch_points = {self.batch_points!r}; expected an integer >= 1000.")
         if self.polarisation not in ("vertical", "horizontal"):
             raise ConfigError(f"model.polarisation = {self.polarisation!r}; expected 'vertical' or 'horizontal'.")
         if not (isinstance(self.delta_n, (int, float)) and 0 <= self.delta_n < 157):
@@ -143,7 +149,7 @@ class P1812Model:
         return {
             "model": self.name,
             "method": P1812_VERSION,
-            "mode": "exact: one P.1812 profile per cell, sampled at the DEM's resolution",
+            "mode": "exact: one P.1812 profile per cell, sampled at the DEM's resolution (batched in numpy)",
             "receiver_height_m": float(self.receiver_height_m),
             "max_radius_km": float(self.max_radius_km),
             "time_percent": float(self.time_percent),
@@ -237,36 +243,51 @@ class P1812Model:
                                   lb.beamwidth_deg[k])  # fmt: skip
             sig = np.full(dist.shape, np.nan)
             htg = float(lb.antenna_height_m[k])
-            for idx in zip(*np.nonzero(dist <= self.max_radius_km), strict=True):
-                dk = float(dist[idx])
-                n_cells += 1
-                if dk < _MIN_DISTANCE_KM:  # below P.1812's range: free space (Eq (8)) between the antennas
-                    ends = _bilinear(
-                        dem_arr, np.array([row_s[k], rows[idx] + 0.5]), np.array([col_s[k], cols[idx] + 0.5])
-                    )
-                    if not np.isfinite(ends).all():
-                        n_unknown += 1
-                        continue
-                    dz_km = ((ends[0] + htg) - (ends[1] + hrg)) / 1000.0
-                    dfs2 = max(dk**2 + dz_km**2, 1e-6)  # at least 1 m between the antennas
-                    lbk = 92.4 + 20.0 * math.log10(f_ghz) + 10.0 * math.log10(dfs2)
-                    sig[idx] = lb.eirp_dbm[k] + gain[idx] - lbk
-                    continue
-                n = max(3, int(math.ceil(dk / step_km)) + 1)
-                frac = np.linspace(0.0, 1.0, n)
-                rr_f = row_s[k] + frac * (rows[idx] + 0.5 - row_s[k])
-                cc_f = col_s[k] + frac * (cols[idx] + 0.5 - col_s[k])
+            sel_r, sel_c = np.nonzero(dist <= self.max_radius_km)
+            n_cells += sel_r.size
+            dk = dist[sel_r, sel_c]
+            eirp = float(lb.eirp_dbm[k])
+            # below P.1812's range: free space (Eq (8)) between the antennas
+            near = dk < _MIN_DISTANCE_KM
+            if near.any():
+                nr, nc = sel_r[near], sel_c[near]
+                z_s = _bilinear(dem_arr, np.array([row_s[k]]), np.array([col_s[k]]))[0]
+                z_c = _bilinear(dem_arr, rows[nr, nc] + 0.5, cols[nr, nc] + 0.5)
+                dz_km = ((z_s + htg) - (z_c + hrg)) / 1000.0
+                dfs2 = np.maximum(dk[near] ** 2 + dz_km**2, 1e-6)  # at least 1 m between the antennas
+                lbk = 92.4 + 20.0 * math.log10(f_ghz) + 10.0 * np.log10(dfs2)
+                sig[nr, nc] = eirp + gain[nr, nc] - lbk
+            far = np.flatnonzero(~near)
+            npts_all = np.maximum(3, np.ceil(dk[far] / step_km).astype(np.int64) + 1)
+            order = far[np.argsort(npts_all, kind="stable")]
+            npts_sorted = np.sort(npts_all, kind="stable")
+            start = 0
+            while start < order.size:
+                # paths sorted by length: a batch holds at most batch_points profile points
+                stop = min(start + max(1, self.batch_points // int(npts_sorted[start])), order.size)
+                while stop - start > 1 and (stop - start) * int(npts_sorted[stop - 1]) > self.batch_points:
+                    stop = start + (stop - start) // 2
+                idx = order[start:stop]
+                npts = npts_sorted[start:stop]
+                nmax = int(npts[-1])
+                start = stop
+                br, bc = sel_r[idx], sel_c[idx]
+                frac = np.minimum(np.arange(nmax)[None, :] / (npts[:, None] - 1.0), 1.0)
+                rr_f = row_s[k] + frac * ((rows[br, bc] + 0.5) - row_s[k])[:, None]
+                cc_f = col_s[k] + frac * ((cols[br, bc] + 0.5) - col_s[k])[:, None]
                 h = _bilinear(dem_arr, rr_f, cc_f)
-                if not np.isfinite(h).all():
-                    n_unknown += 1  # DEM nodata on the path: terrain unknown, no signal computed
+                known = np.isfinite(h).all(axis=1)  # DEM nodata on a path: terrain unknown, no signal
+                n_unknown += int((~known).sum())
+                if not known.any():
                     continue
-                lbk, _ = transmission_loss(
-                    f_ghz, self.time_percent, frac * dk, h, np.zeros(n), np.full(n, _OPEN_RURAL),
-                    np.full(n, _INLAND), htg, hrg, pol, phi_t=float(lat_s[k]), phi_r=float(lat_c[idx]),
-                    lam_t=float(lon_s[k]), lam_r=float(lon_c[idx]), pL=self.location_percent, sigmaL=sigma,
+                br, bc, frac, h, npts = br[known], bc[known], frac[known], h[known], npts[known]
+                lbk, _ = transmission_loss_many(
+                    f_ghz, self.time_percent, frac * dist[br, bc][:, None], h, 0.0, float(_OPEN_RURAL),
+                    float(_INLAND), npts, htg, hrg, pol, phi_t=float(lat_s[k]), phi_r=lat_c[br, bc],
+                    lam_t=float(lon_s[k]), lam_r=lon_c[br, bc], pL=self.location_percent, sigmaL=sigma,
                     DN=self.delta_n, N0=self.n0,
                 )  # fmt: skip
-                sig[idx] = lb.eirp_dbm[k] + gain[idx] - lbk
+                sig[br, bc] = eirp + gain[br, bc] - lbk
             tc = techs[tech_of[k]]
             win = (slice(r0, r1), slice(c0, c1))
             best = tc.signal_dbm[win]
