@@ -409,7 +409,10 @@ def transmission_loss(
         Transmitter power [kW e.r.p.].
     DN, N0 : float
         Path-centre refractivity lapse rate [N-units/km] and sea-level surface
-        refractivity [N-units]; defaults are mid-latitude values.
+        refractivity [N-units]. The Recommendation reads them from its digital maps at the
+        path centre (not shipped with covgap); the defaults 45 and 325 are typical
+        mid-latitude values (45 is the value of the ITU validation profiles) for when no
+        map value is at hand.
     dct, dcr : float
         Distances over land from Tx and Rx to the coast [km]; 0 where the terminal's
         profile point is at sea.

@@ -93,9 +93,10 @@ class P1812Model:
         wa of §4.8 [m]; default the grid's cell size.
     delta_n, n0 : float
         Path-centre refractivity lapse rate DN [N-units/km] and sea-level surface
-        refractivity N0 [N-units] (P.1812 takes them from ITU-R P.453 maps); defaults 45 and
-        325, the Recommendation's mid-latitude values used by its validation profiles'
-        region (45) and the P.1812 default N0.
+        refractivity N0 [N-units]. P.1812-6 takes them from its digital maps at the path
+        centre, which covgap does not ship yet; the defaults 45 and 325 are the values of
+        :func:`covgap.models.p1812.transmission_loss` (typical mid-latitude values, not
+        Vietnam's): pass the study area's values.
     polarisation : {"vertical", "horizontal"}
         Default vertical (mobile networks).
     batch_points : int
