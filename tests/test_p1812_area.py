@@ -106,3 +106,23 @@ def test_frequency_outside_the_recommendation_is_an_error():
     model = _model(link_budgets={"4G": {"frequency_mhz": 28000.0}})
     with pytest.raises(InputError, match="30-6000 MHz"):
         compute_coverage(grid, sites, model, dem=np.full(grid.shape, 100.0))
+
+
+def test_config_file_selects_p1812(demo_run, tmp_path):
+    """``[model] kind = "p1812"`` with a ``[model.p1812]`` table reaches the model."""
+    import re
+    import shutil
+
+    from covgap.config import load_config
+
+    _, out = demo_run
+    shutil.copytree(out / "inputs", tmp_path / "inputs")
+    text = (out / "covgap.toml").read_text(encoding="utf-8")
+    text = re.sub(r'(?m)^kind = "[a-z]+"', 'kind = "p1812"', text, count=1)
+    text = text.replace("[gaps]", "[model.p1812]\nlocation_percent = 90\nmax_radius_km = 5.0\n\n[gaps]", 1)
+    (tmp_path / "covgap.toml").write_text(text, encoding="utf-8")
+    cfg = load_config(tmp_path / "covgap.toml")
+    assert cfg.model.kind == "p1812"
+    model = make_model(cfg.model, has_dem=True)
+    assert isinstance(model, P1812Model)
+    assert (model.location_percent, model.max_radius_km) == (90, 5.0)

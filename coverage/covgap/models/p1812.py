@@ -345,7 +345,8 @@ def transmission_loss_details(
     else:
         lminb0p = lbd50 + (lb0b + (1.0 - omega) * ldp - lbd50) * fi  # Eq (59)
     eta = 2.5
-    lminbap = eta * math.log(math.exp(lba / eta) + math.exp(lb0p / eta))  # Eq (60)
+    xa, xb = lba / eta, lb0p / eta
+    lminbap = eta * (max(xa, xb) + math.log1p(math.exp(-abs(xa - xb))))  # Eq (60), overflow-free form
     lbda = np.where(lminbap > lbd, lbd, lminbap + (lbd - lminbap) * fk)  # Eq (61)
     lbam = lbda + (lminb0p - lbda) * fj  # Eq (62)
     lbc = -5.0 * np.log10(10.0 ** (-0.2 * lbs) + 10.0 ** (-0.2 * lbam))  # Eq (63)
