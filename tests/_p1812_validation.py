@@ -108,7 +108,7 @@ def _case_inputs(head: dict, row: list[float]) -> dict:
         htg=row[_COL_HTX], hrg=row[_COL_HRX], pol=int(row[_COL_POL]), phi_t=head["phi_t"], phi_r=head["phi_r"],
         lam_t=head["lam_t"], lam_r=head["lam_r"], pL=50.0, sigmaL=0.0, Ptx=ptx, DN=head["DN"], N0=head["N0"],
         dct=0.0 if zone[0] == 1 else 500.0, dcr=0.0 if zone[-1] == 1 else 500.0,
-    )  # fmt: skip
+    )
 
 
 def find_cases(folder: Path) -> list[ValidationCase]:
@@ -125,7 +125,7 @@ def find_cases(folder: Path) -> list[ValidationCase]:
                     name=f"{prof.stem}_{k}", inputs=_case_inputs(head, row), expected_E=row[_COL_E],
                     expected_Lb=row[_COL_LB], result_path=res, results=read_result(res),
                 )
-            )  # fmt: skip
+            )
     return out
 
 

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 from affine import Affine
-
 from conftest import make_sites
+
 from covgap.config import ModelConfig
 from covgap.engine import compute_coverage
 from covgap.errors import ConfigError, InputError
@@ -56,7 +56,7 @@ def test_flat_ground_matches_one_path_and_falls_with_distance():
     d = np.linspace(0.0, dist_km, n)
     lb, _ = transmission_loss(1.8, 50, d, np.full(n, 100.0), np.zeros(n), np.full(n, 2), np.full(n, 4),
                               sites["antenna_height_m"].iloc[0], 1.5, 2, phi_t=lat, phi_r=lat, lam_t=lon,
-                              lam_r=lon_c)  # fmt: skip
+                              lam_r=lon_c)
     assert sig[N // 2, c] == pytest.approx(29.0 - lb, abs=1e-3)  # 4G default e.i.r.p. 29 dBm
     assert cov.parameters["method"].startswith("ITU-R P.1812-6")
     assert "open/rural" in cov.parameters["land_cover"]

@@ -12,7 +12,7 @@ __all__: list[str] = []
 
 
 def troposcatter_db(dtot: float, theta: float, f: float, p: float, N0: float) -> float:
-    """Basic transmission loss due to troposcatter Lbs [dB] (Eqs (44), (45))."""
+    """Return the basic transmission loss due to troposcatter Lbs [dB] (Eqs (44), (45))."""
     lf = 25.0 * math.log10(f) - 2.5 * math.log10(f / 2.0) ** 2  # Eq (45)
     return (
         190.1 + lf + 20.0 * math.log10(dtot) + 0.573 * theta - 0.15 * N0 - 10.125 * math.log10(50.0 / p) ** 0.7
@@ -38,8 +38,8 @@ def anomalous_db(
     *, dtot: float, dlt: float, dlr: float, dct: float, dcr: float, dlm: float, hts: float, hrs: float,
     hte: float, hre: float, hm: float, theta_t: float, theta_r: float, f: float, p: float, omega: float,
     ae: float, b0: float,
-) -> float:  # fmt: skip
-    """Basic transmission loss during anomalous propagation Lba [dB] (Eqs (46)-(56))."""
+) -> float:
+    """Return the basic transmission loss during anomalous propagation Lba [dB] (Eqs (46)-(56))."""
     alf = 45.375 - 137.0 * f + 92.5 * f * f if f < 0.5 else 0.0  # Eq (47a)
     ast = _site_shielding_db(theta_t, dlt, f)
     asr = _site_shielding_db(theta_r, dlr, f)

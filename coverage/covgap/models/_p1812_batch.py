@@ -124,7 +124,7 @@ def _spherical(d, hte, hre, ap, f, omega, pol):
 
 def batch_loss(
     *, f, p, d, h, R, zone, npts, htg, hrg, pol, phi, pL, sigmaL, DN, N0, dct, dcr
-) -> dict[str, np.ndarray]:  # fmt: skip
+) -> dict[str, np.ndarray]:
     """Lb and the main intermediates for ``m`` paths (arrays of shape ``(m,)``)."""
     m, n = d.shape
     j = np.arange(n)[None, :]
@@ -188,7 +188,7 @@ def batch_loss(
 
         th_i = np.where(inner, 1000.0 * np.arctan((h - hts[:, None]) / (1000.0 * d) - d / (2.0 * ae)), _NEG)
         tr_i = np.where(inner, 1000.0 * np.arctan((h - hrs[:, None]) / (1000.0 * (dt - d)) - (dt - d) / (2.0 * ae)),
-                        _NEG)  # fmt: skip
+                        _NEG)
         nu = np.where(
             inner,
             (h + 500.0 * d * (dt - d) / ae - (hts[:, None] * (dt - d) + hrs[:, None] * d) / dt)
@@ -260,7 +260,7 @@ def batch_loss(
         return np.where(ok, -3.0 * np.exp(-0.25 * dc * dc) * (1.0 + np.tanh(0.07 * (50.0 - hs))), 0.0)  # Eq (49)
 
     af = (102.45 + 20.0 * np.log10(f) + 20.0 * np.log10(dlt + dlr) + alf + shield(theta_t, dlt)
-          + shield(theta_r, dlr) + coupling(dct, dlt, hts) + coupling(dcr, dlr, hrs))  # Eq (47)  # fmt: skip
+          + shield(theta_r, dlr) + coupling(dct, dlt, hts) + coupling(dcr, dlr, hrs))  # Eq (47)
     gamma_d = 5e-5 * ae * f ** (1.0 / 3.0)  # Eq (51)
     theta1 = 1e3 * dtot / ae + np.minimum(theta_t, 0.1 * dlt) + np.minimum(theta_r, 0.1 * dlr)  # Eq (52)
     d_i = np.minimum(dtot - dlt - dlr, 40.0)  # Eq (56a)

@@ -47,7 +47,7 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     edges = np.diff(padded)
     starts = np.flatnonzero(edges == 1)
     stops = np.flatnonzero(edges == -1) - 1
-    return list(zip(starts.tolist(), stops.tolist()))
+    return list(zip(starts.tolist(), stops.tolist(), strict=True))
 
 
 def _run_lengths_km(d: np.ndarray, mask: np.ndarray) -> list[float]:
@@ -191,4 +191,4 @@ def path_geometry(d: np.ndarray, h: np.ndarray, htg: float, hrg: float, ae: floa
     return PathGeometry(
         dlt=dlt, dlr=dlr, theta_t=theta_t, theta_r=theta_r, theta=theta, trans_horizon=bool(trans),
         hst_n=hst_n, hsr_n=hsr_n, hst=hst, hsr=hsr, hstd=hstd, hsrd=hsrd, hte=hte, hre=hre, hm=hm,
-    )  # fmt: skip
+    )

@@ -80,7 +80,7 @@ def inverse_normal_tail(x: float) -> float:
 
 
 def location_std_db(f: float, hrg: float, R: float, *, wa_m: float = 100.0) -> float:
-    """Standard deviation of location variability sigma_L [dB] for outdoor receivers (§4.8).
+    """Return the standard deviation of location variability sigma_L [dB], outdoors (§4.8).
 
     ``(0.024 f + 0.52) wa**0.28`` for a square of side ``wa_m`` metres (the prediction's
     resolution; 100 m by default), scaled by u(h): 1 when the receiving antenna ``hrg`` is
@@ -169,7 +169,7 @@ class P1812Details:
     Ep_Ptx: float
 
     def as_dict(self) -> dict[str, float]:
-        """The quantities as an ordered ``{name: value}`` dict."""
+        """Return the quantities as an ordered ``{name: value}`` dict."""
         return asdict(self)
 
 
@@ -273,15 +273,15 @@ def _check_inputs(
             raise _fail("R (representative clutter heights, m)", ">= 0", f"{R[i]} at point {i}")
     return dict(f=f, p=p, d=d, h=h, R=R, Ct=Ct, zone=zone, htg=htg, hrg=hrg, pol=int(pol), phi_t=phi_t,
                 phi_r=phi_r, lam_t=lam_t, lam_r=lam_r, pL=pL, sigmaL=sigmaL, Ptx=Ptx, DN=DN, N0=N0,
-                dct=dct, dcr=dcr)  # fmt: skip
+                dct=dct, dcr=dcr)
 
 
 def transmission_loss_details(
     f: float, p: float, d: Any, h: Any, R: Any, Ct: Any, zone: Any, htg: float, hrg: float, pol: int, *,
     phi_t: float, phi_r: float, lam_t: float, lam_r: float, pL: float = 50.0, sigmaL: float = 0.0,
     Ptx: float = 1.0, DN: float = 45.0, N0: float = 325.0, dct: float = 500.0, dcr: float = 500.0,
-) -> P1812Details:  # fmt: skip
-    """Basic transmission loss of one path with every intermediate quantity.
+) -> P1812Details:
+    """Compute the basic transmission loss of one path with every intermediate quantity.
 
     Parameters are those of :func:`transmission_loss`.
 
@@ -335,7 +335,7 @@ def transmission_loss_details(
     lba = anomalous_db(
         dtot=dtot, dlt=geo.dlt, dlr=geo.dlr, dct=dct, dcr=dcr, dlm=dlm, hts=hts, hrs=hrs, hte=geo.hte,
         hre=geo.hre, hm=geo.hm, theta_t=geo.theta_t, theta_r=geo.theta_r, f=f, p=p, omega=omega, ae=ae, b0=b0,
-    )  # fmt: skip
+    )
 
     # §4.6: combination.
     fj = 1.0 - 0.5 * (1.0 + math.tanh(3.0 * 0.8 * (geo.theta - 0.3) / 0.3))  # Eq (57): Theta 0.3 mrad, xi 0.8
@@ -367,15 +367,15 @@ def transmission_loss_details(
         Ldp=float(ldp[ipol]), Lbd50=float(lbd50[ipol]), Lbd=float(lbd[ipol]), Lminb0p=float(lminb0p[ipol]),
         Lba=lba, Lminbap=lminbap, Lbda=float(lbda[ipol]), Lbam=float(lbam[ipol]), Lbs=lbs,
         Lbc=float(lbc[ipol]), Lloc=lloc, sigmaL=sigma, Lb=lb, Ep=ep, Ep_Ptx=ep + 10.0 * math.log10(a["Ptx"]),
-    )  # fmt: skip
+    )
 
 
 def transmission_loss(
     f: float, p: float, d: Any, h: Any, R: Any, Ct: Any, zone: Any, htg: float, hrg: float, pol: int, *,
     phi_t: float, phi_r: float, lam_t: float, lam_r: float, pL: float = 50.0, sigmaL: float = 0.0,
     Ptx: float = 1.0, DN: float = 45.0, N0: float = 325.0, dct: float = 500.0, dcr: float = 500.0,
-) -> tuple[float, float]:  # fmt: skip
-    """Basic transmission loss not exceeded for p % time and pL % locations (ITU-R P.1812-6).
+) -> tuple[float, float]:
+    """Compute the basic transmission loss not exceeded for p % time and pL % locations (P.1812-6).
 
     Parameters
     ----------
@@ -442,7 +442,7 @@ def transmission_loss(
     det = transmission_loss_details(
         f, p, d, h, R, Ct, zone, htg, hrg, pol, phi_t=phi_t, phi_r=phi_r, lam_t=lam_t, lam_r=lam_r,
         pL=pL, sigmaL=sigmaL, Ptx=Ptx, DN=DN, N0=N0, dct=dct, dcr=dcr,
-    )  # fmt: skip
+    )
     return det.Lb, det.Ep_Ptx
 
 
@@ -474,7 +474,7 @@ def transmission_loss_many(
     f: float, p: float, d: Any, h: Any, R: Any, Ct: Any, zone: Any, npts: Any, htg: Any, hrg: Any, pol: int, *,
     phi_t: Any, phi_r: Any, lam_t: Any, lam_r: Any, pL: float = 50.0, sigmaL: Any = 0.0, Ptx: Any = 1.0,
     DN: float = 45.0, N0: float = 325.0, dct: Any = 500.0, dcr: Any = 500.0,
-) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+) -> tuple[np.ndarray, np.ndarray]:
     """:func:`transmission_loss` for ``m`` paths at once (numpy over padded profiles).
 
     Parameters
@@ -527,7 +527,7 @@ def transmission_loss_many(
     if steps_bad.any():
         i, k = (int(v) for v in np.argwhere(steps_bad)[0])
         raise _fail("d (profile distances, km)", "strictly increasing along each path", f"path {i}: d[{k}] = "
-                    f"{d[i, k]} then d[{k + 1}] = {d[i, k + 1]}")  # fmt: skip
+                    f"{d[i, k]} then d[{k + 1}] = {d[i, k + 1]}")
     dtot = np.take_along_axis(d, (npts - 1)[:, None], axis=1)[:, 0]
     if np.any((dtot < 0.25) | (dtot > 3000.0)):
         i = int(np.flatnonzero((dtot < 0.25) | (dtot > 3000.0))[0])
@@ -555,7 +555,7 @@ def transmission_loss_many(
         ("phi_r", phi_r, -90.0, 90.0), ("lam_t", lam_t, -360.0, 360.0), ("lam_r", lam_r, -360.0, 360.0),
         ("sigmaL", sigmaL, 0.0, np.inf), ("Ptx", Ptx, 0.0, np.inf), ("dct", dct, 0.0, np.inf),
         ("dcr", dcr, 0.0, np.inf),
-    )  # fmt: skip
+    )
     for name, v, lo, hi in ranges:
         arr = _many_array(name, v, (m,), None)
         out = (arr < lo) | (arr > hi) | ((arr <= 0) if name == "Ptx" else False)
@@ -564,10 +564,10 @@ def transmission_loss_many(
             raise _fail(name, f"in [{lo}, {hi}] (the range of ITU-R P.1812-6)", f"{arr[i]} (path {i})")
         per_path[name] = arr
     phi = _path_centre_latitudes(per_path["phi_t"], per_path["lam_t"], per_path["phi_r"], per_path["lam_r"],
-                                 0.5 * dtot)  # fmt: skip
+                                 0.5 * dtot)
     out = batch_loss(
         f=f, p=p, d=d, h=h, R=R, zone=zone, npts=npts, htg=per_path["htg"], hrg=per_path["hrg"], pol=int(pol),
         phi=phi, pL=pL, sigmaL=per_path["sigmaL"], DN=DN, N0=N0, dct=per_path["dct"], dcr=per_path["dcr"],
-    )  # fmt: skip
+    )
     lb = out["Lb"]
     return lb, 199.36 + 20.0 * math.log10(f) - lb + 10.0 * np.log10(per_path["Ptx"])  # Eq (70)

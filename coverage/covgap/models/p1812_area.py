@@ -241,7 +241,7 @@ class P1812Model:
             lon_c, lat_c = (np.asarray(a, dtype="f8") for a in grid.to_lonlat(xc, yc))
             dist = _haversine_km(lat_s[k], lon_s[k], lat_c, lon_c)
             gain = sector_gain_db(_bearing_deg(lat_s[k], lon_s[k], lat_c, lon_c), lb.azimuth_deg[k],
-                                  lb.beamwidth_deg[k])  # fmt: skip
+                                  lb.beamwidth_deg[k])
             sig = np.full(dist.shape, np.nan)
             htg = float(lb.antenna_height_m[k])
             sel_r, sel_c = np.nonzero(dist <= self.max_radius_km)
@@ -287,7 +287,7 @@ class P1812Model:
                     float(_INLAND), npts, htg, hrg, pol, phi_t=float(lat_s[k]), phi_r=lat_c[br, bc],
                     lam_t=float(lon_s[k]), lam_r=lon_c[br, bc], pL=self.location_percent, sigmaL=sigma,
                     DN=self.delta_n, N0=self.n0,
-                )  # fmt: skip
+                )
                 sig[br, bc] = eirp + gain[br, bc] - lbk
             tc = techs[tech_of[k]]
             win = (slice(r0, r1), slice(c0, c1))
@@ -304,4 +304,4 @@ class P1812Model:
         params["cells_evaluated"] = n_cells
         params["cells_with_unknown_terrain"] = n_unknown
         return Coverage(grid=grid, operators=ops, technologies=techs, sites=sites, model=self.name,
-                        parameters=params)  # fmt: skip
+                        parameters=params)
