@@ -65,7 +65,7 @@ class AdminLevelConfig:
 class ModelConfig:
     """Coverage model choice and its parameters.
 
-    ``kind`` is ``radius``, ``hata`` or ``terrain``; ``auto`` (default) picks ``terrain``
+    ``kind`` is ``radius``, ``hata``, ``terrain`` or ``p1812``; ``auto`` (default) picks ``terrain``
     when a DEM is given and ``radius`` otherwise.
     """
 
@@ -130,7 +130,7 @@ _INPUTS = {"population", "dem", "towers", "hamlets", "border"}
 _REF = {"path", "layer", "source", "release", "licence", "url", "encoding"}
 _ADMIN = {"level", "path", "layer", "code_field", "name_field", "parent_field", "source", "release",
           "licence", "url", "encoding", "vietnam", "dissolve_to_current"}
-_MODEL = {"kind", "radius_km", "hata", "terrain"}
+_MODEL = {"kind", "radius_km", "hata", "terrain", "p1812"}
 _GAPS = {"min_population", "connectivity", "border_belt_km", "technology"}
 _REPORT = {"lang", "title"}
 _MODEL_KINDS = ("auto", *MODEL_KINDS)
@@ -234,7 +234,7 @@ def parse_config(data: dict, *, base: Path, src: str = "config") -> Config:
     radius = model.get("radius_km", {})
     if not isinstance(radius, dict):
         raise ConfigError(f"{src}: [model.radius_km] must be a table like {{ \"4G\" = 4.0 }}.")
-    options = {k: dict(model[k]) for k in ("hata", "terrain") if k in model}
+    options = {k: dict(model[k]) for k in ("hata", "terrain", "p1812") if k in model}
     gaps = data.get("gaps", {})
     _check_keys(gaps, _GAPS, "gaps", src)
     gcfg = GapsConfig(**{k: v for k, v in gaps.items()})

@@ -12,7 +12,7 @@ EARTH_RADIUS_M = 6_371_008.8
 
 #: Coverage model kinds a config or the CLI may name (``auto`` picks ``terrain`` with a DEM, else
 #: ``radius``); built by :func:`covgap.models.make_model`.
-MODEL_KINDS = ("radius", "hata", "terrain")
+MODEL_KINDS = ("radius", "hata", "terrain", "p1812")
 
 #: Width of the land-border belt in the reports (km): the belt the analysts' first question asks
 #: about ("how many of them live within 20 km of the land border?", docs/GUIDE §6).

@@ -1,4 +1,4 @@
-"""Choose a coverage model from the config: ``radius``, ``hata`` or ``terrain``.
+"""Choose a coverage model from the config: ``radius``, ``hata``, ``terrain`` or ``p1812``.
 
 ``auto`` picks the terrain model when a DEM is given (terrain decides who has signal in
 the mountains) and the radius model otherwise.
@@ -13,14 +13,18 @@ from ..config import ModelConfig
 from ..constants import MODEL_KINDS
 from ..errors import ConfigError
 from .base import CoverageModel
-from .radius import RadiusModel
 from .hata import HataModel
+from .p1812_area import P1812Model
+from .radius import RadiusModel
 from .terrain import TerrainModel
 
 __all__ = ["make_model", "MODEL_KINDS", "CoverageModel", "MODEL_CLASSES"]
 
 #: The one registry of model kinds (:data:`covgap.constants.MODEL_KINDS`) and their classes.
-MODEL_CLASSES: dict[str, type] = {"radius": RadiusModel, "hata": HataModel, "terrain": TerrainModel}
+MODEL_CLASSES: dict[str, type] = {"radius": RadiusModel, "hata": HataModel, "terrain": TerrainModel,
+                                  "p1812": P1812Model}
+#: Kinds that need a DEM.
+_NEEDS_DEM = ("terrain", "p1812")
 
 def _build(cls, options: dict[str, Any], section: str):
     params = inspect.signature(cls).parameters
@@ -48,7 +52,7 @@ def make_model(cfg: ModelConfig, *, has_dem: bool, kind: str | None = None) -> C
     if kind == "radius":
         return RadiusModel(radius_km=cfg.radius_km)
     if kind in MODEL_CLASSES:
-        if kind == "terrain" and not has_dem:
-            raise ConfigError("model kind 'terrain' needs a DEM: set [inputs] dem = \"...\" or use kind = \"hata\".")
+        if kind in _NEEDS_DEM and not has_dem:
+            raise ConfigError(f"model kind {kind!r} needs a DEM: set [inputs] dem = \"...\" or use kind = \"hata\".")
         return _build(MODEL_CLASSES[kind], dict(cfg.options.get(kind, {})), kind)
     raise ConfigError(f"unknown model kind {kind!r}; expected one of {MODEL_KINDS} or 'auto'.")

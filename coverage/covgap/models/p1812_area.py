@@ -1,0 +1,318 @@
+"""Area prediction with ITU-R P.1812-6: the exact per-profile mode (``[model] kind = "p1812"``).
+
+For every cell within ``max_radius_km`` of a transmitter, the terrain profile from the
+transmitter to the cell centre is sampled from the DEM at the DEM's resolution (bilinear
+heights at equal steps along the straight line in grid coordinates, which on windows of tens
+of km is the great-circle path to well within a cell) and
+:func:`covgap.models.p1812.transmission_loss` gives the basic transmission loss. The signal is
+``eirp_dbm + sector gain − Lb`` (isotropic receiving antenna).
+
+This is the reference (exact) mode: one full P.1812 evaluation per cell (batched over cells
+with :func:`covgap.models.p1812.transmission_loss_many`, cost proportional to the number of
+profile points), so it suits small windows, tests and benchmarks; a fast area algorithm is
+separate work. Land cover is not read yet: every profile point is open/rural (Table 2
+category 2, R = 0 m) and inland (zone 4), and ``parameters()`` says so.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ConfigError, InputError
+from ..grid import Grid
+from ..sites import TECHNOLOGIES
+from .base import Coverage, FootprintWindow, empty_technology, footprints_by_compute, operator_index
+from .linkbudget import RECEIVER_HEIGHT_M, resolve_link_budget, sector_gain_db, technology_defaults
+from .p1812 import P1812_VERSION, location_std_db, transmission_loss_many
+
+__all__ = ["P1812Model"]
+
+_EARTH_RADIUS_KM = 6371.0  # mean earth radius of P.1812-6 (Eq (7a))
+_MIN_DISTANCE_KM = 0.25  # lower end of P.1812-6's distance range
+_OPEN_RURAL = 2  # Table 2 category used where no land cover is given
+_INLAND = 4  # radio-climatic zone used where no land/sea mask is given
+
+
+def _haversine_km(lat1, lon1, lat2, lon2):
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dphi = p2 - p1
+    dlam = np.radians(lon2 - lon1)
+    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlam / 2) ** 2
+    return 2.0 * _EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def _bearing_deg(lat1, lon1, lat2, lon2):
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dlam = np.radians(lon2 - lon1)
+    y = np.sin(dlam) * np.cos(p2)
+    x = np.cos(p1) * np.sin(p2) - np.sin(p1) * np.cos(p2) * np.cos(dlam)
+    return np.degrees(np.arctan2(y, x)) % 360.0
+
+
+def _bilinear(dem: np.ndarray, row_f: np.ndarray, col_f: np.ndarray) -> np.ndarray:
+    """DEM heights at fractional (row, col) positions (cell centres at +0.5), edges clamped."""
+    ny, nx = dem.shape
+    r = np.clip(row_f - 0.5, 0.0, ny - 1.0)
+    c = np.clip(col_f - 0.5, 0.0, nx - 1.0)
+    r0 = np.minimum(np.floor(r).astype(np.int64), max(ny - 2, 0))
+    c0 = np.minimum(np.floor(c).astype(np.int64), max(nx - 2, 0))
+    r1 = np.minimum(r0 + 1, ny - 1)
+    c1 = np.minimum(c0 + 1, nx - 1)
+    fr = r - r0
+    fc = c - c0
+    top = dem[r0, c0] * (1.0 - fc) + dem[r0, c1] * fc
+    bot = dem[r1, c0] * (1.0 - fc) + dem[r1, c1] * fc
+    return top * (1.0 - fr) + bot * fr
+
+
+@dataclass(kw_only=True)
+class P1812Model:
+    """Signal and coverage from ITU-R P.1812-6 over the DEM, one exact profile per cell.
+
+    Parameters
+    ----------
+    receiver_height_m : float
+        Receiving antenna height above ground [m] (P.1812's hrg), default 1.5.
+    thresholds_dbm, link_budgets : mapping, optional
+        Overrides of :data:`covgap.linkbudget.DEFAULT_LINK_BUDGETS`, as for the other models.
+    max_radius_km : float
+        Cells farther than this from a transmitter are not evaluated (default 10 km; the cost
+        grows with the square of the radius times the profile length).
+    time_percent : float
+        P.1812's p [%], 1-50; default 50 (median time).
+    location_percent : float
+        P.1812's pL [%], 1-99; default 50 (median over locations). Other values apply the
+        §4.8 location variability for a square of side ``location_window_m``.
+    location_window_m : float, optional
+        wa of §4.8 [m]; default the grid's cell size.
+    delta_n, n0 : float
+        Path-centre refractivity lapse rate DN [N-units/km] and sea-level surface
+        refractivity N0 [N-units]. P.1812-6 takes them from its digital maps at the path
+        centre, which covgap does not ship yet; the defaults 45 and 325 are the values of
+        :func:`covgap.models.p1812.transmission_loss` (typical mid-latitude values, not
+        Vietnam's): pass the study area's values.
+    polarisation : {"vertical", "horizontal"}
+        Default vertical (mobile networks).
+    batch_points : int
+        Profile points evaluated together (memory: about 40 float64 arrays of this size).
+
+    Examples
+    --------
+    >>> P1812Model(location_percent=90).parameters()["location_percent"]
+    90.0
+    """
+
+    receiver_height_m: float = RECEIVER_HEIGHT_M
+    thresholds_dbm: Mapping[str, float] | None = None
+    link_budgets: Mapping[str, Mapping[str, float]] | None = None
+    max_radius_km: float = 10.0
+    time_percent: float = 50.0
+    location_percent: float = 50.0
+    location_window_m: float | None = None
+    delta_n: float = 45.0
+    n0: float = 325.0
+    polarisation: str = "vertical"
+    batch_points: int = 400_000
+    name: str = "p1812"
+    #: Each footprint is a set of P.1812 path evaluations: the planner bounds them by discs first.
+    costly_footprints: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        for key, lo, hi in (
+            ("receiver_height_m", 1.0, 3000.0),
+            ("max_radius_km", 0.25, 3000.0),
+            ("time_percent", 1.0, 50.0),
+            ("location_percent", 1.0, 99.0),
+        ):
+            v = getattr(self, key)
+            if not (isinstance(v, (int, float)) and lo <= v <= hi):
+                raise ConfigError(f"model.{key} = {v!r}; expected a number in [{lo:g}, {hi:g}] (ITU-R P.1812-6).")
+        if self.location_window_m is not None and not (
+            isinstance(self.location_window_m, (int, float)) and self.location_window_m > 0
+        ):
+            raise ConfigError(f"model.location_window_m = {self.location_window_m!r}; expected metres > 0.")
+        if not (isinstance(self.batch_points, int) and self.batch_points >= 1000):
+            raise ConfigError(f"model.batch_points = {self.batch_points!r}; expected an integer >= 1000.")
+        if self.polarisation not in ("vertical", "horizontal"):
+            raise ConfigError(f"model.polarisation = {self.polarisation!r}; expected 'vertical' or 'horizontal'.")
+        if not (isinstance(self.delta_n, (int, float)) and 0 <= self.delta_n < 157):
+            raise ConfigError(f"model.delta_n = {self.delta_n!r}; expected N-units/km in [0, 157).")
+        if not (isinstance(self.n0, (int, float)) and self.n0 > 0):
+            raise ConfigError(f"model.n0 = {self.n0!r}; expected N-units > 0.")
+        technology_defaults(self.link_budgets, self.thresholds_dbm)  # raises ConfigError early
+
+    def parameters(self) -> dict[str, Any]:
+        """Model parameters for provenance (JSON-serialisable)."""
+        return {
+            "model": self.name,
+            "method": P1812_VERSION,
+            "mode": "exact: one P.1812 profile per cell, sampled at the DEM's resolution (batched in numpy)",
+            "receiver_height_m": float(self.receiver_height_m),
+            "max_radius_km": float(self.max_radius_km),
+            "time_percent": float(self.time_percent),
+            "location_percent": float(self.location_percent),
+            "location_window_m": None if self.location_window_m is None else float(self.location_window_m),
+            "delta_n": float(self.delta_n),
+            "n0": float(self.n0),
+            "polarisation": self.polarisation,
+            "land_cover": "none given: every profile point open/rural (P.1812-6 Table 2 category 2, R = 0 m)",
+            "radio_climatic_zone": "inland (zone 4) everywhere: no land/sea mask given",
+            "near_field": f"cells nearer than {_MIN_DISTANCE_KM} km: free-space loss (P.1812-6 Eq (8))",
+            "link_budgets": {
+                t: d.as_dict() for t, d in technology_defaults(self.link_budgets, self.thresholds_dbm).items()
+            },
+        }
+
+    def _cell_size_m(self, grid: Grid, lat_deg: float) -> tuple[float, float]:
+        dx, dy = grid.res
+        if grid.is_geographic:
+            m_per_deg = math.radians(1.0) * _EARTH_RADIUS_KM * 1000.0
+            return dx * m_per_deg * math.cos(math.radians(lat_deg)), dy * m_per_deg
+        return float(dx), float(dy)
+
+    def reach_m(self, grid: Grid, sites: pd.DataFrame) -> np.ndarray:
+        """Per row, ``max_radius_km`` in metres: no cell farther from the transmitter is evaluated."""
+        return np.full(len(sites), self.max_radius_km * 1000.0)
+
+    def footprints(self, grid: Grid, sites: pd.DataFrame, rows: np.ndarray, *,
+                   dem: np.ndarray | None = None) -> Iterator[FootprintWindow]:
+        """Exact footprints: :meth:`compute` per row on the window of its reach."""
+        return footprints_by_compute(self, grid, sites, rows, dem=dem)
+
+    def compute(
+        self, grid: Grid, sites: pd.DataFrame, *, dem: np.ndarray | None = None, progress: bool = False
+    ) -> Coverage:
+        """Compute signal and coverage of validated ``sites`` on ``grid`` over ``dem`` (metres amsl)."""
+        if dem is None:
+            raise InputError(
+                "the P.1812 model needs a DEM (elevation in metres on the study grid) and got none. "
+                "Fix: set [inputs] dem, or use the 'hata' or 'radius' model where no DEM is available."
+            )
+        dem_arr = np.ma.filled(np.ma.asarray(dem).astype("f8"), np.nan) if np.ma.isMaskedArray(dem) else dem
+        dem_arr = np.asarray(dem_arr, dtype="f8")
+        if dem_arr.shape != grid.shape:
+            raise InputError(f"DEM array has shape {dem_arr.shape}; the grid has {grid.shape}.")
+        sites = sites.reset_index(drop=True)
+        if len(sites) == 0:
+            raise InputError("sites table is empty: nothing to compute coverage from.")
+        defaults = technology_defaults(self.link_budgets, self.thresholds_dbm)
+        lb = resolve_link_budget(sites, defaults=defaults)
+        bad = (lb.frequency_mhz < 30.0) | (lb.frequency_mhz > 6000.0)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise InputError(
+                f"sites row {i} (site {sites['site_id'].iloc[i]!r}): frequency_mhz = {lb.frequency_mhz[i]:g}; "
+                "ITU-R P.1812-6 covers 30-6000 MHz. Fix: correct the frequency or use another model for it."
+            )
+        ops, op_idx = operator_index(sites)
+        tech_of = sites["technology"].astype(str).to_numpy()
+        techs = {}
+        for tech in TECHNOLOGIES:
+            if (tech_of == tech).any():
+                tc = empty_technology(tech, grid.shape, signal=True)
+                tc.threshold_dbm = float(defaults[tech].threshold_dbm)
+                techs[tech] = tc
+
+        lon_s = sites["lon"].to_numpy(dtype="f8")
+        lat_s = sites["lat"].to_numpy(dtype="f8")
+        xs, ys = grid.from_lonlat(lon_s, lat_s)
+        t = grid.transform
+        col_s = (np.asarray(xs, dtype="f8") - t.c) / t.a
+        row_s = (np.asarray(ys, dtype="f8") - t.f) / t.e
+        inside = (row_s >= 0) & (row_s < grid.ny) & (col_s >= 0) & (col_s < grid.nx)
+        if not inside.all():
+            i = int(np.flatnonzero(~inside)[0])
+            raise InputError(
+                f"sites row {i} (site {sites['site_id'].iloc[i]!r}) lies outside the DEM; its ground height "
+                "is unknown. Fix: extend the DEM and grid around the study area, or drop the row."
+            )
+        pol = 2 if self.polarisation == "vertical" else 1
+        hrg = float(self.receiver_height_m)
+        n_cells = 0
+        n_unknown = 0
+        for k in range(len(sites)):
+            f_ghz = float(lb.frequency_mhz[k]) / 1e3
+            dx_m, dy_m = self._cell_size_m(grid, float(lat_s[k]))
+            step_km = min(dx_m, dy_m) / 1000.0
+            wa = self.location_window_m if self.location_window_m is not None else math.sqrt(dx_m * dy_m)
+            sigma = location_std_db(f_ghz, hrg, 0.0, wa_m=wa) if self.location_percent != 50.0 else 0.0
+            rr = self.max_radius_km * 1000.0 / dy_m + 1
+            cr = self.max_radius_km * 1000.0 / dx_m + 1
+            r0, r1 = max(int(row_s[k] - rr), 0), min(int(row_s[k] + rr) + 1, grid.ny)
+            c0, c1 = max(int(col_s[k] - cr), 0), min(int(col_s[k] + cr) + 1, grid.nx)
+            rows, cols = np.mgrid[r0:r1, c0:c1]
+            xc = t.c + t.a * (cols + 0.5)
+            yc = t.f + t.e * (rows + 0.5)
+            lon_c, lat_c = (np.asarray(a, dtype="f8") for a in grid.to_lonlat(xc, yc))
+            dist = _haversine_km(lat_s[k], lon_s[k], lat_c, lon_c)
+            gain = sector_gain_db(_bearing_deg(lat_s[k], lon_s[k], lat_c, lon_c), lb.azimuth_deg[k],
+                                  lb.beamwidth_deg[k])
+            sig = np.full(dist.shape, np.nan)
+            htg = float(lb.antenna_height_m[k])
+            sel_r, sel_c = np.nonzero(dist <= self.max_radius_km)
+            n_cells += sel_r.size
+            dk = dist[sel_r, sel_c]
+            eirp = float(lb.eirp_dbm[k])
+            # below P.1812's range: free space (Eq (8)) between the antennas
+            near = dk < _MIN_DISTANCE_KM
+            if near.any():
+                nr, nc = sel_r[near], sel_c[near]
+                z_s = _bilinear(dem_arr, np.array([row_s[k]]), np.array([col_s[k]]))[0]
+                z_c = _bilinear(dem_arr, rows[nr, nc] + 0.5, cols[nr, nc] + 0.5)
+                dz_km = ((z_s + htg) - (z_c + hrg)) / 1000.0
+                dfs2 = np.maximum(dk[near] ** 2 + dz_km**2, 1e-6)  # at least 1 m between the antennas
+                lbk = 92.4 + 20.0 * math.log10(f_ghz) + 10.0 * np.log10(dfs2)
+                sig[nr, nc] = eirp + gain[nr, nc] - lbk
+            far = np.flatnonzero(~near)
+            npts_all = np.maximum(3, np.ceil(dk[far] / step_km).astype(np.int64) + 1)
+            order = far[np.argsort(npts_all, kind="stable")]
+            npts_sorted = np.sort(npts_all, kind="stable")
+            start = 0
+            while start < order.size:
+                # paths sorted by length: a batch holds at most batch_points profile points
+                stop = min(start + max(1, self.batch_points // int(npts_sorted[start])), order.size)
+                while stop - start > 1 and (stop - start) * int(npts_sorted[stop - 1]) > self.batch_points:
+                    stop = start + (stop - start) // 2
+                idx = order[start:stop]
+                npts = npts_sorted[start:stop]
+                nmax = int(npts[-1])
+                start = stop
+                br, bc = sel_r[idx], sel_c[idx]
+                frac = np.minimum(np.arange(nmax)[None, :] / (npts[:, None] - 1.0), 1.0)
+                rr_f = row_s[k] + frac * ((rows[br, bc] + 0.5) - row_s[k])[:, None]
+                cc_f = col_s[k] + frac * ((cols[br, bc] + 0.5) - col_s[k])[:, None]
+                h = _bilinear(dem_arr, rr_f, cc_f)
+                known = np.isfinite(h).all(axis=1)  # DEM nodata on a path: terrain unknown, no signal
+                n_unknown += int((~known).sum())
+                if not known.any():
+                    continue
+                br, bc, frac, h, npts = br[known], bc[known], frac[known], h[known], npts[known]
+                lbk, _ = transmission_loss_many(
+                    f_ghz, self.time_percent, frac * dist[br, bc][:, None], h, 0.0, float(_OPEN_RURAL),
+                    float(_INLAND), npts, htg, hrg, pol, phi_t=float(lat_s[k]), phi_r=lat_c[br, bc],
+                    lam_t=float(lon_s[k]), lam_r=lon_c[br, bc], pL=self.location_percent, sigmaL=sigma,
+                    DN=self.delta_n, N0=self.n0,
+                )
+                sig[br, bc] = eirp + gain[br, bc] - lbk
+            tc = techs[tech_of[k]]
+            win = (slice(r0, r1), slice(c0, c1))
+            best = tc.signal_dbm[win]
+            better = np.isfinite(sig) & ~(sig <= best)  # NaN in best counts as worse
+            best[better] = sig[better].astype(np.float32)
+            tc.serving_site[win][better] = k
+            ok = np.isfinite(sig) & (sig >= tc.threshold_dbm)
+            tc.operator_bits[win][ok] |= np.uint32(1 << int(op_idx[k]))
+            tc.n_sites[win][ok] += 1
+        params = self.parameters()
+        params["link_budget"] = lb.as_dict()
+        params["sites_used"] = len(sites)
+        params["cells_evaluated"] = n_cells
+        params["cells_with_unknown_terrain"] = n_unknown
+        return Coverage(grid=grid, operators=ops, technologies=techs, sites=sites, model=self.name,
+                        parameters=params)
