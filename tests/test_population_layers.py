@@ -1,0 +1,133 @@
+"""Several population layers under one coverage: aggregation onto the analysis grid, per-unit and per-zone
+people without signal, spread and rank changes; the demo's constrained / unconstrained variants."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from conftest import make_sites, tiny_study
+from rasterio.features import rasterize
+
+from covgap.analysis import analyse
+from covgap.compare import compare_population_layers, layer_on_grid
+from covgap.errors import InputError
+from covgap.grid import Grid
+from covgap.io import read_population
+from covgap.radius import RadiusModel
+
+RES = 30 / 3600
+
+
+def _grid(res=RES, ny=3, nx=9):
+    return Grid.from_bounds(105.0, 21.0, 105.0 + nx * res, 21.0 + ny * res, res=(res, res), crs="EPSG:4326")
+
+
+@pytest.fixture(scope="module")
+def hand_analysis():
+    g = _grid()
+    x, y = g.x_centres(), g.y_centres()
+    # one 4G site at (row 1, col 1); 1.2 km reaches its 4 edge neighbours: covered (1,0) (1,1) (1,2) (0,1) (2,1)
+    sites = make_sites([("a", "A", "4G", x[1], y[1])])
+    study = tiny_study(np.ones(g.shape), g, sites, unit_cols=4)  # W = columns 0-3, E = 4-8
+    return analyse(study, RadiusModel(radius_km={"4G": 1.2}), min_population=0)
+
+
+# --------------------------------------------------------------------------- aggregation onto the grid
+def test_layer_on_same_grid_is_passed_through():
+    g = _grid()
+    a = np.arange(27.0).reshape(3, 9)
+    out, meta = layer_on_grid(a, None, g)
+    assert np.array_equal(out, a) and meta == {"aggregation": "same grid", "outside_grid": 0.0}
+    with pytest.raises(InputError, match=r"shape \(1, 2\).*\(array, grid\)"):
+        layer_on_grid(np.ones((1, 2)), None, g)
+
+
+def test_finer_aligned_layer_is_block_summed_exactly():
+    coarse, fine = _grid(), _grid(RES / 3, ny=9, nx=27)
+    rng = np.random.default_rng(5)
+    people = rng.integers(0, 50, fine.shape).astype(float)  # whole people: every sum is exact in float64
+    out, meta = layer_on_grid(people, fine, coarse)
+    assert meta["aggregation"] == "block sums of 3×3 cells" and meta["outside_grid"] == 0.0
+    assert out.sum() == people.sum()  # conserved exactly
+    assert out[0, 0] == people[:3, :3].sum() and out[2, 8] == people[6:, 24:].sum()
+
+
+def test_unaligned_layer_conserves_people_with_the_outside_reported():
+    target = _grid()
+    shifted = Grid.from_bounds(105.0 + RES / 2, 21.0, 105.0 + 9.5 * RES, 21.0 + 3 * RES, res=(RES, RES),
+                               crs="EPSG:4326")
+    people = np.full(shifted.shape, 4.0)
+    out, meta = layer_on_grid(people, shifted, target)
+    assert meta["aggregation"].startswith("split by overlapped area")
+    assert out.sum() + meta["outside_grid"] == pytest.approx(people.sum(), rel=1e-12)
+    assert meta["outside_grid"] == pytest.approx(3 * 2.0)  # the half column beyond the east edge
+    assert out[0, 0] == pytest.approx(2.0) and out[0, 1] == pytest.approx(4.0)
+
+
+# --------------------------------------------------------------------------- hand-computed comparison
+def test_hand_computed_units_zones_spread_and_ranks(hand_analysis):
+    g = hand_analysis.study.grid
+    a = np.ones(g.shape)                           # uncovered: W 12 cells − 5 covered = 7; E 15
+    b = np.zeros(g.shape)
+    b[1, 0], b[0, 3], b[2, 8] = 4.0, 3.0, 1.0      # covered 4; uncovered W 3, E 1
+    fine = _grid(RES / 3, ny=9, nx=27)
+    c = np.ones(fine.shape)                        # 9 per coarse cell: uncovered W 63, E 135
+    cmp = compare_population_layers(hand_analysis, {"A": a, "B": b, "C": (c, fine)}, min_population=0)
+    u = cmp.units.set_index("code")
+    assert u.loc["W", ["uncovered_A", "uncovered_B", "uncovered_C"]].tolist() == [7.0, 3.0, 63.0]
+    assert u.loc["E", ["uncovered_A", "uncovered_B", "uncovered_C"]].tolist() == [15.0, 1.0, 135.0]
+    assert u.loc["W", ["rank_A", "rank_B", "rank_C"]].tolist() == [2, 1, 2]
+    assert u.loc["W", "spread"] == 60.0 and u.loc["E", "spread"] == 134.0
+    assert u.loc["E", "spread_rel"] == pytest.approx(134.0 / ((15 + 1 + 135) / 3))
+    assert (u["rank_range"] == 1).all()
+    t = cmp.totals.set_index("layer")
+    assert t["uncovered"].tolist() == [22.0, 4.0, 198.0]
+    assert t.loc["B", "units_rank_changed"] == 2 and t.loc["B", "rank_correlation"] == pytest.approx(-1.0)
+    assert t.loc["C", "aggregation"] == "block sums of 3×3 cells" and t.loc["C", "population"] == 243.0
+    # zones of the reference (A, 8-connectivity): the corners (0,0) and (2,0) are cut off by the covered cross
+    z = cmp.clusters
+    assert sorted(z["cells"].tolist()) == [1, 1, 20]
+    big = z.set_index("cells").loc[20]
+    assert big[["uncovered_A", "uncovered_B", "uncovered_C"]].tolist() == [20.0, 4.0, 180.0]
+    assert t["outside_zones"].tolist() == [0.0, 0.0, 0.0]
+    # zone ids are the analysis' own gap-cluster ids when the analysis' population is the reference
+    assert set(z["zone_id"]) == set(hand_analysis.clusters["cluster_id"])
+
+
+def test_union_zones_and_bad_arguments(hand_analysis):
+    g = hand_analysis.study.grid
+    a = np.zeros(g.shape)
+    a[0, 8] = 5.0
+    b = np.zeros(g.shape)
+    b[2, 4] = 2.0
+    ref = compare_population_layers(hand_analysis, {"a": a, "b": b}, min_population=0)
+    assert len(ref.clusters) == 1 and ref.totals.set_index("layer").loc["b", "outside_zones"] == 2.0
+    uni = compare_population_layers(hand_analysis, {"a": a, "b": b}, min_population=0, zones="union")
+    assert len(uni.clusters) == 2 and (uni.totals["outside_zones"] == 0).all()
+    with pytest.raises(InputError, match="at least two"):
+        compare_population_layers(hand_analysis, {"a": a})
+    with pytest.raises(InputError, match="technology '3G'"):
+        compare_population_layers(hand_analysis, {"a": a, "b": b}, technology="3G")
+    with pytest.raises(InputError, match="negative"):
+        compare_population_layers(hand_analysis, {"a": a, "b": -b})
+
+
+# --------------------------------------------------------------------------- the demo's variants
+def test_demo_variants_keep_commune_totals_and_move_people(tmp_path):
+    from covgap.demo import make_demo_inputs
+
+    paths = make_demo_inputs(tmp_path)
+    pops = {k: read_population(paths[k]) for k in ("population", "population_constrained",
+                                                   "population_unconstrained")}
+    g = pops["population"][1]
+    communes = gpd.read_file(paths["admin"], layer="communes")
+    lab = rasterize([(geom, k + 1) for k, geom in enumerate(communes.geometry)], out_shape=g.shape,
+                    transform=g.transform, dtype="int32")
+    sums = {k: np.bincount(lab.ravel(), weights=v[0].ravel(), minlength=len(communes) + 1) for k, v in pops.items()}
+    for k in ("population_constrained", "population_unconstrained"):
+        np.testing.assert_allclose(sums[k][1:], sums["population"][1:], rtol=1e-5, atol=1e-2)
+        assert pops[k][1].same_as(g)
+    populated = {k: int((v[0] > 0).sum()) for k, v in pops.items()}
+    assert populated["population_constrained"] < populated["population"] / 3
+    assert populated["population_unconstrained"] > populated["population"]
