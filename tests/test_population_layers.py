@@ -131,3 +131,21 @@ def test_demo_variants_keep_commune_totals_and_move_people(tmp_path):
     populated = {k: int((v[0] > 0).sum()) for k, v in pops.items()}
     assert populated["population_constrained"] < populated["population"] / 3
     assert populated["population_unconstrained"] > populated["population"]
+
+
+def test_comparison_xlsx_read_back(hand_analysis, tmp_path):
+    from openpyxl import load_workbook
+
+    from covgap.report.population_layers import write_population_comparison
+
+    g = hand_analysis.study.grid
+    b = np.zeros(g.shape)
+    b[0, 3] = 3.0
+    cmp = compare_population_layers(hand_analysis, {"A": np.ones(g.shape), "B": b}, min_population=0)
+    wb = load_workbook(write_population_comparison(cmp, tmp_path / "layers.xlsx", synthetic=True))
+    assert wb.sheetnames == ["Layers", "Units", "Gap zones", "About"]
+    ws = wb["Units"]
+    assert str(ws["A1"].value).startswith("SYNTHETIC DEMO")
+    header = [c.value for c in ws[2]]
+    row = {h: c.value for h, c in zip(header, ws[3], strict=True)}
+    assert row["code"] == "E" and row["uncovered_A"] == 15 and row["spread"] == 15
