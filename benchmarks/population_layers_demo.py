@@ -75,6 +75,28 @@ def main(argv=None) -> None:
                                        if len(cmp.clusters) else None}
         md += _md(cmp, what)
         write_population_comparison(cmp, out / f"{NAME}_{tech}.xlsx", synthetic=True)
+    # settlement-points lens: hamlets on cells without people, populated cells > 2 km from any hamlet
+    import numpy as np
+    import pandas as pd
+
+    from covgap.population import settlement_check
+
+    hamlets = pd.read_csv(paths["hamlets"])
+    prov = analysis.study.admin[0]
+    md += ["### Settlement points (hamlets) against each layer", "",
+           f"{len(hamlets)} hamlet points; 'far' = populated cell more than 2 km from every hamlet point.", "",
+           "| layer | hamlets on cells without people | populated cells | far cells | people far | share |",
+           "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    record["settlement_check"] = {}
+    for name, layer in layers.items():
+        pop = layer[0] if isinstance(layer, tuple) else layer
+        chk = settlement_check(np.asarray(pop), analysis.study.grid, hamlets["lon"], hamlets["lat"], far_km=2.0,
+                               labels=prov.labels, codes=prov.units["code"], names=prov.units["name"])
+        t = chk.totals
+        record["settlement_check"][name] = {"totals": t, "units": chk.units.to_dict("records")}
+        md.append(f"| {name} | {t['points_on_empty_cells']} | {t['populated_cells']:,} | {t['populated_cells_far']:,} "
+                  f"| {t['people_far']:,.0f} | {100 * t['people_far_share']:.1f} % |")
+    md.append("")
     write_result(out, NAME, record)
     (out / f"{NAME}.md").write_text("\n".join(md), encoding="utf-8")
     print(out / f"{NAME}.md")

@@ -149,3 +149,47 @@ def test_comparison_xlsx_read_back(hand_analysis, tmp_path):
     header = [c.value for c in ws[2]]
     row = {h: c.value for h, c in zip(header, ws[3], strict=True)}
     assert row["code"] == "E" and row["uncovered_A"] == 15 and row["spread"] == 15
+
+
+# --------------------------------------------------------------------------- settlement-points lens
+def test_settlement_check_hand_computed():
+    from covgap.population import settlement_check
+
+    g = Grid.from_bounds(105.0, 21.0, 105.05, 21.01, res=(0.01, 0.01), crs="EPSG:4326")  # 1 × 5 cells, ~1.04 km
+    pop = np.array([[4.0, 0.0, 2.0, 0.0, 7.0]])
+    lab = np.array([[1, 1, 1, 2, 2]])
+    # hamlets at cell 1 (empty), cell 2 (populated), one outside the grid
+    chk = settlement_check(pop, g, [105.015, 105.025, 106.0], [21.005, 21.005, 21.005], far_km=1.5,
+                           labels=lab, codes=["A", "B"], names=["Alpha", "Beta"])
+    t = chk.totals
+    assert t["points"] == 3 and t["points_outside_grid"] == 1 and t["points_on_empty_cells"] == 1
+    assert chk.point_on_empty_cell.tolist() == [True, False, False]
+    # cell 0 is ~1.04 km from the hamlet at cell 1: near; cell 4 is ~2.1 km from cell 2's hamlet: far
+    assert chk.far.tolist() == [[False, False, False, False, True]]
+    assert t["populated_cells"] == 3 and t["populated_cells_far"] == 1 and t["people_far"] == 7.0
+    assert t["people_far_share"] == pytest.approx(7 / 13)
+    u = chk.units.set_index("code")
+    assert u.loc["A", ["points", "points_on_empty_cells", "populated_cells_far"]].tolist() == [2, 1, 0]
+    assert u.loc["B", ["people_far", "people_far_share"]].tolist() == [7.0, 1.0]
+    with pytest.raises(InputError, match="far_km"):
+        settlement_check(pop, g, [], [], far_km=0)
+    none = settlement_check(pop, g, [], [], far_km=1.0)
+    assert none.totals["populated_cells_far"] == 3 and none.totals["people_far"] == 13.0
+
+
+def test_settlement_check_on_demo_layers(tmp_path):
+    import pandas as pd
+
+    from covgap.demo import make_demo_inputs
+    from covgap.population import settlement_check
+
+    paths = make_demo_inputs(tmp_path)
+    hamlets = pd.read_csv(paths["hamlets"])
+    res = {}
+    for k in ("population", "population_constrained", "population_unconstrained"):
+        pop, g, _ = read_population(paths[k])
+        res[k] = settlement_check(pop, g, hamlets["lon"], hamlets["lat"], far_km=2.0).totals
+    # the spread layer puts more people far from every hamlet than the generated one, the constrained fewer
+    far = {k: v["people_far"] for k, v in res.items()}
+    assert far["population_constrained"] < far["population"] < far["population_unconstrained"]
+    assert all(v["points"] == len(hamlets) for v in res.values())
