@@ -69,7 +69,8 @@ def test_ghs_pop_tile_zip_extracted_with_manifests(srv, tmp_path):
 def test_hrsl_tiles_for_a_bbox_and_offline(srv, tmp_path):
     tif = _tif(tmp_path, np.ones((4, 4)), nodata=np.nan)
     for lat in (10, 20):
-        srv.add("/dataforgood-fb-data.s3.amazonaws.com" + hrsl_tile_path(lat, 100), Route(tif, content_type="image/tiff"))
+        srv.add("/dataforgood-fb-data.s3.amazonaws.com" + hrsl_tile_path(lat, 100),
+                Route(tif, content_type="image/tiff"))
     cache = local_cache(srv, tmp_path / "raw")
     paths = fetch_hrsl(cache, (102.1, 15.0, 109.5, 23.4))
     assert [p.name for p in paths] == ["cog_globallat_10_lon_100_general-v1.5.4.tif",

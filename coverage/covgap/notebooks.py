@@ -24,7 +24,8 @@ from typing import Any
 
 from .errors import InputError
 
-__all__ = ["load_analysis", "population_layers", "notebook_paths", "inject_parameters", "execute_notebook", "run_all", "main"]
+__all__ = ["load_analysis", "population_layers", "notebook_paths", "inject_parameters", "execute_notebook", "run_all",
+           "main"]
 
 _ROOT = Path(__file__).resolve().parents[2]
 
