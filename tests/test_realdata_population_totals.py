@@ -61,3 +61,31 @@ def test_adjusted_sums_equal_gso_totals_and_conserve(worldpop, layer, scheme):
     # the issue's figures: WorldPop before adjustment is off by up to ~50 % in a province (Lai Châu)
     before = (tab["grid_population"] / tab["official_population"] - 1).abs()
     assert before.max() > 0.4 and tab.set_index("code").loc["12", "factor"] < 0.75
+
+
+def test_config_adjust_to_on_the_real_study_area(tmp_path, worldpop):
+    """`[population] adjust_to` on tests/data/vnm_real.toml: the 63 GSO totals, then the 34 regrouped ones."""
+    from conftest import ROOT
+
+    from covgap.config import load_config
+    from covgap.io import load_study_area
+    from covgap.vietnam import population_2020_path
+
+    pop, _ = worldpop
+    real = (ROOT / "tests" / "data" / "vnm_real.toml").read_text(encoding="utf-8")
+    real = real.replace("../../../shared/data/vnm/", str(VNM) + "/")
+    for scheme, level in (("63", "former_province"), ("34", "province")):
+        (tmp_path / "totals.csv").write_bytes(population_2020_path(scheme).read_bytes())
+        (tmp_path / "vnm.toml").write_text(real.replace("vnm_towers_sample.csv",
+                                                        str(ROOT / "tests" / "data" / "vnm_towers_sample.csv"))
+                                           + f'\n[population]\nadjust_to = "totals.csv"\nlevel = "{level}"\n',
+                                           encoding="utf-8")
+        study = load_study_area(load_config(tmp_path / "vnm.toml"))
+        note = study.notes["population_adjustment"]
+        assert note["units_adjusted"] == int(scheme) and not note["units_without_total"]
+        for lvl in study.admin:  # both levels sum to the GSO total: the 34 are unions of the 63
+            sums = np.bincount(lvl.labels.ravel(), weights=study.population.ravel(), minlength=lvl.n_units + 1)
+            assert abs(sums[1:].sum() - 97_582_600) <= 1e-6 * lvl.n_units
+        lvl = study.level(level)
+        outside = lvl.labels == 0
+        assert np.array_equal(study.population[outside], pop[outside])
