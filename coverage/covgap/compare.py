@@ -122,7 +122,7 @@ def layer_on_grid(population: np.ndarray, grid: Grid | None, target: Grid) -> tu
     (numpy.ndarray, dict)
         float64 people per target cell, and ``{"aggregation": str, "outside_grid": float}``.
     """
-    from .population import _aligned_factor, regrid_population_sum_preserving
+    from .population import aligned_blocks, regrid_population_sum_preserving
 
     pop = np.asarray(population, dtype=np.float64)
     if grid is None or grid.same_as(target):
@@ -130,7 +130,7 @@ def layer_on_grid(population: np.ndarray, grid: Grid | None, target: Grid) -> tu
             raise InputError(f"population layer has shape {pop.shape}, the analysis grid {target.shape}; "
                              "give the layer's grid as (array, grid) to aggregate it.")
         return pop, {"aggregation": "same grid", "outside_grid": 0.0}
-    al = _aligned_factor(grid, target)
+    al = aligned_blocks(grid, target)
     out, outside = regrid_population_sum_preserving(pop, grid, target)
     how = (f"block sums of {al[0]}×{al[1]} cells" if al is not None
            else "split by overlapped area (grids not aligned, or the layer is coarser)")

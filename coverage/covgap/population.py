@@ -40,6 +40,7 @@ __all__ = [
     "NODATA_SENTINELS",
     "clean_population",
     "regrid_population_sum_preserving",
+    "aligned_blocks",
     "snap_outside_cells",
     "fractional_unit_weights",
     "fractional_unit_sums",
@@ -150,6 +151,22 @@ def _aligned_factor(src: Grid, dst: Grid, *, tol: float = 1e-6) -> tuple[int, in
     if abs(co - round(co)) > tol or abs(ro - round(ro)) > tol:
         return None
     return int(round(fy)), int(round(fx)), int(round(ro)), int(round(co))
+
+
+def aligned_blocks(src_grid: Grid, dst_grid: Grid) -> tuple[int, int] | None:
+    """``(fy, fx)`` when every destination cell is a whole block of ``fy × fx`` source cells (same CRS,
+    aligned origins), so that :func:`regrid_population_sum_preserving` uses exact block sums; else ``None``.
+
+    Examples
+    --------
+    >>> aligned_blocks(Grid.from_bounds(0, 0, 4, 2, res=(1, 1), crs="EPSG:32648"),
+    ...                Grid.from_bounds(0, 0, 4, 2, res=(2, 2), crs="EPSG:32648"))
+    (2, 2)
+    """
+    if not src_grid.crs.equals(dst_grid.crs):
+        return None
+    al = _aligned_factor(src_grid, dst_grid)
+    return None if al is None else (al[0], al[1])
 
 
 def _overlap_matrix(src_edges: np.ndarray, dst_edges: np.ndarray, measure) -> sp.csr_matrix:
