@@ -14,6 +14,7 @@ LANG = "en"
 OUT = "out/notebooks/03_gaps_by_province"
 CACHE_DIR = None
 TOP = 15          # rows shown in the ranked tables
+POPULATION_LAYERS = None  # {"name": "path/to/people.tif", ...} to compare; None on the demo = its own variants
 
 # %%
 # %matplotlib inline
@@ -87,3 +88,26 @@ else:
     print("These units are not the 63 former Vietnamese provinces (the demo has its own synthetic "
           "provinces), so there is nothing to aggregate; on real data with geoBoundaries/GADM ADM1 "
           "this cell shows the 34-province table.")
+
+# %% [markdown]
+# ## How much do the figures depend on the population layer?
+#
+# The same coverage, other people: the analysis' own population grid and the layers in
+# `POPULATION_LAYERS` (on the demo: its settlement-constrained and unconstrained variants, with the same
+# people per commune). Per province: people without 4G under each layer, the spread (max − min) and the
+# rank under each layer (1 = most people without 4G). Which grid to use when: see the README.
+
+# %%
+from covgap.compare import compare_population_layers
+from covgap.notebooks import population_layers
+
+layers = population_layers(analysis, POPULATION_LAYERS, demo_dir=DEMO_DIR)
+if len(layers) > 1:
+    by_layer = compare_population_layers(analysis, layers, level=top, technology="4G", min_population=50)
+    display(by_layer.totals[["layer", "population", "uncovered", "uncovered_share", "gap_clusters",
+                             "rank_correlation", "aggregation"]].round(3))
+    cols = ["code", "name"] + [f"uncovered_{n}" for n in by_layer.layers] + ["spread", "spread_rel"] + [
+        f"rank_{n}" for n in by_layer.layers]
+    display(by_layer.units[cols].head(TOP).round(2))
+else:
+    print("Only one population layer: set POPULATION_LAYERS to compare others.")

@@ -25,7 +25,7 @@ from covgap.demo import (
 from covgap.models.radius import RadiusModel
 from covgap.sites import validate_sites
 
-KEYS = {"dem", "population", "admin", "hamlets", "towers"}
+KEYS = {"dem", "population", "admin", "hamlets", "towers", "population_constrained", "population_unconstrained"}
 
 
 @pytest.fixture(scope="module")

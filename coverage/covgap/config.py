@@ -24,6 +24,7 @@ __all__ = [
     "ModelConfig",
     "GapsConfig",
     "ReportConfig",
+    "PopulationAdjustConfig",
     "Config",
     "load_config",
     "parse_config",
@@ -93,6 +94,15 @@ class ReportConfig:
 
 
 @dataclass(frozen=True)
+class PopulationAdjustConfig:
+    """``[population] adjust_to``: official totals per unit (CSV: code, population, year, source)
+    that the grid is rescaled to inside each unit of admin level ``level`` (default: the first)."""
+
+    totals: InputRef
+    level: str
+
+
+@dataclass(frozen=True)
 class Config:
     """A validated run configuration."""
 
@@ -111,6 +121,7 @@ class Config:
     snap_cells: int = 2
     overlap_tolerance_km2: float = 0.01
     border_arc: tuple[tuple[float, float], ...] | None = None
+    population_adjust: PopulationAdjustConfig | None = None
 
     def inputs(self) -> dict[str, InputRef]:
         """All input files by role (admin levels as ``admin:<level>``)."""
@@ -121,10 +132,12 @@ class Config:
                 out[role] = ref
         for a in self.admin:
             out[f"admin:{a.level}"] = a.ref
+        if self.population_adjust is not None:
+            out["population_totals"] = self.population_adjust.totals
         return out
 
 
-_TOP = {"study", "inputs", "admin", "model", "gaps", "report", "sources"}
+_TOP = {"study", "inputs", "admin", "model", "gaps", "report", "sources", "population"}
 _STUDY = {"name", "synthetic", "snap_cells", "overlap_tolerance_km2"}
 _INPUTS = {"population", "dem", "towers", "hamlets", "border"}
 _REF = {"path", "layer", "source", "release", "licence", "url", "encoding"}
@@ -133,6 +146,7 @@ _ADMIN = {"level", "path", "layer", "code_field", "name_field", "parent_field", 
 _MODEL = {"kind", "radius_km", "hata", "terrain", "p1812"}
 _GAPS = {"min_population", "connectivity", "border_belt_km", "technology"}
 _REPORT = {"lang", "title"}
+_POPULATION = {"adjust_to", "level"}
 _MODEL_KINDS = ("auto", *MODEL_KINDS)
 
 
@@ -262,6 +276,7 @@ def parse_config(data: dict, *, base: Path, src: str = "config") -> Config:
         inputs = {**inputs, "border": b}
         border_arc = tuple(pts)
     opt = {r: _ref(inputs[r], f"inputs.{r}", base, src) for r in ("dem", "hamlets", "border") if r in inputs}
+    adjust = _population_adjust(data.get("population", {}), admins, base, src)
     return Config(
         path=None,
         name=str(study.get("name", "study area")),
@@ -275,8 +290,25 @@ def parse_config(data: dict, *, base: Path, src: str = "config") -> Config:
         model=ModelConfig(kind=kind, radius_km=dict(radius), options=options),
         gaps=gcfg,
         report=rcfg,
+        population_adjust=adjust,
         **opt,
     )
+
+
+def _population_adjust(table, admins: list[AdminLevelConfig], base: Path, src: str) -> PopulationAdjustConfig | None:
+    """``[population]``: ``adjust_to`` (totals CSV) and ``level`` (an admin level name)."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{src}: [population] must be a table, e.g. `adjust_to = \"totals.csv\"`.")
+    _check_keys(table, _POPULATION, "population", src)
+    if "adjust_to" not in table:
+        if "level" in table:
+            raise ConfigError(f"{src}: [population] level needs adjust_to (the totals CSV).")
+        return None
+    levels = [a.level for a in admins] + [a.dissolve_to_current for a in admins if a.dissolve_to_current]
+    level = table.get("level", admins[0].level)
+    if level not in levels:
+        raise ConfigError(f"{src}: [population] level = {level!r}; expected one of the admin levels {levels}.")
+    return PopulationAdjustConfig(totals=_ref(table["adjust_to"], "population.adjust_to", base, src), level=level)
 
 
 def read_toml(path: str | Path) -> dict:

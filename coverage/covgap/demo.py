@@ -24,7 +24,17 @@ key               content
 ``hamlets``       ``hamlets.csv``: ``hamlet_id,name,lon,lat,province_code`` (UTF-8)
 ``towers``        ``towers.csv``: one row per transmitter, ``site_id,operator,mnc,
                   technology,lon,lat,antenna_height_m`` (about 5 % of sites without height)
+``population_     ``population_constrained.tif``: the same people per commune, only in
+constrained``     settlements (cells where the towns' and hamlets' own people reach 1 person
+                  per cell), like a building-constrained grid
+``population_     ``population_unconstrained.tif``: the same people per commune, 60 % of them
+unconstrained``   spread evenly over the commune's land (forest and uplands included), like an
+                  unconstrained grid
 ================  ===========================================================================
+
+The two variants keep every commune's total (so every province's) to float32 rounding and
+change only where the people are inside it: the spread between them is the dependence of
+"people without signal" on the population layer (:func:`covgap.compare.compare_population_layers`).
 
 The same ``seed`` always gives the same arrays, tables and GeoTIFF bytes: every random
 number comes from one :func:`numpy.random.default_rng` stream, consumed in a fixed order.
@@ -58,6 +68,8 @@ __all__ = [
     "DEMO_CRS",
     "DEM_NODATA",
     "POPULATION_NODATA",
+    "SETTLEMENT_MIN_PEOPLE",
+    "UNCONSTRAINED_SPREAD_SHARE",
     "demo_grid",
     "make_demo_inputs",
 ]
@@ -597,6 +609,55 @@ def _population(
     return out
 
 
+#: Demo "constrained" variant: a cell is a settlement where the towns' and hamlets' own people
+#: (without the scattered background) reach this many people per cell.
+SETTLEMENT_MIN_PEOPLE = 1.0
+#: Demo "unconstrained" variant: share of each commune's people spread evenly over its land.
+UNCONSTRAINED_SPREAD_SHARE = 0.6
+
+
+def _population_variants(
+    pop: np.ndarray, towns: list[_Town], hamlets: pd.DataFrame, shapes: _Shapes, communes: pd.DataFrame
+) -> dict[str, np.ndarray]:
+    """Constrained and unconstrained variants of ``pop`` with the same people per commune.
+
+    No random numbers: the base demo's bytes do not depend on the variants.
+    """
+    from rasterio.features import rasterize
+
+    mask = _rasterize([shapes.country])
+    base = np.where(mask, pop.astype("f8"), 0.0)
+    settled = np.zeros(DEMO_SHAPE)
+    weight = mask.astype("f8")
+    for t in towns:
+        _gaussian_blob(settled, t.lon, t.lat, t.sigma_km, weight, t.population)
+    for h in hamlets.itertuples(index=False):
+        _gaussian_blob(settled, h.lon, h.lat, h.sigma_km, weight, h.population)
+    settlement = settled >= SETTLEMENT_MIN_PEOPLE
+    labels = rasterize(
+        [(g, k + 1) for k, g in enumerate(communes["geometry"])],
+        out_shape=DEMO_SHAPE, transform=DEMO_TRANSFORM, fill=0, dtype="int32",
+    ) * mask
+    n = len(communes) + 1
+    total = np.bincount(labels.ravel(), weights=base.ravel(), minlength=n)
+    # constrained: each commune's people onto its settlement cells, in proportion to the base grid
+    in_set = np.bincount(labels.ravel(), weights=(base * settlement).ravel(), minlength=n)
+    f = np.divide(total, in_set, out=np.zeros(n), where=in_set > 0)
+    constrained = np.where(settlement, base * f[labels], 0.0)
+    keep = (in_set <= 0)[labels] | (labels == 0)  # no settlement in the commune, or outside: as it is
+    constrained = np.where(keep, base, constrained)
+    # unconstrained: a share of each commune's people spread evenly over its land area
+    area = np.broadcast_to(_cell_area_km2(), DEMO_SHAPE) * (labels > 0)
+    land = np.bincount(labels.ravel(), weights=area.ravel(), minlength=n)
+    even = np.divide(total, land, out=np.zeros(n), where=land > 0)[labels] * area
+    s = UNCONSTRAINED_SPREAD_SHARE
+    unconstrained = np.where(labels > 0, (1 - s) * base + s * even, base)
+    return {
+        name: np.where(mask, a, POPULATION_NODATA).astype(np.float32)
+        for name, a in (("population_constrained", constrained), ("population_unconstrained", unconstrained))
+    }
+
+
 # --------------------------------------------------------------------------- admin units
 def _spread_points(rng: np.random.Generator, geom, n: int, *, candidates: int = 600) -> np.ndarray:
     """``n`` well-spread points inside ``geom`` (farthest-point sampling of random candidates)."""
@@ -1008,7 +1069,8 @@ def make_demo_inputs(directory: str | Path, *, seed: int = 2021) -> dict[str, Pa
     Returns
     -------
     dict of str to Path
-        ``dem``, ``population``, ``admin``, ``hamlets``, ``towers`` (see the module docstring).
+        ``dem``, ``population``, ``admin``, ``hamlets``, ``towers``, ``population_constrained``,
+        ``population_unconstrained`` (see the module docstring).
 
     Notes
     -----
@@ -1038,6 +1100,8 @@ def make_demo_inputs(directory: str | Path, *, seed: int = 2021) -> dict[str, Pa
         "admin": out / "admin.gpkg",
         "hamlets": out / "hamlets.csv",
         "towers": out / "towers.csv",
+        "population_constrained": out / "population_constrained.tif",
+        "population_unconstrained": out / "population_unconstrained.tif",
     }
     _write_tif(
         paths["dem"],
@@ -1070,6 +1134,9 @@ def make_demo_inputs(directory: str | Path, *, seed: int = 2021) -> dict[str, Pa
         "provinces": provinces,
         "communes": communes,
     }
+    for key, arr in _population_variants(pop, towns, clusters, shapes, communes).items():
+        _write_tif(paths[key], arr, nodata=POPULATION_NODATA, units="people",
+                   description=f"people per cell, {key.split('_')[1]} variant, SYNTHETIC")
     _write_gpkg(paths["admin"], layers)
     _write_csv(paths["hamlets"], hamlets)
     _write_csv(paths["towers"], towers)

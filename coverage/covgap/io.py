@@ -20,7 +20,7 @@ from rasterio.enums import Resampling
 from .config import Config, InputRef
 from .errors import CRSError, DataFileError, InputError
 from .grid import Grid
-from .population import clean_population, find_overlaps, snap_outside_cells
+from .population import adjust_to_totals, clean_population, find_overlaps, snap_outside_cells
 from .sites import SitesReport, validate_sites
 from .sources.http import sha256_file
 
@@ -33,6 +33,7 @@ __all__ = [
     "read_lines",
     "read_towers",
     "read_hamlets",
+    "read_population_totals",
     "write_geotiff",
     "load_study_area",
 ]
@@ -190,6 +191,68 @@ def _read_table(ref: InputRef, what: str) -> pd.DataFrame:
         raise DataFileError(f"{what} {ref.path}: cannot be read as CSV with encoding {enc}: {exc}") from exc
 
 
+#: Columns of an official-totals CSV (``[population] adjust_to``).
+TOTALS_COLUMNS = ("code", "population", "year", "source")
+
+
+def read_population_totals(ref: InputRef | str | Path) -> pd.DataFrame:
+    """Read official population totals per unit: a UTF-8 CSV with ``code, population, year, source``.
+
+    Lines starting with ``#`` are comments. Codes are text (leading zeros kept: ``"01"``).
+    The returned frame has those four columns and ``line`` (the 1-based file line of each row).
+
+    Raises
+    ------
+    DataFileError
+        Missing file, not UTF-8, missing column, a population that is not a number ≥ 0, an empty
+        or duplicate code (each message names the file line).
+    """
+    ref = ref if isinstance(ref, InputRef) else InputRef(path=Path(ref))
+    what = "official population totals"
+    _exists(ref.path, what)
+    import csv
+
+    try:
+        text = ref.path.read_text(encoding=ref.encoding or "utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataFileError(f"{what} {ref.path}: not UTF-8 ({exc}). Fix: save the file as UTF-8.") from exc
+    lines = [(i + 1, ln) for i, ln in enumerate(text.splitlines()) if ln.strip() and not ln.lstrip().startswith("#")]
+    if not lines:
+        raise DataFileError(f"{what} {ref.path}: no header and no rows. Fix: first line `code,population,year,source`.")
+    rows = list(csv.reader([ln for _, ln in lines]))
+    header = [h.strip() for h in rows[0]]
+    missing = [c for c in TOTALS_COLUMNS if c not in header]
+    if missing:
+        raise DataFileError(
+            f"{what} {ref.path} line {lines[0][0]}: header {header} lacks {missing}; expected columns "
+            f"{list(TOTALS_COLUMNS)} (unit code, people, year of the figure, who published it)."
+        )
+    col = {c: header.index(c) for c in TOTALS_COLUMNS}
+    out, seen = [], {}
+    for (line, _), r in zip(lines[1:], rows[1:], strict=True):
+        vals = {c: (r[j].strip() if j < len(r) else "") for c, j in col.items()}
+        if not vals["code"]:
+            raise DataFileError(f"{what} {ref.path} line {line}: empty code. Fix: give the unit's code.")
+        if vals["code"] in seen:
+            raise DataFileError(
+                f"{what} {ref.path} line {line}: code {vals['code']!r} already given on line {seen[vals['code']]}. "
+                "Fix: one total per unit."
+            )
+        seen[vals["code"]] = line
+        try:
+            pop = float(vals["population"].replace("_", ""))
+        except ValueError:
+            pop = float("nan")
+        if not np.isfinite(pop) or pop < 0:
+            raise DataFileError(
+                f"{what} {ref.path} line {line}: population {vals['population']!r} for code {vals['code']!r}; "
+                "expected a number of people ≥ 0 (no thousands separators)."
+            )
+        out.append({"code": vals["code"], "population": pop, "year": vals["year"], "source": vals["source"],
+                    "line": line})
+    return pd.DataFrame(out, columns=[*TOTALS_COLUMNS, "line"])
+
+
 def read_towers(ref: InputRef, *, study_bounds_lonlat=None) -> tuple[pd.DataFrame, SitesReport]:
     """Read a sites table (CSV or point layer) and validate it (see :mod:`covgap.sites`)."""
     df = _read_table(ref, "towers")
@@ -307,6 +370,8 @@ def load_study_area(cfg: Config):
         if a.dissolve_to_current:
             admin.append(_current_provinces(a.dissolve_to_current, units, labels))
         admin.append(AdminLevel(level=a.level, units=units, labels=labels))
+    if cfg.population_adjust is not None:
+        pop, notes["population_adjustment"] = _adjust_population(cfg, pop, admin)
     sites, srep = read_towers(cfg.towers, study_bounds_lonlat=bounds_ll)
     notes["sites"] = srep.as_dict()
     hamlets = read_hamlets(cfg.hamlets) if cfg.hamlets is not None else None
@@ -325,6 +390,21 @@ def load_study_area(cfg: Config):
     sources = [_provenance(role, ref, base) for role, ref in cfg.inputs().items()]
     return StudyArea(name=cfg.name, grid=grid, population=pop, admin=admin, sites=sites, dem=dem,
                      hamlets=hamlets, border=border, synthetic=cfg.synthetic, sources=sources, notes=notes)
+
+
+def _adjust_population(cfg: Config, pop: np.ndarray, admin: list) -> tuple[np.ndarray, dict[str, Any]]:
+    """Rescale ``pop`` to the official totals of ``[population] adjust_to`` (see adjust_to_totals)."""
+    adj = cfg.population_adjust
+    totals = read_population_totals(adj.totals)
+    level = next(a for a in admin if a.level == adj.level)
+    try:
+        new, table = adjust_to_totals(pop, level.labels, totals, codes=level.units["code"], names=level.units["name"])
+    except InputError as exc:
+        raise InputError(f"[population] adjust_to {adj.totals.path} (level {adj.level!r}): {exc}") from exc
+    records = [{k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in r.items()}
+               for r in table.to_dict("records")]  # JSON has no NaN
+    note = {"file": str(adj.totals.path), "level": adj.level, **table.attrs, "units": records}
+    return new, note
 
 
 def _admin_units(a) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:

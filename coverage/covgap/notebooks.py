@@ -24,7 +24,8 @@ from typing import Any
 
 from .errors import InputError
 
-__all__ = ["load_analysis", "notebook_paths", "inject_parameters", "execute_notebook", "run_all", "main"]
+__all__ = ["load_analysis", "population_layers", "notebook_paths", "inject_parameters", "execute_notebook", "run_all",
+           "main"]
 
 _ROOT = Path(__file__).resolve().parents[2]
 
@@ -111,6 +112,33 @@ def load_analysis(config: str | Path | None = None, *, demo_dir: str | Path | No
             pickle.dump(analysis, f, protocol=pickle.HIGHEST_PROTOCOL)
         tmp.replace(cached)
     return analysis
+
+
+def population_layers(analysis, paths: Mapping[str, str | Path] | None = None, *,
+                      demo_dir: str | Path | None = None) -> dict[str, Any]:
+    """Population layers for :func:`covgap.compare.compare_population_layers`: the analysis' own people
+    (``"as analysed"``) plus one layer per file of ``paths`` (name → raster, read with nodata = 0; on
+    another grid they are aggregated by sums). With ``paths=None`` on the SYNTHETIC demo: its
+    ``constrained`` and ``unconstrained`` variants (from ``demo_dir``/inputs, or generated anew with
+    the same seed); on real data with ``paths=None``: only the analysis' own layer.
+    """
+    from .io import read_population
+
+    layers: dict[str, Any] = {"as analysed": analysis.study.population}
+    if paths is None and analysis.study.synthetic:
+        inputs = Path(demo_dir) / "inputs" if demo_dir is not None else None
+        if inputs is None or not (inputs / "population_constrained.tif").is_file():
+            import tempfile
+
+            from .demo import make_demo_inputs
+
+            inputs = Path(tempfile.mkdtemp(prefix="covgap-demo-layers-"))
+            make_demo_inputs(inputs)
+        paths = {k: inputs / f"population_{k}.tif" for k in ("constrained", "unconstrained")}
+    for name, path in (paths or {}).items():
+        pop, grid, _ = read_population(path)
+        layers[str(name)] = (pop, grid)
+    return layers
 
 
 def notebook_paths(directory: str | Path | None = None) -> list[Path]:

@@ -12,10 +12,15 @@ up in exactly one destination cell / admin unit or in an explicitly reported rem
 - :func:`snap_outside_cells` gives populated cells whose centre fell just outside every unit
   (coast, national outline) to the nearest unit within a few cells, and reports what moved.
 - :func:`find_overlaps` finds admin polygons that overlap (people would be counted twice).
+- :func:`settlement_check` is a data-quality lens: settlement points (hamlets) on cells without people,
+  and populated cells far from any settlement point.
+- :func:`adjust_to_totals` rescales the people inside each unit so that the unit's sum equals an
+  official total, keeping the grid's pattern inside the unit.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -29,16 +34,21 @@ from rasterio import features
 from shapely import STRtree
 
 from .errors import CRSError, InputError
-from .grid import Grid
+from .grid import EARTH_RADIUS_M, Grid, unit_vectors
 
 __all__ = [
     "NODATA_SENTINELS",
     "clean_population",
     "regrid_population_sum_preserving",
+    "aligned_blocks",
     "snap_outside_cells",
     "fractional_unit_weights",
     "fractional_unit_sums",
     "find_overlaps",
+    "adjust_to_totals",
+    "ADJUSTMENT_COLUMNS",
+    "SettlementCheck",
+    "settlement_check",
 ]
 
 #: Values used as nodata by common population rasters even when the file does not declare them:
@@ -141,6 +151,22 @@ def _aligned_factor(src: Grid, dst: Grid, *, tol: float = 1e-6) -> tuple[int, in
     if abs(co - round(co)) > tol or abs(ro - round(ro)) > tol:
         return None
     return int(round(fy)), int(round(fx)), int(round(ro)), int(round(co))
+
+
+def aligned_blocks(src_grid: Grid, dst_grid: Grid) -> tuple[int, int] | None:
+    """``(fy, fx)`` when every destination cell is a whole block of ``fy × fx`` source cells (same CRS,
+    aligned origins), so that :func:`regrid_population_sum_preserving` uses exact block sums; else ``None``.
+
+    Examples
+    --------
+    >>> aligned_blocks(Grid.from_bounds(0, 0, 4, 2, res=(1, 1), crs="EPSG:32648"),
+    ...                Grid.from_bounds(0, 0, 4, 2, res=(2, 2), crs="EPSG:32648"))
+    (2, 2)
+    """
+    if not src_grid.crs.equals(dst_grid.crs):
+        return None
+    al = _aligned_factor(src_grid, dst_grid)
+    return None if al is None else (al[0], al[1])
 
 
 def _overlap_matrix(src_edges: np.ndarray, dst_edges: np.ndarray, measure) -> sp.csr_matrix:
@@ -503,3 +529,306 @@ def find_overlaps(
             )
     out = pd.DataFrame(rows, columns=["code_a", "code_b", "index_a", "index_b", "overlap_km2"])
     return out.sort_values("overlap_km2", ascending=False, ignore_index=True)
+
+
+# --------------------------------------------------------------------------- official totals
+#: Columns of the per-unit table returned by :func:`adjust_to_totals`.
+ADJUSTMENT_COLUMNS: tuple[str, ...] = (
+    "code", "name", "grid_population", "official_population", "factor", "adjusted_population",
+    "difference", "year", "source", "status",
+)
+
+
+def adjust_to_totals(
+    people: np.ndarray,
+    labels: np.ndarray,
+    totals: pd.DataFrame,
+    *,
+    codes: Any,
+    names: Any = None,
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Rescale the people inside each unit so that the unit's sum equals its official total.
+
+    Inside unit ``u`` every cell is multiplied by ``factor_u = official_u / grid_u``: the grid's
+    pattern inside the unit is kept, the unit's sum becomes the official total (the last float
+    rounding residual is put on the unit's most populated cell, so ``Σ unit == official`` to
+    ~1 ulp of the total). Cells outside all units (label 0) and units without a total are returned
+    unchanged, bit for bit.
+
+    Parameters
+    ----------
+    people : numpy.ndarray
+        People per cell (float, no NaN, no negative value: :func:`clean_population` first).
+    labels : numpy.ndarray of int
+        Unit label per cell, same shape: ``k + 1`` for unit ``codes[k]``, 0 outside all units.
+    totals : pandas.DataFrame
+        Official totals: columns ``code`` (str) and ``population`` (people, ≥ 0), optionally
+        ``year`` and ``source`` (copied into the table). One row per code.
+    codes : sequence of str
+        Unit codes in label order.
+    names : sequence of str, optional
+        Unit names in label order (copied into the table).
+
+    Returns
+    -------
+    adjusted : numpy.ndarray
+        float64 people per cell.
+    table : pandas.DataFrame
+        One row per unit of the label grid, then one per code of ``totals`` that is not a unit;
+        columns :data:`ADJUSTMENT_COLUMNS`. ``status`` is
+
+        - ``adjusted``: scaled by ``factor``;
+        - ``no_total``: no official total given; left as it is (``factor`` 1);
+        - ``zero_grid``: an official total > 0 but no people on the grid inside the unit. Nothing
+          can be scaled: the unit keeps 0 people and ``difference`` (official − adjusted) says how
+          many people the grid misses there (``factor`` NaN);
+        - ``not_in_layer``: a code of ``totals`` that is no unit of the label grid (ignored).
+
+        ``table.attrs`` holds ``grid_total_before``, ``grid_total_after``, ``outside_population``
+        (label 0, unchanged), ``units_adjusted``, ``units_without_total`` (codes),
+        ``units_zero_grid`` (codes) and ``codes_not_in_layer``.
+
+    Raises
+    ------
+    InputError
+        On shape mismatch, negative or non-finite people or totals, duplicate codes, labels
+        outside ``0..len(codes)``, or when no code of ``totals`` matches a unit (wrong level?).
+
+    Examples
+    --------
+    >>> pop = np.array([[1.0, 3.0, 5.0], [0.0, 2.0, 7.0]])
+    >>> lab = np.array([[1, 1, 2], [0, 1, 2]])
+    >>> tot = pd.DataFrame({"code": ["A"], "population": [12.0]})
+    >>> adj, tab = adjust_to_totals(pop, lab, tot, codes=["A", "B"])
+    >>> adj.tolist()
+    [[2.0, 6.0, 5.0], [0.0, 4.0, 7.0]]
+    >>> tab[["code", "factor", "status"]].to_dict("records")
+    [{'code': 'A', 'factor': 2.0, 'status': 'adjusted'}, {'code': 'B', 'factor': 1.0, 'status': 'no_total'}]
+
+    """
+    pop = np.asarray(people, dtype=np.float64)
+    lab = np.asarray(labels)
+    if pop.shape != lab.shape:
+        raise InputError(f"people {pop.shape} and labels {lab.shape} must have the same shape.")
+    if not np.isfinite(pop).all() or (pop < 0).any():
+        raise InputError(
+            "people hold NaN, infinite or negative values. Fix: clean_population() first."
+        )
+    codes = [str(c) for c in codes]
+    n = len(codes)
+    if len(set(codes)) != n:
+        dup = sorted({c for c in codes if codes.count(c) > 1})
+        raise InputError(f"unit codes {dup} appear more than once; each unit needs a unique code.")
+    names = [""] * n if names is None else [str(v) for v in names]
+    if len(names) != n:
+        raise InputError(f"{len(names)} names for {n} unit codes.")
+    if lab.size and (lab.min() < 0 or lab.max() > n):
+        raise InputError(f"labels run from {lab.min()} to {lab.max()}; expected 0..{n} (0 = outside all units).")
+    for col in ("code", "population"):
+        if col not in totals.columns:
+            raise InputError(f"official totals need a column {col!r}; columns are {list(totals.columns)}.")
+    tcode = totals["code"].astype(str).to_numpy()
+    tval = pd.to_numeric(totals["population"], errors="coerce").to_numpy(dtype=np.float64)
+    if pd.Series(tcode).duplicated().any():
+        dup = sorted(set(pd.Series(tcode)[pd.Series(tcode).duplicated()]))
+        raise InputError(f"official totals give codes {dup} more than once; give one total per unit.")
+    bad = ~np.isfinite(tval) | (tval < 0)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise InputError(
+            f"official total for code {tcode[i]!r} is {totals['population'].iloc[i]!r}; expected a number of "
+            "people ≥ 0."
+        )
+    year = totals["year"].astype(str).to_numpy() if "year" in totals.columns else np.full(len(tcode), "")
+    source = totals["source"].astype(str).to_numpy() if "source" in totals.columns else np.full(len(tcode), "")
+    index = {c: i for i, c in enumerate(tcode)}
+    if tcode.size and not any(c in index for c in codes):
+        raise InputError(
+            f"none of the {len(tcode)} codes of the official totals (e.g. {list(tcode[:3])}) is a unit code of "
+            f"this admin level (e.g. {codes[:3]}). Fix: give totals for this level's codes, or name the level "
+            "they belong to."
+        )
+    flat_lab = lab.ravel()
+    flat_pop = pop.ravel()
+    grid = np.bincount(flat_lab, weights=flat_pop, minlength=n + 1)
+    factor = np.ones(n + 1)
+    rows = []
+    for k, c in enumerate(codes):
+        g = float(grid[k + 1])
+        row = {"code": c, "name": names[k], "grid_population": g, "official_population": np.nan,
+               "factor": 1.0, "year": "", "source": "", "status": "no_total"}
+        if c in index:
+            i = index[c]
+            t = float(tval[i])
+            row.update(official_population=t, year=year[i], source=source[i])
+            if g > 0:
+                factor[k + 1] = t / g
+                row.update(factor=t / g, status="adjusted")
+            elif t > 0:
+                row.update(factor=np.nan, status="zero_grid")
+            else:
+                row.update(factor=1.0, status="adjusted")
+        rows.append(row)
+    out = np.where(flat_lab > 0, flat_pop * factor[flat_lab], flat_pop)
+    adjusted_sum = np.bincount(flat_lab, weights=out, minlength=n + 1)
+    # put the rounding residual on each adjusted unit's most populated cell (exact Σ = official)
+    order = np.argsort(flat_lab, kind="stable")
+    starts = np.searchsorted(flat_lab[order], np.arange(n + 2))
+    for k, row in enumerate(rows):
+        if row["status"] != "adjusted" or row["grid_population"] <= 0:
+            continue
+        cells = order[starts[k + 1] : starts[k + 2]]
+        top = cells[np.argmax(out[cells])]
+        out[top] = max(0.0, out[top] + (row["official_population"] - adjusted_sum[k + 1]))
+        adjusted_sum[k + 1] = out[cells].sum()
+    out = out.reshape(pop.shape)
+    for k, row in enumerate(rows):
+        row["adjusted_population"] = float(adjusted_sum[k + 1])
+        row["difference"] = (
+            row["official_population"] - row["adjusted_population"] if row["status"] != "no_total" else np.nan
+        )
+    unit_set = set(codes)
+    for i, c in enumerate(tcode):
+        if c not in unit_set:
+            rows.append({"code": c, "name": "", "grid_population": np.nan, "official_population": float(tval[i]),
+                         "factor": np.nan, "adjusted_population": np.nan, "difference": np.nan,
+                         "year": year[i], "source": source[i], "status": "not_in_layer"})
+    table = pd.DataFrame(rows, columns=list(ADJUSTMENT_COLUMNS))
+    table.attrs.update(
+        grid_total_before=float(pop.sum()),
+        grid_total_after=float(out.sum()),
+        outside_population=float(grid[0]),
+        units_adjusted=int((table["status"] == "adjusted").sum()),
+        units_without_total=table.loc[table["status"] == "no_total", "code"].tolist(),
+        units_zero_grid=table.loc[table["status"] == "zero_grid", "code"].tolist(),
+        codes_not_in_layer=table.loc[table["status"] == "not_in_layer", "code"].tolist(),
+    )
+    return out, table
+
+
+# --------------------------------------------------------------------------- settlement points lens
+@dataclass
+class SettlementCheck:
+    """Result of :func:`settlement_check`.
+
+    Attributes
+    ----------
+    totals : dict
+        ``points``, ``points_outside_grid``, ``points_on_empty_cells`` (points whose cell has no
+        people), ``populated_cells``, ``population``, ``far_km``, ``populated_cells_far`` (cells with
+        people whose centre is more than ``far_km`` from every point), ``people_far``,
+        ``people_far_share``.
+    units : pandas.DataFrame or None
+        The same counts per unit (``code, name, points, points_on_empty_cells, populated_cells,
+        populated_cells_far, population, people_far, people_far_share``) when labels were given.
+    point_on_empty_cell : numpy.ndarray of bool
+        Per point: its cell holds no people (False for points outside the grid).
+    far : numpy.ndarray of bool
+        Per cell: populated and more than ``far_km`` from every point.
+    """
+
+    totals: dict[str, Any]
+    units: pd.DataFrame | None
+    point_on_empty_cell: np.ndarray
+    far: np.ndarray
+
+
+def settlement_check(
+    population: np.ndarray,
+    grid: Grid,
+    lon: Any,
+    lat: Any,
+    *,
+    far_km: float = 2.0,
+    labels: np.ndarray | None = None,
+    codes: Any = None,
+    names: Any = None,
+) -> SettlementCheck:
+    """Compare a population grid with settlement points (hamlets): where do they disagree?
+
+    Two counts, a data-quality lens on the people layer (neither is an error by itself):
+
+    * a settlement point on a cell with **no people**: the grid misses a hamlet (or the point is
+      misplaced);
+    * a **populated cell farther than** ``far_km`` (great-circle, from the cell centre) from every
+      point: people the grid puts where no hamlet is known (an unconstrained grid's spread, or a
+      hamlet list that is incomplete).
+
+    Parameters
+    ----------
+    population : numpy.ndarray
+        People per cell on ``grid`` (cleaned).
+    grid : covgap.grid.Grid
+    lon, lat : array-like
+        Settlement points, degrees (WGS 84).
+    far_km : float
+        Distance beyond which a populated cell counts as far from any point.
+    labels, codes, names : optional
+        A unit label grid (``k + 1`` = unit ``codes[k]``) for the per-unit table.
+
+    Returns
+    -------
+    SettlementCheck
+
+    Examples
+    --------
+    >>> g = Grid.from_bounds(105.0, 21.0, 105.03, 21.01, res=(0.01, 0.01), crs="EPSG:4326")
+    >>> chk = settlement_check(np.array([[5.0, 0.0, 3.0]]), g, [105.015], [21.005], far_km=1.5)
+    >>> chk.totals["points_on_empty_cells"], chk.totals["populated_cells_far"]
+    (1, 0)
+    >>> settlement_check(np.array([[5.0, 0.0, 3.0]]), g, [105.015], [21.005], far_km=0.5).totals["people_far"]
+    8.0
+    """
+    from scipy.spatial import cKDTree
+
+    pop = np.asarray(population, dtype=np.float64)
+    if pop.shape != grid.shape:
+        raise InputError(f"population {pop.shape} and grid {grid.shape} differ in shape.")
+    if far_km <= 0:
+        raise InputError(f"far_km = {far_km}; expected a distance in km > 0.")
+    lon = np.atleast_1d(np.asarray(lon, dtype="f8"))
+    lat = np.atleast_1d(np.asarray(lat, dtype="f8"))
+    if lon.shape != lat.shape or not (np.isfinite(lon).all() and np.isfinite(lat).all()):
+        raise InputError("settlement points need finite lon and lat of the same length.")
+    x, y = grid.from_lonlat(lon, lat)
+    row, col = grid.rowcol(x, y)
+    inside = grid.contains_rowcol(row, col)
+    on_empty = np.zeros(lon.shape, bool)
+    on_empty[inside] = pop[row[inside], col[inside]] <= 0
+    populated = pop > 0
+    far = np.zeros(pop.shape, bool)
+    if populated.any():
+        if lon.size == 0:
+            far = populated.copy()
+        else:
+            clon, clat = grid.lonlat_centres()
+            tree = cKDTree(unit_vectors(lon, lat))
+            chord, _ = tree.query(unit_vectors(clon[populated], clat[populated]))
+            dist_km = 2 * EARTH_RADIUS_M * np.arcsin(np.clip(chord / 2, 0, 1)) / 1000.0
+            far[populated] = dist_km > far_km
+    total = float(pop.sum())
+    people_far = float(pop[far].sum())
+    totals = {"points": int(lon.size), "points_outside_grid": int((~inside).sum()),
+              "points_on_empty_cells": int(on_empty.sum()), "populated_cells": int(populated.sum()),
+              "population": total, "far_km": float(far_km), "populated_cells_far": int(far.sum()),
+              "people_far": people_far, "people_far_share": people_far / total if total > 0 else 0.0}
+    units = None
+    if labels is not None:
+        lab = np.asarray(labels)
+        if lab.shape != pop.shape:
+            raise InputError(f"labels {lab.shape} and population {pop.shape} differ in shape.")
+        codes = [str(c) for c in codes]
+        n = len(codes)
+        pl = np.zeros(lon.shape, dtype=np.int64)
+        pl[inside] = lab[row[inside], col[inside]]
+        f = lab.ravel()
+        units = pd.DataFrame({"code": codes, "name": [str(v) for v in names] if names is not None else [""] * n})
+        units["points"] = np.bincount(pl, minlength=n + 1)[1:]
+        units["points_on_empty_cells"] = np.bincount(pl, weights=on_empty, minlength=n + 1)[1:].astype(int)
+        units["populated_cells"] = np.bincount(f, weights=populated.ravel(), minlength=n + 1)[1:].astype(int)
+        units["populated_cells_far"] = np.bincount(f, weights=far.ravel(), minlength=n + 1)[1:].astype(int)
+        units["population"] = np.bincount(f, weights=pop.ravel(), minlength=n + 1)[1:]
+        units["people_far"] = np.bincount(f, weights=(pop * far).ravel(), minlength=n + 1)[1:]
+        units["people_far_share"] = np.divide(units["people_far"], units["population"],
+                                              out=np.zeros(n), where=units["population"].to_numpy() > 0)
+    return SettlementCheck(totals=totals, units=units, point_on_empty_cell=on_empty, far=far)

@@ -47,6 +47,8 @@ __all__ = [
     "dissolve_to_current",
     "current_code_of",
     "aggregate_to_current",
+    "population_2020",
+    "population_2020_path",
 ]
 
 _DATA_63 = "vn_provinces_63.csv"
@@ -639,3 +641,43 @@ def _need(gdf: pd.DataFrame, col: str) -> None:
             f"expected a column {col!r} of former GSO codes; columns are {list(gdf.columns)}. "
             "Fix: run covgap.vietnam.match_former_provinces first."
         )
+
+
+# --------------------------------------------------------------------------- official population
+_POPULATION_2020 = {"63": "vn_population_2020_63.csv", "34": "vn_population_2020_34.csv"}
+
+
+def population_2020_path(scheme: str = "34"):
+    """Path of the shipped official-totals CSV (``code, population, year, source, …``) for ``scheme``.
+
+    Usable as ``[population] adjust_to`` (copy it next to the config). ``"63"``: GSO average
+    population 2020 of the former provinces; ``"34"``: the same 2020 figures regrouped into the 2025
+    provinces through the crosswalk (a sum of GSO figures, not a GSO figure of its own).
+    """
+    if scheme not in _POPULATION_2020:
+        raise InputError(f"scheme {scheme!r}; expected '63' (former provinces) or '34' (since 1 July 2025).")
+    return resources.files("covgap").joinpath("data", _POPULATION_2020[scheme])
+
+
+def population_2020(scheme: str = "34") -> pd.DataFrame:
+    """Average population 2020 per province (GSO), for the 63 former or the 34 current provinces.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``code`` (str), ``population`` (people, int), ``year``, ``source``, ``name_vi``
+        (and ``former_codes`` for ``"34"``). The 34-scheme rows are sums of the 63-scheme rows
+        ("2020 figures regrouped into 2025 provinces").
+
+    Examples
+    --------
+    >>> int(population_2020("63")["population"].sum()), int(population_2020("34")["population"].sum())
+    (97582600, 97582600)
+    >>> row = population_2020("34").set_index("code").loc["08"]  # Tuyên Quang = former 02 Hà Giang + 08
+    >>> int(row["population"]), row["former_codes"]
+    (1663100, '02;08')
+
+    """
+    t = _read_csv(population_2020_path(scheme).name)
+    t["population"] = t["population"].astype("int64")
+    return t

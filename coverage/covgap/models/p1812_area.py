@@ -80,7 +80,7 @@ class P1812Model:
     receiver_height_m : float
         Receiving antenna height above ground [m] (P.1812's hrg), default 1.5.
     thresholds_dbm, link_budgets : mapping, optional
-        Overrides of :data:`covgap.linkbudget.DEFAULT_LINK_BUDGETS`, as for the other models.
+        Overrides of :data:`covgap.models.linkbudget.DEFAULT_LINK_BUDGETS`, as for the other models.
     max_radius_km : float
         Cells farther than this from a transmitter are not evaluated (default 10 km; the cost
         grows with the square of the radius times the profile length).

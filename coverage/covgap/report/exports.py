@@ -235,6 +235,10 @@ def write_xlsx(analysis: Analysis, path: str | Path, *, lang: str = "en", provin
     if hamlets is not None:
         write_sheet(wb, "Hamlets" if lang == "en" else level_label("hamlet", lang, plural=True),
                      _frame(hamlets, lang), banner=banner, lang=lang)
+    adjustment = (s.get("notes") or {}).get("population_adjustment")
+    if adjustment:  # [population] adjust_to: factor per unit
+        write_sheet(wb, "Population adjustment" if lang == "en" else "Điều chỉnh dân số",
+                    pd.DataFrame(adjustment["units"]), banner=banner, lang=lang)
     write_sheet(wb, "Sources" if lang == "en" else label("sources", lang), sources_frame(s), banner=banner, lang=lang)
     src = wb.worksheets[-1]
     r = src.max_row + 2

@@ -19,6 +19,7 @@ from .copernicus import fetch_dem
 from .http import HttpOptions, download, read_manifest, redact
 from .opencellid import fetch_opencellid, resolve_token
 from .osm import fetch_osm_masts
+from .population_grids import fetch_ghs_pop, fetch_hrsl
 from .worldpop import fetch_worldpop, worldpop_listing
 
 __all__ = [
@@ -33,6 +34,8 @@ __all__ = [
     "fetch_cod_ab",
     "fetch_dem",
     "fetch_geoboundaries",
+    "fetch_ghs_pop",
+    "fetch_hrsl",
     "fetch_opencellid",
     "fetch_osm_masts",
     "fetch_worldpop",

@@ -40,6 +40,8 @@ __all__ = [
     "hdx_package_path",
     "opencellid_path",
     "ghs_pop_tile_path",
+    "hrsl_tile_path",
+    "hrsl_tiles_for_bbox",
 ]
 
 #: Date the URL patterns and formats in this module were last checked (ISO 8601).
@@ -56,6 +58,7 @@ REAL_BASE_URLS: dict[str, str] = {
     "opencellid": "https://opencellid.org",
     "ghsl": "https://jeodpp.jrc.ec.europa.eu",
     "overpass": "https://overpass-api.de",
+    "hrsl": "https://dataforgood-fb-data.s3.amazonaws.com",
 }
 
 _ENV_BASE = "COVGAP_SOURCES_BASE_URL"
@@ -166,6 +169,15 @@ SOURCES: dict[str, SourceInfo] = {
         attribution="Population: GHS-POP R2023A, European Commission JRC, CC BY 4.0.",
         homepage="https://human-settlement.emergency.copernicus.eu/",
         citation="Schiavina M. et al. (2023) GHS-POP R2023A. doi:10.2905/2FF68A52-5B5B-4A22-8F40-C41DA8332CFE.",
+    ),
+    "hrsl": SourceInfo(
+        name="High Resolution Settlement Layer (HRSL)",
+        licence="CC BY 4.0",
+        attribution="Population: High Resolution Settlement Layer, Meta (Data for Good) and CIESIN, Columbia "
+        "University, CC BY 4.0.",
+        homepage="https://dataforgood.facebook.com/dfg/tools/high-resolution-population-density-maps",
+        citation="Facebook Connectivity Lab and CIESIN, Columbia University (2016). High Resolution Settlement "
+        "Layer (HRSL). Source imagery for HRSL © 2016 DigitalGlobe.",
     ),
 }
 
@@ -382,3 +394,35 @@ def ghs_pop_tile_path(epoch: int, row: int, col: int) -> str:
     """
     name = f"GHS_POP_E{epoch}_GLOBE_R2023A_4326_3ss"
     return f"/ftp/jrc-opendata/GHSL/GHS_POP_GLOBE_R2023A/{name}/V1-0/tiles/{name}_V1_0_R{row}_C{col}.zip"
+
+
+# --------------------------------------------------------------------------- HRSL (Meta / CIESIN)
+def hrsl_tile_path(lat_south: int, lon_west: int, *, dataset: str = "general", version: str = "1.5.4") -> str:
+    """Path (on ``hrsl``) of one 10°×10° HRSL cloud-optimised GeoTIFF, 1 arc-second, people per cell.
+
+    ``lat_south``/``lon_west``: the tile's south-west corner, multiples of 10. Layout
+    ``/hrsl-cogs/hrsl_{dataset}/v1.5/cog_globallat_{lat}_lon_{lon}_{dataset}-v{version}.tif`` as used by
+    public code reading the bucket (``docs/data-sources.md``: the bucket and its licence are documented
+    by AWS's registry; this tile name was *not* found in the provider's own documentation).
+
+    >>> hrsl_tile_path(20, 100)
+    '/hrsl-cogs/hrsl_general/v1.5/cog_globallat_20_lon_100_general-v1.5.4.tif'
+    """
+    if lat_south % 10 or lon_west % 10:
+        raise ConfigError(f"HRSL tiles start at multiples of 10°; got lat {lat_south}, lon {lon_west}.")
+    return (f"/hrsl-cogs/hrsl_{dataset}/v1.5/cog_globallat_{int(lat_south)}_lon_{int(lon_west)}_"
+            f"{dataset}-v{version}.tif")
+
+
+def hrsl_tiles_for_bbox(bbox: tuple[float, float, float, float]) -> list[tuple[int, int]]:
+    """South-west corners ``(lat, lon)`` of the 10° HRSL tiles that a lon/lat ``bbox`` touches.
+
+    >>> hrsl_tiles_for_bbox((102.1, 8.4, 109.5, 23.4))
+    [(0, 100), (10, 100), (20, 100)]
+    """
+    import math
+
+    w, s, e, n = bbox
+    lats = range(math.floor(s / 10) * 10, math.ceil(n / 10) * 10, 10)
+    lons = range(math.floor(w / 10) * 10, math.ceil(e / 10) * 10, 10)
+    return [(la, lo) for la in lats for lo in lons]

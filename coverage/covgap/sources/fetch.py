@@ -7,7 +7,7 @@ The section (all keys checked; unknown keys are errors naming the closest known 
     cache_dir = "raw"                     # relative to the config file; default data/raw
     bbox = [102.1, 8.4, 109.5, 23.4]      # west, south, east, north (DEM; optional tower clip)
 
-    [sources.population]                  # WorldPop
+    [sources.population]                  # WorldPop (provider = "ghs_pop": epoch, tiles; "hrsl": bbox)
     release = "R2025A"                    # R2025A | R2024B | 2020
     year = 2025
     constrained = true
@@ -72,6 +72,7 @@ from .copernicus import fetch_dem
 from .http import HttpOptions, read_manifest, redact
 from .opencellid import TOKEN_ENV, fetch_opencellid, resolve_token
 from .osm import fetch_osm_masts
+from .population_grids import fetch_ghs_pop, fetch_hrsl
 from .worldpop import fetch_worldpop
 
 __all__ = ["STEPS", "FetchConfig", "FetchResult", "parse_sources", "load_fetch_config", "fetch_all"]
@@ -100,6 +101,10 @@ _KEYS: dict[str, set[str]] = {
         "resolution",
         "un_adjusted",
         "constrained_variant",
+        "epoch",
+        "tiles",
+        "dataset",
+        "version",
     },
     "dem": {"provider", "product", "mode", "out", "use_tile_list"},
     "boundaries": {"geoboundaries", "release_type", "cod_ab"},
@@ -333,13 +338,33 @@ def fetch_all(
 
 def _population(cfg: FetchConfig, cache: Cache, res: FetchResult, secrets, environ) -> list[Path]:
     p = dict(cfg.population or {})
-    if p.pop("provider", "worldpop") != "worldpop":
+    provider = p.pop("provider", "worldpop")
+    if provider not in ("worldpop", "ghs_pop", "hrsl"):
         raise ConfigError(
-            f"{cfg.src}: [sources.population] provider must be 'worldpop' (GHS-POP: see docs)."
+            f"{cfg.src}: [sources.population] provider = {provider!r}; expected 'worldpop', 'ghs_pop' or 'hrsl'."
         )
+    if provider != "worldpop":
+        return _population_other(cfg, cache, provider, p)
     if "year" not in p:
         raise ConfigError(f"{cfg.src}: [sources.population] needs year = ….")
     return [fetch_worldpop(cache, cfg.iso3, int(p.pop("year")), **p)]
+
+
+def _population_other(cfg: FetchConfig, cache: Cache, provider: str, p: dict[str, Any]) -> list[Path]:
+    """GHS-POP (``epoch``, ``tiles = [[row, col], …]``) or HRSL (``[sources] bbox``)."""
+    where = f"{cfg.src}: [sources.population] provider = {provider!r}"
+    if provider == "ghs_pop":
+        extra = sorted(set(p) - {"epoch", "tiles"})
+        tiles = p.get("tiles")
+        if extra or "epoch" not in p or not isinstance(tiles, list) or not tiles or not all(
+                isinstance(t, list) and len(t) == 2 and all(isinstance(v, int) for v in t) for t in tiles):
+            raise ConfigError(f"{where} takes epoch = 2020 and tiles = [[row, col], …] (GHSL tiling schema); "
+                              f"got {dict(p)}.")
+        return [fetch_ghs_pop(cache, epoch=int(p["epoch"]), row=r, col=c) for r, c in tiles]
+    extra = sorted(set(p) - {"dataset", "version"})
+    if extra or cfg.bbox is None:
+        raise ConfigError(f"{where} takes dataset and version only, and needs [sources] bbox; got {dict(p)}.")
+    return fetch_hrsl(cache, cfg.bbox, **p)
 
 
 def _dem(cfg: FetchConfig, cache: Cache, res: FetchResult, secrets, environ) -> list[Path]:
