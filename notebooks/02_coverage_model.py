@@ -28,6 +28,7 @@ from IPython.display import display
 
 from covgap.notebooks import load_analysis
 from covgap.models.radius import DEFAULT_RADIUS_KM, RadiusModel
+from covgap import compare
 from covgap.report import figures, tables
 
 analysis = load_analysis(CONFIG, demo_dir=DEMO_DIR, model=MODEL, cache_dir=CACHE_DIR)
@@ -77,6 +78,6 @@ if COMPARE_TERRAIN and analysis.study.dem is not None:
     from covgap.models import make_model
 
     models["terrain"] = make_model(ModelConfig(kind="terrain"), has_dem=True)
-totals, per_unit = tables.compare_models(analysis.study, models)
+totals, per_unit = compare.compare_models(analysis.study, models)
 display(totals.round(3))
 per_unit.round(0)

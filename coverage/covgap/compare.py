@@ -16,9 +16,54 @@ import pandas as pd
 from .analysis import Analysis
 from .errors import InputError
 from .grid import Grid
+from .models.base import CoverageModel, compute_coverage
+from .overlay import zonal_sum
+from .study import StudyArea
 
-__all__ = ["compare_units", "compare_cells", "PopulationLayerComparison", "compare_population_layers",
+__all__ = ["compare_models", "compare_units", "compare_cells", "PopulationLayerComparison", "compare_population_layers",
            "layer_on_grid"]
+
+
+def compare_models(study: StudyArea, models: Mapping[str, CoverageModel], *, level: str | None = None, progress: bool = False
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Compute coverage of one study area with several models and put the answers side by side.
+
+    Only coverage and the population sums are recomputed (no lenses, clusters or hamlets), so a
+    comparison costs one coverage run per model.
+
+    Parameters
+    ----------
+    study : StudyArea
+    models : mapping of name → CoverageModel
+    level : str, optional
+        Admin level of the per-unit comparison (default the coarsest).
+
+    Returns
+    -------
+    totals : DataFrame
+        One row per model: population covered by each technology, without any signal, its share,
+        without 4G.
+    per_unit : DataFrame
+        People without any signal per unit (rows, by name) and model (columns).
+    """
+    pop = study.population
+    total = float(pop.sum(dtype=np.float64))
+    adm = study.level(level) if level else (study.admin[0] if study.admin else None)
+    rows, per_unit = [], {}
+    for name, model in models.items():
+        cov = compute_coverage(study.grid, study.sites, model, dem=study.dem, progress=progress)
+        unc = ~cov.any_covered()
+        row = {"model": name, "population_uncovered": float(pop[unc].sum(dtype=np.float64))}
+        row["uncovered_share"] = row["population_uncovered"] / total if total > 0 else 0.0
+        for t in sorted(cov.technologies):
+            row[f"covered_{t}"] = float(pop[cov.covered(t)].sum(dtype=np.float64))
+        if "4G" in cov.technologies:
+            row["without_4G"] = total - row["covered_4G"]
+        rows.append(row)
+        if adm is not None:
+            sums = zonal_sum(np.where(unc, pop, 0.0), adm.labels, adm.n_units)[1:]
+            per_unit[name] = pd.Series(sums, index=pd.Index(adm.units["name"].astype(str), name=adm.level))
+    return pd.DataFrame(rows).set_index("model"), pd.DataFrame(per_unit)
 
 
 def compare_units(a: Analysis, b: Analysis, *, level: str, labels: tuple[str, str] = ("a", "b"),

@@ -16,7 +16,7 @@ from ..errors import InputError
 from .i18n import check_lang
 
 __all__ = ["missing_technologies", "ranked_units", "ProvinceView", "province_view", "find_unit", "technologies_of",
-           "remote_clusters", "scheme_tables", "compare_models", "population_by_operator", "without_by_technology"]
+           "remote_clusters", "scheme_tables", "population_by_operator", "without_by_technology"]
 
 
 def technologies_of(table: pd.DataFrame) -> list[str]:
@@ -202,48 +202,3 @@ def population_by_operator(analysis: Analysis) -> pd.DataFrame:
     t = pd.DataFrame(rows)
     t.loc["largest single operator (ITU 9.c.1)"] = t.max()
     return t
-
-
-def compare_models(study, models: dict, *, level: str | None = None, progress: bool = False
-                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Compute coverage of one study area with several models and put the answers side by side.
-
-    Only coverage and the population sums are recomputed (no lenses, clusters or hamlets), so a
-    comparison costs one coverage run per model.
-
-    Parameters
-    ----------
-    study : StudyArea
-    models : dict of name → CoverageModel
-    level : str, optional
-        Admin level of the per-unit comparison (default the coarsest).
-
-    Returns
-    -------
-    totals : DataFrame
-        One row per model: population covered by each technology, without any signal, its share,
-        without 4G.
-    per_unit : DataFrame
-        People without any signal per unit (rows, by name) and model (columns).
-    """
-    from ..models.base import compute_coverage
-
-    pop = study.population
-    total = float(pop.sum(dtype=np.float64))
-    adm = study.level(level) if level else (study.admin[0] if study.admin else None)
-    rows, per_unit = [], {}
-    for name, model in models.items():
-        cov = compute_coverage(study.grid, study.sites, model, dem=study.dem, progress=progress)
-        unc = ~cov.any_covered()
-        row = {"model": name, "population_uncovered": float(pop[unc].sum(dtype=np.float64))}
-        row["uncovered_share"] = row["population_uncovered"] / total if total > 0 else 0.0
-        for t in sorted(cov.technologies):
-            row[f"covered_{t}"] = float(pop[cov.covered(t)].sum(dtype=np.float64))
-        if "4G" in cov.technologies:
-            row["without_4G"] = total - row["covered_4G"]
-        rows.append(row)
-        if adm is not None:
-            sums = np.bincount(adm.labels.ravel(), weights=np.where(unc, pop, 0.0).ravel(),
-                               minlength=adm.n_units + 1)[1:]
-            per_unit[name] = pd.Series(sums, index=pd.Index(adm.units["name"].astype(str), name=adm.level))
-    return pd.DataFrame(rows).set_index("model"), pd.DataFrame(per_unit)
