@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataFileError, InputError
+from .vn2025 import units_2025
 
 __all__ = [
     "provinces_63",
@@ -47,6 +48,7 @@ __all__ = [
     "dissolve_to_current",
     "current_code_of",
     "aggregate_to_current",
+    "units_2025",
 ]
 
 _DATA_63 = "vn_provinces_63.csv"
