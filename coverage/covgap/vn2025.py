@@ -6,7 +6,8 @@ map sapnhap.bando.com.vn, codes and names from the General Statistics Office)::
 
     <root>/json/geojson/<code>_<slug>/<code>_<slug>.geojson          one province (2-digit code)
     <root>/json/geojson/<code>_<slug>/wards/<code>_<slug>.geojson    one commune (5-digit code)
-    <root>/units_2025.json                                           optional: every unit, no geometry
+    <root>/json/full_json_generated_data_vn_units.json               optional index: every unit, no geometry
+                                                                     (or ``<root>/units_2025.json``)
 
 ``covgap fetch`` (``[sources.vn2025]``) writes exactly this layout into its cache, and a clone of the
 upstream repository is read as it is. :func:`units_2025` yields either level as a GeoDataFrame;
@@ -118,9 +119,11 @@ def _wanted(provinces: Iterable[str | int] | None, available: dict[str, Path], g
     return list(dict.fromkeys(codes))
 
 
-def _load_index(gdir: Path) -> tuple[dict[str, dict], dict[str, dict]] | None:
-    """``units_2025.json`` of the tree (next to ``json/`` or to the geojson folder), if present."""
-    for cand in (gdir.parent.parent / "units_2025.json", gdir / "units_2025.json"):
+def _load_index(gdir: Path) -> tuple[dict[str, dict], dict[str, dict], str] | None:
+    """The tree's index of units (``units_2025.json`` or upstream's own), if present."""
+    cands = (gdir.parent.parent / "units_2025.json", gdir / "units_2025.json",
+             gdir.parent / "full_json_generated_data_vn_units.json")  # the last: upstream's own index
+    for cand in cands:
         if cand.is_file():
             try:
                 data = json.loads(cand.read_text(encoding="utf-8"))
@@ -131,7 +134,7 @@ def _load_index(gdir: Path) -> tuple[dict[str, dict], dict[str, dict]] | None:
                     f"{cand}: not the expected list of provinces with 'Code' and 'Wards' ({exc}). "
                     "Fix: fetch it again or delete it (it is optional)."
                 ) from exc
-            return prov, wards
+            return prov, wards, cand.name
     return None
 
 
@@ -146,7 +149,7 @@ def _unit_type(full_name: str, short_en: str | None, path: Path) -> str:
             return k
     raise DataFileError(
         f"{path}: cannot tell the unit type of {full_name!r}; expected a full name starting with one of "
-        f"{[v for v, _ in UNIT_TYPES.values()]}. Fix: check the file (or add units_2025.json beside json/)."
+        f"{[v for v, _ in UNIT_TYPES.values()]}. Fix: check the file (or fetch the index, json/full_json_generated_data_vn_units.json)."
     )
 
 
@@ -219,8 +222,8 @@ def units_2025(
         ``level`` or a province code is not valid.
     DataFileError
         The folder, a province, a ``wards/`` folder or a commune file is missing (when
-        ``units_2025.json`` is present every commune it lists must have a file), or a file
-        contradicts its name or ``units_2025.json``.
+        index (``units_2025.json`` or upstream's ``json/full_json_generated_data_vn_units.json``) is
+        present every commune it lists must have a file), or a file contradicts its name or the index.
 
     Examples
     --------
@@ -234,7 +237,7 @@ def units_2025(
     gdir = vn2025_geojson_dir(root)
     dirs = _province_dirs(gdir)
     index = _load_index(gdir)
-    pidx, widx = index if index is not None else ({}, {})
+    pidx, widx, iname = index if index is not None else ({}, {}, "the index")
     codes = _wanted(provinces, dirs, gdir)
     rows: list[dict[str, Any]] = []
     geoms: list[Any] = []
@@ -250,7 +253,7 @@ def units_2025(
                 )
             props, g = _read_unit(f, 2)
             ref = pidx.get(pc)
-            rows.append(_row(props, f, pc, ref, "AdministrativeUnitShortNameEn", pidx))
+            rows.append(_row(props, f, pc, ref, pidx, iname))
             geoms.append(g)
             continue
         wdir = pdir / "wards"
@@ -273,12 +276,12 @@ def units_2025(
             extra = [c for c in files if c not in set(listed)]
             if missing or extra:
                 raise DataFileError(
-                    f"{wdir}: the communes of province {pc} do not match units_2025.json: "
+                    f"{wdir}: the communes of province {pc} do not match {iname}: "
                     + (f"{len(missing)} listed without a file ({missing[:10]}{' …' if len(missing) > 10 else ''})"
                        if missing else "")
                     + ("; " if missing and extra else "")
                     + (f"{len(extra)} file(s) not listed ({extra[:10]})" if extra else "")
-                    + ". Fix: fetch the communes again (`covgap fetch`), or remove units_2025.json if it "
+                    + f". Fix: fetch the communes again (`covgap fetch`), or remove {iname} if it "
                     "belongs to another snapshot."
                 )
         if not files:
@@ -288,10 +291,10 @@ def units_2025(
             ref = widx.get(cc)
             if ref is not None and str(ref.get("ProvinceCode", pc)).zfill(2) != pc:
                 raise DataFileError(
-                    f"{f}: commune {cc} lies in the folder of province {pc}, but units_2025.json puts it in "
+                    f"{f}: commune {cc} lies in the folder of province {pc}, but {iname} puts it in "
                     f"province {ref['ProvinceCode']}. Fix: fetch the tree again (mixed snapshots)."
                 )
-            rows.append(_row(props, f, pc, ref, "AdministrativeUnitShortNameEn", widx))
+            rows.append(_row(props, f, pc, ref, widx, iname))
             geoms.append(g)
     if level == "commune" and not rows:
         raise DataFileError(
@@ -308,7 +311,7 @@ def units_2025(
     return out
 
 
-def _row(props: dict, path: Path, pc: str, ref: dict | None, key: str, index: dict) -> dict[str, Any]:
+def _row(props: dict, path: Path, pc: str, ref: dict | None, index: dict, iname: str) -> dict[str, Any]:
     n = 2 if len(path.name.split("_")[0]) == 2 else 5
     code = str(props["code"]).zfill(n)
     name = _nfc(props.get("name"))
@@ -316,18 +319,18 @@ def _row(props: dict, path: Path, pc: str, ref: dict | None, key: str, index: di
     full = _nfc(props.get("fullName")) or name
     if index and ref is None:
         raise DataFileError(
-            f"{path}: code {code} is not in units_2025.json. Fix: fetch the tree again (mixed snapshots)."
+            f"{path}: code {code} is not in {iname}. Fix: fetch the tree again (mixed snapshots)."
         )
     if ref is not None:
         for mine, theirs, what in ((name, _nfc(ref.get("Name")), "name"), (name_en, _nfc(ref.get("NameEn")), "nameEn")):
             if theirs and mine and mine != theirs:
                 raise DataFileError(
-                    f"{path}: {what} {mine!r} differs from units_2025.json's {theirs!r} for code {code}. "
+                    f"{path}: {what} {mine!r} differs from {iname}'s {theirs!r} for code {code}. "
                     "Fix: fetch the tree again (mixed snapshots)."
                 )
         name = name or _nfc(ref.get("Name"))
         name_en = name_en or _nfc(ref.get("NameEn"))
-    utype = _unit_type(full, ref.get(key) if ref else None, path)
+    utype = _unit_type(full, ref.get("AdministrativeUnitShortNameEn") if ref else None, path)
     area = props.get("areaKm2")
     return {"code": code, "name": name, "name_en": name_en, "unit_type": utype, "province_code": pc,
             "full_name": full, "area_km2": float(area) if area is not None and area == area else np.nan}

@@ -19,6 +19,7 @@ from .copernicus import fetch_dem
 from .http import HttpOptions, download, read_manifest, redact
 from .opencellid import fetch_opencellid, resolve_token
 from .osm import fetch_osm_masts
+from .vn2025 import fetch_vn2025
 from .worldpop import fetch_worldpop, worldpop_listing
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "fetch_geoboundaries",
     "fetch_opencellid",
     "fetch_osm_masts",
+    "fetch_vn2025",
     "fetch_worldpop",
     "read_manifest",
     "redact",

@@ -26,6 +26,10 @@ The section (all keys checked; unknown keys are errors naming the closest known 
     release_type = "gbOpen"
     cod_ab = true                         # OCHA COD-AB (Vietnam: 34 provinces)
 
+    [sources.vn2025]                      # 34 provinces + communes of 2025 (vietnamese-provinces-database)
+    ref = "master"                        # branch, tag or commit; resolved once to a commit, then cached
+    communes = "all"                      # or ["04", "11"]; [] = province outlines only
+
     [sources.towers]                      # OpenCelliD → sites table
     mcc = [452]
     fallback_full = true
@@ -72,12 +76,13 @@ from .copernicus import fetch_dem
 from .http import HttpOptions, read_manifest, redact
 from .opencellid import TOKEN_ENV, fetch_opencellid, resolve_token
 from .osm import fetch_osm_masts
+from .vn2025 import fetch_vn2025
 from .worldpop import fetch_worldpop
 
 __all__ = ["STEPS", "FetchConfig", "FetchResult", "parse_sources", "load_fetch_config", "fetch_all"]
 
 #: The fetch steps, in the order they run.
-STEPS: tuple[str, ...] = ("population", "dem", "boundaries", "towers", "masts")
+STEPS: tuple[str, ...] = ("population", "dem", "boundaries", "vn2025", "towers", "masts")
 
 _KEYS: dict[str, set[str]] = {
     "sources": {
@@ -88,6 +93,7 @@ _KEYS: dict[str, set[str]] = {
         "population",
         "dem",
         "boundaries",
+        "vn2025",
         "towers",
         "http",
         "urls",
@@ -103,6 +109,7 @@ _KEYS: dict[str, set[str]] = {
     },
     "dem": {"provider", "product", "mode", "out", "use_tile_list"},
     "boundaries": {"geoboundaries", "release_type", "cod_ab"},
+    "vn2025": {"ref", "communes"},
     "towers": {
         "provider",
         "mcc",
@@ -156,6 +163,7 @@ class FetchConfig:
     population: dict[str, Any] | None = None
     dem: dict[str, Any] | None = None
     boundaries: dict[str, Any] | None = None
+    vn2025: dict[str, Any] | None = None
     towers: dict[str, Any] | None = None
     masts: dict[str, Any] | None = None
     http: dict[str, Any] = field(default_factory=dict)
@@ -215,6 +223,14 @@ def parse_sources(data: Mapping[str, Any], *, base: Path, src: str = "config") -
         )
     bnd = _table(sources, "boundaries", src)
     tow = _table(sources, "towers", src)
+    vn25 = _table(sources, "vn2025", src)
+    if vn25 is not None:
+        com = vn25.get("communes", "all")
+        if not (com == "all" or (isinstance(com, list) and all(isinstance(c, str | int) for c in com))):
+            raise ConfigError(f"{src}: [sources.vn2025] communes = {com!r}; expected \"all\" or a list of "
+                              "2-digit province codes like [\"04\", \"11\"] ([] = province outlines only).")
+        if not isinstance(vn25.get("ref", "master"), str):
+            raise ConfigError(f"{src}: [sources.vn2025] ref must be a branch, tag or commit (text).")
     masts = _table(sources, "masts", src)
     if masts is not None and bbox is None:
         raise ConfigError(
@@ -237,6 +253,7 @@ def parse_sources(data: Mapping[str, Any], *, base: Path, src: str = "config") -
         population=pop,
         dem=dem,
         boundaries=bnd,
+        vn2025=vn25,
         towers=tow,
         masts=masts,
         http=http,
@@ -372,6 +389,11 @@ def _boundaries(cfg: FetchConfig, cache: Cache, res: FetchResult, secrets, envir
     return out
 
 
+def _vn2025(cfg: FetchConfig, cache: Cache, res: FetchResult, secrets, environ) -> list[Path]:
+    v = dict(cfg.vn2025 or {})
+    return [fetch_vn2025(cache, ref=str(v.get("ref", "master")), communes=v.get("communes", "all"))]
+
+
 def _towers(cfg: FetchConfig, cache: Cache, res: FetchResult, secrets, environ) -> list[Path]:
     t = dict(cfg.towers or {})
     if t.get("provider", "opencellid") != "opencellid":
@@ -459,6 +481,7 @@ _STEP_FUNCS = {
     "population": _population,
     "dem": _dem,
     "boundaries": _boundaries,
+    "vn2025": _vn2025,
     "towers": _towers,
     "masts": _masts,
 }
