@@ -79,7 +79,8 @@ from .osm import fetch_osm_masts
 from .vn2025 import fetch_vn2025
 from .worldpop import fetch_worldpop
 
-__all__ = ["STEPS", "FetchConfig", "FetchResult", "parse_sources", "load_fetch_config", "fetch_all"]
+__all__ = ["STEPS", "FetchConfig", "FetchResult", "parse_sources", "load_fetch_config", "fetch_all",
+           "missing_run_inputs"]
 
 #: The fetch steps, in the order they run.
 STEPS: tuple[str, ...] = ("population", "dem", "boundaries", "vn2025", "towers", "masts")
@@ -346,6 +347,31 @@ def fetch_all(
             res.errors[step] = redact(str(exc), secrets)
     res.missing = [str(m) for m in cache.missing]
     return res
+
+
+def missing_run_inputs(config_path: str | Path) -> list[str]:
+    """The inputs ``covgap run`` reads from this config (``[inputs]``, ``[[admin]]``) that do not exist yet.
+
+    Each entry is ``"<role>: <path>"``; an empty list when the config has no run part (fetch-only files)
+    or everything is in place. A 2025-units folder counts as present when it holds province folders.
+    """
+    from ..config import load_config
+    from ..errors import ConfigError as _CE
+
+    try:
+        cfg = load_config(config_path)
+    except _CE:
+        return []
+    out = []
+    for role, ref in cfg.inputs().items():
+        p = ref.path
+        if role.startswith("admin:") and any(getattr(a, "vn2025", None) and a.ref is ref for a in cfg.admin):
+            present = p.is_dir() and any(p.glob("json/geojson/[0-9][0-9]_*"))
+        else:
+            present = p.exists()
+        if not present:
+            out.append(f"{role}: {p}")
+    return list(dict.fromkeys(out))
 
 
 def _population(cfg: FetchConfig, cache: Cache, res: FetchResult, secrets, environ) -> list[Path]:

@@ -122,22 +122,25 @@ def fetch_vn2025(cache: Cache, *, ref: str = "master", communes: Iterable[str] |
     base_info = {"source": src.name, "repository": VN2025_REPO, "licence": src.licence,
                  "attribution": src.attribution, "pattern_checked": CHECKED}
     sha = ref.lower() if _HEX40.match(ref.lower()) else None
+    missing = False
     if sha is None:
         safe = re.sub(r"[^A-Za-z0-9._-]", "_", ref)
         def check_commit(obj: object) -> None:
             if not (isinstance(obj, dict) and _HEX40.match(str(obj.get("sha", "")))):
                 raise FetchError(f"expected a GitHub commit answer with 'sha' for {VN2025_REPO}@{ref}.")
-        meta = cache.fetch(cache.endpoints.url("github_api", github_commit_path(VN2025_REPO, ref)),
-                           root / f"commit-{safe}.json", validate=_v.json_document(check_commit),
-                           info={**base_info, "source": "GitHub API (commit of a branch or tag)", "ref": ref})
-        sha = json.loads(meta.read_text(encoding="utf-8"))["sha"]
+        try:
+            meta = cache.fetch(cache.endpoints.url("github_api", github_commit_path(VN2025_REPO, ref)),
+                               root / f"commit-{safe}.json", validate=_v.json_document(check_commit),
+                               info={**base_info, "source": "GitHub API (commit of a branch or tag)", "ref": ref})
+            sha = json.loads(meta.read_text(encoding="utf-8"))["sha"]
+        except OfflineMissingError:  # offline: go on listing what else is missing (URLs name the ref)
+            missing, sha = True, ref
     info = {**base_info, "ref": ref, "commit": sha, "release": f"{VN2025_REPO}@{sha[:12]} ({ref})"}
 
     def url(path: str) -> str:
         return cache.endpoints.url("github_raw", github_raw_path(VN2025_REPO, sha, path))
 
     small = replace(cache, http=replace(cache.http, progress=False))
-    missing = False
     try:
         cache.fetch(url("LICENSE"), root / "LICENSE", info=info)
     except OfflineMissingError:
