@@ -204,7 +204,7 @@ def test_sources_section_is_validated(tmp_path):
 def test_vietnam_config():
     path = ROOT / "data" / "vietnam.toml"
     cfg = load_fetch_config(path)
-    assert cfg.iso3 == "VNM" and cfg.steps() == ["population", "dem", "boundaries", "vn2025", "towers"]
+    assert cfg.iso3 == "VNM" and cfg.steps() == ["population", "dem", "boundaries", "vn2025", "towers", "hamlets"]
     assert cfg.cache_dir == (ROOT / "data" / "raw")
     assert "token" not in cfg.towers  # the token belongs in the environment
     data = tomllib.loads(path.read_text())
@@ -214,6 +214,7 @@ def test_vietnam_config():
         "dem": cfg.dem["out"],
         "towers": cfg.towers["sites_out"],
     }
+    raw["hamlets"] = cfg.hamlets["out"]
     for role, rel in raw.items():
         assert data["inputs"][role]["path"] == "raw/" + rel
     admin_paths = [a["path"] for a in data["admin"]]
@@ -249,7 +250,7 @@ def test_vietnam_offline_lists_every_input_of_the_run(tmp_path, capsys):
     shown = "\n".join(res["missing"])
     for what in ("vnm_pop_2025_CN_100m_R2025A_v1.tif", "tileList.txt", "gbOpen/VNM/ADM0", "gbOpen/VNM/ADM1",
                  "commits/master", "full_json_generated_data_vn_units.json", "json/geojson",
-                 "opencellid/452.csv.gz"):
+                 "opencellid/452.csv.gz", "overpass-api.de/api/interpreter"):
         assert what in shown, what
     data = tomllib.loads((ROOT / "data" / "vietnam.toml").read_text())
     roles = {f"admin:{a['level']}" for a in data["admin"]} | set(data["inputs"])
@@ -257,7 +258,7 @@ def test_vietnam_offline_lists_every_input_of_the_run(tmp_path, capsys):
     if (ROOT / "data" / "raw").exists():  # pragma: no cover - a developer's filled cache
         assert listed <= roles
         return
-    assert listed == roles  # population, dem, towers, province, commune, former_province
+    assert listed == roles  # population, dem, towers, hamlets, province, commune, former_province
     assert "input(s) of `covgap run" in err
 
 

@@ -16,6 +16,7 @@ from .boundaries import fetch_cod_ab, fetch_geoboundaries
 from .cache import DEFAULT_CACHE_DIR, Cache, MissingFile, OfflineMissingError
 from .catalog import CHECKED, Endpoints
 from .copernicus import fetch_dem
+from .hamlets import fetch_osm_hamlets
 from .http import HttpOptions, download, read_manifest, redact
 from .opencellid import fetch_opencellid, resolve_token
 from .osm import fetch_osm_masts
@@ -35,6 +36,7 @@ __all__ = [
     "fetch_dem",
     "fetch_geoboundaries",
     "fetch_opencellid",
+    "fetch_osm_hamlets",
     "fetch_osm_masts",
     "fetch_vn2025",
     "fetch_worldpop",

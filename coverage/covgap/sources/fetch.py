@@ -46,6 +46,12 @@ The section (all keys checked; unknown keys are errors naming the closest known 
     [sources.masts]                       # optional: OpenStreetMap communication masts (Overpass)
     provider = "osm"
 
+    [sources.hamlets]                     # optional: OSM place=hamlet|village|… (Overpass) → hamlets table
+    provider = "osm"
+    out = "osm/vnm_hamlets.csv"           # inside the cache
+    tile_deg = 2.0                        # one Overpass query per tile
+    dedup_m = 300                         # same name closer than this = one place
+
     [sources.http]
     timeout_s = 60
     retries = 5
@@ -75,6 +81,7 @@ from .catalog import REAL_BASE_URLS, Endpoints
 from .copernicus import fetch_dem
 from .http import HttpOptions, read_manifest, redact
 from .opencellid import TOKEN_ENV, fetch_opencellid, resolve_token
+from .hamlets import fetch_osm_hamlets
 from .osm import fetch_osm_masts
 from .vn2025 import fetch_vn2025
 from .worldpop import fetch_worldpop
@@ -83,11 +90,12 @@ __all__ = ["STEPS", "FetchConfig", "FetchResult", "parse_sources", "load_fetch_c
            "missing_run_inputs"]
 
 #: The fetch steps, in the order they run.
-STEPS: tuple[str, ...] = ("population", "dem", "boundaries", "vn2025", "towers", "masts")
+STEPS: tuple[str, ...] = ("population", "dem", "boundaries", "vn2025", "towers", "masts", "hamlets")
 
 _KEYS: dict[str, set[str]] = {
     "sources": {
         "masts",
+        "hamlets",
         "iso3",
         "cache_dir",
         "bbox",
@@ -127,6 +135,7 @@ _KEYS: dict[str, set[str]] = {
         "enb_max_spread_m",
     },
     "masts": {"provider", "name"},
+    "hamlets": {"provider", "out", "tile_deg", "dedup_m"},
     "http": {"timeout_s", "retries", "backoff_s", "backoff_factor", "max_backoff_s", "progress"},
 }
 
@@ -167,6 +176,7 @@ class FetchConfig:
     vn2025: dict[str, Any] | None = None
     towers: dict[str, Any] | None = None
     masts: dict[str, Any] | None = None
+    hamlets: dict[str, Any] | None = None
     http: dict[str, Any] = field(default_factory=dict)
     urls: dict[str, str] = field(default_factory=dict)
 
@@ -237,6 +247,11 @@ def parse_sources(data: Mapping[str, Any], *, base: Path, src: str = "config") -
         raise ConfigError(
             f"{src}: [sources.masts] needs [sources] bbox = [west, south, east, north]."
         )
+    hamlets = _table(sources, "hamlets", src)
+    if hamlets is not None and bbox is None:
+        raise ConfigError(
+            f"{src}: [sources.hamlets] needs [sources] bbox = [west, south, east, north]."
+        )
     http = _table(sources, "http", src) or {}
     urls = sources.get("urls") or {}
     if not isinstance(urls, dict):
@@ -257,6 +272,7 @@ def parse_sources(data: Mapping[str, Any], *, base: Path, src: str = "config") -
         vn2025=vn25,
         towers=tow,
         masts=masts,
+        hamlets=hamlets,
         http=http,
         urls={k: str(v) for k, v in urls.items()},
     )
@@ -503,6 +519,14 @@ def _masts(cfg: FetchConfig, cache: Cache, res: FetchResult, secrets, environ) -
     return [fetch_osm_masts(cache, cfg.bbox, name=str(m.get("name", "masts")))]
 
 
+def _hamlets(cfg: FetchConfig, cache: Cache, res: FetchResult, secrets, environ) -> list[Path]:
+    h = dict(cfg.hamlets or {})
+    if h.pop("provider", "osm") != "osm":
+        raise ConfigError(f"{cfg.src}: [sources.hamlets] provider must be 'osm' (OpenStreetMap via Overpass).")
+    out = h.pop("out", f"osm/{cfg.iso3.lower()}_hamlets.csv")
+    return [fetch_osm_hamlets(cache, cfg.bbox, out=out, **{k: float(v) for k, v in h.items()})]
+
+
 _STEP_FUNCS = {
     "population": _population,
     "dem": _dem,
@@ -510,4 +534,5 @@ _STEP_FUNCS = {
     "vn2025": _vn2025,
     "towers": _towers,
     "masts": _masts,
+    "hamlets": _hamlets,
 }
