@@ -71,6 +71,17 @@ def test_fetch_in_upstream_layout_with_commit_and_licence(srv, tmp_path):
     assert len(srv.log) == n
 
 
+def test_provenance_of_a_fetched_tree_names_the_commit(srv, tmp_path):
+    from covgap.config import InputRef
+    from covgap.io import _provenance
+
+    serve_tree(srv, _tree(tmp_path / "upstream"))
+    root = fetch_vn2025(local_cache(srv, tmp_path / "raw"), communes=[])
+    entry = _provenance("admin:province", InputRef(path=root, source="vietnamese-provinces-database"), tmp_path)
+    assert entry["path"] == "raw/vn2025" and entry["commit"] == SHA and entry["licence"] == "MIT"
+    assert SHA[:12] in entry["release"] and entry["fetched_utc"]
+
+
 def test_offline_lists_what_is_missing_then_succeeds_once_fetched(srv, tmp_path):
     serve_tree(srv, _tree(tmp_path / "upstream"))
     off = local_cache(srv, tmp_path / "raw", offline=True)

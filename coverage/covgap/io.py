@@ -258,6 +258,15 @@ def _provenance(role: str, ref: InputRef, base: Path | None) -> dict[str, Any]:
                     entry[key] = manifest[key]
             if manifest.get("sha256") and manifest["sha256"] != entry["sha256"]:
                 entry["note"] = "file changed since it was fetched (sha256 differs from its manifest)"
+    elif ref.path.is_dir():  # a 2025-units tree: its index's manifest names the commit (`covgap fetch`)
+        from .sources import read_manifest
+
+        manifest = read_manifest(ref.path / "json" / "full_json_generated_data_vn_units.json") or {}
+        for key in ("url", "release", "licence", "attribution", "commit"):
+            if not entry.get(key) and manifest.get(key):
+                entry[key] = manifest[key]
+        if manifest.get("fetched_utc"):
+            entry["fetched_utc"] = manifest["fetched_utc"]
     return entry
 
 
