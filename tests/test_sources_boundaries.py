@@ -100,6 +100,40 @@ def test_html_instead_of_zip_leaves_no_archive(srv, tmp_path):
     assert [f for f in cache_files(tmp_path / "raw") if "zip" in f] == []
 
 
+def _gj() -> bytes:
+    feats = [{"type": "Feature", "geometry": mapping(box(105 + i, 20, 106 + i, 21)),
+              "properties": {"shapeName": name, "shapeISO": f"VN-0{i}", "shapeID": f"ID{i}",
+                             "shapeGroup": "VNM", "shapeType": "ADM1"}}
+             for i, name in enumerate(["Hà Nội", "Điện Biên"])]
+    return json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False).encode()
+
+
+@pytest.mark.parametrize("zip_answer", ["html", "404", "missing_link"])
+def test_failed_zip_falls_back_to_the_geojson(srv, tmp_path, zip_answer):
+    route = _serve_geoboundaries(srv, zip_body=b"<!doctype html><title>busy</title>")
+    route.drop_after = None
+    if zip_answer == "404":
+        del srv.routes[ZIP_PATH]
+    srv.add("/unused.geojson", Route(_gj(), content_type="application/json"))
+    if zip_answer == "missing_link":
+        api = "/www.geoboundaries.org/api/current/gbOpen/VNM/ADM1/"
+        meta = json.loads(srv.routes[api].body)
+        del meta["staticDownloadLink"]
+        srv.routes[api].body = json.dumps(meta).encode()
+    cache = local_cache(srv, tmp_path / "raw")
+    shp = fetch_geoboundaries(cache, "VNM", "ADM1")
+    assert shp.name == "geoBoundaries-VNM-ADM1.shp"  # the same path the zip would have given
+    gdf = gpd.read_file(shp)
+    assert gdf["shapeName"].tolist() == ["Hà Nội", "Điện Biên"] and gdf.crs.to_epsg() == 4326
+    man = cache.manifest(shp.relative_to(cache.root))
+    assert man["converted_from"] == "geoBoundaries-VNM-ADM1.geojson" and man["licence"] == "CC BY 4.0"
+    assert "gjDownloadURL" in cache.manifest(shp.with_suffix(".geojson").relative_to(cache.root))["note"]
+    assert not any(f.endswith(".zip") for f in cache_files(tmp_path / "raw"))
+    off = local_cache(srv, tmp_path / "raw", offline=True)  # afterwards the cache is complete offline
+    n = len(srv.log)
+    assert fetch_geoboundaries(off, "VNM", "ADM1") == shp and off.missing == [] and len(srv.log) == n
+
+
 def test_api_answer_without_download_link(srv, tmp_path):
     srv.add("/www.geoboundaries.org/api/current/gbOpen/VNM/ADM2/", Route(b'{"error": "not found"}'))
     with pytest.raises(FetchError, match="expected geoBoundaries metadata"):

@@ -94,7 +94,7 @@ def world(tmp_path):
 
         def ocid(path):
             if f"token={TOKEN}" not in path:
-                return 200, b'{"error":"Invalid token"}', "application/json"
+                return 200, b"INVALID_TOKEN", "text/plain"
             return 200, gzip.compress(SAMPLE.read_bytes()), "application/gzip"
 
         s.add("/opencellid.org/ocid/downloads", Route(ocid))
@@ -204,7 +204,7 @@ def test_sources_section_is_validated(tmp_path):
 def test_vietnam_config():
     path = ROOT / "data" / "vietnam.toml"
     cfg = load_fetch_config(path)
-    assert cfg.iso3 == "VNM" and cfg.steps() == ["population", "dem", "boundaries", "towers"]
+    assert cfg.iso3 == "VNM" and cfg.steps() == ["population", "dem", "boundaries", "vn2025", "towers", "hamlets"]
     assert cfg.cache_dir == (ROOT / "data" / "raw")
     assert "token" not in cfg.towers  # the token belongs in the environment
     data = tomllib.loads(path.read_text())
@@ -214,10 +214,12 @@ def test_vietnam_config():
         "dem": cfg.dem["out"],
         "towers": cfg.towers["sites_out"],
     }
+    raw["hamlets"] = cfg.hamlets["out"]
     for role, rel in raw.items():
         assert data["inputs"][role]["path"] == "raw/" + rel
     admin_paths = [a["path"] for a in data["admin"]]
-    assert "raw/boundaries/cod-ab/VNM/vnm_admin1.geojson" in admin_paths
+    assert "raw/vn2025" in admin_paths  # the folder [sources.vn2025] fills (cache_dir "raw" + "vn2025")
+    assert cfg.vn2025 == {"ref": "master", "communes": "all"}
     assert "raw/boundaries/geoboundaries/gbOpen/VNM/ADM1/geoBoundaries-VNM-ADM1.shp" in admin_paths
     try:
         from covgap.config import parse_config
@@ -227,7 +229,37 @@ def test_vietnam_config():
     parsed = parse_config(
         rest, base=path.parent, src=str(path)
     )  # the run part is valid for `covgap run`
-    assert [a.level for a in parsed.admin] == ["province", "former_province"]
+    assert [(a.level, a.vn2025) for a in parsed.admin] == [("province", "province"), ("commune", "commune"),
+                                                           ("former_province", None)]
+
+
+def test_vietnam_offline_lists_every_input_of_the_run(tmp_path, capsys):
+    """`covgap fetch data/vietnam.toml --offline` on an empty cache: every download and every run input."""
+    import argparse
+
+    from covgap.sources.cli import run_fetch
+
+    out = tmp_path / "res.json"
+    args = argparse.Namespace(config=str(ROOT / "data" / "vietnam.toml"), offline=True, only=None,
+                              cache_dir=str(tmp_path / "empty"), base_url=None, quiet=True, verify=False,
+                              json_out=str(out))
+    rc = run_fetch(args)
+    err = capsys.readouterr().err
+    assert rc == 1
+    res = json.loads(out.read_text())
+    shown = "\n".join(res["missing"])
+    for what in ("vnm_pop_2025_CN_100m_R2025A_v1.tif", "tileList.txt", "gbOpen/VNM/ADM0", "gbOpen/VNM/ADM1",
+                 "commits/master", "full_json_generated_data_vn_units.json", "json/geojson",
+                 "opencellid/452.csv.gz", "overpass-api.de/api/interpreter"):
+        assert what in shown, what
+    data = tomllib.loads((ROOT / "data" / "vietnam.toml").read_text())
+    roles = {f"admin:{a['level']}" for a in data["admin"]} | set(data["inputs"])
+    listed = {m.rsplit(": ", 1)[0] for m in res["run_inputs_missing"]}
+    if (ROOT / "data" / "raw").exists():  # pragma: no cover - a developer's filled cache
+        assert listed <= roles
+        return
+    assert listed == roles  # population, dem, towers, hamlets, province, commune, former_province
+    assert "input(s) of `covgap run" in err
 
 
 SHARED = shared_vnm()

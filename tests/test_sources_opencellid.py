@@ -30,7 +30,7 @@ def _ocid_route(per_mcc: bytes | None, full: bytes | None, answers: dict[str, by
         q = dict(p.split("=", 1) for p in path.split("?", 1)[1].split("&"))
         tok = q.get("token")
         if tok != GOOD:
-            return 200, (answers or {}).get(tok, b'{"error":"Invalid token"}'), "application/json"
+            return 200, (answers or {}).get(tok, b"INVALID_TOKEN"), "text/plain"
         if q.get("type") == "mcc":
             return (
                 (200, per_mcc, "application/gzip")
@@ -88,10 +88,10 @@ def test_rate_limit_answer_is_explained(srv, tmp_path):
         _ocid_route(
             None,
             None,
-            {BAD: b"You have exceeded your daily download limit for token " + BAD.encode()},
+            {BAD: b"RATE_LIMITED"},
         ),
     )
-    with pytest.raises(FetchError, match="daily download limit reached") as ei:
+    with pytest.raises(FetchError, match=r"download limit reached \(RATE_LIMITED\)") as ei:
         fetch_opencellid(local_cache(srv, tmp_path / "raw"), 452, token=BAD)
     assert BAD not in str(ei.value)
 
@@ -143,7 +143,71 @@ def test_offline_never_needs_the_token(srv, tmp_path, monkeypatch):
 
 
 def test_check_token_answer_variants():
-    with pytest.raises(FetchError, match="refused the token"):
-        check_token_answer(json.dumps({"error": "Invalid token", "code": 1}))
-    with pytest.raises(FetchError, match="text instead of gzip"):
-        check_token_answer("<html>oops</html>")
+    with pytest.raises(FetchError, match=r"refused the token \(INVALID_TOKEN\)"):
+        check_token_answer("INVALID_TOKEN\n")
+    with pytest.raises(FetchError, match=r"refused the token \(INVALID_TOKEN\)"):
+        check_token_answer(json.dumps({"error": "INVALID_TOKEN"}))
+    with pytest.raises(FetchError, match=r"limit reached \(RATE_LIMITED\)"):
+        check_token_answer(json.dumps({"status": "RATE_LIMITED"}))
+    # words are not codes: "invalid", "limit", "token" in other answers are shown as they are
+    for body in ("Invalid request: unknown file type", '{"error":"Invalid token"}', "rate limit page", "<html>oops</html>"):
+        with pytest.raises(FetchError, match="text instead of gzip") as ei:
+            check_token_answer(body, "pk.secret")
+        assert "refused" not in str(ei.value)
+    with pytest.raises(FetchError) as ei:
+        check_token_answer("token pk.secret is INVALID_TOKEN somewhere", "pk.secret")
+    assert "pk.secret" not in str(ei.value) and "refused" not in str(ei.value)
+
+
+def _route(per_mcc, full):
+    """Per-country answer as given (status, body, content type); full file as gzip bytes."""
+
+    def handler(path: str):
+        q = dict(p.split("=", 1) for p in path.split("?", 1)[1].split("&"))
+        if q.get("type") == "mcc":
+            return per_mcc
+        return 200, full, "application/gzip"
+
+    return Route(handler)
+
+
+def _full() -> bytes:
+    return _gz(",".join(OPENCELLID_COLUMNS) + "\n" + SAMPLE.read_text())
+
+
+@pytest.mark.parametrize("answer", [
+    (404, b"not found", "text/plain"),
+    (410, b"gone", "text/plain"),
+    (200, b"<!DOCTYPE html><html><body>File not available</body></html>", "text/html"),
+    (200, b"No file for this country", "text/plain"),
+])
+def test_falls_back_to_the_full_file_when_the_country_file_is_not_to_be_had(srv, tmp_path, answer):
+    srv.add("/opencellid.org/ocid/downloads", _route(answer, _full()))
+    cache = local_cache(srv, tmp_path / "raw")
+    p = fetch_opencellid(cache, 452, token=GOOD)
+    assert len(read_cells(p)) == 17 and "filtered to MCC 452" in cache.manifest("opencellid/452.csv.gz")["release"]
+    assert any("type=full" in r[1] for r in srv.log)
+
+
+@pytest.mark.parametrize("answer, match", [
+    ((200, b"INVALID_TOKEN", "text/plain"), "INVALID_TOKEN"),
+    ((200, b"RATE_LIMITED", "text/plain"), "RATE_LIMITED"),
+    ((403, b"forbidden", "text/plain"), "HTTP 403"),
+    ((503, b"busy", "text/plain"), "gave up after"),
+    ((200, _gz(SAMPLE.read_text() * 50)[:300], "application/gzip"), "truncated or damaged"),
+])
+def test_no_fall_back_when_the_full_file_would_fail_too(srv, tmp_path, answer, match):
+    srv.add("/opencellid.org/ocid/downloads", _route(answer, _full()))
+    with pytest.raises(FetchError, match=match):
+        fetch_opencellid(local_cache(srv, tmp_path / "raw"), 452, token=GOOD)
+    assert not any("type=full" in r[1] for r in srv.log)  # the 116 MB file was not asked for
+    assert cache_files(tmp_path / "raw") == []
+
+
+def test_per_country_file_has_no_header_row_and_is_read_as_is(srv, tmp_path):
+    body = SAMPLE.read_text()
+    assert not body.startswith("radio,")  # the real per-country shape
+    srv.add("/opencellid.org/ocid/downloads", _route((200, _gz(body), "application/gzip"), _full()))
+    p = fetch_opencellid(local_cache(srv, tmp_path / "raw"), 452, token=GOOD)
+    assert gzip.decompress(p.read_bytes()) == body.encode()
+    assert len(read_cells(p)) == 18

@@ -175,3 +175,12 @@ def test_clustering_invariants(rows, radius):
     assert (sites.groupby("site_id")["operator"].nunique() == 1).all()
     for (op, tech), g in cells.groupby(["operator", "technology"]):
         assert sites[(sites.operator == op) & (sites.technology == tech)]["n_cells"].sum() == len(g)
+
+
+def test_mnc_06_is_viettel_and_08_keeps_a_neutral_label():
+    raw = pd.DataFrame({"radio": ["LTE", "LTE", "GSM"], "mcc": [452] * 3, "net": [4, 6, 8], "area": [1] * 3,
+                        "cell": [256, 512, 7], "lon": [105.0, 105.1, 105.2], "lat": [21.0] * 3,
+                        "range": [1000] * 3, "samples": [5] * 3, "changeable": [1] * 3, "updated": [1.7e9] * 3})
+    cells, rep = clean_cells(raw)
+    assert cells["operator"].tolist() == ["Viettel", "Viettel", "452-08"]  # 06: EVN Telecom, merged into Viettel
+    assert "unknown_operator" not in rep.dropped

@@ -60,6 +60,8 @@ class AdminLevelConfig:
     parent_field: str | None = None
     vietnam: str | None = None
     dissolve_to_current: str | None = None
+    vn2025: str | None = None  # "province" | "commune": ``ref.path`` is a vietnamese-provinces-database tree
+    provinces: tuple[str, ...] | None = None  # with vn2025: only these 2-digit province codes
 
 
 @dataclass(frozen=True)
@@ -142,7 +144,7 @@ _STUDY = {"name", "synthetic", "snap_cells", "overlap_tolerance_km2"}
 _INPUTS = {"population", "dem", "towers", "hamlets", "border"}
 _REF = {"path", "layer", "source", "release", "licence", "url", "encoding"}
 _ADMIN = {"level", "path", "layer", "code_field", "name_field", "parent_field", "source", "release",
-          "licence", "url", "encoding", "vietnam", "dissolve_to_current"}
+          "licence", "url", "encoding", "vietnam", "dissolve_to_current", "vn2025", "provinces"}
 _MODEL = {"kind", "radius_km", "hata", "terrain", "p1812"}
 _GAPS = {"min_population", "connectivity", "border_belt_km", "technology"}
 _REPORT = {"lang", "title"}
@@ -188,6 +190,26 @@ def _int(v, where: str, src: str) -> int:
     if not isinstance(v, int) or v < 0:
         raise ConfigError(f"{src}: {where} = {v!r}; expected a whole number ≥ 0.")
     return v
+
+
+def _vn2025(a: dict, where: str, src: str, vn) -> tuple[str | None, tuple[str, ...] | None]:
+    """``vn2025 = "province" | "commune"`` (path = a vietnamese-provinces-database folder), ``provinces``."""
+    kind = a.get("vn2025")
+    provs = a.get("provinces")
+    if kind is None:
+        if provs is not None:
+            raise ConfigError(f"{src}: [{where}] provinces needs vn2025 = \"province\" or \"commune\".")
+        return None, None
+    if kind not in ("province", "commune"):
+        raise ConfigError(f"{src}: [{where}] vn2025 = {kind!r}; expected \"province\" (the 34 provinces) or "
+                          "\"commune\" (the 3,321 communes) of a vietnamese-provinces-database folder given as path.")
+    if vn is not None:
+        raise ConfigError(f"{src}: [{where}] vn2025 and vietnam = {vn!r} exclude each other; give each its own [[admin]].")
+    if provs is not None:
+        if not (isinstance(provs, list) and provs and all(isinstance(c, str | int) for c in provs)):
+            raise ConfigError(f"{src}: [{where}] provinces = {provs!r}; expected a list of 2-digit codes like [\"04\", \"11\"].")
+        provs = tuple(str(c).zfill(2) for c in provs)
+    return kind, provs
 
 
 def parse_config(data: dict, *, base: Path, src: str = "config") -> Config:
@@ -236,10 +258,13 @@ def parse_config(data: dict, *, base: Path, src: str = "config") -> Config:
             if dissolve in seen:
                 raise ConfigError(f"{src}: admin level {dissolve!r} appears twice.")
             seen.add(dissolve)
+        vn25, provs = _vn2025(a, where, src, vn)
+        if vn25 is not None:  # the units carry `code` and `name`; the commune level its province
+            a = {"code_field": "code", "name_field": "name", **a}
         admins.append(AdminLevelConfig(level=level, ref=ref, code_field=_need(a, "code_field", where, src),
                                        name_field=_need(a, "name_field", where, src),
                                        parent_field=a.get("parent_field"), vietnam=vn,
-                                       dissolve_to_current=dissolve))
+                                       dissolve_to_current=dissolve, vn2025=vn25, provinces=provs))
     model = data.get("model", {})
     _check_keys(model, _MODEL, "model", src)
     kind = model.get("kind", "auto")

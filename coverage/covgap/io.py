@@ -321,6 +321,15 @@ def _provenance(role: str, ref: InputRef, base: Path | None) -> dict[str, Any]:
                     entry[key] = manifest[key]
             if manifest.get("sha256") and manifest["sha256"] != entry["sha256"]:
                 entry["note"] = "file changed since it was fetched (sha256 differs from its manifest)"
+    elif ref.path.is_dir():  # a 2025-units tree: its index's manifest names the commit (`covgap fetch`)
+        from .sources import read_manifest
+
+        manifest = read_manifest(ref.path / "json" / "full_json_generated_data_vn_units.json") or {}
+        for key in ("url", "release", "licence", "attribution", "commit"):
+            if not entry.get(key) and manifest.get(key):
+                entry[key] = manifest[key]
+        if manifest.get("fetched_utc"):
+            entry["fetched_utc"] = manifest["fetched_utc"]
     return entry
 
 
@@ -356,7 +365,7 @@ def load_study_area(cfg: Config):
                 "raise [study] overlap_tolerance_km2 if these are digitising slivers."
             )
         labels = rasterize_units(units, grid)
-        if cfg.snap_cells > 0:
+        if cfg.snap_cells > 0 and not _nested_in_vn2025(a, cfg):  # nested communes: filled by their province
             labels, snap = snap_outside_cells(labels, pop, max_cells=cfg.snap_cells)
             notes.setdefault("admin", {}).setdefault(a.level, {})["snapped_outside_cells"] = snap
         populated = pop > 0
@@ -370,6 +379,7 @@ def load_study_area(cfg: Config):
         if a.dissolve_to_current:
             admin.append(_current_provinces(a.dissolve_to_current, units, labels))
         admin.append(AdminLevel(level=a.level, units=units, labels=labels))
+    _nest_vn2025(cfg, admin, notes)
     if cfg.population_adjust is not None:
         pop, notes["population_adjustment"] = _adjust_population(cfg, pop, admin)
     sites, srep = read_towers(cfg.towers, study_bounds_lonlat=bounds_ll)
@@ -409,6 +419,8 @@ def _adjust_population(cfg: Config, pop: np.ndarray, admin: list) -> tuple[np.nd
 
 def _admin_units(a) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
     """Units of one admin level as ``code, name[, parent_code], geometry`` (EPSG:4326)."""
+    if getattr(a, "vn2025", None):
+        return _vn2025_units(a)
     fields = (a.code_field, a.name_field) + ((a.parent_field,) if a.parent_field else ())
     gdf = read_polygons(a.ref, what=f"admin level {a.level!r}", fields=fields)
     notes: dict[str, Any] = {}
@@ -439,6 +451,53 @@ def _admin_units(a) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
         units = units.dissolve(by="code", as_index=False, aggfunc="first", sort=False)[units.columns]
         notes["multi_part_codes_merged"] = int(dup.sum())
     return units, notes
+
+
+def _vn2025_units(a) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+    """A level of the 2025 units (:func:`covgap.vn2025.units_2025`): ``code, name, name_en, unit_type``
+    (``parent_code`` = the province for communes)."""
+    from .vn2025 import units_2025
+
+    u = units_2025(a.ref.path, a.vn2025, provinces=a.provinces)
+    cols = {"code": u["code"], "name": u["name"], "name_en": u["name_en"], "unit_type": u["unit_type"]}
+    if a.vn2025 == "commune":
+        cols["parent_code"] = u["province_code"]
+    notes: dict[str, Any] = {"units": len(u), "source_dir": u.attrs.get("source_dir", "")}
+    if u.attrs.get("provinces_without_communes"):
+        notes["provinces_without_communes"] = list(u.attrs["provinces_without_communes"])
+    return gpd.GeoDataFrame(cols, geometry=u.geometry.values, crs="EPSG:4326"), notes
+
+
+def _vn2025_pair(cfg: Config):
+    """The (province, commune) admin configs read from vn2025 folders, when the config has both."""
+    prov = [a for a in cfg.admin if getattr(a, "vn2025", None) == "province"]
+    comm = [a for a in cfg.admin if getattr(a, "vn2025", None) == "commune"]
+    return (prov[0], comm[0]) if prov and comm else None
+
+
+def _nested_in_vn2025(a, cfg: Config) -> bool:
+    pair = _vn2025_pair(cfg)
+    return pair is not None and a is pair[1]
+
+
+def _nest_vn2025(cfg: Config, admin: list, notes: dict[str, Any]) -> None:
+    """Province and commune labels from one rule (:func:`covgap.vn2025.nest_labels`), in place."""
+    pair = _vn2025_pair(cfg)
+    if pair is None:
+        return
+    from .study import AdminLevel
+    from .vn2025 import nest_labels
+
+    by = {lvl.level: i for i, lvl in enumerate(admin)}
+    ip, ic = by[pair[0].level], by[pair[1].level]
+    prov, comm = admin[ip], admin[ic]
+    index = {c: k + 1 for k, c in enumerate(prov.units["code"])}
+    child_parent = np.zeros(len(comm.units) + 1, dtype=np.int64)
+    child_parent[1:] = [index.get(c, 0) for c in comm.units["parent_code"]]
+    child, parent, rep = nest_labels(comm.labels, child_parent, prov.labels)
+    admin[ip] = AdminLevel(level=prov.level, units=prov.units, labels=parent)
+    admin[ic] = AdminLevel(level=comm.level, units=comm.units, labels=child)
+    notes.setdefault("admin", {}).setdefault(comm.level, {})["nested_in"] = {"level": prov.level, **rep}
 
 
 def _current_provinces(level: str, former_units: gpd.GeoDataFrame, former_labels: np.ndarray):

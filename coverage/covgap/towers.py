@@ -92,14 +92,19 @@ OPENCELLID_COLUMNS: tuple[str, ...] = (
 RADIO_TECHNOLOGY: dict[str, str] = {"GSM": "2G", "UMTS": "3G", "LTE": "4G", "NR": "5G"}
 
 #: Vietnam's public land mobile networks, MCC 452 (ITU-T E.212 list of mobile network codes;
-#: the same assignments as the project guide, section 5).
+#: the same assignments as the project guide, section 5). 06 was EVN Telecom's code; EVN Telecom
+#: was merged into Viettel in 2011, so its cells count as Viettel's. 08 is disputed between
+#: sources (it is listed for I-Telecom, an MVNO without radio cells of its own, which could not
+#: appear in OpenCelliD as cells); until the rows per MNC of a real file have been counted, cells
+#: with MNC 08 keep the neutral label ``"452-08"`` (an operator of their own, never merged).
 VIETNAM_OPERATORS: dict[tuple[int, int], str] = {
     (452, 1): "MobiFone",
     (452, 2): "VinaPhone",
     (452, 4): "Viettel",
     (452, 5): "Vietnamobile",
+    (452, 6): "Viettel",
     (452, 7): "Gmobile",
-    (452, 8): "I-Telecom",
+    (452, 8): "452-08",
 }
 
 _DROP_ORDER = (

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataFileError, InputError
+from .vn2025 import units_2025
 
 __all__ = [
     "provinces_63",
@@ -49,6 +50,7 @@ __all__ = [
     "aggregate_to_current",
     "population_2020",
     "population_2020_path",
+    "units_2025",
 ]
 
 _DATA_63 = "vn_provinces_63.csv"

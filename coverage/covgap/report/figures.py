@@ -271,7 +271,8 @@ def plot_gap_map(analysis: Analysis, *, ax=None, bounds_lonlat=None, lang: str =
     levels = list(analysis.units)
     if subunits and subunits in analysis.units:
         sub = analysis.units[subunits] if units is None else units
-        _vector(sub[["geometry"]], s.grid).boundary.plot(ax=ax, color="#777", linewidth=0.4)
+        if len(sub):  # a partial sub-level (communes of some provinces only) leaves other provinces without
+            _vector(sub[["geometry"]], s.grid).boundary.plot(ax=ax, color="#777", linewidth=0.4)
     if levels:
         _admin_outline(ax, analysis, s.grid, lw=1.0)
     _plot_sites(ax, analysis, s.grid, lang=lang, sites=sites, size=14)

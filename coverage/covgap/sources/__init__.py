@@ -16,10 +16,12 @@ from .boundaries import fetch_cod_ab, fetch_geoboundaries
 from .cache import DEFAULT_CACHE_DIR, Cache, MissingFile, OfflineMissingError
 from .catalog import CHECKED, Endpoints
 from .copernicus import fetch_dem
+from .hamlets import fetch_osm_hamlets
 from .http import HttpOptions, download, read_manifest, redact
 from .opencellid import fetch_opencellid, resolve_token
 from .osm import fetch_osm_masts
 from .population_grids import fetch_ghs_pop, fetch_hrsl
+from .vn2025 import fetch_vn2025
 from .worldpop import fetch_worldpop, worldpop_listing
 
 __all__ = [
@@ -37,7 +39,9 @@ __all__ = [
     "fetch_ghs_pop",
     "fetch_hrsl",
     "fetch_opencellid",
+    "fetch_osm_hamlets",
     "fetch_osm_masts",
+    "fetch_vn2025",
     "fetch_worldpop",
     "read_manifest",
     "redact",

@@ -2,7 +2,8 @@
 
 * **geoBoundaries** (gbOpen): the API ``/api/current/gbOpen/{ISO3}/{ADM}/`` answers JSON
   metadata (``boundaryLicense``, ``boundaryYearRepresented``, ``staticDownloadLink`` to a
-  zip holding the shapefile and GeoJSON). For Vietnam its ADM1 has the **63 former
+  zip holding the shapefile and GeoJSON; when that zip cannot be fetched, the ``gjDownloadURL``
+  GeoJSON is fetched instead and written as the same shapefile). For Vietnam its ADM1 has the **63 former
   provinces** (64 features: Côn Đảo is separate), i.e. the boundaries before 1 July 2025.
 * **OCHA COD-AB** on HDX: Vietnam's ``cod-ab-vnm`` (v02) has the **34 provinces** in force
   since 1 July 2025 (Resolution 202/2025/QH15), fields ``adm1_pcode`` / ``adm1_name``.
@@ -22,7 +23,7 @@ from typing import Any
 
 from ..errors import ConfigError, FetchError
 from . import validate as _v
-from .cache import Cache
+from .cache import Cache, OfflineMissingError
 from .catalog import CHECKED, HDX_COD_AB, SOURCES, geoboundaries_api_path, hdx_package_path
 
 __all__ = ["fetch_geoboundaries", "fetch_cod_ab", "extract_members"]
@@ -111,11 +112,6 @@ def fetch_geoboundaries(
     if isinstance(meta, list):
         meta = meta[0]
     zip_url = meta.get("staticDownloadLink")
-    if not zip_url:
-        raise FetchError(
-            f"{api_url}: the answer has no 'staticDownloadLink' (only GeoJSON). "
-            "Fix: report it; covgap expects the zip with the shapefile."
-        )
     info = {
         "source": src.name,
         "release_type": release_type,
@@ -129,20 +125,72 @@ def fetch_geoboundaries(
         "citation": src.citation,
         "pattern_checked": CHECKED,
     }
-    archive_rel = folder / f"geoBoundaries-{iso}-{lvl}-all.zip"
-    cache.fetch(zip_url, archive_rel, validate=_v.zip_with((".shp",)), info=info)
-    files = extract_members(
-        cache, archive_rel, folder, suffixes=(".shp", ".shx", ".dbf", ".prj", ".cpg"), info=info
-    )
     want = f"geoBoundaries-{iso}-{lvl}.shp"
-    shp = [p for p in files if p.name == want] or [
-        p for p in files if p.suffix.lower() == ".shp" and "simplified" not in p.name
-    ]
-    if not shp:
+    archive_rel = folder / f"geoBoundaries-{iso}-{lvl}-all.zip"
+    zip_error = f"{api_url}: the answer has no 'staticDownloadLink'"
+    if cache.has(folder / want) and cache.has(folder / want.replace(".shp", ".geojson")):
+        return cache.path(folder / want)  # fetched earlier through the GeoJSON fall-back
+    if zip_url:
+        try:
+            cache.fetch(zip_url, archive_rel, validate=_v.zip_with((".shp",)), info=info)
+        except OfflineMissingError:
+            raise
+        except FetchError as exc:
+            zip_error = str(exc)
+        else:
+            files = extract_members(
+                cache, archive_rel, folder, suffixes=(".shp", ".shx", ".dbf", ".prj", ".cpg"), info=info
+            )
+            shp = [p for p in files if p.name == want] or [
+                p for p in files if p.suffix.lower() == ".shp" and "simplified" not in p.name
+            ]
+            if not shp:
+                raise FetchError(
+                    f"{cache.path(archive_rel)}: no shapefile {want} inside. Fix: delete it and fetch again."
+                )
+            return shp[0]
+    gj_url = meta.get("gjDownloadURL")
+    if not gj_url:
+        raise FetchError(f"{zip_error}; and the answer has no 'gjDownloadURL' to fall back to. Fix: try again later.")
+    try:
+        return _shapefile_from_geojson(cache, gj_url, folder, want, info)
+    except OfflineMissingError:
+        raise
+    except FetchError as exc:
         raise FetchError(
-            f"{cache.path(archive_rel)}: no shapefile {want} inside. Fix: delete it and fetch again."
-        )
-    return shp[0]
+            f"{zip_error}; the fall-back to the GeoJSON (gjDownloadURL) failed too: {exc}. Fix: try again later."
+        ) from None
+
+
+def _shapefile_from_geojson(cache: Cache, url: str, folder: Path, shp_name: str, info: dict[str, Any]) -> Path:
+    """Fetch a geoBoundaries GeoJSON (``gjDownloadURL``) and write the shapefile the zip would have held.
+
+    The shapefile (UTF-8, with ``.cpg``) keeps the layer's path the same whichever way it came, so a
+    run config naming ``geoBoundaries-<ISO>-<ADM>.shp`` works after either download.
+    """
+    import shutil
+    import tempfile
+
+    import geopandas as gpd
+
+    def check(obj: object) -> None:
+        if not (isinstance(obj, dict) and obj.get("type") == "FeatureCollection" and obj.get("features")):
+            raise FetchError("expected a GeoJSON FeatureCollection with features.")
+
+    gj_rel = folder / shp_name.replace(".shp", ".geojson")
+    gj = cache.fetch(url, gj_rel, validate=_v.json_document(check),
+                     info={**info, "note": "GeoJSON fall-back (gjDownloadURL): the zip could not be fetched"})
+    shp_rel = folder / shp_name
+    if cache.has(shp_rel):
+        return cache.path(shp_rel)
+    gdf = gpd.read_file(gj, engine="pyogrio")
+    with tempfile.TemporaryDirectory(dir=cache.path(folder)) as td:
+        gdf.to_file(Path(td) / shp_name, engine="pyogrio", encoding="utf-8")
+        members = sorted(Path(td).iterdir(), key=lambda f: f.suffix != ".shp")[::-1]  # the .shp last
+        for f in members:
+            cache.write_derived(folder / f.name, make=lambda tmp, f=f: shutil.copyfile(f, tmp), derived_from=[gj],
+                                info={**info, "converted_from": gj.name})
+    return cache.path(shp_rel)
 
 
 def fetch_cod_ab(cache: Cache, iso3: str = "VNM", *, level: int = 1, use_api: bool = True) -> Path:

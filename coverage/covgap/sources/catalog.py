@@ -42,6 +42,8 @@ __all__ = [
     "ghs_pop_tile_path",
     "hrsl_tile_path",
     "hrsl_tiles_for_bbox",
+    "github_raw_path",
+    "github_commit_path",
 ]
 
 #: Date the URL patterns and formats in this module were last checked (ISO 8601).
@@ -59,6 +61,8 @@ REAL_BASE_URLS: dict[str, str] = {
     "ghsl": "https://jeodpp.jrc.ec.europa.eu",
     "overpass": "https://overpass-api.de",
     "hrsl": "https://dataforgood-fb-data.s3.amazonaws.com",
+    "github_raw": "https://raw.githubusercontent.com",
+    "github_api": "https://api.github.com",
 }
 
 _ENV_BASE = "COVGAP_SOURCES_BASE_URL"
@@ -162,6 +166,13 @@ SOURCES: dict[str, SourceInfo] = {
         licence="CC BY-SA 4.0",
         attribution="Cell locations: OpenCelliD Project (opencellid.org) by Unwired Labs, CC BY-SA 4.0.",
         homepage="https://opencellid.org",
+    ),
+    "vn2025": SourceInfo(
+        name="vietnamese-provinces-database",
+        licence="MIT",
+        attribution="Administrative units 2025: vietnamese-provinces-database (MIT), from the reference map of "
+        "the Ministry of Agriculture and Environment (sapnhap.bando.com.vn); codes and names: GSO.",
+        homepage="https://github.com/thanglequoc/vietnamese-provinces-database",
     ),
     "ghs_pop": SourceInfo(
         name="GHS-POP",
@@ -380,6 +391,25 @@ def opencellid_path(token: str, *, mcc: int | None = None) -> str:
     if mcc is None:
         return f"/ocid/downloads?token={token}&type=full&file=cell_towers.csv.gz"
     return f"/ocid/downloads?token={token}&type=mcc&file={int(mcc)}.csv.gz"
+
+
+# --------------------------------------------------------------------------- GitHub (2025 units)
+def github_raw_path(repo: str, commit: str, path: str) -> str:
+    """Path (on ``github_raw``) of one file of a repository at a commit, branch or tag.
+
+    >>> github_raw_path("thanglequoc/vietnamese-provinces-database", "master", "json/geojson/x.geojson")
+    '/thanglequoc/vietnamese-provinces-database/master/json/geojson/x.geojson'
+    """
+    return f"/{repo}/{commit}/{path.lstrip('/')}"
+
+
+def github_commit_path(repo: str, ref: str) -> str:
+    """GitHub REST path answering the commit of a branch or tag (JSON with ``sha``).
+
+    >>> github_commit_path("thanglequoc/vietnamese-provinces-database", "master")
+    '/repos/thanglequoc/vietnamese-provinces-database/commits/master'
+    """
+    return f"/repos/{repo}/commits/{ref}"
 
 
 # --------------------------------------------------------------------------- GHS-POP (optional)

@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from .fetch import STEPS, fetch_all, load_fetch_config, make_cache
+from .fetch import STEPS, fetch_all, load_fetch_config, make_cache, missing_run_inputs
 
 __all__ = ["register", "run_fetch"]
 
@@ -77,6 +77,11 @@ def run_fetch(args: argparse.Namespace) -> int:
         print(f"covgap fetch: {step} failed: {err}", file=sys.stderr)
     if res.missing:
         print(cache.missing_report(), file=sys.stderr)
+    run_missing = missing_run_inputs(args.config) if args.offline else []
+    if run_missing:  # what `covgap run` will open, whichever step makes it (downloads, extracts, derived)
+        print(f"{len(run_missing)} input(s) of `covgap run {args.config}` not there yet:", file=sys.stderr)
+        for m in run_missing:
+            print(f"  - {m}", file=sys.stderr)
     if args.json_out:
         Path(args.json_out).write_text(
             json.dumps(
@@ -84,6 +89,7 @@ def run_fetch(args: argparse.Namespace) -> int:
                     "files": {k: [str(p) for p in v] for k, v in res.files.items()},
                     "errors": res.errors,
                     "missing": res.missing,
+                    "run_inputs_missing": run_missing,
                     "notes": res.notes,
                 },
                 indent=2,
@@ -93,6 +99,6 @@ def run_fetch(args: argparse.Namespace) -> int:
         )
     if res.errors:
         return 2
-    if res.missing:
+    if res.missing or run_missing:
         return 1
     return 0

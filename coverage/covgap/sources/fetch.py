@@ -26,6 +26,10 @@ The section (all keys checked; unknown keys are errors naming the closest known 
     release_type = "gbOpen"
     cod_ab = true                         # OCHA COD-AB (Vietnam: 34 provinces)
 
+    [sources.vn2025]                      # 34 provinces + communes of 2025 (vietnamese-provinces-database)
+    ref = "master"                        # branch, tag or commit; resolved once to a commit, then cached
+    communes = "all"                      # or ["04", "11"]; [] = province outlines only
+
     [sources.towers]                      # OpenCelliD → sites table
     mcc = [452]
     fallback_full = true
@@ -41,6 +45,12 @@ The section (all keys checked; unknown keys are errors naming the closest known 
 
     [sources.masts]                       # optional: OpenStreetMap communication masts (Overpass)
     provider = "osm"
+
+    [sources.hamlets]                     # optional: OSM place=hamlet|village|… (Overpass) → hamlets table
+    provider = "osm"
+    out = "osm/vnm_hamlets.csv"           # inside the cache
+    tile_deg = 2.0                        # one Overpass query per tile
+    dedup_m = 300                         # same name closer than this = one place
 
     [sources.http]
     timeout_s = 60
@@ -69,26 +79,31 @@ from .boundaries import fetch_cod_ab, fetch_geoboundaries
 from .cache import DEFAULT_CACHE_DIR, Cache, OfflineMissingError
 from .catalog import REAL_BASE_URLS, Endpoints
 from .copernicus import fetch_dem
+from .hamlets import fetch_osm_hamlets
 from .http import HttpOptions, read_manifest, redact
 from .opencellid import TOKEN_ENV, fetch_opencellid, resolve_token
 from .osm import fetch_osm_masts
 from .population_grids import fetch_ghs_pop, fetch_hrsl
+from .vn2025 import fetch_vn2025
 from .worldpop import fetch_worldpop
 
-__all__ = ["STEPS", "FetchConfig", "FetchResult", "parse_sources", "load_fetch_config", "fetch_all"]
+__all__ = ["STEPS", "FetchConfig", "FetchResult", "parse_sources", "load_fetch_config", "fetch_all",
+           "missing_run_inputs"]
 
 #: The fetch steps, in the order they run.
-STEPS: tuple[str, ...] = ("population", "dem", "boundaries", "towers", "masts")
+STEPS: tuple[str, ...] = ("population", "dem", "boundaries", "vn2025", "towers", "masts", "hamlets")
 
 _KEYS: dict[str, set[str]] = {
     "sources": {
         "masts",
+        "hamlets",
         "iso3",
         "cache_dir",
         "bbox",
         "population",
         "dem",
         "boundaries",
+        "vn2025",
         "towers",
         "http",
         "urls",
@@ -108,6 +123,7 @@ _KEYS: dict[str, set[str]] = {
     },
     "dem": {"provider", "product", "mode", "out", "use_tile_list"},
     "boundaries": {"geoboundaries", "release_type", "cod_ab"},
+    "vn2025": {"ref", "communes"},
     "towers": {
         "provider",
         "mcc",
@@ -124,6 +140,7 @@ _KEYS: dict[str, set[str]] = {
         "enb_max_spread_m",
     },
     "masts": {"provider", "name"},
+    "hamlets": {"provider", "out", "tile_deg", "dedup_m"},
     "http": {"timeout_s", "retries", "backoff_s", "backoff_factor", "max_backoff_s", "progress"},
 }
 
@@ -161,8 +178,10 @@ class FetchConfig:
     population: dict[str, Any] | None = None
     dem: dict[str, Any] | None = None
     boundaries: dict[str, Any] | None = None
+    vn2025: dict[str, Any] | None = None
     towers: dict[str, Any] | None = None
     masts: dict[str, Any] | None = None
+    hamlets: dict[str, Any] | None = None
     http: dict[str, Any] = field(default_factory=dict)
     urls: dict[str, str] = field(default_factory=dict)
 
@@ -220,10 +239,23 @@ def parse_sources(data: Mapping[str, Any], *, base: Path, src: str = "config") -
         )
     bnd = _table(sources, "boundaries", src)
     tow = _table(sources, "towers", src)
+    vn25 = _table(sources, "vn2025", src)
+    if vn25 is not None:
+        com = vn25.get("communes", "all")
+        if not (com == "all" or (isinstance(com, list) and all(isinstance(c, str | int) for c in com))):
+            raise ConfigError(f"{src}: [sources.vn2025] communes = {com!r}; expected \"all\" or a list of "
+                              "2-digit province codes like [\"04\", \"11\"] ([] = province outlines only).")
+        if not isinstance(vn25.get("ref", "master"), str):
+            raise ConfigError(f"{src}: [sources.vn2025] ref must be a branch, tag or commit (text).")
     masts = _table(sources, "masts", src)
     if masts is not None and bbox is None:
         raise ConfigError(
             f"{src}: [sources.masts] needs [sources] bbox = [west, south, east, north]."
+        )
+    hamlets = _table(sources, "hamlets", src)
+    if hamlets is not None and bbox is None:
+        raise ConfigError(
+            f"{src}: [sources.hamlets] needs [sources] bbox = [west, south, east, north]."
         )
     http = _table(sources, "http", src) or {}
     urls = sources.get("urls") or {}
@@ -242,8 +274,10 @@ def parse_sources(data: Mapping[str, Any], *, base: Path, src: str = "config") -
         population=pop,
         dem=dem,
         boundaries=bnd,
+        vn2025=vn25,
         towers=tow,
         masts=masts,
+        hamlets=hamlets,
         http=http,
         urls={k: str(v) for k, v in urls.items()},
     )
@@ -336,6 +370,31 @@ def fetch_all(
     return res
 
 
+def missing_run_inputs(config_path: str | Path) -> list[str]:
+    """The inputs ``covgap run`` reads from this config (``[inputs]``, ``[[admin]]``) that do not exist yet.
+
+    Each entry is ``"<role>: <path>"``; an empty list when the config has no run part (fetch-only files)
+    or everything is in place. A 2025-units folder counts as present when it holds province folders.
+    """
+    from ..config import load_config
+    from ..errors import ConfigError as _CE
+
+    try:
+        cfg = load_config(config_path)
+    except _CE:
+        return []
+    out = []
+    for role, ref in cfg.inputs().items():
+        p = ref.path
+        if role.startswith("admin:") and any(getattr(a, "vn2025", None) and a.ref is ref for a in cfg.admin):
+            present = p.is_dir() and any(p.glob("json/geojson/[0-9][0-9]_*"))
+        else:
+            present = p.exists()
+        if not present:
+            out.append(f"{role}: {p}")
+    return list(dict.fromkeys(out))
+
+
 def _population(cfg: FetchConfig, cache: Cache, res: FetchResult, secrets, environ) -> list[Path]:
     p = dict(cfg.population or {})
     provider = p.pop("provider", "worldpop")
@@ -395,6 +454,11 @@ def _boundaries(cfg: FetchConfig, cache: Cache, res: FetchResult, secrets, envir
     if len(cache.missing) > missing_before and not out:
         raise OfflineMissingError("boundaries missing from the cache")
     return out
+
+
+def _vn2025(cfg: FetchConfig, cache: Cache, res: FetchResult, secrets, environ) -> list[Path]:
+    v = dict(cfg.vn2025 or {})
+    return [fetch_vn2025(cache, ref=str(v.get("ref", "master")), communes=v.get("communes", "all"))]
 
 
 def _towers(cfg: FetchConfig, cache: Cache, res: FetchResult, secrets, environ) -> list[Path]:
@@ -480,10 +544,20 @@ def _masts(cfg: FetchConfig, cache: Cache, res: FetchResult, secrets, environ) -
     return [fetch_osm_masts(cache, cfg.bbox, name=str(m.get("name", "masts")))]
 
 
+def _hamlets(cfg: FetchConfig, cache: Cache, res: FetchResult, secrets, environ) -> list[Path]:
+    h = dict(cfg.hamlets or {})
+    if h.pop("provider", "osm") != "osm":
+        raise ConfigError(f"{cfg.src}: [sources.hamlets] provider must be 'osm' (OpenStreetMap via Overpass).")
+    out = h.pop("out", f"osm/{cfg.iso3.lower()}_hamlets.csv")
+    return [fetch_osm_hamlets(cache, cfg.bbox, out=out, **{k: float(v) for k, v in h.items()})]
+
+
 _STEP_FUNCS = {
     "population": _population,
     "dem": _dem,
     "boundaries": _boundaries,
+    "vn2025": _vn2025,
     "towers": _towers,
     "masts": _masts,
+    "hamlets": _hamlets,
 }

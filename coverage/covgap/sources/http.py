@@ -24,6 +24,7 @@ import http.client
 import json
 import os
 import re
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -163,7 +164,7 @@ def check_writable(folder: str | Path) -> Path:
     folder = Path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / f".covgap-write-test-{os.getpid()}"
+        probe = folder / f".covgap-write-test-{os.getpid()}-{threading.get_ident()}"  # unique per thread
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
