@@ -50,7 +50,10 @@ def _extract(rev: str, tag: str, into: Path) -> str:
 def _setup(pkg: str):
     """The b1 single-site case with package ``pkg``'s own classes."""
     grid_m = importlib.import_module(f"{pkg}.grid")
-    terrain = importlib.import_module(f"{pkg}.terrain")
+    try:  # the terrain model's module moved into the models package (issue 15)
+        terrain = importlib.import_module(f"{pkg}.models.terrain")
+    except ModuleNotFoundError:
+        terrain = importlib.import_module(f"{pkg}.terrain")
     sites_m = importlib.import_module(f"{pkg}.sites")
     errors = importlib.import_module(f"{pkg}.errors")
     warnings.simplefilter("ignore", errors.ModelRangeWarning)
