@@ -1,7 +1,9 @@
 """Run configuration: a small, validated TOML file naming the inputs and the model.
 
-Every key is checked: an unknown key is an error that names the key, the section and the
-closest known key. Paths are relative to the config file's folder. ``covgap demo`` writes
+Every key and every type is checked (a typed schema, :mod:`covgap._config_schema`): an unknown
+key is an error that names the key, the section and the closest known key; a wrong type
+(``synthetic = "no"``, ``snap_cells = true``, ``border_belt_km = "twenty"``) names the section,
+the key, the expected type and an example. Paths are relative to the config file's folder. ``covgap demo`` writes
 the config it used next to its outputs; copy and edit it for a real study area.
 
 See ``data/example.toml`` for a commented example of every section.
@@ -186,6 +188,9 @@ def parse_config(data: dict, *, base: Path, src: str = "config") -> Config:
     >>> cfg.population.path.name, cfg.model.kind
     ('p.tif', 'auto')
     """
+    from ._config_schema import validate_types
+
+    validate_types(data, src=src)
     _check_keys(data, _TOP, "top level", src)
     if "sources" in data:  # what `covgap fetch` downloads; checked here too so typos surface in `covgap run`
         from .sources.fetch import parse_sources
@@ -279,12 +284,33 @@ def parse_config(data: dict, *, base: Path, src: str = "config") -> Config:
 
 
 def read_toml(path: str | Path) -> dict:
-    """Read a TOML file; a missing file or bad syntax is an error naming the file and the fix."""
+    """Read a TOML file; a missing, unreadable, non-UTF-8 or empty file, a folder or bad syntax is an
+    error naming the file and the fix."""
     path = Path(path)
+    if path.is_dir():
+        inside = sorted(p.name for p in path.glob("*.toml"))[:3]
+        hint = f" (it holds {', '.join(inside)})" if inside else ""
+        raise DataFileError(f"config path {path} is a folder{hint}; expected a TOML file. "
+                            f"Fix: name the file, e.g. {path / (inside[0] if inside else 'covgap.toml')}.")
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
     except FileNotFoundError as exc:
         raise DataFileError(f"config file {path} does not exist. Fix: check the path.") from exc
+    except OSError as exc:
+        raise DataFileError(f"config file {path} cannot be read: {exc.strerror}. "
+                            "Fix: check the path and its permissions.") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}); a TOML config "
+                          "must be UTF-8. Fix: save the file as UTF-8 (e.g. `iconv -f cp1258 -t utf-8`).") from exc
+    text = text.removeprefix("\ufeff")  # a byte-order mark some editors write
+    if not text.strip():
+        raise ConfigError(f"{path}: the config file is empty. Fix: start from the config `covgap demo` writes "
+                          "(out/demo/covgap.toml) and point its paths at your data.")
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}. Fix: correct the syntax at that line.") from exc
 
