@@ -14,7 +14,7 @@ from .engine import CoverageModel
 from .errors import ConfigError
 from .radius import RadiusModel
 
-__all__ = ["make_model", "MODEL_KINDS"]
+__all__ = ["make_model", "check_model_options", "MODEL_KINDS"]
 
 MODEL_KINDS = ("radius", "hata", "terrain")
 
@@ -25,10 +25,62 @@ def _build(cls, options: dict[str, Any], section: str):
     if unknown:
         known = sorted(k for k in params if k != "name")
         raise ConfigError(f"[model.{section}]: unknown key(s) {unknown}; known keys: {known}.")
+    for key, value in options.items():
+        _check_option_type(section, key, value, params[key])
     try:
         return cls(**options)
     except TypeError as exc:
         raise ConfigError(f"[model.{section}]: {exc}") from exc
+
+
+_OPTION_TYPES = {  # annotation (as written) -> (accepts, expected)
+    "str": (lambda v: isinstance(v, str), "text in quotes"),
+    "float": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool), "a number"),
+    "float | None": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool), "a number"),
+    "int": (lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number"),
+    "bool": (lambda v: isinstance(v, bool), "true or false (a TOML boolean, without quotes)"),
+}
+
+
+def _check_option_type(section: str, key: str, value: Any, param: inspect.Parameter) -> None:
+    """A model option of the wrong type is a message naming section, key, expected type and an example."""
+    from ._config_schema import _kind, _plain
+
+    ann = param.annotation if isinstance(param.annotation, str) else getattr(param.annotation, "__name__", "")
+    if ann.startswith("Mapping"):
+        ok, expected = isinstance(value, dict), "a table"
+    elif ann in _OPTION_TYPES:
+        accepts, expected = _OPTION_TYPES[ann]
+        ok = accepts(value)
+    else:
+        return
+    if not ok:
+        default = param.default
+        if expected == "a table":
+            example = f'{key} = {{ "4G" = ... }}'
+        elif default not in (None, inspect.Parameter.empty):
+            example = f"{key} = {_plain(default)} (the default)"
+        else:
+            example = f"{key} = 10.0"
+        raise ConfigError(f"[model.{section}] {key} = {_plain(value)} ({_kind(value)}); expected {expected}. "
+                          f"Fix: e.g. {example}.")
+
+
+def check_model_options(cfg: ModelConfig) -> None:
+    """Check the names and types of ``[model.hata]`` and ``[model.terrain]`` before any input is loaded."""
+    if not any(cfg.options.get(k) for k in ("hata", "terrain")):
+        return
+    from . import terrain
+
+    for kind, cls in (("hata", terrain.HataModel), ("terrain", terrain.TerrainModel)):
+        options = cfg.options.get(kind) or {}
+        params = inspect.signature(cls).parameters
+        unknown = [k for k in options if k not in params or k == "name"]
+        if unknown:
+            known = sorted(k for k in params if k != "name")
+            raise ConfigError(f"[model.{kind}]: unknown key(s) {unknown}; known keys: {known}.")
+        for key, value in options.items():
+            _check_option_type(kind, key, value, params[key])
 
 
 def make_model(cfg: ModelConfig, *, has_dem: bool, kind: str | None = None) -> CoverageModel:
