@@ -239,6 +239,10 @@ def parse_config(data: dict, *, base: Path, src: str = "config") -> Config:
     if not isinstance(radius, dict):
         raise ConfigError(f"{src}: [model.radius_km] must be a table like {{ \"4G\" = 4.0 }}.")
     options = {k: dict(model[k]) for k in ("hata", "terrain") if k in model}
+    if any(options.values()):  # names and types of the model options, before any input is loaded
+        from .models import check_model_options
+
+        check_model_options(ModelConfig(kind=kind, options=options), src=src)
     gaps = data.get("gaps", {})
     _check_keys(gaps, _GAPS, "gaps", src)
     gcfg = GapsConfig(**{k: v for k, v in gaps.items()})
@@ -306,13 +310,15 @@ def read_toml(path: str | Path) -> dict:
         raise ConfigError(f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}); a TOML config "
                           "must be UTF-8. Fix: save the file as UTF-8 (e.g. `iconv -f cp1258 -t utf-8`).") from exc
     text = text.removeprefix("\ufeff")  # a byte-order mark some editors write
-    if not text.strip():
-        raise ConfigError(f"{path}: the config file is empty. Fix: start from the config `covgap demo` writes "
-                          "(out/demo/covgap.toml) and point its paths at your data.")
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}. Fix: correct the syntax at that line.") from exc
+    if not data:
+        what = "empty" if not text.strip() else "empty (only comments or blank lines)"
+        raise ConfigError(f"{path}: the config file is {what}. Fix: start from the config `covgap demo` writes "
+                          "(out/demo/covgap.toml) and point its paths at your data.")
+    return data
 
 
 def load_config(path: str | Path) -> Config:

@@ -6,6 +6,7 @@ the mountains) and the radius model otherwise.
 
 from __future__ import annotations
 
+import difflib
 import inspect
 from typing import Any
 
@@ -66,8 +67,11 @@ def _check_option_type(section: str, key: str, value: Any, param: inspect.Parame
                           f"Fix: e.g. {example}.")
 
 
-def check_model_options(cfg: ModelConfig) -> None:
-    """Check the names and types of ``[model.hata]`` and ``[model.terrain]`` before any input is loaded."""
+def check_model_options(cfg: ModelConfig, *, src: str = "config") -> None:
+    """Check the names and types of ``[model.hata]`` and ``[model.terrain]`` before any input is loaded.
+
+    ``src`` names the config file in the messages.
+    """
     if not any(cfg.options.get(k) for k in ("hata", "terrain")):
         return
     from . import terrain
@@ -78,9 +82,15 @@ def check_model_options(cfg: ModelConfig) -> None:
         unknown = [k for k in options if k not in params or k == "name"]
         if unknown:
             known = sorted(k for k in params if k != "name")
-            raise ConfigError(f"[model.{kind}]: unknown key(s) {unknown}; known keys: {known}.")
+            close = [c for u in unknown for c in difflib.get_close_matches(u, known, n=1)]
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(f"{src}: unknown key(s) {unknown} in [model.{kind}]; known keys: {known}.{hint} "
+                              "Fix: correct or remove the key.")
         for key, value in options.items():
-            _check_option_type(kind, key, value, params[key])
+            try:
+                _check_option_type(kind, key, value, params[key])
+            except ConfigError as exc:
+                raise ConfigError(f"{src}: {exc}") from None
 
 
 def make_model(cfg: ModelConfig, *, has_dem: bool, kind: str | None = None) -> CoverageModel:

@@ -17,7 +17,7 @@ from .analysis import Analysis, analyse
 from .config import Config, load_config
 from .errors import ModelRangeWarning
 from .io import load_study_area
-from .models import check_model_options, make_model
+from .models import make_model
 from .outdir import OUTPUT_MARKER, staging_dir
 from .report import coverage_map, write_geopackage, write_rasters, write_summary, write_xlsx
 
@@ -78,7 +78,6 @@ def analyse_config(cfg: Config, *, model_kind: str | None = None, progress: bool
     Model-range warnings (a model used outside its published validity range) are collected
     into ``summary()["notes"]["model_warnings"]``, shown in the reports and printed by the CLI.
     """
-    check_model_options(cfg.model)  # a typo in [model.*] is reported before the (long) loading
     bar = tqdm(total=2, desc="covgap", disable=not progress)
     bar.set_postfix_str("loading inputs")
     study = load_study_area(cfg)
