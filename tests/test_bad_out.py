@@ -20,7 +20,6 @@ import pytest
 from _corpus import assert_clean_error, cli, cli_subprocess, copy_study, snapshot
 
 from covgap import outdir
-from covgap.cli import main
 from covgap.config import load_config
 from covgap.errors import InputError
 from covgap.outdir import OUTPUT_MARKER, STAGING_INFO, check_out_dir, read_manifest, remove_stale_staging, staging_dir
@@ -94,11 +93,6 @@ def _below_file(tmp_path):
 
 def _plan_folder(tmp_path):
     return _prev_run(tmp_path, "plan", {"plan.json": b"{}"})
-
-
-def _empty_subfolder_of_user_folder(tmp_path):
-    d = _user_folder(tmp_path)
-    return d
 
 
 #: (id, command, make --out from tmp_path, strings the message must hold)
@@ -332,4 +326,3 @@ def test_library_config_api_unchanged_for_a_valid_config(study):
     assert cfg.path == (study / "covgap.toml").resolve()
     assert cfg.model.kind == "radius" and cfg.model.radius_km == {"2G": 12.0, "3G": 4.0, "4G": 4.0}
     assert cfg.gaps.connectivity == 8 and cfg.gaps.border_belt_km == 20.0 and cfg.report.lang == "en"
-    assert main is not None

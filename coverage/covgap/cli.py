@@ -192,10 +192,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"covgap: error: {exc}", file=sys.stderr)
             return EXIT_ERROR
         except KeyboardInterrupt:
-            print("covgap: interrupted, nothing written", file=sys.stderr)
+            print(f"covgap: interrupted, {_left_behind(args)}", file=sys.stderr)
             return EXIT_INTERRUPTED
         except Terminated:
-            print("covgap: terminated (SIGTERM), nothing written", file=sys.stderr)
+            print(f"covgap: terminated (SIGTERM), {_left_behind(args)}", file=sys.stderr)
             return EXIT_TERMINATED
         except OSError as exc:
             if exc.errno not in _ENVIRONMENT_ERRNOS:
@@ -210,6 +210,12 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_ERROR
         except Exception as exc:
             return _bug(argv, exc)
+
+
+def _left_behind(args: argparse.Namespace) -> str:
+    if getattr(args, "command", None) == "fetch":  # the cache keeps finished files and resumable downloads
+        return "finished downloads stay in the cache; an unfinished one resumes at the next `covgap fetch`"
+    return "nothing written"
 
 
 def _bug(argv: list[str], exc: BaseException) -> int:
