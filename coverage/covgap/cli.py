@@ -40,7 +40,9 @@ EXIT_INTERRUPTED = 130
 #: Exit status after SIGTERM (128 + SIGTERM).
 EXIT_TERMINATED = 143
 
-_ENVIRONMENT_ERRNOS = {errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EMFILE}
+#: OS errors that come from the machine or the paths given (not from a bug): reported as messages.
+_ENVIRONMENT_ERRNOS = {errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EMFILE,
+                       errno.EISDIR, errno.ENOTDIR, errno.ENAMETOOLONG}
 
 
 class Terminated(BaseException):
@@ -201,8 +203,8 @@ def main(argv: list[str] | None = None) -> int:
             if exc.errno not in _ENVIRONMENT_ERRNOS:
                 return _bug(argv, exc)
             where = f" {exc.filename}" if exc.filename else ""
-            print(f"covgap: error: cannot use{where}: {exc.strerror}. Fix: check the permissions and free space "
-                  "of that folder, or choose another --out.", file=sys.stderr)
+            print(f"covgap: error: cannot use{where}: {exc.strerror}. Fix: check that path, its permissions and "
+                  "the free space there, or choose another path.", file=sys.stderr)
             return EXIT_ERROR
         except MemoryError:
             print("covgap: error: out of memory. Fix: use --tile-size (memory bounded) or a smaller study area.",

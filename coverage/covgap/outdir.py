@@ -138,8 +138,9 @@ def check_out_dir(out_dir: str | Path, *, command: str = "run",
     for role, path in (protect or {}).items():
         q = Path(path).expanduser().resolve()
         if q == out or q.is_relative_to(out) or out.is_relative_to(q):
+            where = f"holds the {role} ({q})" if q.is_relative_to(out) else f"lies inside the {role} ({q})"
             raise InputError(
-                f"--out {out} holds the {role} ({q}); replacing that folder would delete it. "
+                f"--out {out} {where}; replacing that folder would delete it. "
                 f"Fix: write the outputs to a new folder, e.g. --out {_free_name(out, command)}.")
     if not out.exists() or not any(out.iterdir()):
         return out
