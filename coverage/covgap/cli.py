@@ -50,6 +50,7 @@ class Terminated(BaseException):
 
 
 def _on_sigterm(signum, frame):  # pragma: no cover - exercised through a subprocess
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the clean-up short
     raise Terminated()
 
 
