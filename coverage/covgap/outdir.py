@@ -283,8 +283,14 @@ def staging_dir(out_dir: str | Path, *, command: str = "run",
             if out.exists():
                 old = out.parent / f".{out.name}.old-{os.getpid()}"
                 out.rename(old)
+            try:
+                tmp.rename(out)
+            except BaseException:
+                if old is not None:  # put the previous outputs back
+                    old.rename(out)
+                raise
+            if old is not None:
                 _stamp(old)  # removed at the next run should this process die before the rmtree below
-            tmp.rename(out)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     except BaseException:
