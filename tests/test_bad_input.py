@@ -124,6 +124,11 @@ def test_rerun_replaces_previous_covgap_output(demo_copy, tmp_path):
     out = tmp_path / "out"
     cfg = load_config(demo_copy / "covgap.toml")
     run(cfg, out, model_kind="radius")
-    (out / "stale.txt").write_text("old")
+    (out / "summary.json").write_text("{}")  # a file covgap wrote, replaced by the rerun
+    (out / "summary.json").unlink()
     run(cfg, out, model_kind="radius")
-    assert not (out / "stale.txt").exists() and (out / "summary.json").exists()
+    assert (out / "summary.json").stat().st_size > 2
+    (out / "notes.txt").write_text("mine")  # a file covgap did not write: the folder is no longer replaced
+    with pytest.raises(InputError, match=r"1 file\(s\) covgap did not write there: notes\.txt"):
+        run(cfg, out, model_kind="radius")
+    assert (out / "notes.txt").read_text() == "mine"

@@ -182,7 +182,7 @@ def test_config_population_section(tmp_path):
     [
         ({"adjust_too": "x.csv"}, "Did you mean 'adjust_to'"),
         ({"adjust_to": "x.csv", "level": "district"}, r"level = 'district'; expected one of"),
-        ({"level": "province"}, "level needs adjust_to"),
+        ({"level": "province"}, "needs 'adjust_to'"),
     ],
 )
 def test_config_population_errors(tmp_path, section, match):

@@ -1,14 +1,28 @@
 """The ``covgap`` command line: ``demo``, ``run`` and ``fetch``.
 
-Thin: it parses options, calls the library and prints a short summary. Errors from bad
-input are printed as one clear message (exit status 2), without a traceback.
+Thin: it parses options, calls the library and prints a short summary. One handler serves
+every subcommand (``demo``, ``run``, ``fetch``, ``plan``):
+
+- a covgap error (bad input, config, file) prints its message: exit status 2, no traceback;
+- the machine refusing (permission denied, disk full) prints the file and the reason: exit 2;
+- Ctrl-C prints ``interrupted, nothing written``: exit 130; SIGTERM likewise, exit 143
+  (staging folders are removed on the way out);
+- any other exception is a bug: one line saying so, with the path of a log file holding
+  the traceback (in ``$COVGAP_LOG_DIR``, else the user's state folder): exit 70.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime
+import errno
+import os
+import signal
 import sys
+import tempfile
+import traceback
+from collections.abc import Iterator
 from pathlib import Path
 
 from . import __version__
@@ -16,7 +30,66 @@ from .analysis import Analysis
 from .constants import MODEL_KINDS
 from .errors import CovgapError
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "Terminated", "EXIT_ERROR", "EXIT_BUG", "EXIT_INTERRUPTED", "EXIT_TERMINATED"]
+
+#: Exit status of a covgap error (bad input, config or file).
+EXIT_ERROR = 2
+#: Exit status of an unexpected exception (a bug; traceback in a log file). BSD sysexits ``EX_SOFTWARE``.
+EXIT_BUG = 70
+#: Exit status after Ctrl-C (128 + SIGINT).
+EXIT_INTERRUPTED = 130
+#: Exit status after SIGTERM (128 + SIGTERM).
+EXIT_TERMINATED = 143
+
+#: OS errors that come from the machine or the paths given (not from a bug): reported as messages.
+_ENVIRONMENT_ERRNOS = {errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EMFILE,
+                       errno.EISDIR, errno.ENOTDIR, errno.ENAMETOOLONG}
+
+
+class Terminated(BaseException):
+    """Raised in the main thread when the process receives SIGTERM (so clean-up runs as for Ctrl-C)."""
+
+
+def _on_sigterm(signum, frame):  # pragma: no cover - exercised through a subprocess
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the clean-up short
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    try:
+        old = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def _log_dir() -> Path:
+    env = os.environ.get("COVGAP_LOG_DIR")
+    if env:
+        return Path(env)
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "covgap" / "logs"
+
+
+def _write_bug_log(argv: list[str]) -> Path:
+    """Write the current exception's traceback to a new log file; return its path."""
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    text = (f"covgap {__version__}, python {sys.version.split()[0]}, {stamp}\n"
+            f"command: covgap {' '.join(argv)}\n\n{traceback.format_exc()}")
+    for folder in (_log_dir(), Path(tempfile.gettempdir())):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"covgap-bug-{stamp}-{os.getpid()}.log"
+            path.write_text(text, encoding="utf-8")
+            return path
+        except OSError:
+            continue
+    return Path("<no writable log folder>")
 
 
 def _summary_lines(analysis: Analysis, out: Path) -> list[str]:
@@ -113,13 +186,48 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``covgap`` console script."""
+    """Entry point of the ``covgap`` console script (see the module docstring for exit statuses)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except CovgapError as exc:
-        print(f"covgap: error: {exc}", file=sys.stderr)
-        return 2
+    with _sigterm_raises():
+        try:
+            return int(args.func(args) or 0)
+        except CovgapError as exc:
+            print(f"covgap: error: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        except KeyboardInterrupt:
+            print(f"covgap: interrupted, {_left_behind(args)}", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        except Terminated:
+            print(f"covgap: terminated (SIGTERM), {_left_behind(args)}", file=sys.stderr)
+            return EXIT_TERMINATED
+        except OSError as exc:
+            if exc.errno not in _ENVIRONMENT_ERRNOS:
+                return _bug(argv, exc)
+            where = f" {exc.filename}" if exc.filename else ""
+            print(f"covgap: error: cannot use{where}: {exc.strerror}. Fix: check that path, its permissions and "
+                  "the free space there, or choose another path.", file=sys.stderr)
+            return EXIT_ERROR
+        except MemoryError:
+            print("covgap: error: out of memory. Fix: use --tile-size (memory bounded) or a smaller study area.",
+                  file=sys.stderr)
+            return EXIT_ERROR
+        except Exception as exc:
+            return _bug(argv, exc)
+
+
+def _left_behind(args: argparse.Namespace) -> str:
+    if getattr(args, "command", None) == "fetch":  # the cache keeps finished files and resumable downloads
+        return "finished downloads stay in the cache; an unfinished one resumes at the next `covgap fetch`"
+    return "nothing written"
+
+
+def _bug(argv: list[str], exc: BaseException) -> int:
+    log = _write_bug_log(argv)
+    msg = " ".join(str(exc).split())[:200]
+    print(f"covgap: internal error (this is a bug in covgap; please report it with the log): "
+          f"{type(exc).__name__}: {msg}; traceback in {log}", file=sys.stderr)
+    return EXIT_BUG
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,7 +1,9 @@
 """Run configuration: a small, validated TOML file naming the inputs and the model.
 
-Every key is checked: an unknown key is an error that names the key, the section and the
-closest known key. Paths are relative to the config file's folder. ``covgap demo`` writes
+Every key and every type is checked (a typed schema, :mod:`covgap._config_schema`): an unknown
+key is an error that names the key, the section and the closest known key; a wrong type
+(``synthetic = "no"``, ``snap_cells = true``, ``border_belt_km = "twenty"``) names the section,
+the key, the expected type and an example. Paths are relative to the config file's folder. ``covgap demo`` writes
 the config it used next to its outputs; copy and edit it for a real study area.
 
 See ``data/example.toml`` for a commented example of every section.
@@ -17,6 +19,7 @@ from typing import Any
 
 from .constants import BORDER_BELT_KM, MODEL_KINDS
 from .errors import ConfigError, DataFileError
+from .models import check_model_options
 
 __all__ = [
     "InputRef",
@@ -223,6 +226,9 @@ def parse_config(data: dict, *, base: Path, src: str = "config") -> Config:
     >>> cfg.population.path.name, cfg.model.kind
     ('p.tif', 'auto')
     """
+    from ._config_schema import validate_types
+
+    validate_types(data, src=src)
     _check_keys(data, _TOP, "top level", src)
     if "sources" in data:  # what `covgap fetch` downloads; checked here too so typos surface in `covgap run`
         from .sources.fetch import parse_sources
@@ -261,6 +267,11 @@ def parse_config(data: dict, *, base: Path, src: str = "config") -> Config:
         vn25, provs = _vn2025(a, where, src, vn)
         if vn25 is not None:  # the units carry `code` and `name`; the commune level its province
             a = {"code_field": "code", "name_field": "name", **a}
+        for key, what in (("code_field", "code"), ("name_field", "name")):
+            if key not in a:
+                raise ConfigError(f"{src}: [[admin]] #{i + 1} needs {key!r} (the layer's field holding the unit "
+                                  f"{what}). Fix: e.g. {key} = \"{what}\", or vn2025 = \"province\" for a "
+                                  "vietnamese-provinces-database folder.")
         admins.append(AdminLevelConfig(level=level, ref=ref, code_field=_need(a, "code_field", where, src),
                                        name_field=_need(a, "name_field", where, src),
                                        parent_field=a.get("parent_field"), vietnam=vn,
@@ -274,6 +285,8 @@ def parse_config(data: dict, *, base: Path, src: str = "config") -> Config:
     if not isinstance(radius, dict):
         raise ConfigError(f"{src}: [model.radius_km] must be a table like {{ \"4G\" = 4.0 }}.")
     options = {k: dict(model[k]) for k in ("hata", "terrain", "p1812") if k in model}
+    if any(options.values()):  # names and types of the model options, before any input is loaded
+        check_model_options(ModelConfig(kind=kind, options=options), src=src)
     gaps = data.get("gaps", {})
     _check_keys(gaps, _GAPS, "gaps", src)
     gcfg = GapsConfig(**{k: v for k, v in gaps.items()})
@@ -337,14 +350,37 @@ def _population_adjust(table, admins: list[AdminLevelConfig], base: Path, src: s
 
 
 def read_toml(path: str | Path) -> dict:
-    """Read a TOML file; a missing file or bad syntax is an error naming the file and the fix."""
+    """Read a TOML file; a missing, unreadable, non-UTF-8 or empty file, a folder or bad syntax is an
+    error naming the file and the fix."""
     path = Path(path)
+    if path.is_dir():
+        inside = sorted(p.name for p in path.glob("*.toml"))[:3]
+        hint = f" (it holds {', '.join(inside)})" if inside else ""
+        raise DataFileError(f"config path {path} is a folder{hint}; expected a TOML file. "
+                            f"Fix: name the file, e.g. {path / (inside[0] if inside else 'covgap.toml')}.")
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
     except FileNotFoundError as exc:
         raise DataFileError(f"config file {path} does not exist. Fix: check the path.") from exc
+    except OSError as exc:
+        raise DataFileError(f"config file {path} cannot be read: {exc.strerror}. "
+                            "Fix: check the path and its permissions.") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}); a TOML config "
+                          "must be UTF-8. Fix: save the file as UTF-8 (e.g. `iconv -f cp1258 -t utf-8`).") from exc
+    text = text.removeprefix("\ufeff")  # a byte-order mark some editors write
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}. Fix: correct the syntax at that line.") from exc
+    if not data:
+        what = "empty" if not text.strip() else "empty (only comments or blank lines)"
+        raise ConfigError(f"{path}: the config file is {what}. Fix: start from the config `covgap demo` writes "
+                          "(out/demo/covgap.toml) and point its paths at your data.")
+    return data
 
 
 def load_config(path: str | Path) -> Config:

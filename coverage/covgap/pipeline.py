@@ -6,12 +6,7 @@ only when every step succeeded, so a failed run leaves no partial output behind.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import tempfile
 import warnings
-from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -20,45 +15,26 @@ from tqdm.auto import tqdm
 
 from .analysis import Analysis, analyse
 from .config import Config, load_config
-from .errors import InputError, ModelRangeWarning
+from .errors import ModelRangeWarning
 from .io import load_study_area
 from .models import make_model
+from .outdir import OUTPUT_MARKER, staging_dir
 from .report import coverage_map, write_geopackage, write_rasters, write_summary, write_xlsx
 
-__all__ = ["run", "run_demo", "analyse_config", "write_outputs", "demo_config_text", "staging_dir", "OUTPUT_MARKER"]
+__all__ = ["run", "run_demo", "analyse_config", "write_outputs", "demo_config_text", "staging_dir", "OUTPUT_MARKER",
+           "protected_paths"]
 
-#: File that marks a folder as covgap output (so it may be replaced by a new run).
-OUTPUT_MARKER = ".covgap-output"
-
-
-@contextlib.contextmanager
-def staging_dir(out_dir: str | Path) -> Iterator[Path]:
-    """Yield a temporary folder that replaces ``out_dir`` on success and vanishes on failure.
-
-    An existing ``out_dir`` is replaced only when it is empty or was written by covgap.
-    """
-    out = Path(out_dir).resolve()
-    if out.exists() and any(out.iterdir()) and not (out / OUTPUT_MARKER).exists():
-        raise InputError(
-            f"output folder {out} exists, is not empty and was not written by covgap; refusing to overwrite it. "
-            "Fix: choose another --out or empty that folder."
-        )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
-    tmp.chmod(0o755)
-    try:
-        yield tmp
-        (tmp / OUTPUT_MARKER).write_text("written by covgap; safe to delete\n", encoding="utf-8")
-        old = None
-        if out.exists():
-            old = out.parent / f".{out.name}.old-{os.getpid()}"
-            out.rename(old)
-        tmp.rename(out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+def protected_paths(cfg: Config, *extra: tuple[str, str | Path | None]) -> dict[str, Path]:
+    """The files an output folder must not hold (and so never replace): the config and every input."""
+    out: dict[str, Path] = {}
+    if cfg.path is not None:
+        out["config being run"] = Path(cfg.path)
+    for role, ref in cfg.inputs().items():
+        out[f"input {role!r}"] = Path(ref.path)
+    for role, path in extra:
+        if path is not None:
+            out[role] = Path(path)
+    return out
 
 
 def write_outputs(analysis: Analysis, directory: str | Path, *, progress: bool = False,
@@ -133,9 +109,13 @@ def run(cfg: Config, out_dir: str | Path, *, model_kind: str | None = None, prog
         tiling: dict[str, Any] | None = None) -> Analysis:
     """Analyse the inputs named by ``cfg`` and write every output into ``out_dir`` (atomically).
 
-    ``tiling``: see :func:`analyse_config`.
+    ``tiling``: see :func:`analyse_config`. ``out_dir`` is replaced only under the rules of
+    :func:`covgap.outdir.check_out_dir` (never when it holds the config, an input or a file
+    covgap did not write there).
     """
-    with staging_dir(out_dir) as tmp:
+    workdir = (tiling or {}).get("workdir")
+    protect = protected_paths(cfg, ("tile folder (--tile-dir)", workdir))
+    with staging_dir(out_dir, command="run", protect=protect) as tmp:
         analysis = analyse_config(cfg, model_kind=model_kind, progress=progress, tiling=tiling)
         write_outputs(analysis, tmp, progress=progress, lang=cfg.report.lang)
     return analysis
@@ -155,7 +135,7 @@ def run_demo(out_dir: str | Path, *, model_kind: str = "auto", lang: str = "en",
     """
     from .demo import make_demo_inputs
 
-    with staging_dir(out_dir) as tmp:
+    with staging_dir(out_dir, command="demo") as tmp:
         make_demo_inputs(tmp / "inputs")
         cfg_path = tmp / "covgap.toml"
         cfg_path.write_text(demo_config_text(model_kind=model_kind, lang=lang), encoding="utf-8")

@@ -6,10 +6,11 @@ the mountains) and the radius model otherwise.
 
 from __future__ import annotations
 
+import difflib
 import inspect
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..config import ModelConfig
+from .._config_schema import _kind, _plain
 from ..constants import MODEL_KINDS
 from ..errors import ConfigError
 from .base import CoverageModel
@@ -18,7 +19,10 @@ from .p1812_area import P1812Model
 from .radius import RadiusModel
 from .terrain import TerrainModel
 
-__all__ = ["make_model", "MODEL_KINDS", "CoverageModel", "MODEL_CLASSES"]
+if TYPE_CHECKING:  # config imports this package (it checks [model.*] options when read)
+    from ..config import ModelConfig
+
+__all__ = ["make_model", "check_model_options", "MODEL_KINDS", "CoverageModel", "MODEL_CLASSES"]
 
 #: The one registry of model kinds (:data:`covgap.constants.MODEL_KINDS`) and their classes.
 MODEL_CLASSES: dict[str, type] = {"radius": RadiusModel, "hata": HataModel, "terrain": TerrainModel,
@@ -32,10 +36,67 @@ def _build(cls, options: dict[str, Any], section: str):
     if unknown:
         known = sorted(k for k in params if k != "name")
         raise ConfigError(f"[model.{section}]: unknown key(s) {unknown}; known keys: {known}.")
+    for key, value in options.items():
+        _check_option_type(section, key, value, params[key])
     try:
         return cls(**options)
     except TypeError as exc:
         raise ConfigError(f"[model.{section}]: {exc}") from exc
+
+
+_OPTION_TYPES = {  # annotation (as written) -> (accepts, expected)
+    "str": (lambda v: isinstance(v, str), "text in quotes"),
+    "float": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool), "a number"),
+    "float | None": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool), "a number"),
+    "int": (lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number"),
+    "bool": (lambda v: isinstance(v, bool), "true or false (a TOML boolean, without quotes)"),
+}
+
+
+def _check_option_type(section: str, key: str, value: Any, param: inspect.Parameter) -> None:
+    """A model option of the wrong type is a message naming section, key, expected type and an example."""
+    ann = param.annotation if isinstance(param.annotation, str) else getattr(param.annotation, "__name__", "")
+    if ann.startswith("Mapping"):
+        ok, expected = isinstance(value, dict), "a table"
+    elif ann in _OPTION_TYPES:
+        accepts, expected = _OPTION_TYPES[ann]
+        ok = accepts(value)
+    else:
+        return
+    if not ok:
+        default = param.default
+        if expected == "a table":
+            example = f'{key} = {{ "4G" = ... }}'
+        elif default not in (None, inspect.Parameter.empty):
+            example = f"{key} = {_plain(default)} (the default)"
+        else:
+            example = f"{key} = 10.0"
+        raise ConfigError(f"[model.{section}] {key} = {_plain(value)} ({_kind(value)}); expected {expected}. "
+                          f"Fix: e.g. {example}.")
+
+
+def check_model_options(cfg: ModelConfig, *, src: str = "config") -> None:
+    """Check the names and types of the ``[model.<kind>]`` options before any input is loaded.
+
+    ``src`` names the config file in the messages.
+    """
+    for kind, cls in MODEL_CLASSES.items():
+        if kind == "radius":
+            continue
+        options = cfg.options.get(kind) or {}
+        params = inspect.signature(cls).parameters
+        unknown = [k for k in options if k not in params or k == "name"]
+        if unknown:
+            known = sorted(k for k in params if k != "name")
+            close = [c for u in unknown for c in difflib.get_close_matches(u, known, n=1)]
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(f"{src}: unknown key(s) {unknown} in [model.{kind}]; known keys: {known}.{hint} "
+                              "Fix: correct or remove the key.")
+        for key, value in options.items():
+            try:
+                _check_option_type(kind, key, value, params[key])
+            except ConfigError as exc:
+                raise ConfigError(f"{src}: {exc}") from None
 
 
 def make_model(cfg: ModelConfig, *, has_dem: bool, kind: str | None = None) -> CoverageModel:
@@ -43,6 +104,7 @@ def make_model(cfg: ModelConfig, *, has_dem: bool, kind: str | None = None) -> C
 
     Examples
     --------
+    >>> from covgap.config import ModelConfig
     >>> make_model(ModelConfig(kind="radius"), has_dem=False).name
     'radius'
     """

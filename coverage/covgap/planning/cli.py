@@ -6,7 +6,8 @@ The lead's :mod:`covgap.cli` calls :func:`register` with its subparsers::
     register_plan(sub)
 
 ``covgap plan CONFIG --out DIR --budget N`` writes ``plan.xlsx``, ``plan.gpkg``,
-``plan.kml``, ``plan_map.html`` and ``plan.json`` into ``DIR`` (atomically).
+``plan.kml``, ``plan_map.html`` and ``plan.json`` into ``DIR`` (atomically). ``DIR`` is a plan's own
+folder: it never replaces a run's output folder (see :mod:`covgap.outdir`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ __all__ = ["register", "run_plan"]
 def run_plan(args: argparse.Namespace) -> int:
     """Run the ``plan`` subcommand (arguments as :func:`register` defines them)."""
     from ..config import load_config
-    from ..pipeline import analyse_config, staging_dir
+    from ..outdir import check_out_dir
+    from ..pipeline import analyse_config, protected_paths, staging_dir
     from .candidates import CandidateCosts, generate_candidates, read_candidates, upgrade_candidates
     from .greedy import check_budget
     from .outputs import (
@@ -39,6 +41,8 @@ def run_plan(args: argparse.Namespace) -> int:
     check_budget(budget_sites=args.budget, budget_cost=args.budget_cost, target_share=args.target_share,
                  where="covgap plan")  # before the (long) analysis
     cfg = load_config(args.config)
+    protect = protected_paths(cfg, ("candidates file (--candidates)", args.candidates))
+    check_out_dir(args.out, command="plan", protect=protect)  # before the (long) analysis, again when writing
     analysis = analyse_config(cfg, model_kind=args.model, progress=not args.quiet)
     from ..models import make_model
 
@@ -61,7 +65,7 @@ def run_plan(args: argparse.Namespace) -> int:
     plan = plan_sites(analysis, cands, model=model, target=args.target, budget_sites=args.budget,
                       budget_cost=args.budget_cost, target_share=args.target_share, unit=args.unit,
                       level=args.level, report=report, progress=not args.quiet)
-    with staging_dir(args.out) as tmp:
+    with staging_dir(args.out, command="plan", protect=protect) as tmp:
         write_plan_xlsx(plan, tmp / "plan.xlsx")
         write_plan_geopackage(plan, tmp / "plan.gpkg")
         write_plan_kml(plan, tmp / "plan.kml")

@@ -24,7 +24,7 @@ from shapely.geometry import shape
 from shapely.ops import unary_union
 
 from ..analysis import SYNTHETIC_LABEL
-from ..report.exports import write_sheet
+from ..report.exports import save_workbook, write_sheet
 from .plan import Plan
 
 __all__ = ["plan_frame", "curve_frame", "write_plan_xlsx", "append_plan_sheet", "footprint_polygons",
@@ -131,8 +131,7 @@ def append_plan_sheet(workbook: Workbook | str | Path, plan: Plan, *, title: str
     _write_sheet(workbook, title, plan_frame(plan), banner=banner)
     _write_sheet(workbook, curve_title, curve_frame(plan), banner=banner)
     if path is not None:
-        workbook.save(path)
-        return path
+        return save_workbook(workbook, path)
     return workbook
 
 
@@ -151,8 +150,7 @@ def write_plan_xlsx(plan: Plan, path: str | Path) -> Path:
     append_plan_sheet(wb, plan)
     _write_sheet(wb, "Candidates dropped", _dropped_frame(plan), banner=banner)
     _write_sheet(wb, "Sources", _sources_frame(plan), banner=banner)
-    wb.save(path)
-    return path
+    return save_workbook(wb, path)
 
 
 def footprint_polygons(plan: Plan) -> gpd.GeoDataFrame:

@@ -24,7 +24,10 @@ from .i18n import check_lang, column_label, label, level_label, status_label, sy
 from .tables import missing_technologies, province_view
 
 __all__ = ["write_summary", "write_xlsx", "write_geopackage", "write_rasters", "sheet_name", "sources_frame",
-           "write_province_package", "write_sheet"]
+           "write_province_package", "write_sheet", "defuse_formulas", "save_workbook", "FORMULA_PREFIXES"]
+
+#: First characters that make a spreadsheet read a text cell as a formula (OWASP "CSV Injection").
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 _HEADER_FILL = PatternFill("solid", fgColor="DDE5F0")
 _BANNER_FILL = PatternFill("solid", fgColor="FDE9E7")
@@ -150,6 +153,7 @@ def write_sheet(wb: Workbook, title: str, df: pd.DataFrame, *, banner: str | Non
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
+    _defuse_sheet(ws)  # text from data is text, never a formula (also for callers that save the workbook)
     ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
@@ -192,6 +196,36 @@ def _subset(analysis: Analysis, province: str | None):
         sub = analysis.units[v.sublevel]
         units[v.sublevel] = sub[sub["code"].isin(codes)]
     return units, v.clusters.sort_values("rank"), v.hamlets
+
+
+def defuse_formulas(wb: Workbook) -> int:
+    """Make every text cell of ``wb`` that a spreadsheet could run as a formula plain text; return how many.
+
+    A cell whose text starts with one of :data:`FORMULA_PREFIXES` (openpyxl stores a string
+    starting with ``=`` as a formula) is stored as a string with Excel's quote prefix, so
+    Excel and LibreOffice show it literally and keep it text when edited. Numbers stay
+    numbers. covgap writes no formula of its own, so every formula cell came from data.
+    """
+    return sum(_defuse_sheet(ws) for ws in wb.worksheets)
+
+
+def _defuse_sheet(ws) -> int:
+    n = 0
+    for row in ws.iter_rows():
+        for cell in row:
+            v = cell.value
+            if isinstance(v, str) and v.startswith(FORMULA_PREFIXES):
+                cell.data_type = "s"
+                cell.quotePrefix = True
+                n += 1
+    return n
+
+
+def save_workbook(wb: Workbook, path: str | Path) -> Path:
+    """Save ``wb`` to ``path`` after :func:`defuse_formulas`: the one way covgap writes a workbook."""
+    defuse_formulas(wb)
+    wb.save(path)
+    return Path(path)
 
 
 def write_xlsx(analysis: Analysis, path: str | Path, *, lang: str = "en", province: str | None = None) -> Path:
@@ -247,8 +281,7 @@ def write_xlsx(analysis: Analysis, path: str | Path, *, lang: str = "en", provin
     src.cell(row=r + 1, column=1, value=label("generated_by", lang, version=s["covgap_version"])).font = Font(bold=True)
     src.cell(row=r + 2, column=1, value=label("population_note", lang))
     src.cell(row=r + 3, column=1, value=label("method_note", lang))
-    wb.save(path)
-    return path
+    return save_workbook(wb, path)
 
 
 def sources_frame(summary: dict) -> pd.DataFrame:
