@@ -121,7 +121,9 @@ def read_polygons(ref: InputRef, *, what: str, fields: tuple[str, ...] = ()) -> 
     bad = ~gdf.geom_type.isin(["Polygon", "MultiPolygon"])
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"{what} {ref.path}{_layer(ref)}: feature {i} is a {gdf.geom_type.iloc[i]}; expected polygons.")
+        raise InputError(f"{what} {ref.path}{_layer(ref)}: feature {i + 1} is a {gdf.geom_type.iloc[i]}; expected "
+                         f"polygons ({int(bad.sum())} of {len(gdf)} features are not). Fix: point the config at the "
+                         "polygon layer of the units (not their centroids or boundaries).")
     invalid = ~gdf.is_valid
     if invalid.any():
         gdf = gdf.copy()
@@ -151,14 +153,25 @@ def _read_vector(ref: InputRef, what: str) -> gpd.GeoDataFrame:
             kw["encoding"] = ref.encoding
         gdf = gpd.read_file(ref.path, engine="pyogrio", **kw)
     except Exception as exc:  # pyogrio raises several types
-        raise DataFileError(f"{what} {ref.path}{_layer(ref)} cannot be read: {exc}") from exc
+        layers = ""
+        try:
+            import pyogrio
+
+            layers = f" (its layers: {[str(x[0]) for x in pyogrio.list_layers(ref.path)]})"
+        except Exception:  # noqa: BLE001 - the file itself is unreadable
+            pass
+        raise DataFileError(
+            f"{what} {ref.path}{_layer(ref)} cannot be read: {exc}{layers}. Fix: check that the file is a "
+            "GeoPackage/shapefile/GeoJSON (not empty or truncated) and that the layer name in the config exists."
+        ) from exc
     if gdf.crs is None:
         raise CRSError(
             f"{what} {ref.path}{_layer(ref)} has no CRS; covgap never guesses one. Fix: add a .prj "
             "(shapefile) or set the layer's CRS (ogr2ogr -a_srs EPSG:4326)."
         )
     if len(gdf) == 0:
-        raise InputError(f"{what} {ref.path}{_layer(ref)} has no features.")
+        raise InputError(f"{what} {ref.path}{_layer(ref)} has no features. Fix: point the config at the layer that "
+                         "holds the data.")
     return gdf.to_crs("EPSG:4326")
 
 
@@ -166,15 +179,16 @@ def _read_vector(ref: InputRef, what: str) -> gpd.GeoDataFrame:
 _VECTOR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb")
 
 
-def read_points_table(path: str | Path, *, what: str, encoding: str | None = None,
-                      layer: str | None = None) -> tuple[pd.DataFrame, np.ndarray, str]:
+def read_points_table(path: str | Path, *, what: str, encoding: str | None = None, layer: str | None = None,
+                      sep: str = ",") -> tuple[pd.DataFrame, np.ndarray, str]:
     """Read a table of points (UTF-8 CSV, or a point layer of any OGR format) for validation.
 
     The one reader of user tables (towers, hamlets, candidates). Returns ``(table, line_of,
     where)``: ``line_of[k]`` is the 1-based line in the file where record ``k`` starts (header
     = line 1, blank lines and quoted line breaks counted), or the feature number of a layer,
     and ``where`` is ``"line"`` or ``"feature"``. A layer's points become ``lon``/``lat``
-    (WGS 84) unless it has those columns.
+    (WGS 84) unless it has those columns. ``what`` starts every message (e.g. ``"towers
+    file"``); ``sep`` is ``","`` (CSV) or ``"\\t"`` (a ``.tsv`` file).
 
     Raises
     ------
@@ -185,7 +199,9 @@ def read_points_table(path: str | Path, *, what: str, encoding: str | None = Non
         A header line and no data rows; a layer that is not points.
     """
     path = Path(path)
-    _exists(path, what)
+    if not path.exists():
+        raise DataFileError(f"{what} {path} does not exist. Fix: check the path (in the config, relative paths "
+                            "start in the config file's folder).")
     if path.is_dir():
         raise DataFileError(f"{what} {path} is a folder, not a file. Fix: point the config at the file.")
     if path.stat().st_size == 0:
@@ -215,40 +231,67 @@ def read_points_table(path: str | Path, *, what: str, encoding: str | None = Non
     if not first:
         raise DataFileError(f"{what} {path} holds only blank lines. Fix: export the table again (header line, then "
                             "one row per line).")
-    if "," not in first:
-        for sep, name in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
-            if sep in first:
+    if sep not in first:
+        for other, name in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe"), (",", "comma")):
+            if other != sep and other in first:
+                expected = "comma-separated CSV" if sep == "," else "tab-separated text (.tsv)"
                 raise DataFileError(
                     f"{what} {path}: the header line is {name}-separated ({first[:80]!r}); covgap reads "
-                    f"comma-separated CSV. Fix: save the file as CSV with commas (e.g. in LibreOffice: "
-                    "Save As → Text CSV, field delimiter ','), or convert it: "
-                    f"python -c \"import pandas as p; p.read_csv('{path.name}', sep='{sep if sep != chr(9) else chr(92) + 't'}')"
+                    f"{expected} and does not guess delimiters. Fix: save the file as CSV with commas (e.g. in "
+                    "LibreOffice: Save As → Text CSV, field delimiter ','), or convert it: python -c \"import "
+                    f"pandas as p; p.read_csv('{path.name}', sep='{other if other != chr(9) else chr(92) + 't'}')"
                     f".to_csv('{path.stem}_comma.csv', index=False)\".")
     from io import StringIO
 
+    import warnings
+
     try:
-        df = pd.read_csv(StringIO(text), dtype={"site_id": str, "hamlet_id": str, "candidate_id": str,
-                                                "operator": str, "name": str})
+        with warnings.catch_warnings():
+            # a row longer than the header would silently become an index or lose fields
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            df = pd.read_csv(StringIO(text), sep=sep, index_col=False,
+                             dtype={"site_id": str, "hamlet_id": str, "candidate_id": str, "operator": str,
+                                    "name": str})
     except pd.errors.EmptyDataError as exc:
         raise DataFileError(f"{what} {path}: no columns could be read ({exc}). Fix: export the table again.") from exc
-    except pd.errors.ParserError as exc:
-        raise DataFileError(f"{what} {path}: cannot be read as CSV: {exc}. Fix: check that every line has as many "
-                            "fields as the header (quote text that holds commas).") from exc
+    except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
+        raise DataFileError(f"{what} {path}: cannot be read as CSV: {_ragged(text, sep) or exc}. Fix: check that "
+                            "every line has as many fields as the header (quote text that holds commas).") from exc
     df.columns = [str(c).strip() for c in df.columns]
     if len(df) == 0:
         raise InputError(f"{what} {path}: a header line ({', '.join(df.columns)}) and no data rows. Fix: add the "
                          "rows, or leave this input out of the config.")
-    return df, _record_lines(text, len(df)), "line"
+    return df, _record_lines(text, len(df), sep), "line"
 
 
-def _record_lines(text: str, n: int) -> np.ndarray:
+def _ragged(text: str, sep: str) -> str:
+    """The first line whose number of fields differs from the header's ('' if none)."""
+    import csv
+    from io import StringIO
+
+    reader = csv.reader(StringIO(text), delimiter=sep)
+    header = None
+    prev = 0
+    for rec in reader:
+        line = prev + 1
+        prev = reader.line_num
+        if not rec:
+            continue
+        if header is None:
+            header = len(rec)
+        elif len(rec) != header:
+            return f"line {line} has {len(rec)} fields, the header line has {header}"
+    return ""
+
+
+def _record_lines(text: str, n: int, sep: str = ",") -> np.ndarray:
     """1-based file line where each of the ``n`` CSV records starts (blank lines skipped as pandas does)."""
     if '"' not in text and "\n\n" not in text.replace("\r\n", "\n") and not text.startswith("\n"):
         return np.arange(n, dtype=np.int64) + 2
     import csv
     from io import StringIO
 
-    reader = csv.reader(StringIO(text))
+    reader = csv.reader(StringIO(text), delimiter=sep)
     starts: list[int] = []
     prev = 0
     for rec in reader:
@@ -292,6 +335,7 @@ def read_towers(ref: InputRef, *, study_bounds_lonlat=None) -> tuple[pd.DataFram
     Rows are numbered as file lines (header = line 1) or layer features in every message.
     """
     df, line_of, where = read_points_table(ref.path, what="towers file", encoding=ref.encoding, layer=ref.layer)
+    # (read_points_table: 0-byte, header-only, wrong delimiter, non-point layers are errors)
     return validate_sites(df, source=f"towers file {ref.path}", study_bounds_lonlat=study_bounds_lonlat,
                           line_of=line_of, where=where)
 

@@ -125,6 +125,15 @@ VALUE_RANGES: dict[str, tuple[float, float, bool, str]] = {
 SITE_SPREAD_MAX_M = 1000.0
 
 
+def _shown(v) -> str:
+    """A cell value for a message: ``empty`` for a missing value, else its repr (no numpy type names)."""
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return "empty"
+    if isinstance(v, np.generic):
+        v = v.item()
+    return repr(v)
+
+
 def _where(i: int, line_of, where: str) -> str:
     if line_of is None:
         return f"row {i + 2} (line in file, header = line 1)"
@@ -147,7 +156,7 @@ def _numeric(out: pd.DataFrame, col: str, source: str, line_of, where: str) -> p
         idx = np.flatnonzero(bad.to_numpy())
         i = int(idx[0])
         raise InputError(
-            f"{source}: {_where(i, line_of, where)}, field {col!r} is {raw.iloc[i]!r}; expected a number "
+            f"{source}: {_where(i, line_of, where)}, field {col!r} is {_shown(raw.iloc[i])}; expected a number "
             f"({VALUE_RANGES[col][3] if col in VALUE_RANGES else 'degrees'}) or an empty cell. {len(idx)} row(s) "
             f"affected ({_lines(idx, line_of, where)}). Fix: correct the value (a decimal point, no unit), or "
             "leave the cell empty to use the default."
@@ -237,7 +246,7 @@ def validate_sites(
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputError(
             f"{source}: {_where(i, line_of, where)}{' (line in file, header = line 1)' if line_of is not None and where == 'line' else ''}, field 'technology' is "
-            f"{out['technology'].iloc[i]!r}; expected one of 2G/3G/4G/5G or GSM/UMTS/LTE/NR. "
+            f"{_shown(out['technology'].iloc[i])}; expected one of 2G/3G/4G/5G or GSM/UMTS/LTE/NR. "
             f"{int(bad.sum())} row(s) affected. Fix: correct or remove those rows."
         )
     out["technology"] = tech
@@ -247,8 +256,8 @@ def validate_sites(
         if nan.any():
             i = int(np.flatnonzero(nan.to_numpy())[0])
             raise InputError(
-                f"{source}: {_where(i, line_of, where)}, field {col!r} is {out[col].iloc[i]!r}; expected a number in "
-                f"degrees (WGS 84). {int(nan.sum())} row(s) affected. Fix: fill or remove them."
+                f"{source}: {_where(i, line_of, where)}, field {col!r} is {_shown(out[col].iloc[i])}; expected a "
+                f"number in degrees (WGS 84). {int(nan.sum())} row(s) affected. Fix: fill or remove them."
             )
         out[col] = vals.astype("f8")
     lon = out["lon"].to_numpy()
