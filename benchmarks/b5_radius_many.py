@@ -115,12 +115,14 @@ def main(argv=None):
               "notes": notes, "lscpu": cpu}
     write_result(args.out, NAME, record)
     m = machine()
-    lines = [f"# B5: radius model over many transmitters (demo grid)", "",
+    lines = ["# B5: radius model over many transmitters (demo grid)", "",
              f"Measured {m['time_utc']}, load average at start {m['load_average_at_start']}."
              + (" **Quick mode: figures not meaningful.**" if args.quick else ""), "",
-             "| case | transmitters | wall s | µs / transmitter | speed-up vs old | identical |", "|---|---|---|---|---|---|"]
+             "| case | transmitters | wall s | µs / transmitter | speed-up vs old | identical |",
+             "|---|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r['case']} | {fmt(r['transmitters'])} | {fmt(r['wall_s'])} | {fmt(r['us_per_transmitter'])} | "
+        lines.append(f"| {r['case']} | {fmt(r['transmitters'])} | {fmt(r['wall_s'])} | "
+                     f"{fmt(r['us_per_transmitter'])} | "
                      f"{fmt(r.get('speed_up'))} | {fmt(r.get('identical_to_old'))} |")
     lines += ["", "| target | measured | met |", "|---|---|---|"]
     lines += [f"| {t['target']} | {fmt(t['value'])} {t.get('unit', '')} | {fmt(t['met'])} |" for t in targets]

@@ -181,7 +181,7 @@ _VECTOR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb")
 
 def read_points_table(path: str | Path, *, what: str, encoding: str | None = None, layer: str | None = None,
                       sep: str = ",") -> tuple[pd.DataFrame, np.ndarray, str]:
-    """Read a table of points (UTF-8 CSV, or a point layer of any OGR format) for validation.
+    r"""Read a table of points (UTF-8 CSV, or a point layer of any OGR format) for validation.
 
     The one reader of user tables (towers, hamlets, candidates). Returns ``(table, line_of,
     where)``: ``line_of[k]`` is the 1-based line in the file where record ``k`` starts (header
@@ -197,6 +197,7 @@ def read_points_table(path: str | Path, *, what: str, encoding: str | None = Non
         or tab separated file is named as such), unreadable.
     InputError
         A header line and no data rows; a layer that is not points.
+
     """
     path = Path(path)
     if not path.exists():
@@ -225,7 +226,8 @@ def read_points_table(path: str | Path, *, what: str, encoding: str | None = Non
     try:
         text = raw.decode(enc)
     except (UnicodeDecodeError, LookupError) as exc:
-        raise DataFileError(f"{what} {path}: cannot be decoded as {enc}: {exc}. Fix: give the file's encoding.") from exc
+        raise DataFileError(f"{what} {path}: cannot be decoded as {enc}: {exc}. "
+                            "Fix: give the file's encoding.") from exc
     lines = text.splitlines()
     first = next((ln for ln in lines if ln.strip()), "")
     if not first:
@@ -241,9 +243,8 @@ def read_points_table(path: str | Path, *, what: str, encoding: str | None = Non
                     "LibreOffice: Save As → Text CSV, field delimiter ','), or convert it: python -c \"import "
                     f"pandas as p; p.read_csv('{path.name}', sep='{other if other != chr(9) else chr(92) + 't'}')"
                     f".to_csv('{path.stem}_comma.csv', index=False)\".")
-    from io import StringIO
-
     import warnings
+    from io import StringIO
 
     try:
         with warnings.catch_warnings():
@@ -265,7 +266,7 @@ def read_points_table(path: str | Path, *, what: str, encoding: str | None = Non
 
 
 def _ragged(text: str, sep: str) -> str:
-    """The first line whose number of fields differs from the header's ('' if none)."""
+    """Describe the first line whose number of fields differs from the header's ('' if none)."""
     import csv
     from io import StringIO
 
@@ -504,7 +505,8 @@ def load_study_area(cfg: Config):
         raise InputError(
             f"towers file {cfg.towers.path}: none of its {len(sites)} transmitters lies in the study area (lon "
             f"{w:.3f}…{e:.3f}, lat {s_:.3f}…{n:.3f}, the population raster's extent); the towers span lon "
-            f"{sites['lon'].min():.3f}…{sites['lon'].max():.3f}, lat {sites['lat'].min():.3f}…{sites['lat'].max():.3f}. "
+            f"{sites['lon'].min():.3f}…{sites['lon'].max():.3f}, lat "
+            f"{sites['lat'].min():.3f}…{sites['lat'].max():.3f}. "
             "The analysis would call everyone uncovered. Fix: point the config at the towers of this area, or at "
             "the population raster of the towers' area."
         )

@@ -126,12 +126,16 @@ SITE_SPREAD_MAX_M = 1000.0
 
 
 def _shown(v) -> str:
-    """A cell value for a message: ``empty`` for a missing value, else its repr (no numpy type names)."""
+    """Show a cell value in a message: ``empty`` when missing, else its repr (no numpy type names)."""
     if v is None or (isinstance(v, float) and np.isnan(v)):
         return "empty"
     if isinstance(v, np.generic):
         v = v.item()
     return repr(v)
+
+
+def _header_note(line_of, where: str) -> str:
+    return " (line in file, header = line 1)" if line_of is not None and where == "line" else ""
 
 
 def _where(i: int, line_of, where: str) -> str:
@@ -245,7 +249,7 @@ def validate_sites(
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputError(
-            f"{source}: {_where(i, line_of, where)}{' (line in file, header = line 1)' if line_of is not None and where == 'line' else ''}, field 'technology' is "
+            f"{source}: {_where(i, line_of, where)}{_header_note(line_of, where)}, field 'technology' is "
             f"{_shown(out['technology'].iloc[i])}; expected one of 2G/3G/4G/5G or GSM/UMTS/LTE/NR. "
             f"{int(bad.sum())} row(s) affected. Fix: correct or remove those rows."
         )
