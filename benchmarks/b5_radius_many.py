@@ -102,8 +102,8 @@ def main(argv=None):
     targets = [] if args.quick else [
         {"target": "1,000,000 transmitters <= 60 s", "value": measured[big], "unit": "s", "met": measured[big] <= 60},
         {"target": "100,000 transmitters <= 10 s", "value": measured[mid], "unit": "s", "met": measured[mid] <= 10},
-        {"target": "outputs identical to the sequential kernel", "value": identical, "met": identical},
     ]
+    targets.append({"target": "outputs identical to the sequential kernel", "value": identical, "met": identical})
     cpu = lscpu()
     notes = [f"grid {grid.shape[0]} x {grid.shape[1]} cells at 3 arc-seconds (the demo grid), geographic",
              "ratio = old path's time per transmitter x count / new path's time (old path timed on the smaller count)",
