@@ -154,8 +154,10 @@ def _numeric(out: pd.DataFrame, col: str, source: str, line_of, where: str) -> p
     """``col`` as float64; text or infinity is an error naming the row (empty → NaN)."""
     raw = out[col]
     vals = pd.to_numeric(raw, errors="coerce").astype("f8")
-    text = raw.astype(object).map(lambda v: isinstance(v, str) and v.strip() != "")
-    bad = (vals.isna() & text) | np.isinf(vals)
+    text = vals.isna() & raw.notna()  # not a number, not empty: text unless only spaces
+    if text.any():
+        text[text] = raw[text].map(lambda v: not (isinstance(v, str) and v.strip() == ""))
+    bad = text | np.isinf(vals)
     if bad.any():
         idx = np.flatnonzero(bad.to_numpy())
         i = int(idx[0])
@@ -197,6 +199,7 @@ def validate_sites(
     default_antenna_height_m: float = DEFAULT_ANTENNA_HEIGHT_M,
     line_of: np.ndarray | None = None,
     where: str = "line",
+    drop_duplicate_rows: bool = True,
 ) -> tuple[pd.DataFrame, SitesReport]:
     """Check a sites table and return a clean copy plus a report of what was changed.
 
@@ -211,7 +214,8 @@ def validate_sites(
 
     ``line_of``: the file line (or feature number, ``where="feature"``) of each row, from
     :func:`covgap.io.read_points_table`; without it rows are numbered as lines of a CSV
-    with a header line.
+    with a header line. ``drop_duplicate_rows=False`` keeps one output row per input row
+    (for callers that align the result with another table).
 
     Examples
     --------
@@ -222,9 +226,6 @@ def validate_sites(
     ('4G', {'antenna_height_m': 1})
     """
     rep = SitesReport(source=source, rows_in=len(df))
-    if len(df) == 0:
-        raise InputError(f"{source}: no rows (a sites table needs at least one transmitter). Fix: add the rows "
-                         "or point the config at the right file.")
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
         raise InputError(
@@ -234,7 +235,9 @@ def validate_sites(
     out = df.copy().reset_index(drop=True)
     line_of = None if line_of is None else np.asarray(line_of)
     for col in ("site_id", "operator"):
-        blank = out[col].isna() | out[col].astype(str).str.strip().eq("")
+        missing_value = out[col].isna()
+        out[col] = out[col].astype(str).str.strip()
+        blank = missing_value | out[col].eq("")
         if blank.any():
             idx = np.flatnonzero(blank.to_numpy())
             raise InputError(
@@ -242,9 +245,7 @@ def validate_sites(
                 f"{'a site id' if col == 'site_id' else 'an operator (the network that runs it)'}. {len(idx)} row(s) "
                 f"affected ({_lines(idx, line_of, where)}). Fix: fill the {col} or remove those rows."
             )
-    out["site_id"] = out["site_id"].astype(str).str.strip()
-    out["operator"] = out["operator"].astype(str).str.strip()
-    tech = out["technology"].map(normalise_technology)
+    tech = out["technology"].map({v: normalise_technology(v) for v in pd.unique(out["technology"])})
     bad = tech.isna()
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
@@ -313,7 +314,9 @@ def validate_sites(
     if n_default:
         rep.defaulted["antenna_height_m"] = n_default
     out["antenna_height_m"] = h.fillna(default_antenna_height_m).astype("f8")
-    dup = out.duplicated(keep="first")
+    dup = pd.Series(False, index=out.index)
+    if drop_duplicate_rows and pd.util.hash_pandas_object(out, index=False).duplicated().any():
+        dup = out.duplicated(keep="first")  # equal hashes: compare the rows themselves
     if dup.any():
         rep.dropped["duplicate_rows"] = int(dup.sum())
         rep.duplicate_lines = [int(line_of[i]) if line_of is not None else int(i) + 2
@@ -321,7 +324,6 @@ def validate_sites(
         keep = ~dup.to_numpy()
         out = out.loc[keep].reset_index(drop=True)
         line_of = line_of[keep] if line_of is not None else np.flatnonzero(keep) + 2
-        where = "line" if where == "line" else where
     _site_spread(out, source, line_of, where)
     rep.rows_out = len(out)
     return out, rep

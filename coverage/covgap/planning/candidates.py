@@ -579,4 +579,4 @@ def candidates_to_sites(candidates: pd.DataFrame) -> pd.DataFrame:
     for col in ("radius_km", "eirp_dbm", "frequency_mhz", "azimuth_deg", "beamwidth_deg"):
         if col in candidates.columns:
             df[col] = candidates[col].to_numpy()
-    return validate_sites(df, source="planned candidates")[0]
+    return validate_sites(df, source="planned candidates", drop_duplicate_rows=False)[0]
