@@ -34,3 +34,17 @@ def test_run_all_quick(tmp_path):
     assert "## B2" in md and "two workers" in md
     b2 = next(r for r in res["benchmarks"] if r["benchmark"] == "B2")
     assert all(t["value"] is True for t in b2["targets"] if t["target"].startswith("identical"))
+
+
+@pytest.mark.slow
+def test_b5_radius_many_quick(tmp_path):
+    """B5 (issue 16) runs in --quick mode through run_all and finds the binned kernel identical to the old one."""
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run_all.py"), "--quick", "--only", "b5",
+                           "--out", str(tmp_path), "--timeout", "600"], capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    res = json.loads((tmp_path / "results.json").read_text())
+    (b5,) = res["benchmarks"]
+    assert b5["benchmark"] == "B5" and b5["quick"] is True and len(b5["rows"]) == 4
+    assert [t["value"] for t in b5["targets"]] == [True]
+    assert b5["lscpu"].get("Model name") and "Flags" in b5["lscpu"]
+    assert "| target | measured | met |" in (tmp_path / "b5_radius_many.md").read_text(encoding="utf-8")

@@ -110,3 +110,50 @@ def test_5g_without_a_radius_is_a_clear_error():
         RadiusModel().compute(g, sites)
     cov = RadiusModel(radius_km={"5G": 0.5}).compute(g, sites)
     assert cov.covered("5G").any()
+
+
+def _fill(fn, grid, sx, sy, radius_m, op_bit):
+    out = (np.zeros(grid.shape, np.uint32), np.zeros(grid.shape, np.uint16), np.full(grid.shape, -1, np.int32),
+           np.full(grid.shape, np.inf))
+    fn(*out, grid.x_centres(), grid.y_centres(), grid.is_geographic, sx, sy, radius_m, op_bit,
+       np.arange(len(sx), dtype=np.int32))
+    return out
+
+
+@pytest.mark.parametrize("projected", [False, True])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_binned_kernel_is_bit_identical_to_the_sequential_kernel(projected, seed):
+    """Many overlapping discs, duplicated positions (ties), sites on cell centres and outside the grid."""
+    from covgap.models._disc_kernels import disc_fill, disc_fill_sequential
+
+    rng = np.random.default_rng(seed)
+    if projected:
+        g = Grid.from_bounds(500000, 2300000, 530000, 2322000, res=(90, 90), crs="EPSG:32648")
+        w, s, e, n = g.bounds
+    else:
+        g = _grid(21.0, size=0.3)
+        w, s, e, n = g.bounds
+    k = 400
+    sx = rng.uniform(w - 0.05 * (e - w), e + 0.05 * (e - w), k)
+    sy = rng.uniform(s - 0.05 * (n - s), n + 0.05 * (n - s), k)
+    sx[:40] = g.x_centres()[rng.integers(0, g.nx, 40)]  # exactly on cell centres
+    sy[:40] = g.y_centres()[rng.integers(0, g.ny, 40)]
+    sx[40:80], sy[40:80] = sx[80:120], sy[80:120]  # the same place twice: distance ties
+    radius_m = rng.choice([700.0, 1500.0, 4000.0, 12000.0], k)
+    radius_m[40:80] = radius_m[80:120]
+    op_bit = (np.uint32(1) << rng.integers(0, 5, k).astype(np.uint32))
+    fast = _fill(disc_fill, g, sx, sy, radius_m, op_bit)
+    slow = _fill(disc_fill_sequential, g, sx, sy, radius_m, op_bit)
+    for a, b, name in zip(fast, slow, ("operator_bits", "n_sites", "serving", "best_d2"), strict=True):
+        np.testing.assert_array_equal(a, b, err_msg=name)
+    assert fast[1].max() > 20  # the case really overlaps
+
+
+@pytest.mark.parametrize("lon, lat, radius_m", [(105.02, 21.03, 1500.0), (105.0001, 21.0449, 900.0),
+                                                (105.049, 21.001, 2600.0)])
+def test_binned_kernel_matches_the_slow_reference(lon, lat, radius_m):
+    from covgap.models._disc_kernels import disc_fill
+
+    g = _grid(21.0, size=0.05)
+    bits = _fill(disc_fill, g, np.array([lon]), np.array([lat]), np.array([radius_m]), np.ones(1, np.uint32))[0]
+    np.testing.assert_array_equal(bits != 0, covered_reference(g, lon, lat, radius_m))

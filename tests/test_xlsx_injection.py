@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from _corpus import cli, copy_study
+from _corpus import copy_study
 
 from covgap.report.exports import FORMULA_PREFIXES, defuse_formulas, save_workbook, write_province_package
 

@@ -80,7 +80,7 @@ class Analysis:
                              "below_min_population": self.clusters.attrs.get("below_min", {})},
             "hamlets": hamlet_counts(self.hamlets["status"]) if self.hamlets is not None else {},
             "operators": list(cov.operators),
-            "sites": {"transmitters": int(len(cov.sites)), "sites": int(cov.sites["site_id"].nunique())},
+            "sites": _site_counts(cov.sites, s.notes.get("sites", {})),
             "grid": {"crs": s.grid.crs.to_string(), "shape": list(s.grid.shape), "res": list(s.grid.res),
                      "bounds": list(s.grid.bounds)},
             "model": cov.parameters,
@@ -90,6 +90,16 @@ class Analysis:
             "covgap_version": __version__,
         }
         return out
+
+
+def _site_counts(sites, notes: dict) -> dict:
+    """Transmitters and sites in the study area (those outside it are counted apart, from the io notes)."""
+    n_tx, n_sites = int(len(sites)), int(sites["site_id"].nunique())
+    if "transmitters_in_study_area" not in notes:
+        return {"transmitters": n_tx, "sites": n_sites}
+    inside_tx, inside_sites = int(notes["transmitters_in_study_area"]), int(notes["sites_in_study_area"])
+    return {"transmitters": inside_tx, "sites": inside_sites,
+            "outside_study_area": {"transmitters": n_tx - inside_tx}}
 
 
 def gap_mask(coverage: Coverage, gap_technology: str = "any") -> np.ndarray:

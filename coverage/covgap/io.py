@@ -7,6 +7,7 @@ unknown encodings) and raise errors that name the file, the row or field, and th
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +32,11 @@ __all__ = [
     "read_dem_onto",
     "read_polygons",
     "read_lines",
+    "read_points_table",
     "read_towers",
     "read_hamlets",
     "read_population_totals",
+    "check_names_repaired",
     "write_geotiff",
     "load_study_area",
 ]
@@ -119,7 +122,9 @@ def read_polygons(ref: InputRef, *, what: str, fields: tuple[str, ...] = ()) -> 
     bad = ~gdf.geom_type.isin(["Polygon", "MultiPolygon"])
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"{what} {ref.path}{_layer(ref)}: feature {i} is a {gdf.geom_type.iloc[i]}; expected polygons.")
+        raise InputError(f"{what} {ref.path}{_layer(ref)}: feature {i + 1} is a {gdf.geom_type.iloc[i]}; expected "
+                         f"polygons ({int(bad.sum())} of {len(gdf)} features are not). Fix: point the config at the "
+                         "polygon layer of the units (not their centroids or boundaries).")
     invalid = ~gdf.is_valid
     if invalid.any():
         gdf = gdf.copy()
@@ -149,29 +154,65 @@ def _read_vector(ref: InputRef, what: str) -> gpd.GeoDataFrame:
             kw["encoding"] = ref.encoding
         gdf = gpd.read_file(ref.path, engine="pyogrio", **kw)
     except Exception as exc:  # pyogrio raises several types
-        raise DataFileError(f"{what} {ref.path}{_layer(ref)} cannot be read: {exc}") from exc
+        layers = ""
+        try:
+            import pyogrio
+
+            layers = f" (its layers: {[str(x[0]) for x in pyogrio.list_layers(ref.path)]})"
+        except Exception:  # noqa: BLE001 - the file itself is unreadable
+            pass
+        raise DataFileError(
+            f"{what} {ref.path}{_layer(ref)} cannot be read: {exc}{layers}. Fix: check that the file is a "
+            "GeoPackage/shapefile/GeoJSON (not empty or truncated) and that the layer name in the config exists."
+        ) from exc
     if gdf.crs is None:
         raise CRSError(
             f"{what} {ref.path}{_layer(ref)} has no CRS; covgap never guesses one. Fix: add a .prj "
             "(shapefile) or set the layer's CRS (ogr2ogr -a_srs EPSG:4326)."
         )
     if len(gdf) == 0:
-        raise InputError(f"{what} {ref.path}{_layer(ref)} has no features.")
+        raise InputError(f"{what} {ref.path}{_layer(ref)} has no features. Fix: point the config at the layer that "
+                         "holds the data.")
     return gdf.to_crs("EPSG:4326")
 
 
-def _read_table(ref: InputRef, what: str) -> pd.DataFrame:
-    _exists(ref.path, what)
-    suffix = ref.path.suffix.lower()
-    if suffix in (".gpkg", ".shp", ".geojson", ".json", ".fgb"):
-        gdf = _read_vector(ref, what)
-        df = pd.DataFrame(gdf.drop(columns="geometry"))
-        if "lon" not in df.columns:
-            df["lon"] = gdf.geometry.x
-            df["lat"] = gdf.geometry.y
-        return df
-    raw = ref.path.read_bytes()
-    enc = ref.encoding
+#: Vector formats read as point layers by :func:`read_points_table`.
+_VECTOR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb")
+
+
+def read_points_table(path: str | Path, *, what: str, encoding: str | None = None, layer: str | None = None,
+                      sep: str = ",") -> tuple[pd.DataFrame, np.ndarray, str]:
+    r"""Read a table of points (UTF-8 CSV, or a point layer of any OGR format) for validation.
+
+    The one reader of user tables (towers, hamlets, candidates). Returns ``(table, line_of,
+    where)``: ``line_of[k]`` is the 1-based line in the file where record ``k`` starts (header
+    = line 1, blank lines and quoted line breaks counted), or the feature number of a layer,
+    and ``where`` is ``"line"`` or ``"feature"``. A layer's points become ``lon``/``lat``
+    (WGS 84) unless it has those columns. ``what`` starts every message (e.g. ``"towers
+    file"``); ``sep`` is ``","`` (CSV) or ``"\\t"`` (a ``.tsv`` file).
+
+    Raises
+    ------
+    DataFileError
+        Missing, 0-byte, not UTF-8 (without ``encoding``), not comma-separated (a semicolon
+        or tab separated file is named as such), unreadable.
+    InputError
+        A header line and no data rows; a layer that is not points.
+
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataFileError(f"{what} {path} does not exist. Fix: check the path (in the config, relative paths "
+                            "start in the config file's folder).")
+    if path.is_dir():
+        raise DataFileError(f"{what} {path} is a folder, not a file. Fix: point the config at the file.")
+    if path.stat().st_size == 0:
+        raise DataFileError(f"{what} {path} is empty (0 bytes). Fix: export the table again, or point the config "
+                            "at the right file.")
+    if path.suffix.lower() in _VECTOR_SUFFIXES:
+        return _read_point_layer(path, what=what, layer=layer, encoding=encoding)
+    raw = path.read_bytes()
+    enc = encoding
     if enc is None:
         try:
             raw.decode("utf-8")
@@ -179,16 +220,115 @@ def _read_table(ref: InputRef, what: str) -> pd.DataFrame:
         except UnicodeDecodeError as exc:
             line = raw[: exc.start].count(b"\n") + 1
             raise DataFileError(
-                f"{what} {ref.path}: not UTF-8 (undecodable byte {raw[exc.start:exc.start + 1]!r} at line "
+                f"{what} {path}: not UTF-8 (undecodable byte {raw[exc.start:exc.start + 1]!r} at line "
                 f"{line}); covgap does not guess encodings. Fix: save the file as UTF-8, or set "
                 "`encoding = \"cp1258\"` (or the right one) for this input in the config."
             ) from exc
     try:
-        from io import StringIO
+        text = raw.decode(enc)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise DataFileError(f"{what} {path}: cannot be decoded as {enc}: {exc}. "
+                            "Fix: give the file's encoding.") from exc
+    lines = text.splitlines()
+    first = next((ln for ln in lines if ln.strip()), "")
+    if not first:
+        raise DataFileError(f"{what} {path} holds only blank lines. Fix: export the table again (header line, then "
+                            "one row per line).")
+    if sep not in first:
+        for other, name in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe"), (",", "comma")):
+            if other != sep and other in first:
+                expected = "comma-separated CSV" if sep == "," else "tab-separated text (.tsv)"
+                raise DataFileError(
+                    f"{what} {path}: the header line is {name}-separated ({first[:80]!r}); covgap reads "
+                    f"{expected} and does not guess delimiters. Fix: save the file as CSV with commas (e.g. in "
+                    "LibreOffice: Save As → Text CSV, field delimiter ','), or convert it: python -c \"import "
+                    f"pandas as p; p.read_csv('{path.name}', sep='{other if other != chr(9) else chr(92) + 't'}')"
+                    f".to_csv('{path.stem}_comma.csv', index=False)\".")
+    import warnings
+    from io import StringIO
 
-        return pd.read_csv(StringIO(raw.decode(enc)), dtype={"site_id": str, "hamlet_id": str})
-    except (UnicodeDecodeError, LookupError, pd.errors.ParserError) as exc:
-        raise DataFileError(f"{what} {ref.path}: cannot be read as CSV with encoding {enc}: {exc}") from exc
+    try:
+        with warnings.catch_warnings():
+            # a row longer than the header would silently become an index or lose fields
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            df = pd.read_csv(StringIO(text), sep=sep, index_col=False,
+                             dtype={"site_id": str, "hamlet_id": str, "candidate_id": str, "operator": str,
+                                    "name": str})
+    except pd.errors.EmptyDataError as exc:
+        raise DataFileError(f"{what} {path}: no columns could be read ({exc}). Fix: export the table again.") from exc
+    except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
+        raise DataFileError(f"{what} {path}: cannot be read as CSV: {_ragged(text, sep) or exc}. Fix: check that "
+                            "every line has as many fields as the header (quote text that holds commas).") from exc
+    df.columns = [str(c).strip() for c in df.columns]
+    if len(df) == 0:
+        raise InputError(f"{what} {path}: a header line ({', '.join(df.columns)}) and no data rows. Fix: add the "
+                         "rows, or leave this input out of the config.")
+    return df, _record_lines(text, len(df), sep), "line"
+
+
+def _ragged(text: str, sep: str) -> str:
+    """Describe the first line whose number of fields differs from the header's ('' if none)."""
+    import csv
+    from io import StringIO
+
+    reader = csv.reader(StringIO(text), delimiter=sep)
+    header = None
+    prev = 0
+    for rec in reader:
+        line = prev + 1
+        prev = reader.line_num
+        if not rec:
+            continue
+        if header is None:
+            header = len(rec)
+        elif len(rec) != header:
+            return f"line {line} has {len(rec)} fields, the header line has {header}"
+    return ""
+
+
+def _record_lines(text: str, n: int, sep: str = ",") -> np.ndarray:
+    """1-based file line where each of the ``n`` CSV records starts (blank lines skipped as pandas does)."""
+    if '"' not in text and "\n\n" not in text.replace("\r\n", "\n") and not text.startswith("\n"):
+        return np.arange(n, dtype=np.int64) + 2
+    import csv
+    from io import StringIO
+
+    reader = csv.reader(StringIO(text), delimiter=sep)
+    starts: list[int] = []
+    prev = 0
+    for rec in reader:
+        line = prev + 1
+        prev = reader.line_num
+        if not rec or all(not f.strip() for f in rec) and len(rec) <= 1:
+            continue
+        starts.append(line)
+    out = np.asarray(starts[1:], dtype=np.int64)  # the first record is the header
+    if len(out) != n:  # a layout pandas reads differently: fall back to header + row number
+        return np.arange(n, dtype=np.int64) + 2
+    return out
+
+
+def _read_point_layer(path: Path, *, what: str, layer: str | None, encoding: str | None):
+    ref = InputRef(path=path, layer=layer, encoding=encoding)
+    gdf = _read_vector(ref, what)
+    geom = gdf.geom_type
+    bad = ~geom.isin(["Point"])
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(
+            f"{what} {path}{_layer(ref)}: feature {i + 1} is a {geom.iloc[i]}; expected points "
+            f"({int(bad.sum())} of {len(gdf)} features are not). Fix: give a point layer (one point per "
+            "row), e.g. the centroids: ogr2ogr -dialect sqlite -sql \"SELECT *, ST_Centroid(geom) FROM layer\"."
+        )
+    df = pd.DataFrame(gdf.drop(columns="geometry"))
+    df.columns = [str(c).strip() for c in df.columns]
+    if "lon" not in df.columns or "lat" not in df.columns:
+        df["lon"] = gdf.geometry.x.to_numpy()
+        df["lat"] = gdf.geometry.y.to_numpy()
+    for col in ("site_id", "hamlet_id", "candidate_id"):
+        if col in df.columns:
+            df[col] = df[col].map(lambda v: v if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+    return df, np.arange(len(df), dtype=np.int64) + 1, "feature"
 
 
 #: Columns of an official-totals CSV (``[population] adjust_to``).
@@ -254,34 +394,78 @@ def read_population_totals(ref: InputRef | str | Path) -> pd.DataFrame:
 
 
 def read_towers(ref: InputRef, *, study_bounds_lonlat=None) -> tuple[pd.DataFrame, SitesReport]:
-    """Read a sites table (CSV or point layer) and validate it (see :mod:`covgap.sites`)."""
-    df = _read_table(ref, "towers")
-    return validate_sites(df, source=f"towers file {ref.path}", study_bounds_lonlat=study_bounds_lonlat)
+    """Read a sites table (CSV or point layer) and validate it (see :func:`covgap.sites.validate_sites`).
+
+    Rows are numbered as file lines (header = line 1) or layer features in every message.
+    """
+    df, line_of, where = read_points_table(ref.path, what="towers file", encoding=ref.encoding, layer=ref.layer)
+    # (read_points_table: 0-byte, header-only, wrong delimiter, non-point layers are errors)
+    return validate_sites(df, source=f"towers file {ref.path}", study_bounds_lonlat=study_bounds_lonlat,
+                          line_of=line_of, where=where)
 
 
-def read_hamlets(ref: InputRef) -> gpd.GeoDataFrame:
+#: Mojibake left after :func:`covgap.vietnam.repair_names`: a lost byte (U+FFFD) or the
+#: lead byte of a UTF-8 sequence read as cp1252/latin-1 followed by a continuation byte.
+_MOJIBAKE_LEFT = re.compile("\ufffd|[ÃÂÄÅÆ][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
+                            "\u02c6\u02dc\u2013-\u203a\u20ac\u2122]|á[º»]")
+
+
+def check_names_repaired(names: pd.Series, *, source: str, field: str, line_of=None, where: str = "line") -> None:
+    """Refuse names still garbled after repair (the message names the row and the fix)."""
+    bad = names.map(lambda v: isinstance(v, str) and _MOJIBAKE_LEFT.search(v) is not None)
+    if bad.any():
+        idx = np.flatnonzero(bad.to_numpy())
+        i = int(idx[0])
+        loc = f"{'row' if where == 'line' else where} {int(line_of[i]) if line_of is not None else i + 1}"
+        raise InputError(
+            f"{source}: {loc}, field {field!r} is {names.iloc[i]!r}: garbled text (mojibake) that cannot be repaired "
+            f"(a byte was lost when the file was re-saved). {len(idx)} value(s) affected. Fix: export the layer again "
+            "from the original source as UTF-8, or give the file's true encoding (`encoding = ...` in the config)."
+        )
+
+
+def read_hamlets(ref: InputRef, *, study_bounds_lonlat=None) -> gpd.GeoDataFrame:
     """Read hamlet points (CSV with ``lon``, ``lat``, ``name`` or a point layer).
 
-    Rows with missing or out-of-range coordinates are an error naming the rows.
+    Rows with missing or out-of-range coordinates, a blank name or a name whose mojibake
+    cannot be repaired are an error naming the rows (file lines). Repaired names are
+    counted in ``attrs["names_repaired"]``; hamlets outside ``study_bounds_lonlat`` in
+    ``attrs["outside_study_area"]`` (kept and flagged by :mod:`covgap.hamlets`).
     """
-    df = _read_table(ref, "hamlets")
+    df, line_of, where = read_points_table(ref.path, what="hamlets file", encoding=ref.encoding, layer=ref.layer)
     src = f"hamlets file {ref.path}"
     for col in ("name", "lon", "lat"):
         if col not in df.columns:
-            raise InputError(f"{src}: missing column {col!r}; found {list(df.columns)}. Fix: rename the columns.")
+            raise InputError(f"{src}: missing column {col!r}; found {list(df.columns)}. Fix: rename the columns "
+                             "(name, lon, lat).")
     lon = pd.to_numeric(df["lon"], errors="coerce")
     lat = pd.to_numeric(df["lat"], errors="coerce")
     bad = lon.isna() | lat.isna() | (lat.abs() > 90) | (lon.abs() > 180)
     if bad.any():
-        rows = [int(i) + 2 for i in np.flatnonzero(bad.to_numpy())[:10]]
+        rows = [int(line_of[i]) for i in np.flatnonzero(bad.to_numpy())[:10]]
         raise InputError(
             f"{src}: {int(bad.sum())} row(s) with missing or invalid coordinates (file lines {rows}"
             f"{' …' if bad.sum() > 10 else ''}). Fix: fill lon/lat (WGS 84 degrees) or remove those rows."
         )
+    blank = df["name"].isna() | df["name"].astype(str).str.strip().eq("")
+    if blank.any():
+        idx = np.flatnonzero(blank.to_numpy())
+        raise InputError(f"{src}: {len(idx)} row(s) with an empty 'name' (file lines "
+                         f"{[int(line_of[i]) for i in idx[:10]]}). Fix: fill the hamlet names or remove those rows.")
+    from .vietnam import repair_names
+
+    names, n_fixed = repair_names(df["name"].astype(str))
+    check_names_repaired(names, source=src, field="name", line_of=line_of, where=where)
+    df["name"] = names.to_numpy()
     if "hamlet_id" not in df.columns:
         df["hamlet_id"] = [f"H{i + 1:05d}" for i in range(len(df))]
     df["hamlet_id"] = df["hamlet_id"].astype(str)
-    return gpd.GeoDataFrame(df.assign(lon=lon, lat=lat), geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+    gdf = gpd.GeoDataFrame(df.assign(lon=lon, lat=lat), geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+    gdf.attrs["names_repaired"] = int(n_fixed)
+    if study_bounds_lonlat is not None:
+        w, s, e, n = study_bounds_lonlat
+        gdf.attrs["outside_study_area"] = int((~((lon >= w) & (lon <= e) & (lat >= s) & (lat <= n))).sum())
+    return gdf
 
 
 def write_geotiff(path: str | Path, array: np.ndarray, grid: Grid, *, nodata=None, tags: dict | None = None,
@@ -345,6 +529,12 @@ def load_study_area(cfg: Config):
     notes: dict[str, Any] = {}
     pop, grid, pnotes = read_population(cfg.population)
     notes["population"] = pnotes
+    if not (pop > 0).any():
+        raise InputError(
+            f"population raster {cfg.population.path}: every cell is 0 or nodata ({pop.size:,} cells), so there is "
+            "nobody to count. Fix: check the file (the right band, a nodata value that hides the data, a scale "
+            "factor) or point the config at the people-per-cell raster."
+        )
     bounds_ll = _lonlat_bounds(grid)
     dem = None
     if cfg.dem is not None:
@@ -384,7 +574,38 @@ def load_study_area(cfg: Config):
         pop, notes["population_adjustment"] = _adjust_population(cfg, pop, admin)
     sites, srep = read_towers(cfg.towers, study_bounds_lonlat=bounds_ll)
     notes["sites"] = srep.as_dict()
-    hamlets = read_hamlets(cfg.hamlets) if cfg.hamlets is not None else None
+    w, s_, e, n = bounds_ll
+    inside = ((sites["lon"] >= w) & (sites["lon"] <= e) & (sites["lat"] >= s_) & (sites["lat"] <= n)).to_numpy()
+    if not inside.any():
+        raise InputError(
+            f"towers file {cfg.towers.path}: none of its {len(sites)} transmitters lies in the study area (lon "
+            f"{w:.3f}…{e:.3f}, lat {s_:.3f}…{n:.3f}, the population raster's extent); the towers span lon "
+            f"{sites['lon'].min():.3f}…{sites['lon'].max():.3f}, lat "
+            f"{sites['lat'].min():.3f}…{sites['lat'].max():.3f}. "
+            "The analysis would call everyone uncovered. Fix: point the config at the towers of this area, or at "
+            "the population raster of the towers' area."
+        )
+    notes["sites"]["transmitters_in_study_area"] = int(inside.sum())
+    notes["sites"]["sites_in_study_area"] = int(sites.loc[inside, "site_id"].nunique())
+    dropped: dict[str, Any] = {}
+    if srep.dropped:
+        dropped["towers"] = dict(srep.dropped)
+    outside: dict[str, int] = {}
+    if (~inside).any():
+        outside["transmitters"] = int((~inside).sum())
+    hamlets = read_hamlets(cfg.hamlets, study_bounds_lonlat=bounds_ll) if cfg.hamlets is not None else None
+    if hamlets is not None:
+        if hamlets.attrs.get("outside_study_area"):
+            outside["hamlets"] = int(hamlets.attrs["outside_study_area"])
+        if hamlets.attrs.get("names_repaired"):
+            notes["hamlets"] = {"names_repaired": int(hamlets.attrs["names_repaired"])}
+    if outside:
+        dropped["outside_study_area"] = outside
+        dropped["outside_study_area_note"] = (
+            "kept: transmitters outside the study area still cover cells inside it near the edge, hamlets "
+            "outside it are flagged 'outside study area'; neither is counted among the study area's sites "
+            "or hamlets")
+    notes["dropped"] = dropped
     border = None
     if cfg.border is not None and cfg.border_arc is not None:
         from .lenses import land_border_arc
@@ -438,16 +659,40 @@ def _admin_units(a) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
         return units, notes
     from .vietnam import repair_names
 
+    src = f"admin level {a.level!r} ({a.ref.path}{_layer(a.ref)})"
+    for fld in (a.code_field, a.name_field):
+        blank = gdf[fld].isna() | gdf[fld].astype(str).str.strip().eq("")
+        if blank.any():
+            idx = np.flatnonzero(blank.to_numpy())
+            raise InputError(
+                f"{src}: field {fld!r} is empty in {len(idx)} feature(s) (features {[int(i) + 1 for i in idx[:10]]}"
+                f"{' …' if len(idx) > 10 else ''}); every unit needs a code and a name. Fix: fill them in the layer "
+                "(e.g. QGIS attribute table) or remove those features."
+            )
     names, n_fixed = repair_names(gdf[a.name_field].astype(str))
+    check_names_repaired(names, source=src, field=a.name_field, line_of=np.arange(len(gdf)) + 1, where="feature")
     if n_fixed:
         notes["names_repaired"] = n_fixed
     units = gpd.GeoDataFrame(
-        {"code": gdf[a.code_field].astype(str), "name": names.to_numpy()}
+        {"code": gdf[a.code_field].astype(str).str.strip(), "name": names.to_numpy()}
         | ({"parent_code": gdf[a.parent_field].astype(str)} if a.parent_field else {}),
         geometry=gdf.geometry.values, crs="EPSG:4326",
     )
     dup = units["code"].duplicated(keep=False)
     if dup.any():
+        # parts of one unit (same code, same name) are merged and counted; two units sharing
+        # one code would merge silently and one would vanish from every table: an error
+        per_code = units.loc[dup].groupby("code", sort=False)["name"].unique()
+        clash = per_code[per_code.map(len) > 1]
+        if len(clash):
+            code = clash.index[0]
+            feats = [int(i) + 1 for i in np.flatnonzero((units["code"] == code).to_numpy())]
+            raise InputError(
+                f"{src}: code {code!r} (field {a.code_field!r}) is shared by units with different names "
+                f"{[str(x) for x in clash.iloc[0]]} (features {feats[:10]}); {len(clash)} code(s) affected. Merging "
+                "them would make one unit vanish from every table. Fix: give each unit its own code in the layer; "
+                "if they are parts of one unit, give them the same name."
+            )
         units = units.dissolve(by="code", as_index=False, aggfunc="first", sort=False)[units.columns]
         notes["multi_part_codes_merged"] = int(dup.sum())
     return units, notes

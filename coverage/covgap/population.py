@@ -108,7 +108,7 @@ def clean_population(
         r, c = (int(v) for v in np.argwhere(bad)[0])
         raise InputError(
             f"population raster {source}: {int(bad.sum())} cells hold negative or infinite values that are not "
-            f"nodata (first at row {r}, col {c}: {a[r, c]!r}; declared nodata {nodata!r}). People cannot be "
+            f"nodata (first at row {r}, col {c}: {float(a[r, c])}; declared nodata {nodata!r}). People cannot be "
             "negative. Fix: declare the raster's nodata value (gdal_edit.py -a_nodata VALUE FILE)."
         )
     a[nan | is_nodata | sentinel] = 0.0

@@ -80,7 +80,8 @@ class RadiusModel:
             i = int(np.flatnonzero(r.isna().to_numpy())[0])
             tech = sites["technology"].iloc[i]
             raise ConfigError(
-                f"no radius for technology {tech} (sites row {i}, site {sites['site_id'].iloc[i]!r}): "
+                f"no radius for technology {tech} (transmitter {i + 1} of the sites table, site "
+                f"{sites['site_id'].iloc[i]!s}; {int(r.isna().sum())} transmitter(s) affected): "
                 f"there is no published default. Fix: set [model.radius_km] {tech} = <km> in the config "
                 "or give a 'radius_km' column."
             )

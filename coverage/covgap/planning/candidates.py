@@ -36,14 +36,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 from scipy import ndimage
 
-from ..errors import CRSError, DataFileError, InputError
+from ..errors import InputError
 from ..grid import EARTH_RADIUS_M, unit_vectors
-from ..sites import DEFAULT_ANTENNA_HEIGHT_M, TECHNOLOGIES, normalise_technology
+from ..sites import DEFAULT_ANTENNA_HEIGHT_M, TECHNOLOGIES, VALUE_RANGES, normalise_technology
 from ..study import StudyArea
 
 __all__ = [
@@ -218,36 +217,16 @@ def read_candidates(path: str | Path, *, layer: str | None = None, costs: Candid
     costs = costs or CandidateCosts()
     path = Path(path)
     src = f"candidates file {path}"
-    if not path.exists():
-        raise DataFileError(f"{src} does not exist. Fix: check the path (relative paths start in the current folder).")
+    from ..io import read_points_table  # the one reader of user tables
+
     suffix = path.suffix.lower()
-    if suffix in (".csv", ".txt", ".tsv"):
-        try:
-            df = pd.read_csv(path, encoding=encoding, sep="\t" if suffix == ".tsv" else ",", dtype=str,
-                             keep_default_na=False, na_values=[""])
-        except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise DataFileError(f"{src}: cannot be read as CSV ({encoding}): {exc}. Fix: save it as UTF-8 CSV.") from exc
-        df = df.rename(columns={c: _ALIASES.get(c.strip().lower(), c.strip().lower()) for c in df.columns})
-        line_of = np.arange(len(df)) + 2
-        where = "line"
-    else:
-        try:
-            gdf = gpd.read_file(path, layer=layer, engine="pyogrio")
-        except Exception as exc:  # pyogrio raises its own DataSourceError family
-            raise DataFileError(f"{src}: cannot be read as a vector layer{f' {layer!r}' if layer else ''}: {exc}") from exc
-        if gdf.crs is None:
-            raise CRSError(f"{src}: the layer has no CRS. Fix: assign one (e.g. ogr2ogr -a_srs EPSG:4326).")
-        gdf = gdf.rename(columns={c: _ALIASES.get(c.lower(), c.lower()) for c in gdf.columns if c != "geometry"})
-        geom_type = set(gdf.geometry.geom_type.dropna())
-        if geom_type - {"Point"}:
-            raise InputError(f"{src}: expected a point layer; found geometry types {sorted(geom_type)}. "
-                             "Fix: convert the features to points (e.g. their centroids).")
-        g = gdf.to_crs("EPSG:4326")
-        df = pd.DataFrame(g.drop(columns="geometry"))
-        df["lon"] = g.geometry.x.to_numpy()
-        df["lat"] = g.geometry.y.to_numpy()
-        line_of = np.arange(len(df)) + 1
-        where = "feature"
+    df, line_of, where = read_points_table(path, what="candidates file", layer=layer,
+                                           encoding=None if encoding in ("utf-8", "utf-8-sig") else encoding,
+                                           sep="\t" if suffix == ".tsv" else ",")
+    df = df.rename(columns={c: _ALIASES.get(str(c).strip().lower(), str(c).strip().lower()) for c in df.columns})
+    for col in df.columns:  # text cells as text, empty cells as missing (as the reader of this table expects)
+        if df[col].dtype == object:
+            df[col] = df[col].map(lambda v: v.strip() or None if isinstance(v, str) else v)
     rep = CandidateReport(source=src, rows_in=len(df))
     if len(df) == 0:
         raise InputError(f"{src}: no rows. Fix: add candidates (columns lon, lat) or leave the option out.")
@@ -275,11 +254,11 @@ def read_candidates(path: str | Path, *, layer: str | None = None, costs: Candid
         raise InputError(f"{src}: {where} {line_of[i]}, lon={lon.iloc[i]}, lat={lat.iloc[i]} is out of range "
                          f"(lon −180…180, lat −90…90).{hint} Fix: check the columns.")
     height = numeric("antenna_height_m", required=False)
-    nonpos = height <= 0
+    nonpos = (height <= 0) | (height > VALUE_RANGES["antenna_height_m"][1])
     if nonpos.any():
         i = int(np.flatnonzero(nonpos.to_numpy())[0])
         raise InputError(f"{src}: {where} {line_of[i]}, field 'antenna_height_m' is {height.iloc[i]}; expected a "
-                         f"height above ground > 0 m. Fix: correct it or leave it empty for the default "
+                         f"height above ground > 0 and ≤ {VALUE_RANGES['antenna_height_m'][1]:g} m. Fix: correct it or leave it empty for the default "
                          f"({DEFAULT_ANTENNA_HEIGHT_M} m).")
     if height.isna().any():
         rep.defaulted["antenna_height_m"] = int(height.isna().sum())
@@ -600,4 +579,4 @@ def candidates_to_sites(candidates: pd.DataFrame) -> pd.DataFrame:
     for col in ("radius_km", "eirp_dbm", "frequency_mhz", "azimuth_deg", "beamwidth_deg"):
         if col in candidates.columns:
             df[col] = candidates[col].to_numpy()
-    return validate_sites(df, source="planned candidates")[0]
+    return validate_sites(df, source="planned candidates", drop_duplicate_rows=False)[0]

@@ -281,6 +281,11 @@ def write_xlsx(analysis: Analysis, path: str | Path, *, lang: str = "en", provin
     src.cell(row=r + 1, column=1, value=label("generated_by", lang, version=s["covgap_version"])).font = Font(bold=True)
     src.cell(row=r + 2, column=1, value=label("population_note", lang))
     src.cell(row=r + 3, column=1, value=label("method_note", lang))
+    dropped = (s.get("notes") or {}).get("dropped")
+    if dropped:  # rows dropped by validation and inputs outside the study area (io's notes.dropped)
+        title = "Dropped or outside the study area" if lang == "en" else "Bị loại hoặc nằm ngoài vùng nghiên cứu"
+        src.cell(row=r + 4, column=1, value=title).font = Font(bold=True)
+        src.cell(row=r + 4, column=2, value=json.dumps(dropped, ensure_ascii=False, default=_json_default))
     return save_workbook(wb, path)
 
 
