@@ -615,6 +615,16 @@ def load_study_area(cfg: Config):
     if cfg.foreign_towers is not None:
         foreign_sites, frep = read_foreign_towers(cfg.foreign_towers, domestic_operators=sites["operator"])
         notes["foreign_sites"] = frep.as_dict()
+        # Only towers on the analysis grid can be computed over terrain (the DEM is warped onto this
+        # grid; a mast outside it has no ground height): the rest are counted, not used.
+        on_grid = ((foreign_sites["lon"] >= w) & (foreign_sites["lon"] <= e) & (foreign_sites["lat"] >= s_)
+                   & (foreign_sites["lat"] <= n)).to_numpy()
+        if (~on_grid).any():
+            notes["foreign_sites"]["outside_grid_transmitters"] = int((~on_grid).sum())
+            notes["foreign_sites"]["outside_grid_note"] = (
+                "foreign transmitters beyond the population raster's extent are not computed (no terrain there); "
+                "see docs/design.md 'Neighbouring networks and tower-data confidence'")
+            foreign_sites = foreign_sites.loc[on_grid].reset_index(drop=True)
     hamlets = read_hamlets(cfg.hamlets, study_bounds_lonlat=bounds_ll) if cfg.hamlets is not None else None
     if hamlets is not None:
         if hamlets.attrs.get("outside_study_area"):
