@@ -252,8 +252,8 @@ def test_gap_shares_under_default_radius_model(demo, arrays):
     assert 0.10 <= no_4g <= 0.40
 
 
-def test_foreign_towers_lie_in_the_neighbour(demo, layers):
+def test_foreign_towers_lie_in_the_neighbour(demo, admin):
     f = pd.read_csv(demo["foreign_towers"])
     assert set(f["country"]) == {"NB"} and set(f["mcc"]) == {1} and f["site_id"].nunique() == 5
     pts = gpd.GeoSeries(gpd.points_from_xy(f["lon"], f["lat"]), crs="EPSG:4326")
-    assert pts.within(layers["neighbour"].geometry.iloc[0]).all()
+    assert pts.within(admin["neighbour"].geometry.iloc[0]).all()
