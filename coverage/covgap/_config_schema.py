@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .constants import BORDER_BELT_KM, MODEL_KINDS
 from .errors import ConfigError
 
 __all__: list[str] = []  # private module
@@ -72,7 +73,7 @@ class _Admin(_Ref):
 
 
 class _Model(_Strict):
-    kind: Literal["auto", "radius", "hata", "terrain", "p1812"] = "auto"
+    kind: Literal[("auto", *MODEL_KINDS)] = "auto"  # type: ignore[valid-type]
     radius_km: dict[str, _PosNum] = Field(default_factory=dict)
     hata: dict[str, Any] = Field(default_factory=dict)
     terrain: dict[str, Any] = Field(default_factory=dict)
@@ -87,7 +88,7 @@ class _Population(_Strict):
 class _Gaps(_Strict):
     min_population: _NonNegNum = 10.0
     connectivity: Literal[4, 8] = 8
-    border_belt_km: _PosNum = 20.0
+    border_belt_km: _PosNum = BORDER_BELT_KM
     technology: Literal["any", "2G", "3G", "4G", "5G"] = "any"
 
 
