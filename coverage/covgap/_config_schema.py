@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .constants import BORDER_BELT_KM, MODEL_KINDS
 from .errors import ConfigError
 
 __all__: list[str] = []  # private module
@@ -73,7 +74,7 @@ class _Admin(_Ref):
 
 
 class _Model(_Strict):
-    kind: Literal["auto", "radius", "hata", "terrain", "p1812"] = "auto"
+    kind: Literal[("auto", *MODEL_KINDS)] = "auto"  # type: ignore[valid-type]
     radius_km: dict[str, _PosNum] = Field(default_factory=dict)
     hata: dict[str, Any] = Field(default_factory=dict)
     terrain: dict[str, Any] = Field(default_factory=dict)
@@ -88,7 +89,7 @@ class _Population(_Strict):
 class _Gaps(_Strict):
     min_population: _NonNegNum = 10.0
     connectivity: Literal[4, 8] = 8
-    border_belt_km: _PosNum = 20.0
+    border_belt_km: _PosNum = BORDER_BELT_KM
     technology: Literal["any", "2G", "3G", "4G", "5G"] = "any"
     count_foreign: bool = False
     thin_radius_km: _PosNum = 20.0

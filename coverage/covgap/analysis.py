@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from .constants import BORDER_BELT_KM
 from .errors import InputError
 from .gaps import gap_clusters
 from .hamlets import hamlet_counts, hamlet_status
@@ -157,7 +158,7 @@ def gap_mask(coverage: Coverage, gap_technology: str = "any") -> np.ndarray:
 
 
 def analyse(study: StudyArea, model: CoverageModel, *, min_population: float = 10.0, connectivity: int = 8,
-            gap_technology: str = "any", border_belt_km: float = 20.0, progress: bool = False,
+            gap_technology: str = "any", border_belt_km: float = BORDER_BELT_KM, progress: bool = False,
             coverage: Coverage | None = None, count_foreign: bool = False,
             thin_radius_km: float = THIN_RADIUS_KM, thin_min_sites: int = THIN_MIN_SITES) -> Analysis:
     """Run coverage, overlay, lenses, gap clusters and hamlet status on a study area.

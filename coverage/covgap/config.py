@@ -134,6 +134,9 @@ class Config:
     overlap_tolerance_km2: float = 0.01
     border_arc: tuple[tuple[float, float], ...] | None = None
     population_adjust: PopulationAdjustConfig | None = None
+    #: The file has a ``[sources]`` table (what ``covgap fetch`` downloads; validated by
+    #: :func:`covgap.sources.fetch.parse_sources`, which ``covgap run`` also calls).
+    has_sources: bool = False
 
     def inputs(self) -> dict[str, InputRef]:
         """All input files by role (admin levels as ``admin:<level>``)."""
@@ -238,10 +241,6 @@ def parse_config(data: dict, *, base: Path, src: str = "config") -> Config:
 
     validate_types(data, src=src)
     _check_keys(data, _TOP, "top level", src)
-    if "sources" in data:  # what `covgap fetch` downloads; checked here too so typos surface in `covgap run`
-        from .sources.fetch import parse_sources
-
-        parse_sources(data, base=base, src=src)
     study = data.get("study", {})
     _check_keys(study, _STUDY, "study", src)
     inputs = _need(data, "inputs", "top level", src, dict)
@@ -326,6 +325,7 @@ def parse_config(data: dict, *, base: Path, src: str = "config") -> Config:
     adjust = _population_adjust(data.get("population", {}), admins, base, src)
     return Config(
         path=None,
+        has_sources="sources" in data,
         name=str(study.get("name", "study area")),
         synthetic=bool(study.get("synthetic", False)),
         snap_cells=_int(study.get("snap_cells", 2), "study.snap_cells", src),

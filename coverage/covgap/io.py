@@ -732,9 +732,9 @@ def _admin_units(a) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
 
 
 def _vn2025_units(a) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
-    """A level of the 2025 units (:func:`covgap.vn2025.units_2025`): ``code, name, name_en, unit_type``
+    """A level of the 2025 units (:func:`covgap.vietnam.units2025.units_2025`): ``code, name, name_en, unit_type``
     (``parent_code`` = the province for communes)."""
-    from .vn2025 import units_2025
+    from .vietnam.units2025 import units_2025
 
     u = units_2025(a.ref.path, a.vn2025, provinces=a.provinces)
     cols = {"code": u["code"], "name": u["name"], "name_en": u["name_en"], "unit_type": u["unit_type"]}
@@ -759,12 +759,12 @@ def _nested_in_vn2025(a, cfg: Config) -> bool:
 
 
 def _nest_vn2025(cfg: Config, admin: list, notes: dict[str, Any]) -> None:
-    """Province and commune labels from one rule (:func:`covgap.vn2025.nest_labels`), in place."""
+    """Province and commune labels from one rule (:func:`covgap.vietnam.units2025.nest_labels`), in place."""
     pair = _vn2025_pair(cfg)
     if pair is None:
         return
     from .study import AdminLevel
-    from .vn2025 import nest_labels
+    from .vietnam.units2025 import nest_labels
 
     by = {lvl.level: i for i, lvl in enumerate(admin)}
     ip, ic = by[pair[0].level], by[pair[1].level]

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import difflib
 import inspect
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from .._config_schema import _kind, _plain
 from ..constants import MODEL_KINDS
@@ -19,10 +20,15 @@ from .p1812_area import P1812Model
 from .radius import RadiusModel
 from .terrain import TerrainModel
 
-if TYPE_CHECKING:  # config imports this package (it checks [model.*] options when read)
-    from ..config import ModelConfig
+__all__ = ["make_model", "check_model_options", "MODEL_KINDS", "CoverageModel", "MODEL_CLASSES", "ModelChoice"]
 
-__all__ = ["make_model", "check_model_options", "MODEL_KINDS", "CoverageModel", "MODEL_CLASSES"]
+class ModelChoice(Protocol):
+    """What :func:`make_model` reads of a config's ``[model]`` section (:class:`covgap.config.ModelConfig`)."""
+
+    kind: str
+    radius_km: Mapping[str, float]
+    options: Mapping[str, Mapping[str, Any]]
+
 
 #: The one registry of model kinds (:data:`covgap.constants.MODEL_KINDS`) and their classes.
 MODEL_CLASSES: dict[str, type] = {"radius": RadiusModel, "hata": HataModel, "terrain": TerrainModel,
@@ -75,7 +81,7 @@ def _check_option_type(section: str, key: str, value: Any, param: inspect.Parame
                           f"Fix: e.g. {example}.")
 
 
-def check_model_options(cfg: ModelConfig, *, src: str = "config") -> None:
+def check_model_options(cfg: ModelChoice, *, src: str = "config") -> None:
     """Check the names and types of the ``[model.<kind>]`` options before any input is loaded.
 
     ``src`` names the config file in the messages.
@@ -99,7 +105,7 @@ def check_model_options(cfg: ModelConfig, *, src: str = "config") -> None:
                 raise ConfigError(f"{src}: {exc}") from None
 
 
-def make_model(cfg: ModelConfig, *, has_dem: bool, kind: str | None = None) -> CoverageModel:
+def make_model(cfg: ModelChoice, *, has_dem: bool, kind: str | None = None) -> CoverageModel:
     """Build the model named by ``kind`` (or ``cfg.kind``).
 
     Examples

@@ -5,20 +5,7 @@ tile containing its cell (sites off the grid go to the nearest edge tile), and i
 **once**, by the model, on its tile grown by a *halo* of the largest coverage radius
 (:func:`model_reach_m`) plus a few cells, so the whole footprint lies in that window.
 Each window result is cut into pieces, one per tile it overlaps, and written to disk; a
-tile is then merged from the pieces that reach it:
-
-===================  =====================================================================
-field                merge rule (exact)
-===================  =====================================================================
-``operator_bits``    OR (global operator bit positions)
-``n_sites``          sum, saturating at 65535 like the models
-``signal_dbm``       maximum (NaN where no transmitter reaches)
-``serving_site``     the best: strongest signal for signal models, nearest site for the
-                     radius model (distance recomputed with the radius kernel's own
-                     formula); on an exact tie the lower sites-table row, which is what
-                     one untiled run does (sites are processed in row order, strict
-                     comparison)
-===================  =====================================================================
+tile is then merged from the pieces that reach it (merge rules: :mod:`covgap.tiling.merge`).
 
 Peak memory is one window plus one tile, whatever the size of the country: results live
 in ``workdir`` (one raw binary file per piece and per tile) and are read back tile by
