@@ -59,6 +59,7 @@ class _Inputs(_Strict):
     dem: _Ref | None = None
     hamlets: _Ref | None = None
     border: _BorderRef | None = None
+    foreign_towers: _Ref | None = None
 
 
 class _Admin(_Ref):
@@ -90,6 +91,9 @@ class _Gaps(_Strict):
     connectivity: Literal[4, 8] = 8
     border_belt_km: _PosNum = BORDER_BELT_KM
     technology: Literal["any", "2G", "3G", "4G", "5G"] = "any"
+    count_foreign: bool = False
+    thin_radius_km: _PosNum = 20.0
+    thin_min_sites: Annotated[int, Field(ge=0)] = 3
 
 
 class _Report(_Strict):
@@ -148,13 +152,16 @@ _EXAMPLES: dict[str, str] = {
     "gaps.connectivity": "connectivity = 8",
     "gaps.border_belt_km": "border_belt_km = 20.0",
     "gaps.technology": 'technology = "4G"',
+    "gaps.count_foreign": "count_foreign = false",
+    "gaps.thin_radius_km": "thin_radius_km = 20.0",
+    "gaps.thin_min_sites": "thin_min_sites = 3",
     "report": '[report]\\nlang = "en"',
     "report.lang": 'lang = "vi"',
     "report.title": 'title = "Mobile coverage gaps"',
     "sources": '[sources]\\niso3 = "VNM"',
 }
 _REF_KEYS = set(_Ref.model_fields)
-_SUFFIX = {"population": "tif", "dem": "tif", "towers": "csv", "hamlets": "csv"}
+_SUFFIX = {"population": "tif", "dem": "tif", "towers": "csv", "hamlets": "csv", "foreign_towers": "csv"}
 
 
 def _plain(value: Any) -> str:

@@ -21,6 +21,16 @@ from .gaps import gap_clusters
 from .hamlets import hamlet_counts, hamlet_status
 from .lenses import CellLenses, compute_lenses, lens_columns
 from .models.base import Coverage, CoverageModel, compute_coverage
+from .neighbours import (
+    THIN_MIN_SITES,
+    THIN_RADIUS_KM,
+    confidence_unit_columns,
+    foreign_cell_masks,
+    foreign_hamlet_columns,
+    foreign_unit_columns,
+    merge_coverage,
+    thin_data_columns,
+)
 from .overlay import unit_table, zonal_sum
 from .sites import TECHNOLOGIES
 from .study import StudyArea
@@ -43,6 +53,8 @@ class Analysis:
     lenses: CellLenses = field(default_factory=CellLenses)
     options: dict[str, Any] = field(default_factory=dict)
     model: CoverageModel | None = None
+    foreign_coverage: Coverage | None = None
+    domestic_coverage: Coverage | None = None
 
     @property
     def uncovered_population(self) -> np.ndarray:
@@ -80,6 +92,7 @@ class Analysis:
                              "population": float(self.clusters["population"].sum()) if len(self.clusters) else 0.0,
                              "below_min_population": self.clusters.attrs.get("below_min", {})},
             "hamlets": hamlet_counts(self.hamlets["status"]) if self.hamlets is not None else {},
+            "tower_data": _tower_data_summary(self),
             "operators": list(cov.operators),
             "sites": _site_counts(cov.sites, s.notes.get("sites", {})),
             "grid": {"crs": s.grid.crs.to_string(), "shape": list(s.grid.shape), "res": list(s.grid.res),
@@ -90,7 +103,39 @@ class Analysis:
             "notes": s.notes,
             "covgap_version": __version__,
         }
+        if self.foreign_coverage is not None:
+            out["foreign_networks"] = _foreign_summary(self)
         return out
+
+
+def _foreign_summary(analysis: Analysis) -> dict[str, Any]:
+    """Whole-grid people by domestic/foreign coverage (``covered_any + foreign_only + no_network = total``)."""
+    pop = analysis.study.population
+    dom = (analysis.domestic_coverage or analysis.coverage).any_covered()
+    m = foreign_cell_masks(dom, analysis.foreign_coverage.any_covered())
+    fs = analysis.foreign_coverage.sites
+    out: dict[str, Any] = {k: float(pop[v].sum(dtype=np.float64)) for k, v in m.items()}
+    out["domestic_covered"] = float(pop[dom].sum(dtype=np.float64))
+    out["count_foreign"] = bool(analysis.options.get("count_foreign", False))
+    out["operators"] = list(analysis.foreign_coverage.operators)
+    out["sites"] = int(fs["site_id"].nunique())
+    if "country" in fs.columns:
+        out["sites_by_country"] = {str(k): int(v) for k, v in fs.groupby("country")["site_id"].nunique().items()}
+    if "border_belt" in analysis.lenses.masks:
+        out["border_belt_foreign_only"] = float(pop[m["foreign_only"] & analysis.lenses.masks["border_belt"]].sum())
+    if analysis.hamlets is not None and "foreign_only" in analysis.hamlets.columns:
+        out["hamlets_foreign_only"] = int(analysis.hamlets["foreign_only"].sum())
+    return out
+
+
+def _tower_data_summary(analysis: Analysis) -> dict[str, Any]:
+    """The thin-data rule and how many gap clusters (and people) it flags."""
+    cl = analysis.clusters
+    thin = cl["tower_data_thin"].astype(bool) if "tower_data_thin" in cl.columns else pd.Series(dtype=bool)
+    return {"thin_radius_km": analysis.options.get("thin_radius_km", THIN_RADIUS_KM),
+            "thin_min_sites": analysis.options.get("thin_min_sites", THIN_MIN_SITES),
+            "clusters_thin": int(thin.sum()),
+            "population_in_thin_clusters": float(cl.loc[thin.to_numpy(), "population"].sum()) if len(cl) else 0.0}
 
 
 def _site_counts(sites, notes: dict) -> dict:
@@ -114,7 +159,8 @@ def gap_mask(coverage: Coverage, gap_technology: str = "any") -> np.ndarray:
 
 def analyse(study: StudyArea, model: CoverageModel, *, min_population: float = 10.0, connectivity: int = 8,
             gap_technology: str = "any", border_belt_km: float = BORDER_BELT_KM, progress: bool = False,
-            coverage: Coverage | None = None) -> Analysis:
+            coverage: Coverage | None = None, count_foreign: bool = False,
+            thin_radius_km: float = THIN_RADIUS_KM, thin_min_sites: int = THIN_MIN_SITES) -> Analysis:
     """Run coverage, overlay, lenses, gap clusters and hamlet status on a study area.
 
     Parameters
@@ -132,9 +178,21 @@ def analyse(study: StudyArea, model: CoverageModel, *, min_population: float = 1
     coverage : Coverage, optional
         Precomputed coverage (e.g. from a tiled or distributed run); ``model`` then only
         documents how it was made.
+    count_foreign : bool
+        Count people covered only by a neighbouring country's network (``study.foreign_sites``)
+        as covered. Default False: they are counted in ``foreign_only`` and stay uncovered.
+    thin_radius_km, thin_min_sites : float, int
+        A gap cluster is ``tower_data_thin`` when fewer than ``thin_min_sites`` domestic sites
+        lie within ``thin_radius_km`` of its centre (:mod:`covgap.neighbours`).
     """
     cov = coverage if coverage is not None else compute_coverage(study.grid, study.sites, model, dem=study.dem,
                                                                   progress=progress)
+    foreign = None
+    domestic = cov
+    if study.foreign_sites is not None and len(study.foreign_sites):
+        foreign = compute_coverage(study.grid, study.foreign_sites, model, dem=study.dem, progress=progress)
+        if count_foreign:
+            cov = merge_coverage(domestic, foreign)
     area = study.grid.cell_area_km2()
     lenses = compute_lenses(study, border_belt_km=border_belt_km)
     uncovered = ~cov.any_covered()
@@ -144,7 +202,12 @@ def analyse(study: StudyArea, model: CoverageModel, *, min_population: float = 1
         tab = unit_table(a.level, a.units, a.labels, study.population, cov, area)
         extra = lens_columns(a.labels, a.n_units, study.population, uncovered, without_4g, lenses)
         attrs = tab.attrs
-        tab = pd.concat([tab, extra], axis=1)
+        parts = [tab, extra, confidence_unit_columns(a.labels, a.n_units, study.grid, study.sites)]
+        if foreign is not None:
+            belt = {k: v for k, v in lenses.masks.items() if k == "border_belt"}
+            parts.append(foreign_unit_columns(a.labels, a.n_units, study.population, domestic.any_covered(),
+                                              foreign.any_covered(), lens_masks=belt))
+        tab = pd.concat(parts, axis=1)
         if study.dem is not None:
             w = zonal_sum(study.population, a.labels, a.n_units)[1:]
             zw = zonal_sum(np.nan_to_num(study.dem) * study.population, a.labels, a.n_units)[1:]
@@ -167,9 +230,18 @@ def analyse(study: StudyArea, model: CoverageModel, *, min_population: float = 1
     clusters = gap_clusters(study.population, gap_mask(cov, gap_technology), study.grid, admin=study.admin,
                             sites=study.sites, min_population=min_population, connectivity=connectivity,
                             coverage=cov, cell_stats=stats)
+    thin = thin_data_columns(clusters, study.sites, radius_km=thin_radius_km, min_sites=thin_min_sites)
+    clusters["sites_within_km"] = thin["sites_within_km"].to_numpy()
+    clusters["tower_data_thin"] = thin["tower_data_thin"].to_numpy()
     hamlets = None
     if study.hamlets is not None:
         hamlets = hamlet_status(study.hamlets, cov, admin=study.admin, dem=study.dem)
+        if foreign is not None:
+            dom_h = hamlet_status(study.hamlets, domestic, admin=[])["covered_any"] if count_foreign \
+                else hamlets["covered_any"]
+            fh = foreign_hamlet_columns(hamlets, foreign, dom_h.to_numpy())
+            for c in fh.columns:
+                hamlets[c] = fh[c].to_numpy()
         if lenses.distance_to_border_km is not None:
             x, y = study.grid.from_lonlat(hamlets["lon"].to_numpy(), hamlets["lat"].to_numpy())
             r, c = study.grid.rowcol(x, y)
@@ -177,9 +249,11 @@ def analyse(study: StudyArea, model: CoverageModel, *, min_population: float = 1
             hamlets["distance_to_border_km"] = np.where(
                 inside, lenses.distance_to_border_km[np.where(inside, r, 0), np.where(inside, c, 0)], np.nan)
     return Analysis(study=study, coverage=cov, units=units, clusters=clusters, hamlets=hamlets, lenses=lenses,
-                    model=model,
+                    model=model, foreign_coverage=foreign, domestic_coverage=domestic,
                     options={"min_population": min_population, "connectivity": connectivity,
-                             "gap_technology": gap_technology, "border_belt_km": border_belt_km})
+                             "gap_technology": gap_technology, "border_belt_km": border_belt_km,
+                             "count_foreign": count_foreign, "thin_radius_km": thin_radius_km,
+                             "thin_min_sites": thin_min_sites})
 
 
 def lens_totals(analysis: Analysis) -> dict[str, dict[str, float]]:

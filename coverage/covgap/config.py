@@ -88,6 +88,12 @@ class GapsConfig:
     connectivity: int = 8
     border_belt_km: float = BORDER_BELT_KM
     technology: str = "any"
+    #: People reached only by a neighbouring country's network count as covered (default: no).
+    count_foreign: bool = False
+    #: Tower-data confidence rule (covgap.neighbours): a gap with fewer than ``thin_min_sites``
+    #: sites within ``thin_radius_km`` of its centre is flagged ``tower_data_thin``.
+    thin_radius_km: float = 20.0
+    thin_min_sites: int = 3
 
 
 @dataclass(frozen=True)
@@ -120,6 +126,7 @@ class Config:
     dem: InputRef | None = None
     hamlets: InputRef | None = None
     border: InputRef | None = None
+    foreign_towers: InputRef | None = None
     model: ModelConfig = field(default_factory=ModelConfig)
     gaps: GapsConfig = field(default_factory=GapsConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
@@ -134,7 +141,7 @@ class Config:
     def inputs(self) -> dict[str, InputRef]:
         """All input files by role (admin levels as ``admin:<level>``)."""
         out = {"population": self.population, "towers": self.towers}
-        for role in ("dem", "hamlets", "border"):
+        for role in ("dem", "hamlets", "border", "foreign_towers"):
             ref = getattr(self, role)
             if ref is not None:
                 out[role] = ref
@@ -147,12 +154,13 @@ class Config:
 
 _TOP = {"study", "inputs", "admin", "model", "gaps", "report", "sources", "population"}
 _STUDY = {"name", "synthetic", "snap_cells", "overlap_tolerance_km2"}
-_INPUTS = {"population", "dem", "towers", "hamlets", "border"}
+_INPUTS = {"population", "dem", "towers", "hamlets", "border", "foreign_towers"}
 _REF = {"path", "layer", "source", "release", "licence", "url", "encoding"}
 _ADMIN = {"level", "path", "layer", "code_field", "name_field", "parent_field", "source", "release",
           "licence", "url", "encoding", "vietnam", "dissolve_to_current", "vn2025", "provinces"}
 _MODEL = {"kind", "radius_km", "hata", "terrain", "p1812"}
-_GAPS = {"min_population", "connectivity", "border_belt_km", "technology"}
+_GAPS = {"min_population", "connectivity", "border_belt_km", "technology", "count_foreign", "thin_radius_km",
+         "thin_min_sites"}
 _REPORT = {"lang", "title"}
 _POPULATION = {"adjust_to", "level"}
 _MODEL_KINDS = ("auto", *MODEL_KINDS)
@@ -312,7 +320,8 @@ def parse_config(data: dict, *, base: Path, src: str = "config") -> Config:
             pts.append((float(v[0]), float(v[1])))
         inputs = {**inputs, "border": b}
         border_arc = tuple(pts)
-    opt = {r: _ref(inputs[r], f"inputs.{r}", base, src) for r in ("dem", "hamlets", "border") if r in inputs}
+    opt = {r: _ref(inputs[r], f"inputs.{r}", base, src) for r in ("dem", "hamlets", "border", "foreign_towers")
+           if r in inputs}
     adjust = _population_adjust(data.get("population", {}), admins, base, src)
     return Config(
         path=None,

@@ -34,6 +34,7 @@ __all__ = [
     "read_lines",
     "read_points_table",
     "read_towers",
+    "read_foreign_towers",
     "read_hamlets",
     "read_population_totals",
     "check_names_repaired",
@@ -404,6 +405,23 @@ def read_towers(ref: InputRef, *, study_bounds_lonlat=None) -> tuple[pd.DataFram
                           line_of=line_of, where=where)
 
 
+def read_foreign_towers(ref: InputRef, *, domestic_operators: pd.Series | None = None
+                        ) -> tuple[pd.DataFrame, SitesReport]:
+    """Read the sites table of neighbouring countries' networks (same schema as :func:`read_towers`).
+
+    Adds ``country`` when missing (from ``mcc``, else ``"foreign"``). An operator name that is
+    also a domestic operator's gets `` (<country>)`` appended, so the two are never merged.
+    """
+    sites, rep = read_towers(ref)
+    if "country" not in sites.columns:
+        sites["country"] = sites["mcc"].astype(str) if "mcc" in sites.columns else "foreign"
+    sites["country"] = sites["country"].astype(str)
+    if domestic_operators is not None:
+        clash = sites["operator"].isin(set(domestic_operators.astype(str)))
+        sites.loc[clash, "operator"] = sites.loc[clash, "operator"] + " (" + sites.loc[clash, "country"] + ")"
+    return sites, rep
+
+
 #: Mojibake left after :func:`covgap.vietnam.repair_names`: a lost byte (U+FFFD) or the
 #: lead byte of a UTF-8 sequence read as cp1252/latin-1 followed by a continuation byte.
 _MOJIBAKE_LEFT = re.compile("\ufffd|[ÃÂÄÅÆ][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
@@ -593,6 +611,20 @@ def load_study_area(cfg: Config):
     outside: dict[str, int] = {}
     if (~inside).any():
         outside["transmitters"] = int((~inside).sum())
+    foreign_sites = None
+    if cfg.foreign_towers is not None:
+        foreign_sites, frep = read_foreign_towers(cfg.foreign_towers, domestic_operators=sites["operator"])
+        notes["foreign_sites"] = frep.as_dict()
+        # Only towers on the analysis grid can be computed over terrain (the DEM is warped onto this
+        # grid; a mast outside it has no ground height): the rest are counted, not used.
+        on_grid = ((foreign_sites["lon"] >= w) & (foreign_sites["lon"] <= e) & (foreign_sites["lat"] >= s_)
+                   & (foreign_sites["lat"] <= n)).to_numpy()
+        if (~on_grid).any():
+            notes["foreign_sites"]["outside_grid_transmitters"] = int((~on_grid).sum())
+            notes["foreign_sites"]["outside_grid_note"] = (
+                "foreign transmitters beyond the population raster's extent are not computed (no terrain there); "
+                "see docs/design.md 'Neighbouring networks and tower-data confidence'")
+            foreign_sites = foreign_sites.loc[on_grid].reset_index(drop=True)
     hamlets = read_hamlets(cfg.hamlets, study_bounds_lonlat=bounds_ll) if cfg.hamlets is not None else None
     if hamlets is not None:
         if hamlets.attrs.get("outside_study_area"):
@@ -620,6 +652,7 @@ def load_study_area(cfg: Config):
     base = cfg.path.parent if cfg.path is not None else None
     sources = [_provenance(role, ref, base) for role, ref in cfg.inputs().items()]
     return StudyArea(name=cfg.name, grid=grid, population=pop, admin=admin, sites=sites, dem=dem,
+                     foreign_sites=foreign_sites,
                      hamlets=hamlets, border=border, synthetic=cfg.synthetic, sources=sources, notes=notes)
 
 

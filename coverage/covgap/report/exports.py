@@ -20,7 +20,7 @@ from openpyxl.utils import get_column_letter
 
 from ..analysis import SYNTHETIC_LABEL, Analysis
 from ..io import write_geotiff
-from .i18n import check_lang, column_label, label, level_label, status_label, synthetic_banner
+from .i18n import check_lang, column_label, data_notes, label, level_label, status_label, synthetic_banner
 from .tables import missing_technologies, province_view
 
 __all__ = ["write_summary", "write_xlsx", "write_geopackage", "write_rasters", "sheet_name", "sources_frame",
@@ -174,6 +174,9 @@ def _summary_rows(s: dict, lang: str) -> list[tuple[str, object]]:
             for k in ("population", "uncovered", "without_4G"):
                 if k in v:
                     rows.append((column_label(f"{lens}_{k}", lang), v[k]))
+    for k in ("foreign_only", "domestic_and_foreign", "no_network", "border_belt_foreign_only"):
+        if k in (s.get("foreign_networks") or {}):
+            rows.append((column_label(k, lang), s["foreign_networks"][k]))
     rows += [(L("gap_clusters", lang), s["gap_clusters"]["count"])]
     for status, n in (s.get("hamlets") or {}).items():
         rows.append((f"{L('hamlets', lang)}: {status_label(status, lang)}", n))
@@ -181,6 +184,7 @@ def _summary_rows(s: dict, lang: str) -> list[tuple[str, object]]:
              (L("generated_by", lang, version=s["covgap_version"]), ""),
              (L("notes", lang), L("population_note", lang)),
              ("", L("method_note", lang))]
+    rows += [("", note) for note in data_notes(s, lang)]
     rows += [("", note) for note in (s.get("notes") or {}).get("model_warnings", [])]
     return rows
 
