@@ -24,7 +24,8 @@ import re
 
 from ..errors import InputError
 
-__all__ = ["LANGS", "check_lang", "label", "synthetic_banner", "column_label", "level_label", "status_label", "fmt_int", "fmt_pct"]
+__all__ = ["LANGS", "check_lang", "label", "synthetic_banner", "column_label", "level_label", "status_label", "fmt_int", "fmt_pct",
+           "location_sentence"]
 
 #: Languages every label exists in.
 LANGS = ("en", "vi")
@@ -98,6 +99,11 @@ _LABELS: dict[str, tuple[str, str]] = {
                         "Ô lưới không có số liệu dân số được tính là 0 người."),
     "method_note": ("Coverage is modelled, not measured: check gaps on the ground before investing.",
                     "Vùng phủ sóng là kết quả mô hình, không phải đo đạc: cần kiểm tra thực địa trước khi đầu tư."),
+    "location_note": ("“Covered” = the signal reaches the threshold at {pct} % of locations; p50/p90 figures: at 50 %/90 %.",
+                      "“Có sóng” = tín hiệu đạt ngưỡng tại {pct} % vị trí; số liệu p50/p90: tại 50 %/90 % vị trí."),
+    "location_note_fixed": ("“Covered” = inside a coverage radius (no location spread): p50/p90 figures equal it.",
+                            "“Có sóng” = trong bán kính phủ sóng (không có biến động theo vị trí): số liệu p50/p90 "
+                            "bằng số liệu này."),
     "more_rows": ("… and {n} more in the Excel file", "… và {n} dòng khác trong tệp Excel"),
     "lon_lat": ("Lon, lat", "Kinh độ, vĩ độ"),
     "province_of": ("{name}", "{name}"),
@@ -186,6 +192,10 @@ _COLUMNS: dict[str, tuple[str, str]] = {
     "covered_2G_only": ("2G only", "Chỉ có 2G"),
 }
 _PATTERNS: list[tuple[re.Pattern, tuple[str, str]]] = [
+    (re.compile(r"^covered_any_p(?P<pct>\d+)$"), ("Covered by any signal at {pct} % of locations (people)",
+                                                  "Có sóng di động tại {pct} % vị trí (người)")),
+    (re.compile(r"^covered_(?P<tech>[2-5]G)_p(?P<pct>\d+)$"), ("Covered by {tech} at {pct} % of locations (people)",
+                                                              "Được phủ sóng {tech} tại {pct} % vị trí (người)")),
     (re.compile(r"^covered_(?P<tech>[2-5]G)$"), ("Covered by {tech} (people)", "Được phủ sóng {tech} (người)")),
     (re.compile(r"^without_(?P<tech>[2-5]G)$"), ("Without {tech} (people)", "Chưa có sóng {tech} (người)")),
     (re.compile(r"^signal_margin_db_(?P<tech>[2-5]G)$"), ("{tech} signal margin (dB)", "Độ dự trữ tín hiệu {tech} (dB)")),
@@ -299,6 +309,20 @@ def column_label(column: str, lang: str = "en") -> str:
             return _pick(pair, lang).format(lens=_lens(g["lens"], lang), tech=g.get("tech", ""))
         return _pick(pair, lang).format(**g)
     return column
+
+
+def location_sentence(summary: dict, lang: str = "en") -> str:
+    """One sentence saying which location percentage the figures of ``summary`` (summary.json) use.
+
+    Examples
+    --------
+    >>> location_sentence({"location_percent": 90.0,
+    ...                    "location_probability": {"model_has_location_spread": True}}, "en")[:46]
+    '“Covered” = the signal reaches the threshold at'
+    """
+    if not (summary.get("location_probability") or {}).get("model_has_location_spread", False):
+        return label("location_note_fixed", lang)
+    return label("location_note", lang, pct=f"{float(summary.get('location_percent', 50.0)):g}")
 
 
 def fmt_int(value: float, lang: str = "en") -> str:
