@@ -99,8 +99,8 @@ def coverage_probability(signal_dbm: np.ndarray, threshold_dbm: float, location_
 
     Examples
     --------
-    >>> coverage_probability(np.array([-100.0, -110.0, np.nan]), -100.0, 5.5).round(3).tolist()
-    [0.5, 0.034, 0.0]
+    >>> [round(float(v), 3) for v in coverage_probability(np.array([-100.0, -110.0, np.nan]), -100.0, 5.5)]
+    [0.5, 0.035, 0.0]
     """
     s = np.asarray(signal_dbm, dtype="f8")
     finite = np.isfinite(s)

@@ -317,8 +317,8 @@ def location_sentence(summary: dict, lang: str = "en") -> str:
     Examples
     --------
     >>> location_sentence({"location_percent": 90.0,
-    ...                    "location_probability": {"model_has_location_spread": True}}, "en")[:46]
-    '“Covered” = the signal reaches the threshold at'
+    ...                    "location_probability": {"model_has_location_spread": True}}, "en")[:50]
+    '“Covered” = the signal reaches the threshold at 90'
     """
     if not (summary.get("location_probability") or {}).get("model_has_location_spread", False):
         return label("location_note_fixed", lang)
