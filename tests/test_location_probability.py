@@ -152,6 +152,21 @@ def test_p1812_sigma_from_section_4_8_and_coverage_at_90():
     assert 0 < c90.covered("4G").sum() < c50.covered("4G").sum()
 
 
+def test_tiled_run_keeps_the_location_spread(tmp_path):
+    from covgap.tiling import compute_coverage_tiled
+
+    grid = _grid()
+    sites = _sites(grid)
+    model = HataModel(link_budgets=LB, location_percent=90)
+    whole = model.compute(grid, sites)
+    tiled = compute_coverage_tiled(grid, sites, model, tile_size=25, workdir=tmp_path / "w").to_coverage()
+    for tech, tc in whole.technologies.items():
+        tt = tiled.technologies[tech]
+        assert (tt.location_std_db, tt.location_percent) == (5.5, 90.0)
+        assert np.array_equal(tt.operator_bits, tc.operator_bits)
+        assert np.array_equal(tt.coverage_probability(), tc.coverage_probability())
+
+
 # ---------------------------------------------------------------- per unit
 def test_p50_p90_per_unit_and_totals():
     grid = _grid()
