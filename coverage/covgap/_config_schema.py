@@ -76,6 +76,7 @@ class _Admin(_Ref):
 class _Model(_Strict):
     kind: Literal[("auto", *MODEL_KINDS)] = "auto"  # type: ignore[valid-type]
     radius_km: dict[str, _PosNum] = Field(default_factory=dict)
+    location_percent: Annotated[float, Field(ge=1, le=99, allow_inf_nan=False)] | None = None
     hata: dict[str, Any] = Field(default_factory=dict)
     terrain: dict[str, Any] = Field(default_factory=dict)
     p1812: dict[str, Any] = Field(default_factory=dict)
@@ -137,6 +138,7 @@ _EXAMPLES: dict[str, str] = {
     "ref.*": 'source = "geoBoundaries"',
     "model": '[model]\\nkind = "radius"',
     "model.kind": 'kind = "radius"',
+    "model.location_percent": "location_percent = 90  (1-99; default 50, the median over locations)",
     "model.radius_km": '[model.radius_km]\\n"4G" = 4.0',
     "model.radius_km.*": '"4G" = 4.0',
     "model.hata": "[model.hata]\\n(options of the Hata model)",

@@ -7,6 +7,7 @@ returns an :class:`Analysis` holding every table the reports need, and
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,7 @@ from .gaps import gap_clusters
 from .hamlets import hamlet_counts, hamlet_status
 from .lenses import CellLenses, compute_lenses, lens_columns
 from .models.base import Coverage, CoverageModel, compute_coverage
+from .models.location import DEFAULT_LOCATION_PERCENT, REPORTED_LOCATION_PERCENTS
 from .neighbours import (
     THIN_MIN_SITES,
     THIN_RADIUS_KM,
@@ -35,7 +37,8 @@ from .overlay import unit_table, zonal_sum
 from .sites import TECHNOLOGIES
 from .study import StudyArea
 
-__all__ = ["Analysis", "analyse", "gap_mask", "lens_totals", "SYNTHETIC_LABEL"]
+__all__ = ["Analysis", "analyse", "gap_mask", "lens_totals", "location_columns", "location_percent_of",
+           "location_summary", "LOCATION_DEFINITION", "SYNTHETIC_LABEL"]
 
 #: Said by every output made from the embedded demo region.
 SYNTHETIC_LABEL = "SYNTHETIC DEMO"
@@ -72,9 +75,11 @@ class Analysis:
         units = []
         for level, tab in self.units.items():
             for row in tab.itertuples(index=False):
+                d = row._asdict()
                 units.append({"code": row.code, "name": row.name, "level": level,
                               "population": float(row.population), "uncovered": float(row.uncovered),
-                              "covered_any": float(row.covered_any)})
+                              "covered_any": float(row.covered_any),
+                              **{k: float(d[k]) for k in location_columns(d)}})
         out = {
             "title": (f"{SYNTHETIC_LABEL} — " if s.synthetic else "") + s.name,
             "synthetic": bool(s.synthetic),
@@ -84,6 +89,8 @@ class Analysis:
             "population_uncovered": total - covered_any,
             "uncovered_share": (total - covered_any) / total if total > 0 else 0.0,
             "population_covered_by_technology": per_tech,
+            "location_percent": location_percent_of(cov),
+            "location_probability": location_summary(cov, pop),
             "population_without_4G": total - per_tech.get("4G", 0.0),
             "population_outside_units": {lvl: float(tab.attrs["outside"]["population"]) for lvl, tab in self.units.items()},
             "units": units,
@@ -136,6 +143,46 @@ def _tower_data_summary(analysis: Analysis) -> dict[str, Any]:
             "thin_min_sites": analysis.options.get("thin_min_sites", THIN_MIN_SITES),
             "clusters_thin": int(thin.sum()),
             "population_in_thin_clusters": float(cl.loc[thin.to_numpy(), "population"].sum()) if len(cl) else 0.0}
+
+
+def location_columns(columns) -> list[str]:
+    """The per-unit columns of people covered at a reported location percentage (``covered_any_p90``…)."""
+    return [c for c in columns if re.fullmatch(r"covered_(any|[2-5]G)_p\d+", str(c))]
+
+
+def location_percent_of(coverage: Coverage) -> float:
+    """The location percentage the coverage (``covered_*``, ``uncovered``) was computed at (50 without a spread)."""
+    p = coverage.parameters.get("location_percent")
+    if p is None:
+        pcts = [tc.location_percent for tc in coverage.technologies.values()]
+        p = pcts[0] if pcts else DEFAULT_LOCATION_PERCENT
+    return float(p)
+
+
+def location_summary(coverage: Coverage, population: np.ndarray) -> dict[str, Any]:
+    """Which definition each figure uses, σL per technology, and people covered at 50 % and 90 % of locations."""
+    covered = {}
+    for pct in REPORTED_LOCATION_PERCENTS:
+        row = {"any": float(population[coverage.any_covered_at(pct)].sum(dtype=np.float64))}
+        for t in sorted(coverage.technologies):
+            row[t] = float(population[coverage.covered_at(t, pct)].sum(dtype=np.float64))
+        covered[f"p{pct}"] = row
+    spread = any(tc.signal_dbm is not None and tc.location_std_db > 0 for tc in coverage.technologies.values())
+    return {
+        "definition": LOCATION_DEFINITION,
+        "location_std_db": {t: float(tc.location_std_db) for t, tc in sorted(coverage.technologies.items())},
+        "model_has_location_spread": bool(spread),
+        "population_covered_at": covered,
+        "probability_raster": "coverage_probability_<tech>.tif: Phi((median signal - threshold) / sigma_L) of "
+                              "the best server (strongest median); 0/1 without a location spread",
+    }
+
+
+#: One sentence on what "covered at p %" means (the reports say it in their language).
+LOCATION_DEFINITION = ("covered at p % of locations: the best server's signal exceeded at p % of the locations of "
+                       "a cell (median minus sigma_L * Phi^-1(p/100), log-normal location variability) reaches the "
+                       "threshold; 'covered' and 'without signal' use the model's location_percent, the p50/p90 "
+                       "figures use 50 % and 90 %")
 
 
 def _site_counts(sites, notes: dict) -> dict:

@@ -20,6 +20,7 @@ from typing import Any
 from .constants import BORDER_BELT_KM, MODEL_KINDS
 from .errors import ConfigError, DataFileError
 from .models import check_model_options
+from .models.location import check_location_percent
 
 __all__ = [
     "InputRef",
@@ -72,12 +73,15 @@ class ModelConfig:
     """Coverage model choice and its parameters.
 
     ``kind`` is ``radius``, ``hata``, ``terrain`` or ``p1812``; ``auto`` (default) picks ``terrain``
-    when a DEM is given and ``radius`` otherwise.
+    when a DEM is given and ``radius`` otherwise. ``location_percent`` (1-99; ``None`` = not set,
+    the models' default 50) is the location percentage coverage is computed at, for every model
+    with a location spread (see :mod:`covgap.models.location`).
     """
 
     kind: str = "auto"
     radius_km: dict[str, float] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
+    location_percent: float | None = None
 
 
 @dataclass(frozen=True)
@@ -158,7 +162,7 @@ _INPUTS = {"population", "dem", "towers", "hamlets", "border", "foreign_towers"}
 _REF = {"path", "layer", "source", "release", "licence", "url", "encoding"}
 _ADMIN = {"level", "path", "layer", "code_field", "name_field", "parent_field", "source", "release",
           "licence", "url", "encoding", "vietnam", "dissolve_to_current", "vn2025", "provinces"}
-_MODEL = {"kind", "radius_km", "hata", "terrain", "p1812"}
+_MODEL = {"kind", "radius_km", "location_percent", "hata", "terrain", "p1812"}
 _GAPS = {"min_population", "connectivity", "border_belt_km", "technology", "count_foreign", "thin_radius_km",
          "thin_min_sites"}
 _REPORT = {"lang", "title"}
@@ -292,6 +296,9 @@ def parse_config(data: dict, *, base: Path, src: str = "config") -> Config:
     if not isinstance(radius, dict):
         raise ConfigError(f"{src}: [model.radius_km] must be a table like {{ \"4G\" = 4.0 }}.")
     options = {k: dict(model[k]) for k in ("hata", "terrain", "p1812") if k in model}
+    location_percent = None
+    if "location_percent" in model:
+        location_percent = check_location_percent(model["location_percent"], where=f"{src}: [model] location_percent")
     if any(options.values()):  # names and types of the model options, before any input is loaded
         check_model_options(ModelConfig(kind=kind, options=options), src=src)
     gaps = data.get("gaps", {})
@@ -334,7 +341,7 @@ def parse_config(data: dict, *, base: Path, src: str = "config") -> Config:
         population=_ref(_need(inputs, "population", "inputs", src, (str, dict)), "inputs.population", base, src),
         towers=_ref(_need(inputs, "towers", "inputs", src, (str, dict)), "inputs.towers", base, src),
         admin=tuple(admins),
-        model=ModelConfig(kind=kind, radius_km=dict(radius), options=options),
+        model=ModelConfig(kind=kind, radius_km=dict(radius), options=options, location_percent=location_percent),
         gaps=gcfg,
         report=rcfg,
         population_adjust=adjust,

@@ -108,6 +108,9 @@ def check_model_options(cfg: ModelChoice, *, src: str = "config") -> None:
 def make_model(cfg: ModelChoice, *, has_dem: bool, kind: str | None = None) -> CoverageModel:
     """Build the model named by ``kind`` (or ``cfg.kind``).
 
+    ``cfg.location_percent`` (``[model] location_percent``) reaches every model with a location
+    spread (hata, terrain, p1812); the radius model has none (its coverage is 0/1).
+
     Examples
     --------
     >>> from covgap.config import ModelConfig
@@ -122,5 +125,13 @@ def make_model(cfg: ModelChoice, *, has_dem: bool, kind: str | None = None) -> C
     if kind in MODEL_CLASSES:
         if kind in _NEEDS_DEM and not has_dem:
             raise ConfigError(f"model kind {kind!r} needs a DEM: set [inputs] dem = \"...\" or use kind = \"hata\".")
-        return _build(MODEL_CLASSES[kind], dict(cfg.options.get(kind, {})), kind)
+        options = dict(cfg.options.get(kind, {}))
+        top = cfg.location_percent
+        if top is not None:
+            given = options.get("location_percent")
+            if given is not None and given != top:
+                raise ConfigError(f"[model] location_percent = {top:g} and [model.{kind}] location_percent = "
+                                  f"{given!r} disagree. Fix: set it once, in [model].")
+            options["location_percent"] = top
+        return _build(MODEL_CLASSES[kind], options, kind)
     raise ConfigError(f"unknown model kind {kind!r}; expected one of {MODEL_KINDS} or 'auto'.")

@@ -25,7 +25,7 @@ import re
 from ..errors import InputError
 
 __all__ = ["LANGS", "check_lang", "label", "synthetic_banner", "column_label", "level_label", "status_label", "fmt_int", "fmt_pct",
-           "data_notes"]
+           "data_notes", "location_sentence"]
 
 #: Languages every label exists in.
 LANGS = ("en", "vi")
@@ -110,6 +110,11 @@ _LABELS: dict[str, tuple[str, str]] = {
                      "là có sóng{counted}."),
     "foreign_counted": (" (this run counts them: count_foreign = true)",
                         " (lần chạy này có tính: count_foreign = true)"),
+    "location_note": ("“Covered” = the signal reaches the threshold at {pct} % of locations; p50/p90 figures: at 50 %/90 %.",
+                      "“Có sóng” = tín hiệu đạt ngưỡng tại {pct} % vị trí; số liệu p50/p90: tại 50 %/90 % vị trí."),
+    "location_note_fixed": ("“Covered” = inside a coverage radius (no location spread): p50/p90 figures equal it.",
+                            "“Có sóng” = trong bán kính phủ sóng (không có biến động theo vị trí): số liệu p50/p90 "
+                            "bằng số liệu này."),
     "more_rows": ("… and {n} more in the Excel file", "… và {n} dòng khác trong tệp Excel"),
     "lon_lat": ("Lon, lat", "Kinh độ, vĩ độ"),
     "province_of": ("{name}", "{name}"),
@@ -211,6 +216,10 @@ _COLUMNS: dict[str, tuple[str, str]] = {
     "country": ("Country", "Quốc gia"),
 }
 _PATTERNS: list[tuple[re.Pattern, tuple[str, str]]] = [
+    (re.compile(r"^covered_any_p(?P<pct>\d+)$"), ("Covered by any signal at {pct} % of locations (people)",
+                                                  "Có sóng di động tại {pct} % vị trí (người)")),
+    (re.compile(r"^covered_(?P<tech>[2-5]G)_p(?P<pct>\d+)$"), ("Covered by {tech} at {pct} % of locations (people)",
+                                                              "Được phủ sóng {tech} tại {pct} % vị trí (người)")),
     (re.compile(r"^covered_(?P<tech>[2-5]G)$"), ("Covered by {tech} (people)", "Được phủ sóng {tech} (người)")),
     (re.compile(r"^without_(?P<tech>[2-5]G)$"), ("Without {tech} (people)", "Chưa có sóng {tech} (người)")),
     (re.compile(r"^signal_margin_db_(?P<tech>[2-5]G)$"), ("{tech} signal margin (dB)", "Độ dự trữ tín hiệu {tech} (dB)")),
@@ -334,6 +343,20 @@ def data_notes(s: dict, lang: str) -> list[str]:
     if fn:
         out.append(label("foreign_note", lang, counted=label("foreign_counted", lang) if fn.get("count_foreign") else ""))
     return out
+
+
+def location_sentence(summary: dict, lang: str = "en") -> str:
+    """One sentence saying which location percentage the figures of ``summary`` (summary.json) use.
+
+    Examples
+    --------
+    >>> location_sentence({"location_percent": 90.0,
+    ...                    "location_probability": {"model_has_location_spread": True}}, "en")[:50]
+    '“Covered” = the signal reaches the threshold at 90'
+    """
+    if not (summary.get("location_probability") or {}).get("model_has_location_spread", False):
+        return label("location_note_fixed", lang)
+    return label("location_note", lang, pct=f"{float(summary.get('location_percent', 50.0)):g}")
 
 
 def fmt_int(value: float, lang: str = "en") -> str:

@@ -70,7 +70,8 @@ class TiledCoverage:
     operators : tuple of str
         Global operator order (bit ``k`` = ``operators[k]``).
     technologies : dict
-        Technology → ``{"threshold_dbm": float | None, "signal": bool}``.
+        Technology → ``{"threshold_dbm": float | None, "signal": bool, "location_std_db": float,
+        "location_percent": float}``.
     sites : DataFrame
         The sites table (``serving_site`` indexes its rows).
     model : str
@@ -105,12 +106,12 @@ class TiledCoverage:
         for tech, info in self.technologies.items():
             if f"{tech}/bits" in arrays:
                 tc = TechnologyCoverage(tech, arrays[f"{tech}/bits"], arrays[f"{tech}/n"], arrays[f"{tech}/serving"],
-                                        arrays.get(f"{tech}/signal"), info["threshold_dbm"])
+                                        arrays.get(f"{tech}/signal"), info["threshold_dbm"], *_location(info))
             else:
                 tc = TechnologyCoverage(tech, np.zeros(tile.shape, np.uint32), np.zeros(tile.shape, np.uint16),
                                         np.full(tile.shape, -1, np.int32),
                                         np.full(tile.shape, np.nan, np.float32) if info["signal"] else None,
-                                        info["threshold_dbm"])
+                                        info["threshold_dbm"], *_location(info))
             techs[tech] = tc
         return Coverage(grid=self.tile_grid(tile), operators=self.operators, technologies=techs, sites=self.sites,
                         model=self.model, parameters=self.parameters)
@@ -123,7 +124,8 @@ class TiledCoverage:
             techs[tech] = TechnologyCoverage(
                 tech, np.zeros(grid.shape, np.uint32), np.zeros(grid.shape, np.uint16),
                 np.full(grid.shape, -1, np.int32),
-                np.full(grid.shape, np.nan, np.float32) if info["signal"] else None, info["threshold_dbm"])
+                np.full(grid.shape, np.nan, np.float32) if info["signal"] else None, info["threshold_dbm"],
+                *_location(info))
         for tile in self.plan.tiles():
             path = self.workdir / "tiles" / f"{tile.name}.bin"
             if not path.exists():
@@ -140,6 +142,11 @@ class TiledCoverage:
                     tc.signal_dbm[sl] = z[f"{tech}/signal"]
         return Coverage(grid=grid, operators=self.operators, technologies=techs, sites=self.sites,
                         model=self.model, parameters=self.parameters)
+
+def _location(info: dict[str, Any]) -> tuple[float, float]:
+    """(location_std_db, location_percent) of a technology (absent in work folders of older runs)."""
+    return float(info.get("location_std_db", 0.0)), float(info.get("location_percent", 50.0))
+
 
 # =========================================================================== the computation
 def _sites_xy(grid: Grid, sites: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
