@@ -110,12 +110,12 @@ _NOALIAS = _noalias_option()
 #: (a typical mast). The choice must not depend on the antenna height, so that raising an
 #: antenna never lowers a signal; for a 30 m mast it is the antenna's own horizon.
 REFERENCE_MAST_M = 30.0
-#: Sharpness (per unit of slope) and cap of the preference of :func:`_back_blend` for the
-#: neighbour whose back-horizon obstacle the cell's ground sees at the steeper angle: 1 mrad
-#: steeper weighs 4×, 9 mrad or more 100×. The cap bounds the blend's slope in the crossing's
-#: fraction (a site moved by 1 mm moves the fraction by 3e-5 of a 30 m cell).
-BACK_SHARPNESS = 1000.0
-BACK_RHO_MAX = 100.0
+#: :func:`_back_blend`: the slope by which one neighbour's back-horizon obstacle must be the
+#: steeper to be taken whole (5 mrad; at a tie the two are interpolated), and the factor R by which a neighbour's weight
+#: is raised towards full say (full from a weight of 1/R): the blend's slope in the crossing's
+#: fraction is at most R (a site moved by 1 mm moves the fraction by 3e-5 of a 30 m cell).
+BACK_BAND = 5e-3
+BACK_EDGE_FACTOR = 10.0
 #: Half-width (slope) of the band around a tie in which :func:`_soft_pick` blends two obstacles
 #: instead of taking the steeper (0.5 mrad).
 SOFT_BAND = 5e-4
@@ -214,38 +214,82 @@ def _lerp_point(x_a, h_a, x_b, h_b, f):
 
 
 @nb.njit(cache=True, inline="always", fastmath=_FM)
-def _back_blend(ax, af, bx, bf, w, gr, d):
-    """Back-horizon obstacle (distance, frame height) of a cell at distance ``d`` with ground
-    ``gr`` (frame height) from its two neighbours' ones, a at weight ``1 − w`` and b at ``w``
-    (distance ≤ 0: none; a missing one takes the other).
-
-    A point between the two, weighted towards the one seen at the steeper angle from the
-    cell's ground: b's weight is ``w ρ / (w ρ + 1 − w)`` when b is the steeper (a's likewise),
-    ``ρ = min((1 + BACK_SHARPNESS · |Δslope|)², BACK_RHO_MAX)``. Close to the steeper of the
-    two, but continuous in ``w``: a neighbour of weight 0 has no say, so the result does not
-    jump when the crossing passes a cell centre (a site moved off a centre by a millimetre).
-    Selects, no branches (used in the SIMD loop of :func:`_steep_cells`)."""
-    ta = (af - gr) / (d - ax)
-    tb = (bf - gr) / (d - bx)
-    dt = tb - ta
-    r = 1.0 + BACK_SHARPNESS * abs(dt)
-    r = min(r * r, BACK_RHO_MAX)
-    b_up = dt >= 0.0
-    pb = w * (r if b_up else 1.0)
-    pa = (1.0 - w) * (1.0 if b_up else r)
-    wb = pb / (pb + pa)
-    wb = 1.0 if ax <= 0.0 else wb
-    wb = 0.0 if bx <= 0.0 else wb
-    return ax + wb * (bx - ax), af + wb * (bf - af)
+def _back_weight(n, p, f):
+    """Weight of neighbour b in :func:`_back_blend`: ``clamp(f + Δ / BACK_BAND)`` (Δ = ``n / p``
+    the slope by which b is the steeper: at a tie the interpolation), held within
+    ``[1 − (1 − f) R, f R]`` (R = :data:`BACK_EDGE_FACTOR`): b has no say at weight ``f = 0``,
+    a none at ``f = 1``."""
+    raw = min(max(f + n / (p * BACK_BAND), 0.0), 1.0)
+    return min(max(raw, 1.0 - (1.0 - f) * BACK_EDGE_FACTOR), f * BACK_EDGE_FACTOR)
 
 
 @nb.njit(cache=True, inline="always", fastmath=_FM)
-def _soft_pick(ax, af, bx, bf, sa, sb):
-    """Of obstacles a and b (distance, frame height; distance ≤ 0: none) seen at slopes ``sa``
-    and ``sb`` from one point, the steeper one; within :data:`SOFT_BAND` of a tie, a point
-    between them (on the line from that point when they tie), so that the choice does not jump
-    when a tie is crossed. A missing a takes b. Selects, no branches."""
-    w = min(max(0.5 + (sb - sa) * (0.5 / SOFT_BAND), 0.0), 1.0)
+def _back_blend(ax, af, bx, bf, f, gv, d):
+    """Back-horizon obstacle (distance, frame height) of a cell at distance ``d`` whose receiver
+    is at frame height ``gv``, from its two neighbours' ones, a at weight ``1 − f`` and b at
+    ``f`` (distance ≤ 0: none; a missing one takes the other).
+
+    The one the receiver sees at the steeper angle (slopes compared by cross-multiplication),
+    except within :data:`BACK_BAND` of a tie (interpolated at a tie) or where the crossing lies within 1/R of a
+    neighbour's centre (R = :data:`BACK_EDGE_FACTOR`): there a point between the two
+    (:func:`_back_weight`), so that the result is continuous in ``f`` (a neighbour of weight 0
+    has no say: no jump when the crossing passes a cell centre, as it does when a site moves
+    off a centre by a millimetre) and in the slopes. Branches that are almost always taken one
+    way; the division only near a tie or a centre. :func:`_back_blend_simd` is the same in
+    selects."""
+    if ax <= 0.0:
+        return bx, bf
+    if bx <= 0.0:
+        return ax, af
+    da = d - ax
+    db = d - bx
+    n = (bf - gv) * da - (af - gv) * db
+    p = da * db
+    lim = p * BACK_BAND
+    if f * BACK_EDGE_FACTOR >= 1.0 and (1.0 - f) * BACK_EDGE_FACTOR >= 1.0:
+        if n >= lim:
+            return bx, bf
+        if n <= -lim:
+            return ax, af
+    w = _back_weight(n, p, f)
+    return ax + w * (bx - ax), af + w * (bf - af)
+
+
+@nb.njit(cache=True, inline="always", fastmath=_FM)
+def _back_blend_simd(ax, af, bx, bf, f, gv, d):
+    """:func:`_back_blend` in selects (for the SIMD loop of :func:`_steep_cells`)."""
+    da = d - ax
+    db = d - bx
+    w = _back_weight((bf - gv) * da - (af - gv) * db, da * db, f)
+    w = 1.0 if ax <= 0.0 else w
+    w = 0.0 if bx <= 0.0 else w
+    return ax + w * (bx - ax), af + w * (bf - af)
+
+
+@nb.njit(cache=True, inline="always", fastmath=_FM)
+def _soft_pick(ax, af, bx, bf, na, da, nb, db):
+    """Of obstacles a and b (distance, frame height; distance ≤ 0 for a: none, which takes b)
+    seen from one point at slopes ``na / da`` and ``nb / db`` (``da, db > 0``), the steeper;
+    within :data:`SOFT_BAND` of a tie a point between them (on the line from that point when
+    they tie), so that the choice does not jump when a tie is crossed. Branches almost always
+    taken one way; the division only near a tie. :func:`_soft_pick_simd` is the same in selects."""
+    if ax <= 0.0:
+        return bx, bf
+    n = nb * da - na * db
+    p = da * db
+    lim = p * SOFT_BAND
+    if n >= lim:
+        return bx, bf
+    if n <= -lim:
+        return ax, af
+    w = 0.5 + n / (p * (2.0 * SOFT_BAND))
+    return ax + w * (bx - ax), af + w * (bf - af)
+
+
+@nb.njit(cache=True, inline="always", fastmath=_FM)
+def _soft_pick_simd(ax, af, bx, bf, na, da, nb, db):
+    """:func:`_soft_pick` in selects (for the SIMD loop of :func:`_steep_cells`)."""
+    w = min(max(0.5 + (nb * da - na * db) / (da * db * (2.0 * SOFT_BAND)), 0.0), 1.0)
     w = 1.0 if ax <= 0.0 else w
     return ax + w * (bx - ax), af + w * (bf - af)
 
@@ -469,15 +513,15 @@ def _steep_cells(dem, out, pS, pD, cS, cD, cols_dj, ka, kb, jb, i, ip, ii, c0, x
             lf = ef2 if ex < 0.0 else lf
             ex = lx
             ef = lf
-            bx, bf = _back_blend(bx, bf, bx2, bf2, f, gv, d)
+            bx, bf = _back_blend_simd(bx, bf, bx2, bf2, f, gv, d)
             cand = pxv & (pf == pf)
-            nx, nf = _soft_pick(ex, ef, px, pf, (ef - h_ref) / ex, (pf - h_ref) / px)
+            nx, nf = _soft_pick_simd(ex, ef, px, pf, ef - h_ref, ex, pf - h_ref, px)
             ex = nx if cand else ex
             ef = nf if cand else ef
-            nx, nf = _soft_pick(bx, bf, px, pf, (bf - gv) / (d - bx), (pf - gv) / (d - px))
+            nx, nf = _soft_pick_simd(bx, bf, px, pf, bf - gv, d - bx, pf - gv, d - px)
             bx = nx if cand else bx
             bf = nf if cand else bf
-            nx, nf = _soft_pick(bx, bf, ex, ef, (bf - gv) / (d - bx), (ef - gv) / (d - ex))
+            nx, nf = _soft_pick_simd(bx, bf, ex, ef, bf - gv, d - bx, ef - gv, d - ex)
             bx = nx if ex > 0.0 else bx
             bf = nf if ex > 0.0 else bf
             cD[0, uj] = bx
@@ -698,12 +742,12 @@ def _sweep_row(dem, out, ii, r0, c0, kxi, dy, ys, xs, js, is_site_row, pS, pD, c
                 # the reference horizon, seen from REFERENCE_MAST_M above the transmitter's ground
                 # (slopes compared by cross-multiplication; `|` and selects, not `or` and branches:
                 # a short-circuit is a branch that rough terrain makes unpredictable: 14 % of the footprint time)
-                ex, ef = _soft_pick(ex, ef, px, pf, (ef - h_ref) / ex, (pf - h_ref) / px)
+                ex, ef = _soft_pick(ex, ef, px, pf, ef - h_ref, ex, pf - h_ref, px)
                 # the back horizon of this cell's receiver: the neighbours', the terrain at the
                 # crossing or the reference-horizon obstacle, whichever it sees at the steepest angle
-                bx, bf = _soft_pick(bx, bf, px, pf, (bf - gv) / (d - bx), (pf - gv) / (d - px))
+                bx, bf = _soft_pick(bx, bf, px, pf, bf - gv, d - bx, pf - gv, d - px)
             if ex > 0.0:
-                bx, bf = _soft_pick(bx, bf, ex, ef, (bf - gv) / (d - bx), (ef - gv) / (d - ex))
+                bx, bf = _soft_pick(bx, bf, ex, ef, bf - gv, d - bx, ef - gv, d - ex)
             cD[0, uj] = bx
             cD[1, uj] = bf
             cD[2, uj] = ex
