@@ -245,14 +245,15 @@ def _back_blend(ax, af, bx, bf, f, gv, d):
     db = d - bx
     n = (bf - gv) * da - (af - gv) * db
     p = da * db
-    lim = p * BACK_BAND
-    if f * BACK_EDGE_FACTOR >= 1.0 and (1.0 - f) * BACK_EDGE_FACTOR >= 1.0:
-        if n >= lim:
-            return bx, bf
-        if n <= -lim:
-            return ax, af
-    w = _back_weight(n, p, f)
-    return ax + w * (bx - ax), af + w * (bf - af)
+    # the steeper, in selects (which one depends on the terrain: a branch would be mispredicted)
+    up = n >= 0.0
+    rx = bx if up else ax
+    rf = bf if up else af
+    if (abs(n) < p * BACK_BAND) | (f * BACK_EDGE_FACTOR < 1.0) | ((1.0 - f) * BACK_EDGE_FACTOR < 1.0):
+        w = _back_weight(n, p, f)
+        rx = ax + w * (bx - ax)
+        rf = af + w * (bf - af)
+    return rx, rf
 
 
 @nb.njit(cache=True, inline="always", fastmath=_FM)
@@ -277,13 +278,15 @@ def _soft_pick(ax, af, bx, bf, na, da, nb, db):
         return bx, bf
     n = nb * da - na * db
     p = da * db
-    lim = p * SOFT_BAND
-    if n >= lim:
-        return bx, bf
-    if n <= -lim:
-        return ax, af
-    w = 0.5 + n / (p * (2.0 * SOFT_BAND))
-    return ax + w * (bx - ax), af + w * (bf - af)
+    # the steeper, in selects (which one depends on the terrain: a branch would be mispredicted)
+    up = n >= 0.0
+    rx = bx if up else ax
+    rf = bf if up else af
+    if abs(n) < p * SOFT_BAND:  # near a tie: rare
+        w = 0.5 + n / (p * (2.0 * SOFT_BAND))
+        rx = ax + w * (bx - ax)
+        rf = af + w * (bf - af)
+    return rx, rf
 
 
 @nb.njit(cache=True, inline="always", fastmath=_FM)
