@@ -516,15 +516,15 @@ def _steep_cells(dem, out, pS, pD, cS, cD, cols_dj, ka, kb, jb, i, ip, ii, c0, x
             lf = ef2 if ex < 0.0 else lf
             ex = lx
             ef = lf
-            bx, bf = _back_blend_simd(bx, bf, bx2, bf2, f, gv, d)
+            bx, bf = _back_blend(bx, bf, bx2, bf2, f, gv, d)
             cand = pxv & (pf == pf)
-            nx, nf = _soft_pick_simd(ex, ef, px, pf, ef - h_ref, ex, pf - h_ref, px)
+            nx, nf = _soft_pick(ex, ef, px, pf, ef - h_ref, ex, pf - h_ref, px)
             ex = nx if cand else ex
             ef = nf if cand else ef
-            nx, nf = _soft_pick_simd(bx, bf, px, pf, bf - gv, d - bx, pf - gv, d - px)
+            nx, nf = _soft_pick(bx, bf, px, pf, bf - gv, d - bx, pf - gv, d - px)
             bx = nx if cand else bx
             bf = nf if cand else bf
-            nx, nf = _soft_pick_simd(bx, bf, ex, ef, bf - gv, d - bx, ef - gv, d - ex)
+            nx, nf = _soft_pick(bx, bf, ex, ef, bf - gv, d - bx, ef - gv, d - ex)
             bx = nx if ex > 0.0 else bx
             bf = nf if ex > 0.0 else bf
             cD[0, uj] = bx
