@@ -516,7 +516,7 @@ def _steep_cells(dem, out, pS, pD, cS, cD, cols_dj, ka, kb, jb, i, ip, ii, c0, x
             lf = ef2 if ex < 0.0 else lf
             ex = lx
             ef = lf
-            bx, bf = _back_blend(bx, bf, bx2, bf2, f, gv, d)
+            bx, bf = _back_blend_simd(bx, bf, bx2, bf2, f, gv, d)
             cand = pxv & (pf == pf)
             nx, nf = _soft_pick(ex, ef, px, pf, ef - h_ref, ex, pf - h_ref, px)
             ex = nx if cand else ex
@@ -740,7 +740,7 @@ def _sweep_row(dem, out, ii, r0, c0, kxi, dy, ys, xs, js, is_site_row, pS, pD, c
             # (measured against the radials: interpolating both overstates coverage on rough
             # terrain, taking the steeper of both understates it)
             ex, ef = _lerp_point(ex, ef, ex2, ef2, wf)
-            bx, bf = _back_blend(bx, bf, bx2, bf2, wf, gv, d)
+            bx, bf = _back_blend_simd(bx, bf, bx2, bf2, wf, gv, d)
             if px > 0.0 and pf == pf:
                 # the reference horizon, seen from REFERENCE_MAST_M above the transmitter's ground
                 # (slopes compared by cross-multiplication; `|` and selects, not `or` and branches:
