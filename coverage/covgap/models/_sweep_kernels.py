@@ -26,11 +26,17 @@ Receiver value, as for the radial algorithm (:mod:`covgap.models._terrain_kernel
 * the *reference-horizon obstacle*: the one at the steepest angle from a point
   :data:`REFERENCE_MAST_M` above the transmitter's ground (for a 30 m mast, the antenna's own
   horizon obstacle), interpolated between the neighbours like the horizon;
-* the *back-horizon obstacle* of the cell's ground: the two neighbours' ones blended towards
-  the one seen at the steeper angle from the cell's ground (:func:`_back_blend`: nearly the
-  steeper one, but a neighbour of weight 0 has no say, so that the result is continuous in
-  the transmitter's position), then of that, the terrain at the crossing and the
-  reference-horizon obstacle, the one seen at the steepest angle from the cell's ground.
+* the *back-horizon obstacle* of the cell's receiver: the two neighbours' ones blended towards
+  the one the receiver sees at the steeper angle (:func:`_back_blend`: the steeper one except
+  near a tie or where a neighbour's weight is small: a neighbour of weight 0 has no say), then
+  of that, the terrain at the crossing and the reference-horizon obstacle, the one the
+  receiver sees at the steepest angle.
+
+Every choice between two obstacles is continuous (:func:`_back_blend`, :func:`_soft_pick`:
+within 0.5 mrad of a tie a point between them), and the cells next to the transmitter carry
+its foot (:data:`FOOT_M`) rather than "nothing", so that the output is continuous in the
+transmitter's position: a site moved by 1 mm off a cell centre changes no cell by more than
+0.5 dB (tested; see docs/design.md, "Terrain sweep: the jump at cell centres").
 
 The transmitter's horizon line is the steeper of the lines from the antenna to the two, the
 receiver's the steeper from the receiver; ν of their intersection, at least 0 (grazing, 6 dB)
@@ -229,36 +235,13 @@ def _back_blend(ax, af, bx, bf, f, gv, d):
     is at frame height ``gv``, from its two neighbours' ones, a at weight ``1 − f`` and b at
     ``f`` (distance ≤ 0: none; a missing one takes the other).
 
-    The one the receiver sees at the steeper angle (slopes compared by cross-multiplication),
-    except within :data:`BACK_BAND` of a tie (interpolated at a tie) or where the crossing lies within 1/R of a
-    neighbour's centre (R = :data:`BACK_EDGE_FACTOR`): there a point between the two
-    (:func:`_back_weight`), so that the result is continuous in ``f`` (a neighbour of weight 0
-    has no say: no jump when the crossing passes a cell centre, as it does when a site moves
-    off a centre by a millimetre) and in the slopes. Branches that are almost always taken one
-    way; the division only near a tie or a centre. :func:`_back_blend_simd` is the same in
-    selects."""
-    if ax <= 0.0:
-        return bx, bf
-    if bx <= 0.0:
-        return ax, af
-    da = d - ax
-    db = d - bx
-    n = (bf - gv) * da - (af - gv) * db
-    p = da * db
-    # the steeper, in selects (which one depends on the terrain: a branch would be mispredicted)
-    up = n >= 0.0
-    rx = bx if up else ax
-    rf = bf if up else af
-    if (abs(n) < p * BACK_BAND) | (f * BACK_EDGE_FACTOR < 1.0) | ((1.0 - f) * BACK_EDGE_FACTOR < 1.0):
-        w = _back_weight(n, p, f)
-        rx = ax + w * (bx - ax)
-        rf = af + w * (bf - af)
-    return rx, rf
-
-
-@nb.njit(cache=True, inline="always", fastmath=_FM)
-def _back_blend_simd(ax, af, bx, bf, f, gv, d):
-    """:func:`_back_blend` in selects (for the SIMD loop of :func:`_steep_cells`)."""
+    The one the receiver sees at the steeper angle, except within :data:`BACK_BAND` of a tie
+    (interpolated at a tie) or where the crossing lies within 1/R of a neighbour's centre
+    (R = :data:`BACK_EDGE_FACTOR`): there a point between the two (:func:`_back_weight`), so
+    that the result is continuous in ``f`` (a neighbour of weight 0 has no say: no jump when
+    the crossing passes a cell centre, as it does when a site moves off a centre by a
+    millimetre) and in the slopes. Selects, no branches.
+    """
     da = d - ax
     db = d - bx
     w = _back_weight((bf - gv) * da - (af - gv) * db, da * db, f)
@@ -272,8 +255,8 @@ def _soft_pick(ax, af, bx, bf, na, da, nb, db):
     """Of obstacles a and b (distance, frame height; distance ≤ 0 for a: none, which takes b)
     seen from one point at slopes ``na / da`` and ``nb / db`` (``da, db > 0``), the steeper;
     within :data:`SOFT_BAND` of a tie a point between them (on the line from that point when
-    they tie), so that the choice does not jump when a tie is crossed. Branches almost always
-    taken one way; the division only near a tie. :func:`_soft_pick_simd` is the same in selects."""
+    they tie), so that the choice does not jump when a tie is crossed. The steeper in selects;
+    a branch, rarely taken, for the blend near a tie."""
     if ax <= 0.0:
         return bx, bf
     n = nb * da - na * db
@@ -287,14 +270,6 @@ def _soft_pick(ax, af, bx, bf, na, da, nb, db):
         rx = ax + w * (bx - ax)
         rf = af + w * (bf - af)
     return rx, rf
-
-
-@nb.njit(cache=True, inline="always", fastmath=_FM)
-def _soft_pick_simd(ax, af, bx, bf, na, da, nb, db):
-    """:func:`_soft_pick` in selects (for the SIMD loop of :func:`_steep_cells`)."""
-    w = min(max(0.5 + (nb * da - na * db) / (da * db * (2.0 * SOFT_BAND)), 0.0), 1.0)
-    w = 1.0 if ax <= 0.0 else w
-    return ax + w * (bx - ax), af + w * (bf - af)
 
 
 @nb.njit(cache=True, inline="always")
@@ -516,7 +491,7 @@ def _steep_cells(dem, out, pS, pD, cS, cD, cols_dj, ka, kb, jb, i, ip, ii, c0, x
             lf = ef2 if ex < 0.0 else lf
             ex = lx
             ef = lf
-            bx, bf = _back_blend_simd(bx, bf, bx2, bf2, f, gv, d)
+            bx, bf = _back_blend(bx, bf, bx2, bf2, f, gv, d)
             cand = pxv & (pf == pf)
             nx, nf = _soft_pick(ex, ef, px, pf, ef - h_ref, ex, pf - h_ref, px)
             ex = nx if cand else ex
@@ -740,7 +715,7 @@ def _sweep_row(dem, out, ii, r0, c0, kxi, dy, ys, xs, js, is_site_row, pS, pD, c
             # (measured against the radials: interpolating both overstates coverage on rough
             # terrain, taking the steeper of both understates it)
             ex, ef = _lerp_point(ex, ef, ex2, ef2, wf)
-            bx, bf = _back_blend_simd(bx, bf, bx2, bf2, wf, gv, d)
+            bx, bf = _back_blend(bx, bf, bx2, bf2, wf, gv, d)
             if px > 0.0 and pf == pf:
                 # the reference horizon, seen from REFERENCE_MAST_M above the transmitter's ground
                 # (slopes compared by cross-multiplication; `|` and selects, not `or` and branches:
