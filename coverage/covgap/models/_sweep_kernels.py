@@ -253,6 +253,28 @@ def _back_blend(ax, af, bx, bf, f, gv, d):
 
 
 @nb.njit(cache=True, inline="always", fastmath=_FM)
+def _back_blend_scalar(ax, af, bx, bf, f, gv, d):
+    """:func:`_back_blend` for the scalar loop: the steeper in selects, and the blend (with its
+    division, on that loop's serial path) in a branch taken only near a tie or a centre."""
+    if ax <= 0.0:
+        return bx, bf
+    if bx <= 0.0:
+        return ax, af
+    da = d - ax
+    db = d - bx
+    n = (bf - gv) * da - (af - gv) * db
+    p = da * db
+    up = n >= 0.0
+    rx = bx if up else ax
+    rf = bf if up else af
+    if (abs(n) < p * BACK_BAND) | (f * BACK_EDGE_FACTOR < 1.0) | ((1.0 - f) * BACK_EDGE_FACTOR < 1.0):
+        w = _back_weight(n, p, f)
+        rx = ax + w * (bx - ax)
+        rf = af + w * (bf - af)
+    return rx, rf
+
+
+@nb.njit(cache=True, inline="always", fastmath=_FM)
 def _soft_pick(ax, af, bx, bf, na, da, nb, db):
     """Of obstacles a and b (distance, frame height; distance ≤ 0 for a: none, which takes b)
     seen from one point at slopes ``na / da`` and ``nb / db`` (``da, db > 0``), the steeper;
@@ -717,7 +739,7 @@ def _sweep_row(dem, out, ii, r0, c0, kxi, dy, ys, xs, js, is_site_row, pS, pD, c
             # (measured against the radials: interpolating both overstates coverage on rough
             # terrain, taking the steeper of both understates it)
             ex, ef = _lerp_point(ex, ef, ex2, ef2, wf)
-            bx, bf = _back_blend(bx, bf, bx2, bf2, wf, gv, d)
+            bx, bf = _back_blend_scalar(bx, bf, bx2, bf2, wf, gv, d)
             if px > 0.0 and pf == pf:
                 # the reference horizon, seen from REFERENCE_MAST_M above the transmitter's ground
                 # (slopes compared by cross-multiplication; `|` and selects, not `or` and branches:
