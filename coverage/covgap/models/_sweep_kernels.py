@@ -296,6 +296,17 @@ def _soft_pick(ax, af, bx, bf, na, da, nb, db):
     return rx, rf
 
 
+@nb.njit(cache=True, inline="always", fastmath=_FM)
+def _soft_pick_simd(ax, af, bx, bf, na, da, nb, db):
+    """:func:`_soft_pick` in selects, for the SIMD loop of :func:`_steep_cells` (a branch would
+    keep LLVM from vectorising it)."""
+    n = nb * da - na * db
+    p = da * db
+    w = min(max(0.5 + n / (p * (2.0 * SOFT_BAND)), 0.0), 1.0)
+    w = 1.0 if ax <= 0.0 else w
+    return ax + w * (bx - ax), af + w * (bf - af)
+
+
 @nb.njit(cache=True, inline="always")
 def _two_obstacles(a, i, b, j):
     """The carried obstacles (back-horizon distance and height, reference-horizon distance and
@@ -517,13 +528,13 @@ def _steep_cells(dem, out, pS, pD, cS, cD, cols_dj, ka, kb, jb, i, ip, ii, c0, x
             ef = lf
             bx, bf = _back_blend(bx, bf, bx2, bf2, f, gv, d)
             cand = pxv & (pf == pf)
-            nx, nf = _soft_pick(ex, ef, px, pf, ef - h_ref, ex, pf - h_ref, px)
+            nx, nf = _soft_pick_simd(ex, ef, px, pf, ef - h_ref, ex, pf - h_ref, px)
             ex = nx if cand else ex
             ef = nf if cand else ef
-            nx, nf = _soft_pick(bx, bf, px, pf, bf - gv, d - bx, pf - gv, d - px)
+            nx, nf = _soft_pick_simd(bx, bf, px, pf, bf - gv, d - bx, pf - gv, d - px)
             bx = nx if cand else bx
             bf = nf if cand else bf
-            nx, nf = _soft_pick(bx, bf, ex, ef, bf - gv, d - bx, ef - gv, d - ex)
+            nx, nf = _soft_pick_simd(bx, bf, ex, ef, bf - gv, d - bx, ef - gv, d - ex)
             bx = nx if ex > 0.0 else bx
             bf = nf if ex > 0.0 else bf
             cD[0, uj] = bx
