@@ -8,6 +8,7 @@
 #
 # Lenses: `border_belt` = within `border_belt_km` (default 20 km) of the land border; `island`;
 # `mountain` (UNEP-WCMC/Kapos mountain classes from the DEM); `rural` (Degree of Urbanisation).
+# Near the border it also shows who hears only a neighbouring country's network, and where the tower data are thin.
 
 # %% tags=["parameters"]
 CONFIG = None
@@ -83,6 +84,41 @@ if "distance_to_border_km" in cl.columns:
 if "on_island" in cl.columns:
     isl = cl[cl["on_island"].astype(bool)]
     print(f"{len(isl)} clusters on islands: {isl['population'].sum():,.0f} people")
+
+# %% [markdown]
+# ## Neighbouring countries' networks
+#
+# Towers of the neighbouring countries (`[inputs] foreign_towers`) are computed with the same model but never
+# counted as covered (unless `[gaps] count_foreign = true`). In every unit:
+# covered by a domestic network + `foreign_only` + `no_network` = population.
+
+# %%
+fn = s.get("foreign_networks")
+if fn:
+    print({k: fn[k] for k in ("foreign_only", "domestic_and_foreign", "no_network", "count_foreign")})
+    fcols = [c for c in ["foreign_only", "domestic_and_foreign", "no_network", "border_belt_foreign_only"]
+             if c in t.columns]
+    display(t.sort_values("foreign_only", ascending=False)[["name", "population", "uncovered"] + fcols]
+            .rename(columns=lambda c: column_label(c, LANG)))
+    if analysis.hamlets is not None and "foreign_only" in analysis.hamlets.columns:
+        h = analysis.hamlets[analysis.hamlets["foreign_only"]]
+        print(f"{len(h)} hamlets hear only a foreign network")
+        display(pd.DataFrame(h[[c for c in ["name", "foreign_operators", "distance_to_border_km"] if c in h.columns]]))
+else:
+    print("No foreign towers in this config ([inputs] foreign_towers).")
+
+# %% [markdown]
+# ## How sure are we of the tower data?
+#
+# Sites and OpenCelliD samples per 1,000 km² per unit; gap clusters with few recorded sites around them are flagged
+# `tower_data_thin`: there the gap may be missing tower data rather than missing signal.
+
+# %%
+ccols = [c for c in ["sites_per_1000km2", "samples_per_1000km2", "cells_seen_once"] if c in t.columns]
+display(t.sort_values("sites_per_1000km2")[["name", "uncovered"] + ccols].rename(columns=lambda c: column_label(c, LANG)))
+print(s.get("tower_data"))
+if "tower_data_thin" in cl.columns:
+    display(pd.DataFrame(cl[cl["tower_data_thin"].astype(bool)][[c for c in show + ["sites_within_km"] if c in cl.columns]]))
 
 # %% [markdown]
 # ## Map: where the remote clusters are

@@ -25,7 +25,7 @@ from covgap.demo import (
 from covgap.models.radius import RadiusModel
 from covgap.sites import validate_sites
 
-KEYS = {"dem", "population", "admin", "hamlets", "towers", "population_constrained", "population_unconstrained"}
+KEYS = {"dem", "population", "admin", "hamlets", "towers", "foreign_towers", "population_constrained", "population_unconstrained"}
 
 
 @pytest.fixture(scope="module")
@@ -250,3 +250,10 @@ def test_gap_shares_under_default_radius_model(demo, arrays):
     no_4g = people[~cov.covered("4G")].sum() / total
     assert 0.01 <= no_signal <= 0.10
     assert 0.10 <= no_4g <= 0.40
+
+
+def test_foreign_towers_lie_in_the_neighbour(demo, admin):
+    f = pd.read_csv(demo["foreign_towers"])
+    assert set(f["country"]) == {"NB"} and set(f["mcc"]) == {1} and f["site_id"].nunique() == 5
+    pts = gpd.GeoSeries(gpd.points_from_xy(f["lon"], f["lat"]), crs="EPSG:4326")
+    assert pts.within(admin["neighbour"].geometry.iloc[0]).all()

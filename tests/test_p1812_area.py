@@ -119,7 +119,7 @@ def test_config_file_selects_p1812(demo_run, tmp_path):
     shutil.copytree(out / "inputs", tmp_path / "inputs")
     text = (out / "covgap.toml").read_text(encoding="utf-8")
     text = re.sub(r'(?m)^kind = "[a-z]+"', 'kind = "p1812"', text, count=1)
-    text = text.replace("[gaps]", "[model.p1812]\nlocation_percent = 90\nmax_radius_km = 5.0\n\n[gaps]", 1)
+    text = re.sub(r"(?m)^\[gaps\]", "[model.p1812]\nlocation_percent = 90\nmax_radius_km = 5.0\n\n[gaps]", text, count=1)
     (tmp_path / "covgap.toml").write_text(text, encoding="utf-8")
     cfg = load_config(tmp_path / "covgap.toml")
     assert cfg.model.kind == "p1812"

@@ -250,7 +250,8 @@ def test_vietnam_offline_lists_every_input_of_the_run(tmp_path, capsys):
     shown = "\n".join(res["missing"])
     for what in ("vnm_pop_2025_CN_100m_R2025A_v1.tif", "tileList.txt", "gbOpen/VNM/ADM0", "gbOpen/VNM/ADM1",
                  "commits/master", "full_json_generated_data_vn_units.json", "json/geojson",
-                 "opencellid/452.csv.gz", "overpass-api.de/api/interpreter"):
+                 "opencellid/452.csv.gz", "opencellid/460.csv.gz", "opencellid/457.csv.gz",
+                 "opencellid/456.csv.gz", "overpass-api.de/api/interpreter"):
         assert what in shown, what
     data = tomllib.loads((ROOT / "data" / "vietnam.toml").read_text())
     roles = {f"admin:{a['level']}" for a in data["admin"]} | set(data["inputs"])
@@ -258,7 +259,7 @@ def test_vietnam_offline_lists_every_input_of_the_run(tmp_path, capsys):
     if (ROOT / "data" / "raw").exists():  # pragma: no cover - a developer's filled cache
         assert listed <= roles
         return
-    assert listed == roles  # population, dem, towers, hamlets, province, commune, former_province
+    assert listed == roles  # population, dem, towers, foreign_towers, hamlets, province, commune, former_province
     assert "input(s) of `covgap run" in err
 
 
@@ -346,3 +347,52 @@ def test_main_cli_has_fetch(tmp_path, capsys):
     cfg.write_text('[sources]\niso3 = "VNM"\n[sources.population]\nyaer = 2025\n')
     assert cli.main(["fetch", str(cfg)]) == 2  # ConfigError → one clear message, exit 2
     assert "Did you mean 'year'" in capsys.readouterr().err
+
+
+CN_ROWS = (
+    # radio,mcc,net,area,cell,unit,lon,lat,range,samples,changeable,created,updated,averageSignal
+    "GSM,460,0,9001,501,0,105.9500,21.9500,1200,9,1,1600000000,1730000000,0\n"   # 5.6 km past the bbox: kept
+    "LTE,460,1,9002,2560000,0,105.9550,21.9550,900,4,1,1600000000,1730000000,0\n"  # another operator: kept
+    "GSM,460,0,9001,502,0,106.8000,22.8000,1200,9,1,1600000000,1730000000,0\n"   # ~100 km away: clipped
+    "GSM,460,0,9001,503,0,105.9400,21.9400,1200,1,1,1600000000,1730000000,0\n"   # seen once: dropped
+)
+
+
+def test_fetch_foreign_mcc_into_a_foreign_sites_table(tmp_path, monkeypatch, capsys):
+    """[sources.towers] foreign_mcc: the neighbour's per-country file → derived foreign sites (mcc, country)."""
+    asked = []
+    with LocalServer() as s:
+        def ocid(path):
+            asked.append(path)
+            if f"token={TOKEN}" not in path:
+                return 200, b"INVALID_TOKEN", "text/plain"
+            body = SAMPLE.read_text() if "file=452" in path else CN_ROWS
+            return 200, gzip.compress(body.encode()), "application/gzip"
+
+        s.add("/opencellid.org/ocid/downloads", Route(ocid))
+        cfg = tmp_path / "study.toml"
+        cfg.write_text(
+            '[sources]\niso3 = "VNM"\ncache_dir = "cache"\nbbox = [105.2, 20.9, 105.9, 21.9]\n'
+            '[sources.towers]\nsites_out = "derived/sites.csv"\nforeign_mcc = [460]\n'
+            'foreign_sites_out = "derived/foreign.csv"\nforeign_margin_km = 10\nmax_age_days = 0\n'
+            "[sources.http]\nretries = 1\nbackoff_s = 0.001\ntimeout_s = 5\n"
+        )
+        monkeypatch.setenv("OPENCELLID_TOKEN", TOKEN)
+        rc = _run(["fetch", str(cfg), "--base-url", s.base, "-q", "--only", "towers"])
+        assert rc == 0, capsys.readouterr().err
+    assert any("file=460.csv.gz" in p for p in asked)
+    cache = tmp_path / "cache"
+    import pandas as pd
+
+    f = pd.read_csv(cache / "derived/foreign.csv")
+    assert sorted(f["operator"].unique()) == ["460-00", "460-01"]
+    assert set(f["country"]) == {"CHN"} and set(f["mcc"]) == {460}
+    assert f["lat"].max() < 22.0  # the far cell is clipped by the 10 km margin
+    man = json.loads((cache / "derived/foreign.csv.manifest.json").read_text())
+    assert man["report"]["dropped"] == {"too_few_samples": 1, "outside_bbox": 1}
+    # offline, the cache lists both country files and serves them
+    monkeypatch.delenv("OPENCELLID_TOKEN")
+    assert _run(["fetch", str(cfg), "--offline", "-q", "--only", "towers"]) == 0
+    rc = _run(["fetch", str(cfg), "--offline", "-q", "--only", "towers", "--cache-dir", str(tmp_path / "e")])
+    err = capsys.readouterr().err
+    assert rc == 1 and "452.csv.gz" in err and "460.csv.gz" in err

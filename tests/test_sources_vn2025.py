@@ -73,7 +73,7 @@ def test_fetch_in_upstream_layout_with_commit_and_licence(srv, tmp_path):
 
 def test_provenance_of_a_fetched_tree_names_the_commit(srv, tmp_path):
     from covgap.config import InputRef
-    from covgap.io import _provenance
+    from covgap.io.load import _provenance
 
     serve_tree(srv, _tree(tmp_path / "upstream"))
     root = fetch_vn2025(local_cache(srv, tmp_path / "raw"), communes=[])

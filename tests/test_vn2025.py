@@ -14,7 +14,7 @@ from conftest import ROOT, shared_vnm
 from covgap.config import parse_config
 from covgap.errors import ConfigError, DataFileError, InputError
 from covgap.vietnam import units_2025
-from covgap.vn2025 import nest_labels, vn2025_geojson_dir
+from covgap.vietnam.units2025 import nest_labels, vn2025_geojson_dir
 
 
 # --------------------------------------------------------------------------- a tiny tree, upstream layout

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .constants import BORDER_BELT_KM, MODEL_KINDS
 from .errors import ConfigError
 
 __all__: list[str] = []  # private module
@@ -58,6 +59,7 @@ class _Inputs(_Strict):
     dem: _Ref | None = None
     hamlets: _Ref | None = None
     border: _BorderRef | None = None
+    foreign_towers: _Ref | None = None
 
 
 class _Admin(_Ref):
@@ -72,8 +74,9 @@ class _Admin(_Ref):
 
 
 class _Model(_Strict):
-    kind: Literal["auto", "radius", "hata", "terrain", "p1812"] = "auto"
+    kind: Literal[("auto", *MODEL_KINDS)] = "auto"  # type: ignore[valid-type]
     radius_km: dict[str, _PosNum] = Field(default_factory=dict)
+    location_percent: Annotated[float, Field(ge=1, le=99, allow_inf_nan=False)] | None = None
     hata: dict[str, Any] = Field(default_factory=dict)
     terrain: dict[str, Any] = Field(default_factory=dict)
     p1812: dict[str, Any] = Field(default_factory=dict)
@@ -87,8 +90,11 @@ class _Population(_Strict):
 class _Gaps(_Strict):
     min_population: _NonNegNum = 10.0
     connectivity: Literal[4, 8] = 8
-    border_belt_km: _PosNum = 20.0
+    border_belt_km: _PosNum = BORDER_BELT_KM
     technology: Literal["any", "2G", "3G", "4G", "5G"] = "any"
+    count_foreign: bool = False
+    thin_radius_km: _PosNum = 20.0
+    thin_min_sites: Annotated[int, Field(ge=0)] = 3
 
 
 class _Report(_Strict):
@@ -132,6 +138,7 @@ _EXAMPLES: dict[str, str] = {
     "ref.*": 'source = "geoBoundaries"',
     "model": '[model]\\nkind = "radius"',
     "model.kind": 'kind = "radius"',
+    "model.location_percent": "location_percent = 90  (1-99; default 50, the median over locations)",
     "model.radius_km": '[model.radius_km]\\n"4G" = 4.0',
     "model.radius_km.*": '"4G" = 4.0',
     "model.hata": "[model.hata]\\n(options of the Hata model)",
@@ -147,13 +154,16 @@ _EXAMPLES: dict[str, str] = {
     "gaps.connectivity": "connectivity = 8",
     "gaps.border_belt_km": "border_belt_km = 20.0",
     "gaps.technology": 'technology = "4G"',
+    "gaps.count_foreign": "count_foreign = false",
+    "gaps.thin_radius_km": "thin_radius_km = 20.0",
+    "gaps.thin_min_sites": "thin_min_sites = 3",
     "report": '[report]\\nlang = "en"',
     "report.lang": 'lang = "vi"',
     "report.title": 'title = "Mobile coverage gaps"',
     "sources": '[sources]\\niso3 = "VNM"',
 }
 _REF_KEYS = set(_Ref.model_fields)
-_SUFFIX = {"population": "tif", "dem": "tif", "towers": "csv", "hamlets": "csv"}
+_SUFFIX = {"population": "tif", "dem": "tif", "towers": "csv", "hamlets": "csv", "foreign_towers": "csv"}
 
 
 def _plain(value: Any) -> str:

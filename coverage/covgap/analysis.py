@@ -7,6 +7,7 @@ returns an :class:`Analysis` holding every table the reports need, and
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,16 +16,29 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from .constants import BORDER_BELT_KM
 from .errors import InputError
 from .gaps import gap_clusters
 from .hamlets import hamlet_counts, hamlet_status
 from .lenses import CellLenses, compute_lenses, lens_columns
 from .models.base import Coverage, CoverageModel, compute_coverage
+from .models.location import DEFAULT_LOCATION_PERCENT, REPORTED_LOCATION_PERCENTS
+from .neighbours import (
+    THIN_MIN_SITES,
+    THIN_RADIUS_KM,
+    confidence_unit_columns,
+    foreign_cell_masks,
+    foreign_hamlet_columns,
+    foreign_unit_columns,
+    merge_coverage,
+    thin_data_columns,
+)
 from .overlay import unit_table, zonal_sum
 from .sites import TECHNOLOGIES
 from .study import StudyArea
 
-__all__ = ["Analysis", "analyse", "gap_mask", "lens_totals", "SYNTHETIC_LABEL"]
+__all__ = ["Analysis", "analyse", "gap_mask", "lens_totals", "location_columns", "location_percent_of",
+           "location_summary", "LOCATION_DEFINITION", "SYNTHETIC_LABEL"]
 
 #: Said by every output made from the embedded demo region.
 SYNTHETIC_LABEL = "SYNTHETIC DEMO"
@@ -42,6 +56,8 @@ class Analysis:
     lenses: CellLenses = field(default_factory=CellLenses)
     options: dict[str, Any] = field(default_factory=dict)
     model: CoverageModel | None = None
+    foreign_coverage: Coverage | None = None
+    domestic_coverage: Coverage | None = None
 
     @property
     def uncovered_population(self) -> np.ndarray:
@@ -59,9 +75,11 @@ class Analysis:
         units = []
         for level, tab in self.units.items():
             for row in tab.itertuples(index=False):
+                d = row._asdict()
                 units.append({"code": row.code, "name": row.name, "level": level,
                               "population": float(row.population), "uncovered": float(row.uncovered),
-                              "covered_any": float(row.covered_any)})
+                              "covered_any": float(row.covered_any),
+                              **{k: float(d[k]) for k in location_columns(d)}})
         out = {
             "title": (f"{SYNTHETIC_LABEL} — " if s.synthetic else "") + s.name,
             "synthetic": bool(s.synthetic),
@@ -71,6 +89,8 @@ class Analysis:
             "population_uncovered": total - covered_any,
             "uncovered_share": (total - covered_any) / total if total > 0 else 0.0,
             "population_covered_by_technology": per_tech,
+            "location_percent": location_percent_of(cov),
+            "location_probability": location_summary(cov, pop),
             "population_without_4G": total - per_tech.get("4G", 0.0),
             "population_outside_units": {lvl: float(tab.attrs["outside"]["population"]) for lvl, tab in self.units.items()},
             "units": units,
@@ -79,6 +99,7 @@ class Analysis:
                              "population": float(self.clusters["population"].sum()) if len(self.clusters) else 0.0,
                              "below_min_population": self.clusters.attrs.get("below_min", {})},
             "hamlets": hamlet_counts(self.hamlets["status"]) if self.hamlets is not None else {},
+            "tower_data": _tower_data_summary(self),
             "operators": list(cov.operators),
             "sites": _site_counts(cov.sites, s.notes.get("sites", {})),
             "grid": {"crs": s.grid.crs.to_string(), "shape": list(s.grid.shape), "res": list(s.grid.res),
@@ -89,7 +110,79 @@ class Analysis:
             "notes": s.notes,
             "covgap_version": __version__,
         }
+        if self.foreign_coverage is not None:
+            out["foreign_networks"] = _foreign_summary(self)
         return out
+
+
+def _foreign_summary(analysis: Analysis) -> dict[str, Any]:
+    """Whole-grid people by domestic/foreign coverage (``covered_any + foreign_only + no_network = total``)."""
+    pop = analysis.study.population
+    dom = (analysis.domestic_coverage or analysis.coverage).any_covered()
+    m = foreign_cell_masks(dom, analysis.foreign_coverage.any_covered())
+    fs = analysis.foreign_coverage.sites
+    out: dict[str, Any] = {k: float(pop[v].sum(dtype=np.float64)) for k, v in m.items()}
+    out["domestic_covered"] = float(pop[dom].sum(dtype=np.float64))
+    out["count_foreign"] = bool(analysis.options.get("count_foreign", False))
+    out["operators"] = list(analysis.foreign_coverage.operators)
+    out["sites"] = int(fs["site_id"].nunique())
+    if "country" in fs.columns:
+        out["sites_by_country"] = {str(k): int(v) for k, v in fs.groupby("country")["site_id"].nunique().items()}
+    if "border_belt" in analysis.lenses.masks:
+        out["border_belt_foreign_only"] = float(pop[m["foreign_only"] & analysis.lenses.masks["border_belt"]].sum())
+    if analysis.hamlets is not None and "foreign_only" in analysis.hamlets.columns:
+        out["hamlets_foreign_only"] = int(analysis.hamlets["foreign_only"].sum())
+    return out
+
+
+def _tower_data_summary(analysis: Analysis) -> dict[str, Any]:
+    """The thin-data rule and how many gap clusters (and people) it flags."""
+    cl = analysis.clusters
+    thin = cl["tower_data_thin"].astype(bool) if "tower_data_thin" in cl.columns else pd.Series(dtype=bool)
+    return {"thin_radius_km": analysis.options.get("thin_radius_km", THIN_RADIUS_KM),
+            "thin_min_sites": analysis.options.get("thin_min_sites", THIN_MIN_SITES),
+            "clusters_thin": int(thin.sum()),
+            "population_in_thin_clusters": float(cl.loc[thin.to_numpy(), "population"].sum()) if len(cl) else 0.0}
+
+
+def location_columns(columns) -> list[str]:
+    """The per-unit columns of people covered at a reported location percentage (``covered_any_p90``…)."""
+    return [c for c in columns if re.fullmatch(r"covered_(any|[2-5]G)_p\d+", str(c))]
+
+
+def location_percent_of(coverage: Coverage) -> float:
+    """The location percentage the coverage (``covered_*``, ``uncovered``) was computed at (50 without a spread)."""
+    p = coverage.parameters.get("location_percent")
+    if p is None:
+        pcts = [tc.location_percent for tc in coverage.technologies.values()]
+        p = pcts[0] if pcts else DEFAULT_LOCATION_PERCENT
+    return float(p)
+
+
+def location_summary(coverage: Coverage, population: np.ndarray) -> dict[str, Any]:
+    """Which definition each figure uses, σL per technology, and people covered at 50 % and 90 % of locations."""
+    covered = {}
+    for pct in REPORTED_LOCATION_PERCENTS:
+        row = {"any": float(population[coverage.any_covered_at(pct)].sum(dtype=np.float64))}
+        for t in sorted(coverage.technologies):
+            row[t] = float(population[coverage.covered_at(t, pct)].sum(dtype=np.float64))
+        covered[f"p{pct}"] = row
+    spread = any(tc.signal_dbm is not None and tc.location_std_db > 0 for tc in coverage.technologies.values())
+    return {
+        "definition": LOCATION_DEFINITION,
+        "location_std_db": {t: float(tc.location_std_db) for t, tc in sorted(coverage.technologies.items())},
+        "model_has_location_spread": bool(spread),
+        "population_covered_at": covered,
+        "probability_raster": "coverage_probability_<tech>.tif: Phi((median signal - threshold) / sigma_L) of "
+                              "the best server (strongest median); 0/1 without a location spread",
+    }
+
+
+#: One sentence on what "covered at p %" means (the reports say it in their language).
+LOCATION_DEFINITION = ("covered at p % of locations: the best server's signal exceeded at p % of the locations of "
+                       "a cell (median minus sigma_L * Phi^-1(p/100), log-normal location variability) reaches the "
+                       "threshold; 'covered' and 'without signal' use the model's location_percent, the p50/p90 "
+                       "figures use 50 % and 90 %")
 
 
 def _site_counts(sites, notes: dict) -> dict:
@@ -112,8 +205,9 @@ def gap_mask(coverage: Coverage, gap_technology: str = "any") -> np.ndarray:
 
 
 def analyse(study: StudyArea, model: CoverageModel, *, min_population: float = 10.0, connectivity: int = 8,
-            gap_technology: str = "any", border_belt_km: float = 20.0, progress: bool = False,
-            coverage: Coverage | None = None) -> Analysis:
+            gap_technology: str = "any", border_belt_km: float = BORDER_BELT_KM, progress: bool = False,
+            coverage: Coverage | None = None, count_foreign: bool = False,
+            thin_radius_km: float = THIN_RADIUS_KM, thin_min_sites: int = THIN_MIN_SITES) -> Analysis:
     """Run coverage, overlay, lenses, gap clusters and hamlet status on a study area.
 
     Parameters
@@ -131,9 +225,21 @@ def analyse(study: StudyArea, model: CoverageModel, *, min_population: float = 1
     coverage : Coverage, optional
         Precomputed coverage (e.g. from a tiled or distributed run); ``model`` then only
         documents how it was made.
+    count_foreign : bool
+        Count people covered only by a neighbouring country's network (``study.foreign_sites``)
+        as covered. Default False: they are counted in ``foreign_only`` and stay uncovered.
+    thin_radius_km, thin_min_sites : float, int
+        A gap cluster is ``tower_data_thin`` when fewer than ``thin_min_sites`` domestic sites
+        lie within ``thin_radius_km`` of its centre (:mod:`covgap.neighbours`).
     """
     cov = coverage if coverage is not None else compute_coverage(study.grid, study.sites, model, dem=study.dem,
                                                                   progress=progress)
+    foreign = None
+    domestic = cov
+    if study.foreign_sites is not None and len(study.foreign_sites):
+        foreign = compute_coverage(study.grid, study.foreign_sites, model, dem=study.dem, progress=progress)
+        if count_foreign:
+            cov = merge_coverage(domestic, foreign)
     area = study.grid.cell_area_km2()
     lenses = compute_lenses(study, border_belt_km=border_belt_km)
     uncovered = ~cov.any_covered()
@@ -143,7 +249,12 @@ def analyse(study: StudyArea, model: CoverageModel, *, min_population: float = 1
         tab = unit_table(a.level, a.units, a.labels, study.population, cov, area)
         extra = lens_columns(a.labels, a.n_units, study.population, uncovered, without_4g, lenses)
         attrs = tab.attrs
-        tab = pd.concat([tab, extra], axis=1)
+        parts = [tab, extra, confidence_unit_columns(a.labels, a.n_units, study.grid, study.sites)]
+        if foreign is not None:
+            belt = {k: v for k, v in lenses.masks.items() if k == "border_belt"}
+            parts.append(foreign_unit_columns(a.labels, a.n_units, study.population, domestic.any_covered(),
+                                              foreign.any_covered(), lens_masks=belt))
+        tab = pd.concat(parts, axis=1)
         if study.dem is not None:
             w = zonal_sum(study.population, a.labels, a.n_units)[1:]
             zw = zonal_sum(np.nan_to_num(study.dem) * study.population, a.labels, a.n_units)[1:]
@@ -166,9 +277,18 @@ def analyse(study: StudyArea, model: CoverageModel, *, min_population: float = 1
     clusters = gap_clusters(study.population, gap_mask(cov, gap_technology), study.grid, admin=study.admin,
                             sites=study.sites, min_population=min_population, connectivity=connectivity,
                             coverage=cov, cell_stats=stats)
+    thin = thin_data_columns(clusters, study.sites, radius_km=thin_radius_km, min_sites=thin_min_sites)
+    clusters["sites_within_km"] = thin["sites_within_km"].to_numpy()
+    clusters["tower_data_thin"] = thin["tower_data_thin"].to_numpy()
     hamlets = None
     if study.hamlets is not None:
         hamlets = hamlet_status(study.hamlets, cov, admin=study.admin, dem=study.dem)
+        if foreign is not None:
+            dom_h = hamlet_status(study.hamlets, domestic, admin=[])["covered_any"] if count_foreign \
+                else hamlets["covered_any"]
+            fh = foreign_hamlet_columns(hamlets, foreign, dom_h.to_numpy())
+            for c in fh.columns:
+                hamlets[c] = fh[c].to_numpy()
         if lenses.distance_to_border_km is not None:
             x, y = study.grid.from_lonlat(hamlets["lon"].to_numpy(), hamlets["lat"].to_numpy())
             r, c = study.grid.rowcol(x, y)
@@ -176,9 +296,11 @@ def analyse(study: StudyArea, model: CoverageModel, *, min_population: float = 1
             hamlets["distance_to_border_km"] = np.where(
                 inside, lenses.distance_to_border_km[np.where(inside, r, 0), np.where(inside, c, 0)], np.nan)
     return Analysis(study=study, coverage=cov, units=units, clusters=clusters, hamlets=hamlets, lenses=lenses,
-                    model=model,
+                    model=model, foreign_coverage=foreign, domestic_coverage=domestic,
                     options={"min_population": min_population, "connectivity": connectivity,
-                             "gap_technology": gap_technology, "border_belt_km": border_belt_km})
+                             "gap_technology": gap_technology, "border_belt_km": border_belt_km,
+                             "count_foreign": count_foreign, "thin_radius_km": thin_radius_km,
+                             "thin_min_sites": thin_min_sites})
 
 
 def lens_totals(analysis: Analysis) -> dict[str, dict[str, float]]:

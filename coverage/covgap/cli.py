@@ -131,8 +131,11 @@ def _cmd_demo(args) -> int:
 def _cmd_run(args) -> int:
     from .config import load_config
     from .pipeline import run
+    from .sources.fetch import load_fetch_config
 
     cfg = load_config(args.config)
+    if cfg.has_sources:  # what `covgap fetch` downloads: checked here too, so typos surface in `covgap run`
+        load_fetch_config(args.config)
     ctx = contextlib.nullcontext(None)
     if args.scheduler or args.workers:
         from .tiling.dask import dask_client

@@ -20,6 +20,7 @@ from typing import Any
 from .constants import BORDER_BELT_KM, MODEL_KINDS
 from .errors import ConfigError, DataFileError
 from .models import check_model_options
+from .models.location import check_location_percent
 
 __all__ = [
     "InputRef",
@@ -72,12 +73,15 @@ class ModelConfig:
     """Coverage model choice and its parameters.
 
     ``kind`` is ``radius``, ``hata``, ``terrain`` or ``p1812``; ``auto`` (default) picks ``terrain``
-    when a DEM is given and ``radius`` otherwise.
+    when a DEM is given and ``radius`` otherwise. ``location_percent`` (1-99; ``None`` = not set,
+    the models' default 50) is the location percentage coverage is computed at, for every model
+    with a location spread (see :mod:`covgap.models.location`).
     """
 
     kind: str = "auto"
     radius_km: dict[str, float] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
+    location_percent: float | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,12 @@ class GapsConfig:
     connectivity: int = 8
     border_belt_km: float = BORDER_BELT_KM
     technology: str = "any"
+    #: People reached only by a neighbouring country's network count as covered (default: no).
+    count_foreign: bool = False
+    #: Tower-data confidence rule (covgap.neighbours): a gap with fewer than ``thin_min_sites``
+    #: sites within ``thin_radius_km`` of its centre is flagged ``tower_data_thin``.
+    thin_radius_km: float = 20.0
+    thin_min_sites: int = 3
 
 
 @dataclass(frozen=True)
@@ -120,6 +130,7 @@ class Config:
     dem: InputRef | None = None
     hamlets: InputRef | None = None
     border: InputRef | None = None
+    foreign_towers: InputRef | None = None
     model: ModelConfig = field(default_factory=ModelConfig)
     gaps: GapsConfig = field(default_factory=GapsConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
@@ -127,11 +138,14 @@ class Config:
     overlap_tolerance_km2: float = 0.01
     border_arc: tuple[tuple[float, float], ...] | None = None
     population_adjust: PopulationAdjustConfig | None = None
+    #: The file has a ``[sources]`` table (what ``covgap fetch`` downloads; validated by
+    #: :func:`covgap.sources.fetch.parse_sources`, which ``covgap run`` also calls).
+    has_sources: bool = False
 
     def inputs(self) -> dict[str, InputRef]:
         """All input files by role (admin levels as ``admin:<level>``)."""
         out = {"population": self.population, "towers": self.towers}
-        for role in ("dem", "hamlets", "border"):
+        for role in ("dem", "hamlets", "border", "foreign_towers"):
             ref = getattr(self, role)
             if ref is not None:
                 out[role] = ref
@@ -144,12 +158,13 @@ class Config:
 
 _TOP = {"study", "inputs", "admin", "model", "gaps", "report", "sources", "population"}
 _STUDY = {"name", "synthetic", "snap_cells", "overlap_tolerance_km2"}
-_INPUTS = {"population", "dem", "towers", "hamlets", "border"}
+_INPUTS = {"population", "dem", "towers", "hamlets", "border", "foreign_towers"}
 _REF = {"path", "layer", "source", "release", "licence", "url", "encoding"}
 _ADMIN = {"level", "path", "layer", "code_field", "name_field", "parent_field", "source", "release",
           "licence", "url", "encoding", "vietnam", "dissolve_to_current", "vn2025", "provinces"}
-_MODEL = {"kind", "radius_km", "hata", "terrain", "p1812"}
-_GAPS = {"min_population", "connectivity", "border_belt_km", "technology"}
+_MODEL = {"kind", "radius_km", "location_percent", "hata", "terrain", "p1812"}
+_GAPS = {"min_population", "connectivity", "border_belt_km", "technology", "count_foreign", "thin_radius_km",
+         "thin_min_sites"}
 _REPORT = {"lang", "title"}
 _POPULATION = {"adjust_to", "level"}
 _MODEL_KINDS = ("auto", *MODEL_KINDS)
@@ -230,10 +245,6 @@ def parse_config(data: dict, *, base: Path, src: str = "config") -> Config:
 
     validate_types(data, src=src)
     _check_keys(data, _TOP, "top level", src)
-    if "sources" in data:  # what `covgap fetch` downloads; checked here too so typos surface in `covgap run`
-        from .sources.fetch import parse_sources
-
-        parse_sources(data, base=base, src=src)
     study = data.get("study", {})
     _check_keys(study, _STUDY, "study", src)
     inputs = _need(data, "inputs", "top level", src, dict)
@@ -285,6 +296,9 @@ def parse_config(data: dict, *, base: Path, src: str = "config") -> Config:
     if not isinstance(radius, dict):
         raise ConfigError(f"{src}: [model.radius_km] must be a table like {{ \"4G\" = 4.0 }}.")
     options = {k: dict(model[k]) for k in ("hata", "terrain", "p1812") if k in model}
+    location_percent = None
+    if "location_percent" in model:
+        location_percent = check_location_percent(model["location_percent"], where=f"{src}: [model] location_percent")
     if any(options.values()):  # names and types of the model options, before any input is loaded
         check_model_options(ModelConfig(kind=kind, options=options), src=src)
     gaps = data.get("gaps", {})
@@ -313,10 +327,12 @@ def parse_config(data: dict, *, base: Path, src: str = "config") -> Config:
             pts.append((float(v[0]), float(v[1])))
         inputs = {**inputs, "border": b}
         border_arc = tuple(pts)
-    opt = {r: _ref(inputs[r], f"inputs.{r}", base, src) for r in ("dem", "hamlets", "border") if r in inputs}
+    opt = {r: _ref(inputs[r], f"inputs.{r}", base, src) for r in ("dem", "hamlets", "border", "foreign_towers")
+           if r in inputs}
     adjust = _population_adjust(data.get("population", {}), admins, base, src)
     return Config(
         path=None,
+        has_sources="sources" in data,
         name=str(study.get("name", "study area")),
         synthetic=bool(study.get("synthetic", False)),
         snap_cells=_int(study.get("snap_cells", 2), "study.snap_cells", src),
@@ -325,7 +341,7 @@ def parse_config(data: dict, *, base: Path, src: str = "config") -> Config:
         population=_ref(_need(inputs, "population", "inputs", src, (str, dict)), "inputs.population", base, src),
         towers=_ref(_need(inputs, "towers", "inputs", src, (str, dict)), "inputs.towers", base, src),
         admin=tuple(admins),
-        model=ModelConfig(kind=kind, radius_km=dict(radius), options=options),
+        model=ModelConfig(kind=kind, radius_km=dict(radius), options=options, location_percent=location_percent),
         gaps=gcfg,
         report=rcfg,
         population_adjust=adjust,

@@ -18,6 +18,7 @@ from ._zonal_kernels import _zonal_layers, _zonal_sum_parallel
 from .errors import InputError
 from .grid import Grid
 from .models.base import Coverage
+from .models.location import REPORTED_LOCATION_PERCENTS
 
 __all__ = ["rasterize_units", "zonal_sum", "zonal_layer_sums", "unit_table", "dependency_masks", "UNIT_COLUMNS"]
 
@@ -99,6 +100,11 @@ def unit_table(level: str, units: gpd.GeoDataFrame, labels: np.ndarray, populati
     area of cells (populated or not) without any signal, *single_operator* / *single_site* are the
     people who would lose all signal if that one operator / site failed (see
     :func:`dependency_masks`), and *sites* counts distinct ``site_id`` located in the unit.
+    Then ``covered_any_p50, covered_any_p90, covered_<tech>_p50, covered_<tech>_p90``: people
+    covered at 50 % and at 90 % of locations (the best server's signal exceeded at that share of
+    the cell's locations reaches the threshold, :meth:`Coverage.covered_at`), whatever location
+    percentage the model's own ``covered_*`` columns use; for the radius model they equal
+    ``covered_any`` / ``covered_<tech>``.
     The remainder outside all units is in ``table.attrs["outside"]``.
     """
     n = len(units)
@@ -126,6 +132,15 @@ def unit_table(level: str, units: gpd.GeoDataFrame, labels: np.ndarray, populati
     out["single_operator"] = zonal_sum(np.where(single_op, population, 0.0), labels, n)[1:]
     out["single_site"] = zonal_sum(np.where(single_site, population, 0.0), labels, n)[1:]
     out["sites"] = _sites_per_unit(coverage, labels, n)
+    for pct in REPORTED_LOCATION_PERCENTS:
+        s = zonal_sum(np.where(coverage.any_covered_at(pct), population, 0.0), labels, n)
+        out[f"covered_any_p{pct}"] = s[1:]
+        outside[f"covered_any_p{pct}"] = float(s[0])
+    for tech in sorted(coverage.technologies):
+        for pct in REPORTED_LOCATION_PERCENTS:
+            s = zonal_sum(np.where(coverage.covered_at(tech, pct), population, 0.0), labels, n)
+            out[f"covered_{tech}_p{pct}"] = s[1:]
+            outside[f"covered_{tech}_p{pct}"] = float(s[0])
     out.attrs["outside"] = outside
     return out
 

@@ -92,7 +92,9 @@ def analyse_config(cfg: Config, *, model_kind: str | None = None, progress: bool
         warnings.simplefilter("always", ModelRangeWarning)
         analysis = analyse(study, model, min_population=cfg.gaps.min_population,
                            connectivity=cfg.gaps.connectivity, gap_technology=cfg.gaps.technology,
-                           border_belt_km=cfg.gaps.border_belt_km, progress=progress)
+                           border_belt_km=cfg.gaps.border_belt_km, progress=progress,
+                           count_foreign=cfg.gaps.count_foreign, thin_radius_km=cfg.gaps.thin_radius_km,
+                           thin_min_sites=cfg.gaps.thin_min_sites)
     for w in caught:  # model-range warnings go into the reports; anything else is passed on
         if issubclass(w.category, ModelRangeWarning):
             msgs = study.notes.setdefault("model_warnings", [])

@@ -54,6 +54,9 @@ class StudyArea:
         Validated sites table (:mod:`covgap.sites`).
     dem : ndarray of float32 or None
         Elevation in metres on ``grid``; NaN is unknown terrain.
+    foreign_sites : DataFrame or None
+        Validated sites table of neighbouring countries' networks (column ``country``); computed
+        like ``sites`` but never counted as domestic coverage (:mod:`covgap.neighbours`).
     hamlets : GeoDataFrame or None
         Points with ``hamlet_id``, ``name``, ``lon``, ``lat``.
     border : GeoDataFrame or None
@@ -72,6 +75,7 @@ class StudyArea:
     admin: list[AdminLevel]
     sites: pd.DataFrame
     dem: np.ndarray | None = None
+    foreign_sites: pd.DataFrame | None = None
     hamlets: gpd.GeoDataFrame | None = None
     border: gpd.GeoDataFrame | None = None
     synthetic: bool = False

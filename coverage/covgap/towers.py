@@ -370,7 +370,8 @@ def cluster_sites(
     ``cells`` needs ``operator``, ``technology`` (2G…5G), ``lon``, ``lat``; optional
     ``samples`` (weights, default 1) and, for eNodeB grouping, ``radio``/``technology``
     and ``cell``. Output columns: ``site_id, operator, technology, lon, lat, n_cells,
-    samples, site_technologies`` — all rows of a site share its position (the
+    samples, cells_seen_once, site_technologies`` (``cells_seen_once``: cells with one measurement;
+    0 unless :class:`CellFilter` ``min_samples`` ≤ 1 let them through) — all rows of a site share its position (the
     sample-weighted mean of its units).
 
     Examples
@@ -484,9 +485,9 @@ def cluster_sites(
     slon = np.degrees(np.arctan2(svec[:, 1], svec[:, 0]))
     slat = np.degrees(np.arcsin(np.clip(svec[:, 2], -1, 1)))
 
-    t = pd.DataFrame({"site": site_of_cell, "technology": tech, "samples": w})
+    t = pd.DataFrame({"site": site_of_cell, "technology": tech, "samples": w, "once": (w <= 1.0).astype("int64")})
     agg = t.groupby(["site", "technology"], sort=True).agg(
-        n_cells=("samples", "size"), samples=("samples", "sum")
+        n_cells=("samples", "size"), samples=("samples", "sum"), cells_seen_once=("once", "sum")
     )
     agg = agg.reset_index()
     bit = {"2G": 1, "3G": 2, "4G": 4, "5G": 8}
@@ -505,6 +506,7 @@ def cluster_sites(
             "lat": slat[agg["site"]].round(6),
             "n_cells": agg["n_cells"].astype("int64").to_numpy(),
             "samples": agg["samples"].to_numpy(),
+            "cells_seen_once": agg["cells_seen_once"].astype("int64").to_numpy(),
             "site_technologies": techs[agg["site"].to_numpy()],
         }
     )

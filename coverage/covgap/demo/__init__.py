@@ -24,6 +24,9 @@ key               content
 ``hamlets``       ``hamlets.csv``: ``hamlet_id,name,lon,lat,province_code`` (UTF-8)
 ``towers``        ``towers.csv``: one row per transmitter, ``site_id,operator,mnc,
                   technology,lon,lat,antenna_height_m`` (about 5 % of sites without height)
+``foreign_towers`` ``foreign_towers.csv``: a few towers of the neighbouring country (2–6 km behind
+                  the land border), the towers' columns plus ``mcc`` (001, the test code) and
+                  ``country``
 ``population_     ``population_constrained.tif``: the same people per commune, only in
 constrained``     settlements (cells where the towns' and hamlets' own people reach 1 person
                   per cell), like a building-constrained grid
@@ -80,7 +83,7 @@ from .people import (
 )
 from .region import _admin, _as_multi, _country_shapes
 from .terrain import _rivers, _terrain
-from .towers import _towers
+from .towers import _foreign_towers, _towers
 
 __all__ = [
     "DEMO_ATTRIBUTION",
@@ -181,7 +184,7 @@ def make_demo_inputs(directory: str | Path, *, seed: int = 2021) -> dict[str, Pa
     Returns
     -------
     dict of str to Path
-        ``dem``, ``population``, ``admin``, ``hamlets``, ``towers``, ``population_constrained``,
+        ``dem``, ``population``, ``admin``, ``hamlets``, ``towers``, ``foreign_towers``, ``population_constrained``,
         ``population_unconstrained`` (see the module docstring).
 
     Notes
@@ -212,6 +215,7 @@ def make_demo_inputs(directory: str | Path, *, seed: int = 2021) -> dict[str, Pa
         "admin": out / "admin.gpkg",
         "hamlets": out / "hamlets.csv",
         "towers": out / "towers.csv",
+        "foreign_towers": out / "foreign_towers.csv",
         "population_constrained": out / "population_constrained.tif",
         "population_unconstrained": out / "population_unconstrained.tif",
     }
@@ -252,4 +256,5 @@ def make_demo_inputs(directory: str | Path, *, seed: int = 2021) -> dict[str, Pa
     _write_gpkg(paths["admin"], layers)
     _write_csv(paths["hamlets"], hamlets)
     _write_csv(paths["towers"], towers)
+    _write_csv(paths["foreign_towers"], _foreign_towers(shapes, seed))
     return paths

@@ -211,3 +211,48 @@ def _towers(
                 }
             )
     return pd.DataFrame.from_records(recs)
+
+
+#: The demo neighbour's networks: (operator, prefix, technologies). MCC 001 is the ITU-T E.212
+#: test network code, so no real country's code is borrowed.
+_FOREIGN_OPERATORS = (("Neighbour Mobile", "NBM", ("2G", "4G")), ("Neighbour Telecom", "NBT", ("2G",)))
+_FOREIGN_MCC = 1
+
+
+def _foreign_towers(shapes: _Shapes, seed: int) -> pd.DataFrame:
+    """A few towers of the neighbouring country, 2–6 km behind the land border.
+
+    Drawn from a random stream of their own (``seed + 1``), so the demo's other files do not
+    change. One row per transmitter, the sites schema plus ``mcc`` and ``country``.
+    """
+    rng = np.random.default_rng(seed + 1)
+    line = shapes.border
+    recs = []
+    k = 0
+    for frac in (0.12, 0.3, 0.48, 0.66, 0.84):
+        p = line.interpolate(frac, normalized=True)
+        q = line.interpolate(min(frac + 0.01, 1.0), normalized=True)
+        # unit normal of the border there, pointing into the neighbour (tried both ways)
+        dx, dy = q.x - p.x, q.y - p.y
+        norm = float(np.hypot(dx, dy)) or 1.0
+        depth_km = float(rng.uniform(2.0, 6.0))
+        for sign in (1.0, -1.0):
+            lon = p.x + sign * (-dy / norm) * depth_km / (_KM_PER_DEG * np.cos(np.radians(p.y)))
+            lat = p.y + sign * (dx / norm) * depth_km / _KM_PER_DEG
+            if shapes.neighbour.contains(_point(lon, lat)) and _WEST < lon < _EAST and _SOUTH < lat < _NORTH:
+                break
+        else:
+            continue
+        op, prefix, techs = _FOREIGN_OPERATORS[k % len(_FOREIGN_OPERATORS)]
+        k += 1
+        for tech in techs:
+            recs.append({"site_id": f"{prefix}-{k:04d}", "operator": op, "mcc": _FOREIGN_MCC, "country": "NB",
+                         "technology": tech, "lon": round(float(lon), 6), "lat": round(float(lat), 6),
+                         "antenna_height_m": 40.0})
+    return pd.DataFrame.from_records(recs)
+
+
+def _point(lon: float, lat: float):
+    from shapely.geometry import Point
+
+    return Point(lon, lat)

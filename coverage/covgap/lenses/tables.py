@@ -23,8 +23,8 @@ All per-unit sums are :func:`covgap.overlay.zonal_sum` on the admin label grid, 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import difflib
 import inspect
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from .._config_schema import _kind, _plain
 from ..constants import MODEL_KINDS
@@ -19,10 +20,15 @@ from .p1812_area import P1812Model
 from .radius import RadiusModel
 from .terrain import TerrainModel
 
-if TYPE_CHECKING:  # config imports this package (it checks [model.*] options when read)
-    from ..config import ModelConfig
+__all__ = ["make_model", "check_model_options", "MODEL_KINDS", "CoverageModel", "MODEL_CLASSES", "ModelChoice"]
 
-__all__ = ["make_model", "check_model_options", "MODEL_KINDS", "CoverageModel", "MODEL_CLASSES"]
+class ModelChoice(Protocol):
+    """What :func:`make_model` reads of a config's ``[model]`` section (:class:`covgap.config.ModelConfig`)."""
+
+    kind: str
+    radius_km: Mapping[str, float]
+    options: Mapping[str, Mapping[str, Any]]
+
 
 #: The one registry of model kinds (:data:`covgap.constants.MODEL_KINDS`) and their classes.
 MODEL_CLASSES: dict[str, type] = {"radius": RadiusModel, "hata": HataModel, "terrain": TerrainModel,
@@ -75,7 +81,7 @@ def _check_option_type(section: str, key: str, value: Any, param: inspect.Parame
                           f"Fix: e.g. {example}.")
 
 
-def check_model_options(cfg: ModelConfig, *, src: str = "config") -> None:
+def check_model_options(cfg: ModelChoice, *, src: str = "config") -> None:
     """Check the names and types of the ``[model.<kind>]`` options before any input is loaded.
 
     ``src`` names the config file in the messages.
@@ -99,8 +105,11 @@ def check_model_options(cfg: ModelConfig, *, src: str = "config") -> None:
                 raise ConfigError(f"{src}: {exc}") from None
 
 
-def make_model(cfg: ModelConfig, *, has_dem: bool, kind: str | None = None) -> CoverageModel:
+def make_model(cfg: ModelChoice, *, has_dem: bool, kind: str | None = None) -> CoverageModel:
     """Build the model named by ``kind`` (or ``cfg.kind``).
+
+    ``cfg.location_percent`` (``[model] location_percent``) reaches every model with a location
+    spread (hata, terrain, p1812); the radius model has none (its coverage is 0/1).
 
     Examples
     --------
@@ -116,5 +125,13 @@ def make_model(cfg: ModelConfig, *, has_dem: bool, kind: str | None = None) -> C
     if kind in MODEL_CLASSES:
         if kind in _NEEDS_DEM and not has_dem:
             raise ConfigError(f"model kind {kind!r} needs a DEM: set [inputs] dem = \"...\" or use kind = \"hata\".")
-        return _build(MODEL_CLASSES[kind], dict(cfg.options.get(kind, {})), kind)
+        options = dict(cfg.options.get(kind, {}))
+        top = cfg.location_percent
+        if top is not None:
+            given = options.get("location_percent")
+            if given is not None and given != top:
+                raise ConfigError(f"[model] location_percent = {top:g} and [model.{kind}] location_percent = "
+                                  f"{given!r} disagree. Fix: set it once, in [model].")
+            options["location_percent"] = top
+        return _build(MODEL_CLASSES[kind], options, kind)
     raise ConfigError(f"unknown model kind {kind!r}; expected one of {MODEL_KINDS} or 'auto'.")

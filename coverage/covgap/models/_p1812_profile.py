@@ -17,7 +17,7 @@ __all__: list[str] = []
 
 #: Mean earth radius used by P.1812 [km] (§3.5, Eqs (7a), (7b)); also the sphere of the
 #: great-circle calculation (P.2001 Attachment H, to which P.1812 refers).
-EARTH_RADIUS_KM = 6371.0
+EARTH_RADIUS_KM = 6371.0  # P.1812-6 eqs (7a), (7b) use 6371 km (not covgap.constants.EARTH_RADIUS_M)
 #: Effective earth-radius factor exceeded for beta0 % of the time (Eq (7b)).
 K_BETA = 3.0
 #: Speed of light over 1e9, for the wavelength in m from f in GHz (P.1812-6 uses 0.2998).

@@ -22,6 +22,7 @@ from ..sites import TECHNOLOGIES
 from . import _terrain_kernels as _k
 from .base import Coverage, FootprintWindow, TechnologyCoverage, empty_technology, operator_index
 from .linkbudget import SIDELOBE_ATTENUATION_DB, LinkBudget, resolve_link_budget, technology_defaults
+from .location import DEFAULT_LOCATION_STD_DB, check_location_percent, location_margin_db
 from .pathloss import ENVIRONMENTS, FREE_SPACE_CONSTANT_DB, VALIDITY, check_validity, hata_coefficients, wavelength_m
 
 #: Default radius cap for a free-space base model (km); Hata-type bases use their 20 km limit.
@@ -45,6 +46,8 @@ class Footprint:
         Received signal; NaN outside the radius (and where obstructed with
         ``diffraction="none"``).
     threshold_dbm : float
+        The median signal that covers a cell: the technology's threshold plus the model's
+        location margin (0 at ``location_percent = 50``).
     radius_m : float
         Radius computed (link budget, capped).
     n_rays : int
@@ -148,6 +151,8 @@ class _SignalModel:
     max_radius_km: float | None
     base: str
     hata_variant: str
+    location_percent: float
+    location_std_db: float
 
     # -------------------------------------------------------------- validation
     def _validate_common(self) -> None:
@@ -160,6 +165,15 @@ class _SignalModel:
                 isinstance(self.max_radius_km, (int, float)) and self.max_radius_km > 0):
             raise ConfigError(f"model.max_radius_km = {self.max_radius_km!r}; expected km > 0.")
         technology_defaults(self.link_budgets, self.thresholds_dbm)  # raises ConfigError early
+        self.location_percent = check_location_percent(self.location_percent, where="model.location_percent")
+        if isinstance(self.location_std_db, bool) or not (
+                isinstance(self.location_std_db, (int, float)) and 0 <= self.location_std_db < 100):
+            raise ConfigError(f"model.location_std_db = {self.location_std_db!r}; expected dB in [0, 100) "
+                              f"(default {DEFAULT_LOCATION_STD_DB:g} dB, ITU-R P.1546-6 §12).")
+
+    def _margin_db(self) -> float:
+        """How far above the threshold a transmitter's median must reach to cover ``location_percent``."""
+        return location_margin_db(self.location_percent, float(self.location_std_db))
 
     def _radius_cap_km(self) -> float:
         if self.max_radius_km is not None:
@@ -182,6 +196,10 @@ class _SignalModel:
             "cost231_environment_corrections": "Hata suburban/open-area corrections applied to COST-231 "
                                                "for environment suburban/rural (covgap convention)",
             "sector_pattern": f"3GPP TR 36.942 -min(12(phi/phi3dB)^2, {SIDELOBE_ATTENUATION_DB:g} dB)",
+            "location_percent": float(self.location_percent),
+            "location_std_db": float(self.location_std_db),
+            "location_variability": "log-normal over the locations of a cell around the median signal "
+                                    "(ITU-R P.1546-6 §12: sigma_L 5.5 dB for digital systems >= 1 MHz)",
         }
 
     # -------------------------------------------------------------- protocol
@@ -199,11 +217,16 @@ class _SignalModel:
         d = technology_defaults(self.link_budgets, self.thresholds_dbm)
         return np.array([float(d[t].threshold_dbm) for t in sites["technology"].astype(str)])
 
+    def _covering_dbm_per_row(self, sites: pd.DataFrame) -> np.ndarray:
+        """The median signal (dBm) that covers a cell at ``location_percent``: threshold + margin."""
+        return self.thresholds_dbm_per_row(sites) + self._margin_db()
+
     def footprints(self, grid: Grid, sites: pd.DataFrame, rows: np.ndarray, *,
                    dem: np.ndarray | None = None) -> Iterator[FootprintWindow]:
         """Yield ``(k, row0, col0, covered)`` per row ``k`` of ``rows``: :func:`site_footprint`,
-        covered where the signal reaches the technology's threshold (as :meth:`compute` merges)."""
-        thr = self.thresholds_dbm_per_row(sites)
+        covered where the signal reaches the technology's threshold at ``location_percent`` (as
+        :meth:`compute` merges)."""
+        thr = self._covering_dbm_per_row(sites)
         for k in np.asarray(rows, dtype=np.int64):
             f = self._single_footprint(grid, dem, sites.iloc[[int(k)]], float(thr[k]))
             yield int(k), f.row0, f.col0, f.covered
@@ -295,7 +318,8 @@ class _SignalModel:
         for m in notes:
             warnings.warn(m, ModelRangeWarning, stacklevel=3)
 
-        budget = lb.eirp_dbm - lb.threshold_dbm
+        # below 50 % of locations the median may sit under the threshold: the disc reaches further
+        budget = lb.eirp_dbm - (lb.threshold_dbm + min(self._margin_db(), 0.0))
         with np.errstate(over="ignore"):
             d_base = 10.0 ** ((budget - fa) / fb)
             d_fs = 10.0 ** ((budget - pa) / pb)
@@ -353,12 +377,15 @@ class _SignalModel:
                 continue
             tc = empty_technology(tech, grid.shape, signal=True)
             tc.threshold_dbm = float(thresholds[tech].threshold_dbm)
+            tc.location_std_db = float(self.location_std_db)
+            tc.location_percent = float(self.location_percent)
             techs[tech] = tc
+        margin = self._margin_db()
         for k, sig, r0, c0 in footprints:
             row = int(prep.rows[k])
             tc = techs[tech_of[row]]
             _k._merge(sig, int(r0), int(c0), tc.signal_dbm, tc.serving_site, tc.operator_bits, tc.n_sites,
-                      float(tc.threshold_dbm), np.uint32(1 << int(op_idx[row])), np.int32(row))
+                      float(tc.threshold_dbm) + margin, np.uint32(1 << int(op_idx[row])), np.int32(row))
         params = self.parameters()
         params["link_budget"] = prep.lb.as_dict()
         params["sites_used"] = int(prep.rows.size)

@@ -22,6 +22,7 @@ import pandas as pd
 from ..errors import InputError
 from ..grid import Grid
 from ..sites import TECHNOLOGIES
+from .location import coverage_probability, covered_at
 
 __all__ = [
     "TechnologyCoverage",
@@ -64,6 +65,13 @@ class TechnologyCoverage:
         without a signal (radius).
     threshold_dbm : float or None
         Coverage threshold used for ``signal_dbm``.
+    location_std_db : float
+        σL [dB] of the location variability around ``signal_dbm`` (the median over the
+        locations of a cell); 0 for models without a location spread (radius).
+    location_percent : float
+        The location percentage ``operator_bits`` and ``n_sites`` were computed at: a
+        transmitter covers a cell when its signal exceeded at this percentage of locations
+        reaches the threshold (see :mod:`covgap.models.location`).
     """
 
     technology: str
@@ -72,6 +80,8 @@ class TechnologyCoverage:
     serving_site: np.ndarray
     signal_dbm: np.ndarray | None = None
     threshold_dbm: float | None = None
+    location_std_db: float = 0.0
+    location_percent: float = 50.0
 
     @property
     def covered(self) -> np.ndarray:
@@ -81,6 +91,20 @@ class TechnologyCoverage:
     def n_operators(self) -> np.ndarray:
         """Number of operators covering each cell (uint8)."""
         return popcount32(self.operator_bits)
+
+    def coverage_probability(self) -> np.ndarray:
+        """float32 ``(ny, nx)``: share of the cell's locations where the best server's signal reaches
+        the threshold, Φ((signal − threshold)/σL); 0/1 (= :attr:`covered`) without a signal or σL."""
+        if self.signal_dbm is None or self.threshold_dbm is None:
+            return self.covered.astype(np.float32)
+        return coverage_probability(self.signal_dbm, self.threshold_dbm, self.location_std_db)
+
+    def covered_at(self, location_percent: float) -> np.ndarray:
+        """Boolean ``(ny, nx)``: covered at ``location_percent`` % of locations (the best server's
+        signal exceeded there reaches the threshold); :attr:`covered` for models without a signal."""
+        if self.signal_dbm is None or self.threshold_dbm is None:
+            return self.covered
+        return covered_at(self.signal_dbm, self.threshold_dbm, self.location_std_db, location_percent)
 
 
 @dataclass
@@ -100,6 +124,20 @@ class Coverage:
         if tc is None:
             return np.zeros(self.grid.shape, dtype=bool)
         return tc.covered
+
+    def covered_at(self, technology: str, location_percent: float) -> np.ndarray:
+        """Boolean mask for one technology at a location percentage (see :meth:`TechnologyCoverage.covered_at`)."""
+        tc = self.technologies.get(technology)
+        if tc is None:
+            return np.zeros(self.grid.shape, dtype=bool)
+        return tc.covered_at(location_percent)
+
+    def any_covered_at(self, location_percent: float) -> np.ndarray:
+        """Boolean mask: some technology is covered at ``location_percent`` % of locations."""
+        out = np.zeros(self.grid.shape, dtype=bool)
+        for tc in self.technologies.values():
+            out |= tc.covered_at(location_percent)
+        return out
 
     def any_covered(self) -> np.ndarray:
         """Boolean mask: covered by at least one technology of at least one operator."""

@@ -21,6 +21,7 @@ from . import _terrain_kernels as _k
 from ._signal import Footprint, _grid_scales, _progress, _SignalModel
 from .base import Coverage
 from .linkbudget import RECEIVER_HEIGHT_M, SIDELOBE_ATTENUATION_DB
+from .location import DEFAULT_LOCATION_PERCENT, DEFAULT_LOCATION_STD_DB
 
 __all__ = ["HataModel"]
 
@@ -47,6 +48,13 @@ class HataModel(_SignalModel):
         Base loss.
     hata_variant : {"auto", "okumura-hata", "cost231-hata"}
         ``auto``: Okumura–Hata to 1500 MHz, COST-231 Hata above.
+    location_percent : float
+        Coverage at this percentage of locations (1-99, default 50 = the median): a transmitter
+        covers a cell when its median signal reaches the threshold plus
+        ``location_std_db``·Φ⁻¹(pL/100) (see :mod:`covgap.models.location`).
+    location_std_db : float
+        σL [dB] of the location variability, default 5.5 dB (ITU-R P.1546-6 §12, digital
+        systems of 1 MHz bandwidth or more); 0 makes coverage deterministic.
 
     Examples
     --------
@@ -61,6 +69,8 @@ class HataModel(_SignalModel):
     max_radius_km: float | None = None
     base: str = "hata"
     hata_variant: str = "auto"
+    location_percent: float = DEFAULT_LOCATION_PERCENT
+    location_std_db: float = DEFAULT_LOCATION_STD_DB
     name: str = "hata"
 
     def __post_init__(self) -> None:

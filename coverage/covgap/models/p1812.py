@@ -24,7 +24,14 @@ from ..errors import InputError
 from ._p1812_anomalous import anomalous_db, troposcatter_db
 from ._p1812_batch import batch_loss
 from ._p1812_diffraction import delta_bullington_db
-from ._p1812_profile import beta0_percent, effective_radii_km, path_centre_latitude, path_geometry, zone_lengths
+from ._p1812_profile import (
+    EARTH_RADIUS_KM,
+    beta0_percent,
+    effective_radii_km,
+    path_centre_latitude,
+    path_geometry,
+    zone_lengths,
+)
 
 __all__ = [
     "P1812_VERSION",
@@ -453,7 +460,7 @@ def _path_centre_latitudes(phi_t, lam_t, phi_r, lam_r, dpnt_km):
     y = np.cos(pr) * np.sin(dlon)
     x = np.cos(pt) * np.sin(pr) - np.sin(pt) * np.cos(pr) * np.cos(dlon)
     bearing = np.where((np.abs(x) > 1e-12) | (np.abs(y) > 1e-12), np.arctan2(y, x), 0.0)
-    delta = dpnt_km / 6371.0
+    delta = dpnt_km / EARTH_RADIUS_KM
     s = np.sin(pt) * np.cos(delta) + np.cos(pt) * np.sin(delta) * np.cos(bearing)
     return np.degrees(np.arcsin(np.clip(s, -1.0, 1.0)))
 

@@ -29,6 +29,7 @@ from ..grid import Grid
 from ..sites import TECHNOLOGIES
 from .base import Coverage, FootprintWindow, empty_technology, footprints_by_compute, operator_index
 from .linkbudget import RECEIVER_HEIGHT_M, resolve_link_budget, sector_gain_db, technology_defaults
+from .location import check_location_percent, location_margin_db
 from .p1812 import P1812_VERSION, location_std_db, transmission_loss_many
 
 __all__ = ["P1812Model"]
@@ -87,8 +88,10 @@ class P1812Model:
     time_percent : float
         P.1812's p [%], 1-50; default 50 (median time).
     location_percent : float
-        P.1812's pL [%], 1-99; default 50 (median over locations). Other values apply the
-        §4.8 location variability for a square of side ``location_window_m``.
+        P.1812's pL [%], 1-99; default 50 (median over locations). The signal is the median;
+        a transmitter covers a cell where the median minus σL·Φ⁻¹(pL/100) reaches the threshold,
+        σL the §4.8 location variability for a square of side ``location_window_m`` (one value
+        per technology, see :meth:`compute`).
     location_window_m : float, optional
         wa of §4.8 [m]; default the grid's cell size.
     delta_n, n0 : float
@@ -146,6 +149,7 @@ class P1812Model:
         if not (isinstance(self.n0, (int, float)) and self.n0 > 0):
             raise ConfigError(f"model.n0 = {self.n0!r}; expected N-units > 0.")
         technology_defaults(self.link_budgets, self.thresholds_dbm)  # raises ConfigError early
+        self.location_percent = check_location_percent(self.location_percent, where="model.location_percent")
 
     def parameters(self) -> dict[str, Any]:
         """Model parameters for provenance (JSON-serialisable)."""
@@ -158,6 +162,9 @@ class P1812Model:
             "time_percent": float(self.time_percent),
             "location_percent": float(self.location_percent),
             "location_window_m": None if self.location_window_m is None else float(self.location_window_m),
+            "location_variability": "signal = median over locations (pL = 50); covered at location_percent where "
+                                    "median - sigma_L * Phi^-1(pL/100) >= threshold, sigma_L of P.1812-6 §4.8 per "
+                                    "technology (its largest over the technology's transmitters)",
             "delta_n": float(self.delta_n),
             "n0": float(self.n0),
             "polarisation": self.polarisation,
@@ -188,7 +195,13 @@ class P1812Model:
     def compute(
         self, grid: Grid, sites: pd.DataFrame, *, dem: np.ndarray | None = None, progress: bool = False
     ) -> Coverage:
-        """Compute signal and coverage of validated ``sites`` on ``grid`` over ``dem`` (metres amsl)."""
+        """Compute signal and coverage of validated ``sites`` on ``grid`` over ``dem`` (metres amsl).
+
+        ``signal_dbm`` is the median over locations. σL (§4.8, receiver at ``receiver_height_m`` in
+        open/rural clutter, wa = ``location_window_m`` or the cell size) is one value per technology,
+        the largest over its transmitters (they differ only where their frequencies differ), so that
+        a cell is covered at ``location_percent`` exactly where its coverage probability reaches it.
+        """
         if dem is None:
             raise InputError(
                 "the P.1812 model needs a DEM (elevation in metres on the study grid) and got none. "
@@ -234,14 +247,22 @@ class P1812Model:
             )
         pol = 2 if self.polarisation == "vertical" else 1
         hrg = float(self.receiver_height_m)
+        sigma_row = np.empty(len(sites))
+        for k in range(len(sites)):
+            dx_m, dy_m = self._cell_size_m(grid, float(lat_s[k]))
+            wa = self.location_window_m if self.location_window_m is not None else math.sqrt(dx_m * dy_m)
+            sigma_row[k] = location_std_db(float(lb.frequency_mhz[k]) / 1e3, hrg, 0.0, wa_m=wa)
+        cover_dbm = {}
+        for tech, tc in techs.items():
+            tc.location_std_db = float(sigma_row[tech_of == tech].max())
+            tc.location_percent = float(self.location_percent)
+            cover_dbm[tech] = tc.threshold_dbm + location_margin_db(self.location_percent, tc.location_std_db)
         n_cells = 0
         n_unknown = 0
         for k in range(len(sites)):
             f_ghz = float(lb.frequency_mhz[k]) / 1e3
             dx_m, dy_m = self._cell_size_m(grid, float(lat_s[k]))
             step_km = min(dx_m, dy_m) / 1000.0
-            wa = self.location_window_m if self.location_window_m is not None else math.sqrt(dx_m * dy_m)
-            sigma = location_std_db(f_ghz, hrg, 0.0, wa_m=wa) if self.location_percent != 50.0 else 0.0
             rr = self.max_radius_km * 1000.0 / dy_m + 1
             cr = self.max_radius_km * 1000.0 / dx_m + 1
             r0, r1 = max(int(row_s[k] - rr), 0), min(int(row_s[k] + rr) + 1, grid.ny)
@@ -296,7 +317,7 @@ class P1812Model:
                 lbk, _ = transmission_loss_many(
                     f_ghz, self.time_percent, frac * dist[br, bc][:, None], h, 0.0, float(_OPEN_RURAL),
                     float(_INLAND), npts, htg, hrg, pol, phi_t=float(lat_s[k]), phi_r=lat_c[br, bc],
-                    lam_t=float(lon_s[k]), lam_r=lon_c[br, bc], pL=self.location_percent, sigmaL=sigma,
+                    lam_t=float(lon_s[k]), lam_r=lon_c[br, bc], pL=50.0, sigmaL=0.0,
                     DN=self.delta_n, N0=self.n0,
                 )
                 sig[br, bc] = eirp + gain[br, bc] - lbk
@@ -306,7 +327,7 @@ class P1812Model:
             better = np.isfinite(sig) & ~(sig <= best)  # NaN in best counts as worse
             best[better] = sig[better].astype(np.float32)
             tc.serving_site[win][better] = k
-            ok = np.isfinite(sig) & (sig >= tc.threshold_dbm)
+            ok = np.isfinite(sig) & (sig >= cover_dbm[tech_of[k]])
             tc.operator_bits[win][ok] |= np.uint32(1 << int(op_idx[k]))
             tc.n_sites[win][ok] += 1
         params = self.parameters()

@@ -71,6 +71,7 @@ from ._signal import Footprint, _as_dem, _check_choice, _check_dem_min, _grid_sc
 from .base import Coverage, FootprintWindow
 from .hata import HataModel
 from .linkbudget import RECEIVER_HEIGHT_M, SIDELOBE_ATTENUATION_DB, technology_defaults
+from .location import DEFAULT_LOCATION_PERCENT, DEFAULT_LOCATION_STD_DB
 
 __all__ = [
     "TerrainModel",
@@ -145,6 +146,9 @@ class TerrainModel(_SignalModel):
         With ``radials``: rays per cell along the outer ring (minimum 1.45, so that the
         nearest ray passes within c/(2√2) of every cell centre and so crosses one of its
         centre lines); default 1.5.
+    location_percent, location_std_db : float
+        Coverage at this percentage of locations (default 50) and σL (default 5.5 dB), as for
+        :class:`~covgap.models.hata.HataModel`.
 
     Accuracy of the line of sight against the exact per-cell reference on rough fractal
     terrain (tests): ``radials`` with ``interpolate`` 99.3–99.8 % of cells (``nearest`` about
@@ -175,6 +179,8 @@ class TerrainModel(_SignalModel):
     hata_variant: str = "auto"
     ray_weighting: str = RAY_WEIGHTING
     ray_oversampling: float | None = None
+    location_percent: float = DEFAULT_LOCATION_PERCENT
+    location_std_db: float = DEFAULT_LOCATION_STD_DB
     name: str = "terrain"
 
     #: Exact footprints cost a terrain sweep each: the planner bounds them by discs first.
@@ -347,7 +353,7 @@ class TerrainModel(_SignalModel):
             For a transmitter outside the DEM or on nodata (``invalid_sites`` is not applied here).
         """
         sites = sites.reset_index(drop=True)
-        thr = self.thresholds_dbm_per_row(sites)
+        thr = self._covering_dbm_per_row(sites)
         dem_a = _as_dem(dem, grid)
         prep = self._prepare(grid, sites, dem_a, need_ground=True, invalid_sites="error")
         counters = {"nodata": 0, "unhit": 0}
@@ -429,7 +435,7 @@ def site_footprint(grid: Grid, dem: np.ndarray | None, sites: pd.DataFrame, row:
     one = sites.iloc[[int(row)]]  # positional throughout: no reset_index needed
     tech = str(one["technology"].iloc[0])
     thr = float(technology_defaults(model.link_budgets, model.thresholds_dbm)[tech].threshold_dbm)
-    return model._single_footprint(grid, dem, one, thr)
+    return model._single_footprint(grid, dem, one, thr + model._margin_db())
 
 
 @dataclass

@@ -47,8 +47,8 @@ from .outputs import (
     write_plan_kml,
     write_plan_xlsx,
 )
-from .plan import PLAN_COLUMNS, Plan, plan_by_unit, plan_sites
-from .whatif import model_of, what_if
+from .plan import PLAN_COLUMNS, Plan, model_of, plan_by_unit, plan_sites
+from .whatif import what_if
 
 __all__ = [
     "CANDIDATE_COLUMNS", "KINDS", "CandidateCosts", "CandidateReport", "candidates_to_sites", "check_candidates",

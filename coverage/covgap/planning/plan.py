@@ -25,14 +25,14 @@ from .. import __version__
 from ..analysis import SYNTHETIC_LABEL, Analysis
 from ..errors import InputError
 from ..models.base import CoverageModel
+from ..models.radius import RadiusModel
 from ..overlay import zonal_sum
 from ..sites import TECHNOLOGIES, normalise_technology
 from .candidates import CandidateReport, _target_covered, candidates_to_sites, check_candidates
 from .footprints import Footprints, candidate_footprints, footprint_bounds, footprint_method
 from .greedy import GREEDY_BOUND, check_budget, greedy_max_coverage
-from .whatif import model_of
 
-__all__ = ["Plan", "plan_sites", "plan_by_unit", "PLAN_COLUMNS"]
+__all__ = ["Plan", "plan_sites", "plan_by_unit", "model_of", "PLAN_COLUMNS"]
 
 #: Columns of the ranked plan table, in order (admin columns are inserted before ``source``).
 PLAN_COLUMNS = ("rank", "candidate_id", "kind", "technology", "operator", "site_id", "lon", "lat", "elevation_m",
@@ -108,6 +108,19 @@ def _resolve_unit(analysis: Analysis, level: str | None, unit: str | None):
                          f"{codes[:20]}{' …' if len(codes) > 20 else ''}.")
     return a, k, a.labels == k + 1
 
+
+
+def model_of(analysis: Analysis) -> CoverageModel:
+    """The model an analysis used: ``analysis.model`` when it was kept, else rebuilt from the
+    recorded parameters (radius model only; other models must be passed explicitly)."""
+    if getattr(analysis, "model", None) is not None:
+        return analysis.model
+    params = analysis.coverage.parameters or {}
+    if analysis.coverage.model == "radius":
+        radii = {k: v for k, v in (params.get("radius_km") or {}).items() if v is not None}
+        return RadiusModel(radius_km=radii)
+    raise InputError(f"what_if: cannot rebuild the {analysis.coverage.model!r} model from the analysis. "
+                     "Fix: pass model=... (the same model object the analysis was made with).")
 
 def plan_sites(analysis: Analysis, candidates: pd.DataFrame, *, model: CoverageModel | None = None,
                target: str = "any", budget_sites: int | None = None, budget_cost: float | None = None,

@@ -18,30 +18,15 @@ import pandas as pd
 from ..analysis import Analysis, analyse
 from ..errors import InputError
 from ..models.base import CoverageModel
-from ..models.radius import RadiusModel
 from ..sites import REQUIRED_COLUMNS, validate_sites
 from ..study import StudyArea
 from .candidates import CANDIDATE_COLUMNS, candidates_to_sites
+from .plan import Plan, model_of
 
-__all__ = ["what_if", "model_of"]
-
-
-def model_of(analysis: Analysis) -> CoverageModel:
-    """The model an analysis used: ``analysis.model`` when it was kept, else rebuilt from the
-    recorded parameters (radius model only; other models must be passed explicitly)."""
-    if getattr(analysis, "model", None) is not None:
-        return analysis.model
-    params = analysis.coverage.parameters or {}
-    if analysis.coverage.model == "radius":
-        radii = {k: v for k, v in (params.get("radius_km") or {}).items() if v is not None}
-        return RadiusModel(radius_km=radii)
-    raise InputError(f"what_if: cannot rebuild the {analysis.coverage.model!r} model from the analysis. "
-                     "Fix: pass model=... (the same model object the analysis was made with).")
+__all__ = ["what_if"]
 
 
 def _as_sites(add, study: StudyArea) -> pd.DataFrame:
-    from .plan import Plan
-
     if isinstance(add, Plan):
         return add.added_sites()
     if not isinstance(add, pd.DataFrame):

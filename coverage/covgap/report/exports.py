@@ -20,7 +20,16 @@ from openpyxl.utils import get_column_letter
 
 from ..analysis import SYNTHETIC_LABEL, Analysis
 from ..io import write_geotiff
-from .i18n import check_lang, column_label, label, level_label, status_label, synthetic_banner
+from .i18n import (
+    check_lang,
+    column_label,
+    data_notes,
+    label,
+    level_label,
+    location_sentence,
+    status_label,
+    synthetic_banner,
+)
 from .tables import missing_technologies, province_view
 
 __all__ = ["write_summary", "write_xlsx", "write_geopackage", "write_rasters", "sheet_name", "sources_frame",
@@ -167,6 +176,8 @@ def _summary_rows(s: dict, lang: str) -> list[tuple[str, object]]:
         (L("people_without_4G", lang), s["population_without_4G"]),
     ]
     rows += [(column_label(f"covered_{t}", lang), v) for t, v in s["population_covered_by_technology"].items()]
+    for key, by_tech in (s.get("location_probability") or {}).get("population_covered_at", {}).items():
+        rows += [(column_label(f"covered_{t}_{key}", lang), v) for t, v in by_tech.items()]
     rows += [(f"{L('outside_units', lang)} ({level_label(lvl, lang).lower()})", v)
              for lvl, v in s["population_outside_units"].items()]
     for lens, v in (s.get("lenses") or {}).items():
@@ -174,13 +185,18 @@ def _summary_rows(s: dict, lang: str) -> list[tuple[str, object]]:
             for k in ("population", "uncovered", "without_4G"):
                 if k in v:
                     rows.append((column_label(f"{lens}_{k}", lang), v[k]))
+    for k in ("foreign_only", "domestic_and_foreign", "no_network", "border_belt_foreign_only"):
+        if k in (s.get("foreign_networks") or {}):
+            rows.append((column_label(k, lang), s["foreign_networks"][k]))
     rows += [(L("gap_clusters", lang), s["gap_clusters"]["count"])]
     for status, n in (s.get("hamlets") or {}).items():
         rows.append((f"{L('hamlets', lang)}: {status_label(status, lang)}", n))
     rows += [(L("model", lang), s["model"].get("model", "")),
              (L("generated_by", lang, version=s["covgap_version"]), ""),
              (L("notes", lang), L("population_note", lang)),
-             ("", L("method_note", lang))]
+             ("", L("method_note", lang)),
+             ("", location_sentence(s, lang))]
+    rows += [("", note) for note in data_notes(s, lang)]
     rows += [("", note) for note in (s.get("notes") or {}).get("model_warnings", [])]
     return rows
 
@@ -315,7 +331,9 @@ def write_geopackage(analysis: Analysis, path: str | Path) -> Path:
 
 def write_rasters(analysis: Analysis, directory: str | Path) -> list[Path]:
     """Coverage GeoTIFFs: per technology the number of operators (0 = no signal), best
-    signal (dBm, signal models only), and the uncovered population per cell."""
+    signal (median over locations, dBm, signal models only) and the coverage probability
+    (``coverage_probability_<tech>.tif``, 0-1; 0/1 for the radius model), and the uncovered
+    population per cell."""
     directory = Path(directory)
     grid = analysis.study.grid
     tags = {"covgap_model": analysis.coverage.model, "synthetic": analysis.study.synthetic}
@@ -327,7 +345,15 @@ def write_rasters(analysis: Analysis, directory: str | Path) -> list[Path]:
                                  tags=tags, band_description=f"operators covering ({tech}); 0 = no signal"))
         if tc.signal_dbm is not None:
             out.append(write_geotiff(directory / f"signal_{tech}_dbm.tif", tc.signal_dbm.astype(np.float32), grid,
-                                     nodata=np.nan, tags=tags, band_description=f"best signal {tech} (dBm)"))
+                                     nodata=np.nan, tags=tags,
+                                     band_description=f"best signal {tech} (dBm), median over locations"))
+        ptags = {**tags, "location_std_db": f"{tc.location_std_db:g}", "threshold_dbm": f"{tc.threshold_dbm}"}
+        out.append(write_geotiff(
+            directory / f"coverage_probability_{tech}.tif", tc.coverage_probability(), grid, nodata=None, tags=ptags,
+            band_description=(f"{tech}: share of locations where the best server reaches the threshold, "
+                              f"Phi((median - threshold) / {tc.location_std_db:g} dB)" if tc.signal_dbm is not None
+                              and tc.location_std_db > 0 else f"{tech}: covered 1 / not covered 0 (no location "
+                              "spread in this model)")))
     out.append(write_geotiff(directory / "uncovered_population.tif", analysis.uncovered_population.astype(np.float32),
                              grid, nodata=None, tags=tags, band_description="people per cell without any signal"))
     return out

@@ -10,6 +10,7 @@ more than about 1,500 pixels a side: national grids stay cheap to draw. Text use
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 import matplotlib.colors as mcolors
@@ -302,7 +303,7 @@ def plot_coverage_bars(analysis: Analysis, *, ax=None, lang: str = "en", unit: A
         vals["any"] = smry["population_covered"]
     else:
         total = float(unit["population"])
-        vals = {c[len("covered_"):]: float(unit[c]) for c in unit.index if c.startswith("covered_")}
+        vals = {c[len("covered_"):]: float(unit[c]) for c in unit.index if re.fullmatch(r"covered_([2-5]G|any)", c)}
     names = [k for k in vals if k != "any"] + ["any"]
     shares = [vals[k] / total if total > 0 else 0.0 for k in names]
     colours = [TECH_COLOURS.get(k, "#555555") for k in names]

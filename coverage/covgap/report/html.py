@@ -18,7 +18,18 @@ import pandas as pd
 
 from ..analysis import SYNTHETIC_LABEL, Analysis
 from .figures import figure_png, plot_choropleth, plot_coverage_bars, plot_gap_map
-from .i18n import check_lang, column_label, fmt_int, fmt_pct, label, level_label, status_label, synthetic_banner
+from .i18n import (
+    check_lang,
+    column_label,
+    data_notes,
+    fmt_int,
+    fmt_pct,
+    label,
+    level_label,
+    location_sentence,
+    status_label,
+    synthetic_banner,
+)
 from .maps import coverage_map, escape_text
 from .tables import province_view, ranked_units
 
@@ -115,6 +126,8 @@ def _sources_html(analysis: Analysis, lang: str) -> str:
            f"<p><b>{escape_text(label('notes', lang))}</b>: "
            f'<span class="mono">{escape_text(json.dumps(s["notes"], ensure_ascii=False, default=str))}</span></p>',
            f'<p class="small">{escape_text(label("population_note", lang))} {escape_text(label("method_note", lang))}'
+           f" {escape_text(location_sentence(s, lang))}"
+           + "".join(f" {escape_text(n)}" for n in data_notes(s, lang)) +
            f"<br>{escape_text(label('generated_by', lang, version=s['covgap_version']))}. "
            "Leaflet (BSD-2-Clause), Leaflet.markercluster (MIT).</p>"]
     return "\n".join(out)

@@ -24,7 +24,8 @@ import re
 
 from ..errors import InputError
 
-__all__ = ["LANGS", "check_lang", "label", "synthetic_banner", "column_label", "level_label", "status_label", "fmt_int", "fmt_pct"]
+__all__ = ["LANGS", "check_lang", "label", "synthetic_banner", "column_label", "level_label", "status_label", "fmt_int", "fmt_pct",
+           "data_notes", "location_sentence"]
 
 #: Languages every label exists in.
 LANGS = ("en", "vi")
@@ -98,6 +99,22 @@ _LABELS: dict[str, tuple[str, str]] = {
                         "Ô lưới không có số liệu dân số được tính là 0 người."),
     "method_note": ("Coverage is modelled, not measured: check gaps on the ground before investing.",
                     "Vùng phủ sóng là kết quả mô hình, không phải đo đạc: cần kiểm tra thực địa trước khi đầu tư."),
+    "thin_data_note": ("Tower data thin: a gap cluster with fewer than {n} recorded sites within {radius} km of its "
+                       "centre may be missing tower data (OpenCelliD is thin in remote areas) rather than missing signal.",
+                       "Dữ liệu trạm thưa: cụm vùng lõm có ít hơn {n} trạm được ghi nhận trong bán kính {radius} km "
+                       "quanh tâm có thể là do thiếu dữ liệu trạm (OpenCelliD thưa ở vùng sâu vùng xa) chứ không phải "
+                       "do thiếu sóng."),
+    "foreign_note": ("Foreign only: people reached only by a neighbouring country's network; they are not counted as "
+                     "covered{counted}.",
+                     "Chỉ có sóng nước ngoài: người dân chỉ bắt được sóng của mạng nước láng giềng; không được tính "
+                     "là có sóng{counted}."),
+    "foreign_counted": (" (this run counts them: count_foreign = true)",
+                        " (lần chạy này có tính: count_foreign = true)"),
+    "location_note": ("“Covered” = the signal reaches the threshold at {pct} % of locations; p50/p90 figures: at 50 %/90 %.",
+                      "“Có sóng” = tín hiệu đạt ngưỡng tại {pct} % vị trí; số liệu p50/p90: tại 50 %/90 % vị trí."),
+    "location_note_fixed": ("“Covered” = inside a coverage radius (no location spread): p50/p90 figures equal it.",
+                            "“Có sóng” = trong bán kính phủ sóng (không có biến động theo vị trí): số liệu p50/p90 "
+                            "bằng số liệu này."),
     "more_rows": ("… and {n} more in the Excel file", "… và {n} dòng khác trong tệp Excel"),
     "lon_lat": ("Lon, lat", "Kinh độ, vĩ độ"),
     "province_of": ("{name}", "{name}"),
@@ -184,8 +201,25 @@ _COLUMNS: dict[str, tuple[str, str]] = {
     "on_island": ("On an island", "Trên đảo"),
     "in_mountains": ("In mountains", "Vùng núi"),
     "covered_2G_only": ("2G only", "Chỉ có 2G"),
+    "foreign_only": ("Foreign network only (people)", "Chỉ có sóng nước ngoài (người)"),
+    "domestic_and_foreign": ("Domestic and foreign networks (people)", "Có sóng trong nước và nước ngoài (người)"),
+    "no_network": ("No network at all (people)", "Không có mạng nào (người)"),
+    "border_belt_foreign_only": ("Border belt: foreign network only (people)",
+                                 "Vành đai biên giới: chỉ có sóng nước ngoài (người)"),
+    "foreign_signal": ("Foreign signal", "Có sóng nước ngoài"),
+    "foreign_operators": ("Foreign operators", "Nhà mạng nước ngoài"),
+    "sites_per_1000km2": ("Sites per 1,000 km²", "Số trạm trên 1.000 km²"),
+    "samples_per_1000km2": ("OpenCelliD samples per 1,000 km²", "Số mẫu OpenCelliD trên 1.000 km²"),
+    "cells_seen_once": ("Cells seen once", "Số cell chỉ ghi nhận một lần"),
+    "sites_within_km": ("Sites nearby (within the thin-data radius)", "Số trạm lân cận (trong bán kính kiểm tra)"),
+    "tower_data_thin": ("Tower data thin", "Dữ liệu trạm thưa"),
+    "country": ("Country", "Quốc gia"),
 }
 _PATTERNS: list[tuple[re.Pattern, tuple[str, str]]] = [
+    (re.compile(r"^covered_any_p(?P<pct>\d+)$"), ("Covered by any signal at {pct} % of locations (people)",
+                                                  "Có sóng di động tại {pct} % vị trí (người)")),
+    (re.compile(r"^covered_(?P<tech>[2-5]G)_p(?P<pct>\d+)$"), ("Covered by {tech} at {pct} % of locations (people)",
+                                                              "Được phủ sóng {tech} tại {pct} % vị trí (người)")),
     (re.compile(r"^covered_(?P<tech>[2-5]G)$"), ("Covered by {tech} (people)", "Được phủ sóng {tech} (người)")),
     (re.compile(r"^without_(?P<tech>[2-5]G)$"), ("Without {tech} (people)", "Chưa có sóng {tech} (người)")),
     (re.compile(r"^signal_margin_db_(?P<tech>[2-5]G)$"), ("{tech} signal margin (dB)", "Độ dự trữ tín hiệu {tech} (dB)")),
@@ -299,6 +333,30 @@ def column_label(column: str, lang: str = "en") -> str:
             return _pick(pair, lang).format(lens=_lens(g["lens"], lang), tech=g.get("tech", ""))
         return _pick(pair, lang).format(**g)
     return column
+
+
+def data_notes(s: dict, lang: str) -> list[str]:
+    """One sentence each on the tower-data confidence flag and (when present) foreign networks."""
+    td = s.get("tower_data") or {}
+    out = [label("thin_data_note", lang, n=td.get("thin_min_sites", 3), radius=f"{td.get('thin_radius_km', 20.0):g}")]
+    fn = s.get("foreign_networks")
+    if fn:
+        out.append(label("foreign_note", lang, counted=label("foreign_counted", lang) if fn.get("count_foreign") else ""))
+    return out
+
+
+def location_sentence(summary: dict, lang: str = "en") -> str:
+    """One sentence saying which location percentage the figures of ``summary`` (summary.json) use.
+
+    Examples
+    --------
+    >>> location_sentence({"location_percent": 90.0,
+    ...                    "location_probability": {"model_has_location_spread": True}}, "en")[:50]
+    '“Covered” = the signal reaches the threshold at 90'
+    """
+    if not (summary.get("location_probability") or {}).get("model_has_location_spread", False):
+        return label("location_note_fixed", lang)
+    return label("location_note", lang, pct=f"{float(summary.get('location_percent', 50.0)):g}")
 
 
 def fmt_int(value: float, lang: str = "en") -> str:

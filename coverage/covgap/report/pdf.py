@@ -19,7 +19,17 @@ from matplotlib.figure import Figure
 
 from ..analysis import Analysis
 from .figures import plot_coverage_bars, plot_gap_map
-from .i18n import check_lang, column_label, fmt_int, fmt_pct, label, level_label, status_label, synthetic_banner
+from .i18n import (
+    check_lang,
+    column_label,
+    fmt_int,
+    fmt_pct,
+    label,
+    level_label,
+    location_sentence,
+    status_label,
+    synthetic_banner,
+)
 from .tables import province_view, ranked_units
 
 __all__ = ["province_page", "national_page", "write_pdf_report"]
@@ -131,8 +141,9 @@ def _footer(fig: Figure, analysis: Analysis, lang: str, page: int | None) -> Non
     s = analysis.summary()
     srcs = "; ".join(sorted({f"{e.get('source', '')} ({e.get('licence', '') or '?'})" for e in s["inputs"]}))
     lines = [f"{label('sources', lang)}: {_clip(srcs, 170)}",
-             f"{label('model', lang)}: {s['model'].get('model', '')} · {label('population_note', lang)}",
-             f"{label('method_note', lang)} · {label('generated_by', lang, version=s['covgap_version'])}"]
+             f"{label('model', lang)}: {s['model'].get('model', '')} · {location_sentence(s, lang)}",
+             f"{label('method_note', lang)} · {label('population_note', lang)} · "
+             f"{label('generated_by', lang, version=s['covgap_version'])}"]
     fig.text(0.05, 0.045, "\n".join(lines), fontsize=6.2, va="top", color="#444", family=_FONT, linespacing=1.5)
     if page is not None:
         fig.text(0.95, 0.012, f"{label('page', lang)} {page}", fontsize=7, ha="right", family=_FONT)

@@ -71,6 +71,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, CovgapError
@@ -138,6 +139,9 @@ _KEYS: dict[str, set[str]] = {
         "cluster_radius_m",
         "use_enb",
         "enb_max_spread_m",
+        "foreign_mcc",
+        "foreign_sites_out",
+        "foreign_margin_km",
     },
     "masts": {"provider", "name"},
     "hamlets": {"provider", "out", "tile_deg", "dedup_m"},
@@ -467,28 +471,33 @@ def _towers(cfg: FetchConfig, cache: Cache, res: FetchResult, secrets, environ) 
         raise ConfigError(f"{cfg.src}: [sources.towers] provider must be 'opencellid'.")
     sites_rel = Path(t.get("sites_out", f"derived/{cfg.iso3.lower()}_sites_opencellid.csv"))
     mccs = [int(m) for m in (t.get("mcc") or [452])]
-    token = None
-    cells = []
-    for mcc in mccs:
-        if not cache.has(Path("opencellid") / f"{mcc}.csv.gz") and not cache.offline:
-            if token is None:
-                token = resolve_token(
-                    t.get("token"),
-                    env_var=t.get("token_env", TOKEN_ENV),
-                    environ=os.environ if environ is None else environ,
-                )
-                secrets.append(token)
-        cells.append(
-            fetch_opencellid(
-                cache, mcc, token=token, fallback_full=bool(t.get("fallback_full", True))
-            )
-        )
+    token: list[str] = []
+
+    def get(mcc: int) -> Path:
+        if not cache.has(Path("opencellid") / f"{mcc}.csv.gz") and not cache.offline and not token:
+            token.append(resolve_token(t.get("token"), env_var=t.get("token_env", TOKEN_ENV),
+                                       environ=os.environ if environ is None else environ))
+            secrets.append(token[0])
+        return fetch_opencellid(cache, mcc, token=token[0] if token else None,
+                                fallback_full=bool(t.get("fallback_full", True)))
+
+    if cache.offline:  # list every missing country file (ours and the neighbours'), not only the first
+        lost = False
+        for mcc in [*mccs, *(int(m) for m in t.get("foreign_mcc") or [])]:
+            try:
+                get(mcc)
+            except OfflineMissingError:
+                lost = True
+        if lost:
+            raise OfflineMissingError("OpenCelliD files missing from the cache")
+    cells = [get(mcc) for mcc in mccs]
+    foreign = _foreign_towers(cfg, cache, res, t, get) if t.get("foreign_mcc") else []
     params_now = _tower_params(t, cfg)
     if (
         cache.has(sites_rel)
         and (read_manifest(cache.path(sites_rel)) or {}).get("params") == params_now
     ):
-        return [*cells, cache.path(sites_rel)]
+        return [*cells, cache.path(sites_rel), *foreign]
     max_age = t.get("max_age_days", 730)
     max_range = t.get("max_range_m", 20000.0)
     filt = CellFilter(
@@ -527,7 +536,57 @@ def _towers(cfg: FetchConfig, cache: Cache, res: FetchResult, secrets, environ) 
             "attribution": "Cell locations: OpenCelliD Project (opencellid.org) by Unwired Labs, CC BY-SA 4.0.",
         },
     )
-    return [*cells, out]
+    return [*cells, out, *foreign]
+
+
+#: ISO 3166-1 alpha-3 of the neighbours' mobile country codes (ITU-T E.212): China, Laos, Cambodia.
+FOREIGN_COUNTRY = {460: "CHN", 457: "LAO", 456: "KHM"}
+
+
+def _cell_filter(t: Mapping[str, Any]) -> tuple[CellFilter, ClusterParams]:
+    max_age = t.get("max_age_days", 730)
+    max_range = t.get("max_range_m", 20000.0)
+    return (CellFilter(min_samples=int(t.get("min_samples", 2)), max_range_m=float(max_range) if max_range else None,
+                       max_age_days=float(max_age) if max_age else None),
+            ClusterParams(radius_m=float(t.get("cluster_radius_m", 250.0)), use_enb=bool(t.get("use_enb", True)),
+                          enb_max_spread_m=float(t.get("enb_max_spread_m", 3000.0))))
+
+
+def _foreign_towers(cfg: FetchConfig, cache: Cache, res: FetchResult, t: Mapping[str, Any], get) -> list[Path]:
+    """Neighbouring countries' cells (``foreign_mcc``) within ``foreign_margin_km`` of the bbox → a sites table.
+
+    Operators keep their PLMN code as name (``460-00``): which company holds which MNC is not
+    checked here. Columns ``mcc`` and ``country`` (ISO3 where known) mark the rows as foreign.
+    """
+    fmccs = [int(m) for m in t.get("foreign_mcc") or []]
+    rel = Path(t.get("foreign_sites_out", f"derived/{cfg.iso3.lower()}_foreign_sites_opencellid.csv"))
+    cells = [get(m) for m in fmccs]
+    params_now = {**_tower_params(t, cfg), "role": "foreign"}
+    if cache.has(rel) and (read_manifest(cache.path(rel)) or {}).get("params") == params_now:
+        return [*cells, cache.path(rel)]
+    raw = pd.concat([read_cells(c) for c in cells], ignore_index=True)
+    mcc = pd.to_numeric(raw["mcc"], errors="coerce")
+    net = pd.to_numeric(raw["net"], errors="coerce")
+    ok = mcc.notna() & net.notna()
+    ops = {(int(a), int(b)): f"{int(a)}-{int(b):02d}" for a, b in set(zip(mcc[ok], net[ok], strict=True))}
+    bbox = None
+    if cfg.bbox is not None and t.get("clip_to_bbox", True):
+        margin_km = float(t.get("foreign_margin_km", 30.0))
+        w, s_, e, n = cfg.bbox
+        dlat = margin_km / 111.195
+        dlon = margin_km / (111.195 * float(np.cos(np.radians(max(abs(s_), abs(n))))))
+        bbox = (w - dlon, s_ - dlat, e + dlon, n + dlat)
+    filt, params = _cell_filter(t)
+    sites, rep = opencellid_to_sites(raw, filters=filt, params=params, operators=ops, mccs=fmccs, study_bbox=bbox)
+    sites["mcc"] = sites["operator"].str.split("-").str[0].astype("int64")
+    sites["country"] = sites["mcc"].map(lambda m: FOREIGN_COUNTRY.get(int(m), str(m)))
+    rep.source = ", ".join(str(c.name) for c in cells)
+    res.notes["foreign_towers"] = rep.as_dict()
+    return [*cells, cache.write_derived(
+        rel, make=lambda tmp: sites.to_csv(tmp, index=False, encoding="utf-8"), derived_from=cells,
+        info={"source": "OpenCelliD (neighbouring countries) → covgap sites", "params": params_now,
+              "report": rep.as_dict(), "licence": "CC BY-SA 4.0",
+              "attribution": "Cell locations: OpenCelliD Project (opencellid.org) by Unwired Labs, CC BY-SA 4.0."})]
 
 
 def _tower_params(t: Mapping[str, Any], cfg: FetchConfig) -> dict[str, Any]:

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from ..constants import EARTH_RADIUS_M
 from ..errors import ConfigError, FetchError
 from . import validate as _v
 from .cache import Cache, OfflineMissingError
@@ -133,8 +134,8 @@ def osm_hamlets_table(elements: list[dict], *, dedup_m: float = 300.0) -> tuple[
     if len(df) and dedup_m > 0:
         keys = df["name"].map(_key).to_numpy()
         lat0 = np.radians(df["lat"].to_numpy())
-        x = np.radians(df["lon"].to_numpy()) * np.cos(lat0) * 6_371_000.0  # local equirectangular metres
-        y = lat0 * 6_371_000.0
+        x = np.radians(df["lon"].to_numpy()) * np.cos(lat0) * EARTH_RADIUS_M  # local equirectangular metres
+        y = lat0 * EARTH_RADIUS_M
         for _, idx in pd.Series(np.arange(len(df))).groupby(keys):
             ii = idx.to_numpy()
             if len(ii) < 2:

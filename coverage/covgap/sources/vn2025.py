@@ -10,7 +10,7 @@ reference map sapnhap.bando.com.vn with GSO codes and names. covgap fetches the 
     vn2025/json/geojson/<code>_<slug>/<code>_<slug>.geojson     34 province outlines
     vn2025/json/geojson/<code>_<slug>/wards/<code>_<slug>.geojson   communes of the provinces asked for
 
-so :func:`covgap.vn2025.units_2025` reads the cache as it reads a clone. A branch or tag name
+so :func:`covgap.vietnam.units2025.units_2025` reads the cache as it reads a clone. A branch or tag name
 (``ref = "master"``) is resolved once to a commit through the GitHub API
 (``/repos/{owner}/{repo}/commits/{ref}``); the answer is cached (``vn2025/commit-<ref>.json``), so
 later runs — and ``--offline`` — use the same snapshot until that file is deleted. Every manifest

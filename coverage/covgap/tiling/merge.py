@@ -97,7 +97,8 @@ def window_task(spec: dict[str, Any]) -> dict[str, Any]:
         arrays["_offset"] = np.array([r0 - o.row0, c0 - o.col0], dtype=np.int64)
         save_arrays(work / "pieces" / o.name / f"{tile.name}.{h[:16]}.bin", arrays)
         pieces.append(o.name)
-    techs = {t: {"threshold_dbm": tc.threshold_dbm, "signal": tc.signal_dbm is not None}
+    techs = {t: {"threshold_dbm": tc.threshold_dbm, "signal": tc.signal_dbm is not None,
+                 "location_std_db": float(tc.location_std_db), "location_percent": float(tc.location_percent)}
              for t, tc in cov.technologies.items()}
     params = jsonable(cov.parameters)
     write_json(marker, {"hash": h, "pieces": pieces, "technologies": techs, "parameters": params})

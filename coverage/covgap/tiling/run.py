@@ -5,20 +5,7 @@ tile containing its cell (sites off the grid go to the nearest edge tile), and i
 **once**, by the model, on its tile grown by a *halo* of the largest coverage radius
 (:func:`model_reach_m`) plus a few cells, so the whole footprint lies in that window.
 Each window result is cut into pieces, one per tile it overlaps, and written to disk; a
-tile is then merged from the pieces that reach it:
-
-===================  =====================================================================
-field                merge rule (exact)
-===================  =====================================================================
-``operator_bits``    OR (global operator bit positions)
-``n_sites``          sum, saturating at 65535 like the models
-``signal_dbm``       maximum (NaN where no transmitter reaches)
-``serving_site``     the best: strongest signal for signal models, nearest site for the
-                     radius model (distance recomputed with the radius kernel's own
-                     formula); on an exact tie the lower sites-table row, which is what
-                     one untiled run does (sites are processed in row order, strict
-                     comparison)
-===================  =====================================================================
+tile is then merged from the pieces that reach it (merge rules: :mod:`covgap.tiling.merge`).
 
 Peak memory is one window plus one tile, whatever the size of the country: results live
 in ``workdir`` (one raw binary file per piece and per tile) and are read back tile by
@@ -83,7 +70,8 @@ class TiledCoverage:
     operators : tuple of str
         Global operator order (bit ``k`` = ``operators[k]``).
     technologies : dict
-        Technology → ``{"threshold_dbm": float | None, "signal": bool}``.
+        Technology → ``{"threshold_dbm": float | None, "signal": bool, "location_std_db": float,
+        "location_percent": float}``.
     sites : DataFrame
         The sites table (``serving_site`` indexes its rows).
     model : str
@@ -118,12 +106,12 @@ class TiledCoverage:
         for tech, info in self.technologies.items():
             if f"{tech}/bits" in arrays:
                 tc = TechnologyCoverage(tech, arrays[f"{tech}/bits"], arrays[f"{tech}/n"], arrays[f"{tech}/serving"],
-                                        arrays.get(f"{tech}/signal"), info["threshold_dbm"])
+                                        arrays.get(f"{tech}/signal"), info["threshold_dbm"], *_location(info))
             else:
                 tc = TechnologyCoverage(tech, np.zeros(tile.shape, np.uint32), np.zeros(tile.shape, np.uint16),
                                         np.full(tile.shape, -1, np.int32),
                                         np.full(tile.shape, np.nan, np.float32) if info["signal"] else None,
-                                        info["threshold_dbm"])
+                                        info["threshold_dbm"], *_location(info))
             techs[tech] = tc
         return Coverage(grid=self.tile_grid(tile), operators=self.operators, technologies=techs, sites=self.sites,
                         model=self.model, parameters=self.parameters)
@@ -136,7 +124,8 @@ class TiledCoverage:
             techs[tech] = TechnologyCoverage(
                 tech, np.zeros(grid.shape, np.uint32), np.zeros(grid.shape, np.uint16),
                 np.full(grid.shape, -1, np.int32),
-                np.full(grid.shape, np.nan, np.float32) if info["signal"] else None, info["threshold_dbm"])
+                np.full(grid.shape, np.nan, np.float32) if info["signal"] else None, info["threshold_dbm"],
+                *_location(info))
         for tile in self.plan.tiles():
             path = self.workdir / "tiles" / f"{tile.name}.bin"
             if not path.exists():
@@ -153,6 +142,11 @@ class TiledCoverage:
                     tc.signal_dbm[sl] = z[f"{tech}/signal"]
         return Coverage(grid=grid, operators=self.operators, technologies=techs, sites=self.sites,
                         model=self.model, parameters=self.parameters)
+
+def _location(info: dict[str, Any]) -> tuple[float, float]:
+    """(location_std_db, location_percent) of a technology (absent in work folders of older runs)."""
+    return float(info.get("location_std_db", 0.0)), float(info.get("location_percent", 50.0))
+
 
 # =========================================================================== the computation
 def _sites_xy(grid: Grid, sites: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

@@ -32,7 +32,8 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage as ndi
 
-from .errors import DataFileError, InputError
+from ..errors import DataFileError, InputError
+from .provinces import provinces_34
 
 __all__ = ["UNIT_TYPES", "LEVELS", "vn2025_geojson_dir", "units_2025", "nest_labels"]
 
@@ -94,7 +95,6 @@ def _province_dirs(gdir: Path) -> dict[str, Path]:
 
 
 def _wanted(provinces: Iterable[str | int] | None, available: dict[str, Path], gdir: Path) -> list[str]:
-    from .vietnam import provinces_34
 
     if provinces is None:
         return sorted(available)
