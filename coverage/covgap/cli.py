@@ -168,8 +168,8 @@ def _cmd_calibrate(args) -> int:
               f"measurements:      {rep.rows_in:,} read, {rep.rows_used:,} used, {rep.rows_dropped:,} left out"]
     for reason, n in rep.as_dict()["dropped"].items():
         lines.append(f"  left out, {reason + ':':<24}{n:>8,}")
-    for note in rep.notes:
-        lines.append(f"note:              {note}")
+    if rep.notes:
+        lines.append(f"notes:             {len(rep.notes)} (model range, saturated readings…: see calibration.json)")
     lines.append("operator x technology   n      offset dB  spread dB  RMSE before  RMSE after (cross-validated)")
     cv = res.cv.set_index(["operator", "technology"])
     for r in res.groups.itertuples(index=False):

@@ -9,8 +9,8 @@ Conventions (every table and figure of ``covgap calibrate``):
 * **spread** = the standard deviation of the residuals about the offset, with ``dof = n − 1``
   degrees of freedom: what is left after calibration, offered as the location variability σL.
 * **slope** (dB per decade of distance to the serving site, fitted where the data carry enough
-  distance range: :data:`SLOPE_MIN_POINTS` points whose central 90 % of distances span at least
-  :data:`SLOPE_MIN_DECADES` decade): residual = offset + slope·(log10 d − mean log10 d). A slope
+  distance range: at least :data:`SLOPE_MIN_POINTS` points whose distances span at least
+  :data:`SLOPE_MIN_DECADES` decade from the nearest to the farthest): residual = offset + slope·(log10 d − mean log10 d). A slope
   says the model's distance law is off; it is reported and written to the calibration file, and
   ``covgap run`` does not apply it (the models' distance law is theirs: choose another
   environment or model when the slope is large).
@@ -54,7 +54,7 @@ __all__ = [
 MIN_POINTS = 10
 #: A slope is fitted only with at least this many measurements …
 SLOPE_MIN_POINTS = 30
-#: … whose central 90 % of distances to the serving site span at least this many decades.
+#: … whose distances to the serving site span at least this many decades (nearest to farthest).
 SLOPE_MIN_DECADES = 1.0
 #: Distances below this (a measurement in the mast's own cell) count as this in log10 d.
 MIN_DISTANCE_KM = 0.01
@@ -143,7 +143,7 @@ def _fit_group(resid: np.ndarray, d_km: np.ndarray, *, min_points: int, slope_mi
         row["note"] = "no measurements"
         return row
     x = _log_distance(d_km)
-    row["distance_decades"] = float(np.percentile(x, 95) - np.percentile(x, 5)) if n >= 2 else 0.0
+    row["distance_decades"] = float(x.max() - x.min()) if n >= 2 else 0.0
     if n < min_points:
         row["note"] = f"fewer than {min_points} measurements: not fitted (left as predicted)"
         return row
@@ -443,7 +443,7 @@ def calibrate(study: StudyArea, model: CoverageModel, measurements: pd.DataFrame
     pooled = float(np.sqrt((dof * fitted["spread_db"].to_numpy(dtype="f8") ** 2).sum() / dof.sum())) \
         if dof.sum() > 0 else float("nan")
     rules = {"min_points": min_points, "slope_min_points": slope_min_points, "slope_min_decades": slope_min_decades,
-             "slope_distance_range": "5th to 95th percentile of log10(distance to the serving site)",
+             "slope_distance_range": "max - min of log10(distance to the serving site)",
              "min_distance_km": MIN_DISTANCE_KM, "duplicate_key": "operator, technology, lon/lat to 1e-6 degree, time",
              "residual": "measured - predicted (dB)", "offset": "mean residual per operator x technology",
              "spread": "standard deviation of the residuals about the offset, dof = n - 1",

@@ -216,6 +216,11 @@ def clean_measurements(table: pd.DataFrame, study: StudyArea, *, line_of: np.nda
     dup[ok_so_far] = key[ok_so_far].duplicated(keep="first").to_numpy()
     mark(dup, "duplicate")
 
+    at_end = (reason == "") & ((sig == lo) | (sig == hi))
+    if at_end.any():
+        rep.notes.append(f"{int(at_end.sum())} reading(s) sit exactly at an end of their technology's reporting range "
+                         "(saturated reports: the true level may lie beyond); kept, they pull the offset toward "
+                         "the range")
     for r in DROP_REASONS:
         rep.drop(r, lines[reason == r])
     keep = reason == ""

@@ -373,8 +373,10 @@ def read_measurements(path: str | Path, *, encoding: str | None = None, layer: s
             idx = np.flatnonzero(bad.to_numpy())
             i = int(idx[0])
             shown = [int(line_of[j]) for j in idx[:10]]
+            v = raw.iloc[i]
+            v = float(v) if isinstance(v, (int, float, np.number)) and not isinstance(v, bool) else v
             raise InputError(
-                f"{src}: {label} {int(line_of[i])}, field {col!r} is {raw.iloc[i]!r}; expected {expect}. "
+                f"{src}: {label} {int(line_of[i])}, field {col!r} is {v!r}; expected {expect}. "
                 f"{len(idx)} row(s) affected ({label}s {shown}{' …' if len(idx) > 10 else ''}). Fix: correct or "
                 "remove those rows (use a point, not a comma, for decimals)."
             )
