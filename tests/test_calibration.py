@@ -449,3 +449,20 @@ def test_cli_bad_measurements_file(demo, tmp_path, capsys):
     assert "missing column(s) ['signal_dbm']" in err and "Traceback" not in err
     assert not (tmp_path / "o").exists()
     assert not list(tmp_path.glob(".o.partial-*"))
+
+
+def test_tiled_calibrated_model_equals_untiled(demo):
+    from covgap.tiling import TiledModel
+
+    _, _, study = demo
+    sites = study.sites[study.sites["operator"] == "Viettel"].reset_index(drop=True)
+    m = CalibratedModel(HataModel(), {("Viettel", "4G"): 4.0})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ModelRangeWarning)
+        a = m.compute(study.grid, sites)
+        b = TiledModel(m, tile_size=400).compute(study.grid, sites)
+    for tech, x in a.technologies.items():
+        y = b.technologies[tech]
+        assert np.array_equal(x.signal_dbm, y.signal_dbm, equal_nan=True)
+        assert np.array_equal(x.operator_bits, y.operator_bits) and np.array_equal(x.serving_site, y.serving_site)
+    assert b.parameters["calibration"]["offsets_db"] == {"Viettel 4G": 4.0}

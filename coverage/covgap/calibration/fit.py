@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import CovgapError, InputError, ModelRangeWarning
+from ..errors import InputError, ModelRangeWarning
 from ..grid import EARTH_RADIUS_M, haversine_m
 from ..models.base import CoverageModel
 from ..study import StudyArea
@@ -429,11 +429,8 @@ def calibrate(study: StudyArea, model: CoverageModel, measurements: pd.DataFrame
         raise InputError(f"{source}: no operator x technology has {min_points} or more usable measurements "
                          f"(groups: {dict(zip(groups['operator'] + ' ' + groups['technology'], groups['n'], strict=True))}). "
                          "Fix: bring more measurements, or lower min_points.")
-    try:
-        pts, cv, info = cross_validate(pts, folds=folds, block_km=block_km, seed=seed, min_points=min_points,
-                                       slope_min_points=slope_min_points, slope_min_decades=slope_min_decades)
-    except CovgapError:
-        raise
+    pts, cv, info = cross_validate(pts, folds=folds, block_km=block_km, seed=seed, min_points=min_points,
+                                   slope_min_points=slope_min_points, slope_min_decades=slope_min_decades)
     off = {(o, t): v for o, t, v, ok in zip(groups["operator"], groups["technology"], groups["offset_db"],
                                              groups["fitted"], strict=True) if ok}
     pts["calibrated_dbm"] = pts["predicted_dbm"] + np.array(
