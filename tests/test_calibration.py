@@ -263,6 +263,18 @@ def test_read_measurements_errors(tmp_path):
     assert df["signal_dbm"].dtype == "f8" and where == "line"
 
 
+def test_read_measurements_from_a_point_layer(tmp_path):
+    import geopandas as gpd
+
+    gdf = gpd.GeoDataFrame({"operator": ["OpA", "OpB"], "technology": ["4G", "2G"], "signal_dbm": [-91.5, -70.0]},
+                           geometry=gpd.points_from_xy([105.01, 105.02], [21.01, 21.02]), crs="EPSG:4326")
+    gdf.to_file(tmp_path / "m.gpkg", layer="drive", driver="GPKG")
+    df, line_of, where = read_measurements(tmp_path / "m.gpkg", layer="drive")
+    assert where == "feature" and line_of.tolist() == [1, 2]
+    assert df["lon"].tolist() == [105.01, 105.02] and df["signal_dbm"].tolist() == [-91.5, -70.0]
+    assert df["time"].tolist() == ["", ""]
+
+
 def test_nothing_usable_is_an_error():
     study = _tiny()
     t = pd.DataFrame({"lon": [106.0], "lat": [21.1], "operator": ["OpA"], "technology": ["4G"],
@@ -381,6 +393,7 @@ def test_opencellid_average_signal_as_weak_measurements():
 
 
 # ---------------------------------------------------------------- the CLI end to end
+@pytest.mark.slow
 def test_cli_calibrate_then_run(demo, tmp_path, capsys):
     d, cfg_path, study = demo
     work = tmp_path / "w"
