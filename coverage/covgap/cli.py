@@ -105,6 +105,10 @@ def _summary_lines(analysis: Analysis, out: Path) -> list[str]:
         f"without 4G:        {s['population_without_4G']:,.0f}",
         f"gap clusters:      {s['gap_clusters']['count']}",
     ]
+    cal = s["model"].get("calibration") if isinstance(s["model"], dict) else None
+    if cal:
+        offs = ", ".join(f"{k} {v:+.1f}" for k, v in cal["offsets_db"].items())
+        lines.append(f"calibration:       {cal['source']} (dB: {offs})")
     for note in s["notes"].get("model_warnings", []):
         lines.append(f"model note:        {note}")
     if s["hamlets"]:

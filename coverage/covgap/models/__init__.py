@@ -115,6 +115,12 @@ def make_model(cfg: ModelChoice, *, has_dem: bool, kind: str | None = None) -> C
     ``cfg.location_percent`` (``[model] location_percent``) reaches every model with a location
     spread (hata, terrain, p1812); the radius model has none (its coverage is 0/1).
 
+    ``cfg.calibration`` (``[model] calibration``, when set) wraps the model in a
+    :class:`CalibratedModel` with its offsets per operator × technology, and its
+    ``location_std_db`` (when given) becomes the model's σL. Refused (:class:`ConfigError`) for the
+    radius model, for a model kind other than the one the calibration was fitted with, and for a
+    σL with a model that computes its own (p1812).
+
     Examples
     --------
     >>> from covgap.config import ModelConfig
