@@ -29,6 +29,7 @@ __all__ = [
     "GapsConfig",
     "ReportConfig",
     "PopulationAdjustConfig",
+    "UncertaintyConfig",
     "Config",
     "load_config",
     "parse_config",
@@ -118,6 +119,26 @@ class PopulationAdjustConfig:
 
 
 @dataclass(frozen=True)
+class UncertaintyConfig:
+    """``[uncertainty]``: the spread of each input and the ensemble size (see :mod:`covgap.uncertainty`).
+
+    ``link_budget_db`` maps technology → 1-sigma dB (a single number in the file applies to
+    every technology: key ``"*"``); ``location_db`` is dB or ``"model"`` (the model's σL);
+    ``population`` are alternative people-per-cell grids, drawn uniformly per member together
+    with the run's own grid.
+    """
+
+    members: int = 50
+    seed: int = 0
+    link_budget_db: dict[str, float] = field(default_factory=dict)
+    location_db: float | str = 0.0
+    location_correlation_m: float = 120.0
+    tower_position_m: float = 0.0
+    population: tuple[InputRef, ...] = ()
+    top_n: int = 10
+
+
+@dataclass(frozen=True)
 class Config:
     """A validated run configuration."""
 
@@ -138,6 +159,8 @@ class Config:
     overlap_tolerance_km2: float = 0.01
     border_arc: tuple[tuple[float, float], ...] | None = None
     population_adjust: PopulationAdjustConfig | None = None
+    #: ``[uncertainty]``: run an ensemble next to the deterministic run (None: no ensemble).
+    uncertainty: UncertaintyConfig | None = None
     #: The file has a ``[sources]`` table (what ``covgap fetch`` downloads; validated by
     #: :func:`covgap.sources.fetch.parse_sources`, which ``covgap run`` also calls).
     has_sources: bool = False
@@ -153,10 +176,13 @@ class Config:
             out[f"admin:{a.level}"] = a.ref
         if self.population_adjust is not None:
             out["population_totals"] = self.population_adjust.totals
+        if self.uncertainty is not None:
+            for k, ref in enumerate(self.uncertainty.population):
+                out[f"uncertainty_population:{k + 1}"] = ref
         return out
 
 
-_TOP = {"study", "inputs", "admin", "model", "gaps", "report", "sources", "population"}
+_TOP = {"study", "inputs", "admin", "model", "gaps", "report", "sources", "population", "uncertainty"}
 _STUDY = {"name", "synthetic", "snap_cells", "overlap_tolerance_km2"}
 _INPUTS = {"population", "dem", "towers", "hamlets", "border", "foreign_towers"}
 _REF = {"path", "layer", "source", "release", "licence", "url", "encoding"}
@@ -330,6 +356,7 @@ def parse_config(data: dict, *, base: Path, src: str = "config") -> Config:
     opt = {r: _ref(inputs[r], f"inputs.{r}", base, src) for r in ("dem", "hamlets", "border", "foreign_towers")
            if r in inputs}
     adjust = _population_adjust(data.get("population", {}), admins, base, src)
+    uncertainty = _uncertainty(data["uncertainty"], base, src) if "uncertainty" in data else None
     return Config(
         path=None,
         has_sources="sources" in data,
@@ -345,6 +372,7 @@ def parse_config(data: dict, *, base: Path, src: str = "config") -> Config:
         gaps=gcfg,
         report=rcfg,
         population_adjust=adjust,
+        uncertainty=uncertainty,
         **opt,
     )
 
@@ -363,6 +391,26 @@ def _population_adjust(table, admins: list[AdminLevelConfig], base: Path, src: s
     if level not in levels:
         raise ConfigError(f"{src}: [population] level = {level!r}; expected one of the admin levels {levels}.")
     return PopulationAdjustConfig(totals=_ref(table["adjust_to"], "population.adjust_to", base, src), level=level)
+
+
+def _uncertainty(table: dict, base: Path, src: str) -> UncertaintyConfig:
+    """``[uncertainty]`` (types already checked by the schema): technologies, paths, what a key means."""
+    lb = table.get("link_budget_db", 0.0)
+    link = {"*": float(lb)} if isinstance(lb, (int, float)) else {str(k): float(v) for k, v in lb.items()}
+    loc = table.get("location_db", 0.0)
+    refs = []
+    for k, p in enumerate(table.get("population", [])):
+        refs.append(_ref(p, f"uncertainty.population #{k + 1}", base, src))
+    seen = [str(r.path) for r in refs]
+    if len(set(seen)) != len(seen):
+        dup = next(p for p in seen if seen.count(p) > 1)
+        raise ConfigError(f"{src}: [uncertainty] population names {dup} twice; each alternative grid would then be "
+                          "drawn twice as often. Fix: list each file once.")
+    return UncertaintyConfig(members=int(table.get("members", 50)), seed=int(table.get("seed", 0)),
+                             link_budget_db=link, location_db=loc if isinstance(loc, str) else float(loc),
+                             location_correlation_m=float(table.get("location_correlation_m", 120.0)),
+                             tower_position_m=float(table.get("tower_position_m", 0.0)),
+                             population=tuple(refs), top_n=int(table.get("top_n", 10)))
 
 
 def read_toml(path: str | Path) -> dict:
