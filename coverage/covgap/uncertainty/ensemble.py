@@ -406,15 +406,25 @@ def attach_ensemble(analysis: Analysis, result: EnsembleResult) -> Analysis:
         e = result.units[level]
         if len(e) != len(tab) or not (e["code"].to_numpy() == tab["code"].to_numpy()).all():
             raise InputError(f"ensemble units of level {level!r} do not match the analysis' units.")
-        for c in RANGE_COLUMNS:
-            tab[c] = e[c].to_numpy()
+        _insert_after(tab, "uncovered", {c: e[c].to_numpy() for c in RANGE_COLUMNS})
     cl = analysis.clusters
     if len(cl):
         e = result.clusters.set_index("cluster_id")
-        for c in RANGE_COLUMNS[:3]:
-            cl[c] = e.loc[cl["cluster_id"].to_numpy(), c].to_numpy()
+        _insert_after(cl, "population", {c: e.loc[cl["cluster_id"].to_numpy(), c].to_numpy() for c in RANGE_COLUMNS[:3]})
     if analysis.hamlets is not None and result.hamlets is not None:
-        analysis.hamlets["p_no_signal"] = result.hamlets["p_no_signal"].to_numpy()
+        _insert_after(analysis.hamlets, "covered_any", {"p_no_signal": result.hamlets["p_no_signal"].to_numpy()})
     analysis.uncertainty = result.summary()
     analysis.no_signal_probability = result.no_signal_probability
     return analysis
+
+
+def _insert_after(df: pd.DataFrame, anchor: str, columns: dict[str, np.ndarray]) -> None:
+    """Insert ``columns`` right after ``anchor`` (at the end when absent), replacing earlier ones."""
+    for c in columns:
+        if c in df.columns:
+            del df[c]
+    at = list(df.columns).index(anchor) + 1 if anchor in df.columns else len(df.columns)
+    if "geometry" in df.columns and at > list(df.columns).index("geometry"):
+        at = list(df.columns).index("geometry")
+    for k, (c, v) in enumerate(columns.items()):
+        df.insert(at + k, c, v)
