@@ -393,11 +393,31 @@ def _population_adjust(table, admins: list[AdminLevelConfig], base: Path, src: s
     return PopulationAdjustConfig(totals=_ref(table["adjust_to"], "population.adjust_to", base, src), level=level)
 
 
+def _dbs(v: Any) -> bool:
+    """A finite number ≥ 0 (not a boolean)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v and 0 <= v < float("inf")
+
+
 def _uncertainty(table: dict, base: Path, src: str) -> UncertaintyConfig:
     """``[uncertainty]`` (types already checked by the schema): technologies, paths, what a key means."""
+    from ._config_schema import _plain
+
     lb = table.get("link_budget_db", 0.0)
-    link = {"*": float(lb)} if isinstance(lb, (int, float)) else {str(k): float(v) for k, v in lb.items()}
+    fix = 'Fix: e.g. link_budget_db = 3.0 (every technology) or link_budget_db = { "2G" = 2.0, "4G" = 3.0 }.'
+    if _dbs(lb):
+        link = {"*": float(lb)}
+    elif isinstance(lb, dict) and all(_dbs(v) for v in lb.values()) and set(lb) <= {"2G", "3G", "4G", "5G"}:
+        link = {str(k): float(v) for k, v in lb.items()}
+    else:
+        bad = ([k for k in lb if k not in ("2G", "3G", "4G", "5G")] if isinstance(lb, dict) else [])
+        what = (f"unknown technology {bad[0]!r} (expected 2G, 3G, 4G or 5G)" if bad
+                else "expected dB ≥ 0 (1-sigma), or a table of technology = dB")
+        raise ConfigError(f"{src}: [uncertainty] link_budget_db = {_plain(lb)}; {what}. {fix}")
     loc = table.get("location_db", 0.0)
+    if not (_dbs(loc) or loc == "model"):
+        raise ConfigError(f"{src}: [uncertainty] location_db = {_plain(loc)}; expected dB ≥ 0 (1-sigma) or \"model\" "
+                          "(the model's own location spread, e.g. 5.5 dB for hata and terrain). "
+                          "Fix: e.g. location_db = \"model\" or location_db = 4.0.")
     refs = []
     for k, p in enumerate(table.get("population", [])):
         refs.append(_ref(p, f"uncertainty.population #{k + 1}", base, src))
