@@ -424,7 +424,5 @@ def _insert_after(df: pd.DataFrame, anchor: str, columns: dict[str, np.ndarray])
         if c in df.columns:
             del df[c]
     at = list(df.columns).index(anchor) + 1 if anchor in df.columns else len(df.columns)
-    if "geometry" in df.columns and at > list(df.columns).index("geometry"):
-        at = list(df.columns).index("geometry")
     for k, (c, v) in enumerate(columns.items()):
         df.insert(at + k, c, v)
