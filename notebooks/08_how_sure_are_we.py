@@ -126,11 +126,12 @@ ax.set_title(f"{s['title']}: people without signal per {level}")
 ax.legend(loc="lower right")
 
 # %% [markdown]
-# **Why is the one-run figure often below P10?** The one run counts a cell as covered when the
-# *median* signal reaches the threshold. A member shifts the signal up or down; far more people
-# live just above the threshold (in towns near towers) than just below it, so a symmetric error
-# in dB uncovers more people than it covers. The ensemble says the one-run figure sits at the
-# optimistic end of what the inputs allow.
+# **Why does the ensemble lean above the one-run figure?** The one run counts a cell as covered
+# when the *median* signal reaches the threshold. A member shifts the signal up or down; far more
+# people live just above the threshold (in towns near towers) than just below it, so a symmetric
+# error in dB uncovers more people than it covers, and P50 usually sits above the one-run figure
+# (sometimes even P10 does, for a unit whose people all live near the edge of coverage). The
+# one-run figure is then the optimistic end of what the inputs allow.
 #
 # ## The probability of no signal
 # Per cell, the share of members without any signal there (also written by `covgap run` as
