@@ -14,9 +14,12 @@ a spatially correlated location field, the tower-position rule) and measured cos
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field, is_dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,7 +33,7 @@ from ..models.linkbudget import technology_defaults
 from ..models.location import location_margin_db
 from ..overlay import zonal_sum
 from ..study import StudyArea
-from ..tiling import TiledModel
+from ..tiling import TiledModel, compute_coverage_tiled
 from .draws import location_field, member_streams, move_sites
 from .spec import LOCATION_CLIP_SIGMA, EnsembleSpec, tower_sigma_m
 
@@ -100,34 +103,57 @@ def _with_headroom(model: CoverageModel, headroom_db: float) -> CoverageModel:
     return replace(model, thresholds_dbm={t: v - headroom_db for t, v in thr.items()})
 
 
+def _margin(tc, thr: dict[str, float] | None) -> tuple[np.ndarray, float, bool]:
+    """(margin field, σL, has a signal) of one technology's coverage (a whole grid or one tile)."""
+    if tc.signal_dbm is None or tc.threshold_dbm is None or thr is None:
+        return np.where(tc.covered, np.float32(np.inf), np.float32(-np.inf)).astype(np.float32), 0.0, False
+    t = thr[tc.technology] + location_margin_db(tc.location_percent, tc.location_std_db)
+    with np.errstate(invalid="ignore"):
+        m64 = tc.signal_dbm.astype("f8") - t
+    return np.where(np.isfinite(m64), m64, -np.inf).astype(np.float32), float(tc.location_std_db), True
+
+
 def signal_margins(grid, sites: pd.DataFrame, model: CoverageModel, *, dem: np.ndarray | None = None,
                    headroom_db: float = 0.0, coverage: Coverage | None = None) -> SignalMargins:
     """Margin fields of ``model`` on ``grid``; the signal computed with ``headroom_db`` of spare link budget.
 
     ``coverage``: the deterministic coverage, reused when no headroom is needed (nothing is
     recomputed then). Thresholds are the model's own, so with no draw ``margins ≥ 0`` is
-    exactly the deterministic coverage (tested).
+    exactly the deterministic coverage (tested). A :class:`~covgap.tiling.TiledModel` computes
+    the signal tile by tile and only the margin fields are assembled (4 bytes per cell and
+    technology), never a second whole-grid :class:`Coverage`.
     """
     thr = _thresholds(model)
+    margins: dict[str, np.ndarray] = {}
+    std: dict[str, float] = {}
+    has_signal = False
+    if isinstance(model, TiledModel) and (coverage is None or headroom_db > 0):
+        hm = _with_headroom(model, headroom_db)
+        work = Path(tempfile.mkdtemp(prefix="covgap-ensemble-tiles-"))
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ModelRangeWarning)  # said by the deterministic run
+                tcov = compute_coverage_tiled(grid, sites, hm.model, dem=dem, tile_size=hm.tile_size,
+                                              halo_m=hm.halo_m, workdir=work, executor=hm.executor,
+                                              numba_threads=hm.numba_threads)
+            for tile in tcov.plan.tiles():
+                sl = (slice(tile.row0, tile.row1), slice(tile.col0, tile.col1))
+                for tech, tc in tcov.read_tile(tile).technologies.items():
+                    if tech not in margins:
+                        margins[tech] = np.full(grid.shape, -np.inf, dtype=np.float32)
+                    margins[tech][sl], std[tech], sig = _margin(tc, thr)
+                    has_signal |= sig
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return SignalMargins(margins=margins, location_std_db=std, has_signal=has_signal,
+                             headroom_db=float(headroom_db))
     if coverage is None or headroom_db > 0:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ModelRangeWarning)  # said by the deterministic run
             coverage = compute_coverage(grid, sites, _with_headroom(model, headroom_db), dem=dem)
-    margins: dict[str, np.ndarray] = {}
-    std: dict[str, float] = {}
-    has_signal = False
     for tech, tc in coverage.technologies.items():
-        if tc.signal_dbm is None or tc.threshold_dbm is None or thr is None:
-            m = np.where(tc.covered, np.float32(np.inf), np.float32(-np.inf)).astype(np.float32)
-            std[tech] = 0.0
-        else:
-            has_signal = True
-            t = thr[tech] + location_margin_db(tc.location_percent, tc.location_std_db)
-            with np.errstate(invalid="ignore"):
-                m64 = tc.signal_dbm.astype("f8") - t
-            m = np.where(np.isfinite(m64), m64, -np.inf).astype(np.float32)
-            std[tech] = float(tc.location_std_db)
-        margins[tech] = m
+        margins[tech], std[tech], sig = _margin(tc, thr)
+        has_signal |= sig
     return SignalMargins(margins=margins, location_std_db=std, has_signal=has_signal, headroom_db=float(headroom_db))
 
 
