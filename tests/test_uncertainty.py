@@ -3,20 +3,17 @@ member, determinism, monotone range in the link-budget spread, config errors, ra
 
 from __future__ import annotations
 
-import json
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-import rasterio
 from affine import Affine
 from conftest import make_sites, tiny_study
-from openpyxl import load_workbook
 
 from covgap.analysis import analyse
-from covgap.config import load_config, parse_config
+from covgap.config import parse_config
 from covgap.errors import ConfigError, InputError, ModelRangeWarning
 from covgap.grid import Grid
 from covgap.models.hata import HataModel
@@ -24,7 +21,6 @@ from covgap.models.radius import RadiusModel
 from covgap.tiling import TiledModel
 from covgap.uncertainty import (
     EnsembleSpec,
-    attach_ensemble,
     location_field,
     member_streams,
     move_sites,

@@ -75,7 +75,8 @@ def test_demo_zero_spread_every_member_is_the_deterministic_run(demo):
         for m in range(3):
             assert np.array_equal(r.member_units[level]["uncovered"][m], tab["uncovered"].to_numpy())
     cl = r.clusters.set_index("cluster_id")
-    assert np.array_equal(cl.loc[a.clusters["cluster_id"], "uncovered_p50"].to_numpy(), a.clusters["population"].to_numpy())
+    assert np.array_equal(cl.loc[a.clusters["cluster_id"], "uncovered_p50"].to_numpy(),
+                          a.clusters["population"].to_numpy())
     assert np.array_equal(r.hamlets["p_no_signal"].to_numpy() == 1.0, ~a.hamlets["covered_any"].to_numpy())
 
 

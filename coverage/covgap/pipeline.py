@@ -21,7 +21,8 @@ from .models import make_model
 from .outdir import OUTPUT_MARKER, staging_dir
 from .report import coverage_map, write_geopackage, write_rasters, write_summary, write_xlsx
 
-__all__ = ["run", "run_demo", "analyse_config", "run_uncertainty", "write_outputs", "demo_config_text", "staging_dir", "OUTPUT_MARKER",
+__all__ = ["run", "run_demo", "analyse_config", "run_uncertainty",
+           "write_outputs", "demo_config_text", "staging_dir", "OUTPUT_MARKER",
            "protected_paths"]
 
 def protected_paths(cfg: Config, *extra: tuple[str, str | Path | None]) -> dict[str, Path]:

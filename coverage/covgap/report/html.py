@@ -268,7 +268,8 @@ def html_report(analysis: Analysis, *, province: str | None = None, lang: str = 
         bad = bad[bad["status"].isin(["no signal", "2G only"])]
         bad = bad.assign(_o=bad["status"].map({"no signal": 0, "2G only": 1})).sort_values(
             ["_o", "distance_to_nearest_site_km"], ascending=[True, False])
-        hcols = ["name", "status", "p_no_signal", "province_name", "commune_name", "distance_to_nearest_site_km", "elevation_m",
+        hcols = ["name", "status", "p_no_signal",
+                 "province_name", "commune_name", "distance_to_nearest_site_km", "elevation_m",
                  "lon", "lat"]
         parts.append(html_table(bad, hcols, lang=lang, max_rows=max_rows) if len(bad)
                      else f"<p>{escape_text(label('none', lang))}</p>")

@@ -59,7 +59,7 @@ def location_field(rng: np.random.Generator, grid: Grid, correlation_m: float) -
     Examples
     --------
     >>> from covgap.grid import Grid
-    >>> g = Grid.from_bounds(0, 0, 20000, 20000, res=100, crs="EPSG:32648")
+    >>> g = Grid.from_bounds(0, 0, 20000, 20000, res=(100, 100), crs="EPSG:32648")
     >>> f = location_field(np.random.default_rng(1), g, 1000.0)
     >>> f.shape, f.dtype.name, abs(float(f.std()) - 1) < 0.2
     ((200, 200), 'float32', True)
@@ -89,7 +89,8 @@ def _kernel_norm(sy: float, sx: float) -> float:
     return out
 
 
-def move_sites(rng: np.random.Generator, sites: pd.DataFrame, sigma_m: np.ndarray, grid: Grid) -> tuple[pd.DataFrame, int]:
+def move_sites(rng: np.random.Generator, sites: pd.DataFrame, sigma_m: np.ndarray,
+               grid: Grid) -> tuple[pd.DataFrame, int]:
     """The sites table with every site moved by a normal draw (east, north), the same for all its rows.
 
     ``sigma_m`` is per row (:func:`covgap.uncertainty.tower_sigma_m`); a site takes the largest

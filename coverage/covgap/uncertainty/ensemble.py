@@ -436,7 +436,8 @@ def attach_ensemble(analysis: Analysis, result: EnsembleResult) -> Analysis:
     cl = analysis.clusters
     if len(cl):
         e = result.clusters.set_index("cluster_id")
-        _insert_after(cl, "population", {c: e.loc[cl["cluster_id"].to_numpy(), c].to_numpy() for c in RANGE_COLUMNS[:3]})
+        ids = cl["cluster_id"].to_numpy()
+        _insert_after(cl, "population", {c: e.loc[ids, c].to_numpy() for c in RANGE_COLUMNS[:3]})
     if analysis.hamlets is not None and result.hamlets is not None:
         _insert_after(analysis.hamlets, "covered_any", {"p_no_signal": result.hamlets["p_no_signal"].to_numpy()})
     analysis.uncertainty = result.summary()

@@ -76,7 +76,8 @@ class EnsembleSpec:
             raise ConfigError(f"[uncertainty] members = {self.members!r}; expected a whole number ≥ 1. "
                               "Fix: e.g. members = 50.")
         if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
-            raise ConfigError(f"[uncertainty] seed = {self.seed!r}; expected a whole number ≥ 0. Fix: e.g. seed = 2021.")
+            raise ConfigError(f"[uncertainty] seed = {self.seed!r}; expected a whole number ≥ 0. "
+                              "Fix: e.g. seed = 2021.")
         for tech, v in self.link_budget_db.items():
             if tech != "*" and tech not in TECHNOLOGIES:
                 raise ConfigError(f"[uncertainty] link_budget_db has technology {tech!r}; expected one of "
@@ -94,7 +95,8 @@ class EnsembleSpec:
                               "metres > 0. Fix: e.g. location_correlation_m = 120.")
         _nonneg(self.tower_position_m, "tower_position_m", "300.0")
         if isinstance(self.top_n, bool) or not isinstance(self.top_n, (int, np.integer)) or self.top_n < 1:
-            raise ConfigError(f"[uncertainty] top_n = {self.top_n!r}; expected a whole number ≥ 1. Fix: e.g. top_n = 10.")
+            raise ConfigError(f"[uncertainty] top_n = {self.top_n!r}; expected a whole number ≥ 1. "
+                              "Fix: e.g. top_n = 10.")
         if "run" in self.population:
             raise InputError("population layer name 'run' is the study's own grid; give the alternatives other names.")
 
