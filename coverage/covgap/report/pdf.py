@@ -23,7 +23,6 @@ from .i18n import (
     check_lang,
     column_label,
     fmt_int,
-    fmt_range,
     fmt_pct,
     label,
     level_label,
@@ -200,6 +199,12 @@ def _page(analysis: Analysis, *, title: str, subtitle: str, kf: list[tuple[str, 
     return fig
 
 
+def _range_kf(low: float, high: float, lang: str) -> tuple[str, str]:
+    """Key figure: the ensemble's P10–P90 of people without any signal (the box is too narrow for
+    "812 (P10–P90: 540–1,130)" on one line; the tables carry that form)."""
+    return ("P10–P90 · " + label("people_no_signal", lang), f"{fmt_int(low, lang)}–{fmt_int(high, lang)}")
+
+
 def _hamlet_kf(hamlets, lang: str) -> list[tuple[str, str]]:
     if hamlets is None:
         return []
@@ -212,13 +217,14 @@ def province_page(analysis: Analysis, province: str, *, lang: str = "vi", page: 
     check_lang(lang)
     v = province_view(analysis, province)
     u = v.unit
-    unc = (fmt_range(float(u["uncovered"]), float(u["uncovered_p10"]), float(u["uncovered_p90"]), lang)
-           if "uncovered_p10" in u.index else fmt_int(float(u["uncovered"]), lang))
+    unc = fmt_int(float(u["uncovered"]), lang)
     kf = [(label("population", lang), fmt_int(float(u["population"]), lang)),
           (label("people_no_signal", lang), unc),
           (label("share_no_signal", lang), fmt_pct(float(u["uncovered_share"]), lang)),
           (label("people_without_4G", lang), fmt_int(float(u.get("without_4G", np.nan)), lang)
            if "without_4G" in u.index else "–")]
+    if "uncovered_p10" in u.index:
+        kf.insert(2, _range_kf(float(u["uncovered_p10"]), float(u["uncovered_p90"]), lang))
     kf += _hamlet_kf(v.hamlets, lang)
     kf.append((label("gap_clusters", lang), fmt_int(len(v.clusters), lang)))
     if "border_belt_uncovered" in u.index:
@@ -241,13 +247,14 @@ def national_page(analysis: Analysis, *, lang: str = "vi", page: int | None = No
     """One A4 page for the whole study area, with its top-level units ranked."""
     check_lang(lang)
     s = analysis.summary()
-    ens = (s.get("uncertainty") or {}).get("population_uncovered")
-    unc = (fmt_range(s["population_uncovered"], ens["p10"], ens["p90"], lang) if ens
-           else fmt_int(s["population_uncovered"], lang))
+    unc = fmt_int(s["population_uncovered"], lang)
     kf = [(label("population", lang), fmt_int(s["population_total"], lang)),
           (label("people_no_signal", lang), unc),
           (label("share_no_signal", lang), fmt_pct(s["uncovered_share"], lang)),
           (label("people_without_4G", lang), fmt_int(s["population_without_4G"], lang))]
+    ens = (s.get("uncertainty") or {}).get("population_uncovered")
+    if ens:
+        kf.insert(2, _range_kf(ens["p10"], ens["p90"], lang))
     kf += _hamlet_kf(analysis.hamlets, lang)
     kf.append((label("gap_clusters", lang), fmt_int(len(analysis.clusters), lang)))
     if "border_belt" in (s.get("lenses") or {}):
