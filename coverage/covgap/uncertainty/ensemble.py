@@ -320,7 +320,9 @@ def run_ensemble(study: StudyArea, model: CoverageModel, spec: EnsembleSpec, *, 
     tmp = np.zeros(grid.shape, dtype=bool)
     t_members = 0.0
     t_towers = 0.0
-    for m in range(m_n):
+    from tqdm.auto import tqdm
+
+    for m in tqdm(range(m_n), desc="ensemble members", disable=not progress, leave=False):
         s = streams[m]
         k = int(s.population.integers(len(pops))) if len(pops) > 1 else 0
         pop = pops[k]
@@ -371,10 +373,6 @@ def run_ensemble(study: StudyArea, model: CoverageModel, spec: EnsembleSpec, *, 
         rows.append({"member": m, "link_z": float(z[m]), "population_layer": names[k], "sites_clipped": clipped,
                      "uncovered": total_unc})
         t_members += time.perf_counter() - t1
-        if progress:
-            print(f"\rensemble member {m + 1}/{m_n}", end="", flush=True)
-    if progress:
-        print()
     timings["members"] = t_members
     if move:
         timings["tower_members"] = t_towers
