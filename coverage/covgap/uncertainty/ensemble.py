@@ -283,14 +283,16 @@ def run_ensemble(study: StudyArea, model: CoverageModel, spec: EnsembleSpec, *, 
         notes.append(f"the {dom.model} model has no signal: link_budget_db and location_db change nothing "
                      "(only population grids and tower positions vary)")
     headroom = _headroom(spec, techs, z, loc_sigma) if has_signal else 0.0
+    sigma_site = tower_sigma_m(study.sites, spec.tower_position_m)
+    move = bool((sigma_site > 0).any())  # then every member recomputes its own margins
     t0 = time.perf_counter()
     if margins is not None and margins.headroom_db >= headroom:
-        base = margins
+        base: SignalMargins | None = margins
+    elif move:
+        base = None
     else:
         base = signal_margins(grid, study.sites, model, dem=study.dem, headroom_db=headroom, coverage=dom)
     timings = {"signal": time.perf_counter() - t0}
-    sigma_site = tower_sigma_m(study.sites, spec.tower_position_m)
-    move = bool((sigma_site > 0).any())
     opts = analysis.options
     count_foreign = bool(opts.get("count_foreign", False)) and analysis.foreign_coverage is not None
     foreign = analysis.foreign_coverage
@@ -326,12 +328,12 @@ def run_ensemble(study: StudyArea, model: CoverageModel, spec: EnsembleSpec, *, 
         s = streams[m]
         k = int(s.population.integers(len(pops))) if len(pops) > 1 else 0
         pop = pops[k]
-        margins = base
+        mar = base
         clipped = 0
         if move:
             t1 = time.perf_counter()
             moved, clipped = move_sites(s.tower_position, study.sites, sigma_site, grid)
-            margins = signal_margins(grid, moved, model, dem=study.dem, headroom_db=headroom)
+            mar = signal_margins(grid, moved, model, dem=study.dem, headroom_db=headroom)
             t_towers += time.perf_counter() - t1
         t1 = time.perf_counter()
         fld = None
@@ -342,7 +344,7 @@ def run_ensemble(study: StudyArea, model: CoverageModel, spec: EnsembleSpec, *, 
         for t in techs:
             off = float(link_sigma[t] * z[m])
             f_t = None if fld is None or loc_sigma[t] == 0 else fld * np.float32(loc_sigma[t])
-            cov_t = margins.covered(t, off, f_t) if t in margins.margins else np.zeros(grid.shape, bool)
+            cov_t = mar.covered(t, off, f_t) if t in mar.margins else np.zeros(grid.shape, bool)
             if count_foreign and t in foreign.technologies:
                 cov_t |= foreign.technologies[t].covered
             per_tech[t] = cov_t
