@@ -22,7 +22,7 @@ def shared(demo_run, tmp_path_factory):
 def test_the_suite_is_numbered_and_complete():
     names = [p.stem for p in NOTEBOOKS]
     for want in ("01_study_area", "02_coverage_model", "03_gaps_by_province", "04_border_islands_remote",
-                 "05_clusters_and_hamlets", "06_province_report"):
+                 "05_clusters_and_hamlets", "06_province_report", "07_where_to_build", "08_how_sure_are_we"):
         assert want in names
 
 

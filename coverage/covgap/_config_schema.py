@@ -103,6 +103,17 @@ class _Report(_Strict):
     title: str = ""
 
 
+class _Uncertainty(_Strict):
+    members: Annotated[int, Field(ge=1, le=10_000)] = 50
+    seed: int = 0
+    link_budget_db: Any = 0.0  # dB or a table of technology = dB: checked by covgap.config
+    location_db: Any = 0.0  # dB or "model": checked by covgap.config
+    location_correlation_m: _PosNum = 120.0
+    tower_position_m: _NonNegNum = 0.0
+    population: list[str | _Ref] = Field(default_factory=list)
+    top_n: Annotated[int, Field(ge=1)] = 10
+
+
 class _Top(_Strict):
     study: _Study = Field(default_factory=_Study)
     inputs: _Inputs
@@ -111,6 +122,7 @@ class _Top(_Strict):
     gaps: _Gaps = Field(default_factory=_Gaps)
     report: _Report = Field(default_factory=_Report)
     population: _Population | None = None
+    uncertainty: _Uncertainty | None = None
     sources: dict[str, Any] = Field(default_factory=dict)  # checked key by key by covgap.sources.fetch
 
 
@@ -163,6 +175,15 @@ _EXAMPLES: dict[str, str] = {
     "report.lang": 'lang = "vi"',
     "report.title": 'title = "Mobile coverage gaps"',
     "sources": '[sources]\\niso3 = "VNM"',
+    "uncertainty": "[uncertainty]\\nmembers = 50\\nlink_budget_db = 3.0",
+    "uncertainty.members": "members = 50  (ensemble members, 1-10000)",
+    "uncertainty.seed": "seed = 2021  (a whole number; same seed, same result)",
+    "uncertainty.link_budget_db": 'link_budget_db = 3.0  (or { "2G" = 3.0, "4G" = 4.0 }; dB, 1-sigma)',
+    "uncertainty.location_db": 'location_db = "model"  (or dB, e.g. 5.5)',
+    "uncertainty.location_correlation_m": "location_correlation_m = 120.0",
+    "uncertainty.tower_position_m": "tower_position_m = 300.0  (metres, 1-sigma per axis)",
+    "uncertainty.population": 'population = ["inputs/population_constrained.tif"]',
+    "uncertainty.top_n": "top_n = 10",
 }
 _REF_KEYS = set(_Ref.model_fields)
 _SUFFIX = {"population": "tif", "dem": "tif", "towers": "csv", "hamlets": "csv", "foreign_towers": "csv"}

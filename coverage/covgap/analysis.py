@@ -37,8 +37,11 @@ from .overlay import unit_table, zonal_sum
 from .sites import TECHNOLOGIES
 from .study import StudyArea
 
-__all__ = ["Analysis", "analyse", "gap_mask", "lens_totals", "location_columns", "location_percent_of",
+__all__ = ["Analysis", "analyse", "ENSEMBLE_UNIT_COLUMNS", "gap_mask", "lens_totals", "location_columns", "location_percent_of",
            "location_summary", "LOCATION_DEFINITION", "SYNTHETIC_LABEL"]
+
+#: Per-unit columns an uncertainty ensemble adds (``covgap.uncertainty``), written to summary.json's units.
+ENSEMBLE_UNIT_COLUMNS = ("uncovered_p10", "uncovered_p50", "uncovered_p90", "top_n_share")
 
 #: Said by every output made from the embedded demo region.
 SYNTHETIC_LABEL = "SYNTHETIC DEMO"
@@ -58,6 +61,10 @@ class Analysis:
     model: CoverageModel | None = None
     foreign_coverage: Coverage | None = None
     domestic_coverage: Coverage | None = None
+    #: Summary of an uncertainty ensemble (``covgap.uncertainty.attach_ensemble``); None without one.
+    uncertainty: dict[str, Any] | None = None
+    #: Per cell, the share of ensemble members without any signal (float32); None without an ensemble.
+    no_signal_probability: np.ndarray | None = None
 
     @property
     def uncovered_population(self) -> np.ndarray:
@@ -79,7 +86,8 @@ class Analysis:
                 units.append({"code": row.code, "name": row.name, "level": level,
                               "population": float(row.population), "uncovered": float(row.uncovered),
                               "covered_any": float(row.covered_any),
-                              **{k: float(d[k]) for k in location_columns(d)}})
+                              **{k: float(d[k]) for k in location_columns(d)},
+                              **{k: float(d[k]) for k in ENSEMBLE_UNIT_COLUMNS if k in d}})
         out = {
             "title": (f"{SYNTHETIC_LABEL} — " if s.synthetic else "") + s.name,
             "synthetic": bool(s.synthetic),
@@ -112,6 +120,8 @@ class Analysis:
         }
         if self.foreign_coverage is not None:
             out["foreign_networks"] = _foreign_summary(self)
+        if self.uncertainty is not None:
+            out["uncertainty"] = self.uncertainty
         return out
 
 

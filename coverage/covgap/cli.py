@@ -102,6 +102,10 @@ def _summary_lines(analysis: Analysis, out: Path) -> list[str]:
         f"model:             {s['model'].get('model')}",
         f"population:        {s['population_total']:,.0f}",
         f"without any signal:{s['population_uncovered']:>12,.0f}  ({100 * s['uncovered_share']:.1f} %)",
+        *([f"  P10–P90 ({s['uncertainty']['spec']['members']} members): "
+           f"{s['uncertainty']['population_uncovered']['p10']:,.0f}–"
+           f"{s['uncertainty']['population_uncovered']['p90']:,.0f} without any signal"]
+          if s.get("uncertainty") else []),
         f"without 4G:        {s['population_without_4G']:,.0f}",
         f"gap clusters:      {s['gap_clusters']['count']}",
     ]
@@ -117,7 +121,8 @@ def _summary_lines(analysis: Analysis, out: Path) -> list[str]:
     top = analysis.units[first].sort_values("uncovered", ascending=False).head(5)
     lines.append(f"most people without signal, by {first}:")
     for r in top.itertuples():
-        lines.append(f"  {r.name:<30} {r.uncovered:>10,.0f} of {r.population:>10,.0f}")
+        rng = (f"  (P10–P90 {r.uncovered_p10:,.0f}–{r.uncovered_p90:,.0f})" if hasattr(r, "uncovered_p10") else "")
+        lines.append(f"  {r.name:<30} {r.uncovered:>10,.0f} of {r.population:>10,.0f}{rng}")
     lines.append(f"outputs in {out}: map.html, report.html, report.pdf, gap_report.xlsx, gaps.gpkg, "
                  "summary.json, *.tif")
     return lines

@@ -31,6 +31,7 @@ __all__ = [
     "GapsConfig",
     "ReportConfig",
     "PopulationAdjustConfig",
+    "UncertaintyConfig",
     "Config",
     "load_config",
     "parse_config",
@@ -141,6 +142,26 @@ class PopulationAdjustConfig:
 
 
 @dataclass(frozen=True)
+class UncertaintyConfig:
+    """``[uncertainty]``: the spread of each input and the ensemble size (see :mod:`covgap.uncertainty`).
+
+    ``link_budget_db`` maps technology → 1-sigma dB (a single number in the file applies to
+    every technology: key ``"*"``); ``location_db`` is dB or ``"model"`` (the model's σL);
+    ``population`` are alternative people-per-cell grids, drawn uniformly per member together
+    with the run's own grid.
+    """
+
+    members: int = 50
+    seed: int = 0
+    link_budget_db: dict[str, float] = field(default_factory=dict)
+    location_db: float | str = 0.0
+    location_correlation_m: float = 120.0
+    tower_position_m: float = 0.0
+    population: tuple[InputRef, ...] = ()
+    top_n: int = 10
+
+
+@dataclass(frozen=True)
 class Config:
     """A validated run configuration."""
 
@@ -161,6 +182,8 @@ class Config:
     overlap_tolerance_km2: float = 0.01
     border_arc: tuple[tuple[float, float], ...] | None = None
     population_adjust: PopulationAdjustConfig | None = None
+    #: ``[uncertainty]``: run an ensemble next to the deterministic run (None: no ensemble).
+    uncertainty: UncertaintyConfig | None = None
     #: The file has a ``[sources]`` table (what ``covgap fetch`` downloads; validated by
     #: :func:`covgap.sources.fetch.parse_sources`, which ``covgap run`` also calls).
     has_sources: bool = False
@@ -178,10 +201,13 @@ class Config:
             out["population_totals"] = self.population_adjust.totals
         if self.model.calibration is not None:
             out["calibration"] = InputRef(path=self.model.calibration.path, source="covgap calibrate")
+        if self.uncertainty is not None:
+            for k, ref in enumerate(self.uncertainty.population):
+                out[f"uncertainty_population:{k + 1}"] = ref
         return out
 
 
-_TOP = {"study", "inputs", "admin", "model", "gaps", "report", "sources", "population"}
+_TOP = {"study", "inputs", "admin", "model", "gaps", "report", "sources", "population", "uncertainty"}
 _STUDY = {"name", "synthetic", "snap_cells", "overlap_tolerance_km2"}
 _INPUTS = {"population", "dem", "towers", "hamlets", "border", "foreign_towers"}
 _REF = {"path", "layer", "source", "release", "licence", "url", "encoding"}
@@ -360,6 +386,7 @@ def parse_config(data: dict, *, base: Path, src: str = "config") -> Config:
     opt = {r: _ref(inputs[r], f"inputs.{r}", base, src) for r in ("dem", "hamlets", "border", "foreign_towers")
            if r in inputs}
     adjust = _population_adjust(data.get("population", {}), admins, base, src)
+    uncertainty = _uncertainty(data["uncertainty"], base, src) if "uncertainty" in data else None
     return Config(
         path=None,
         has_sources="sources" in data,
@@ -376,6 +403,7 @@ def parse_config(data: dict, *, base: Path, src: str = "config") -> Config:
         gaps=gcfg,
         report=rcfg,
         population_adjust=adjust,
+        uncertainty=uncertainty,
         **opt,
     )
 
@@ -394,6 +422,46 @@ def _population_adjust(table, admins: list[AdminLevelConfig], base: Path, src: s
     if level not in levels:
         raise ConfigError(f"{src}: [population] level = {level!r}; expected one of the admin levels {levels}.")
     return PopulationAdjustConfig(totals=_ref(table["adjust_to"], "population.adjust_to", base, src), level=level)
+
+
+def _dbs(v: Any) -> bool:
+    """A finite number ≥ 0 (not a boolean)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v and 0 <= v < float("inf")
+
+
+def _uncertainty(table: dict, base: Path, src: str) -> UncertaintyConfig:
+    """``[uncertainty]`` (types already checked by the schema): technologies, paths, what a key means."""
+    from ._config_schema import _plain
+
+    lb = table.get("link_budget_db", 0.0)
+    fix = 'Fix: e.g. link_budget_db = 3.0 (every technology) or link_budget_db = { "2G" = 2.0, "4G" = 3.0 }.'
+    if _dbs(lb):
+        link = {"*": float(lb)}
+    elif isinstance(lb, dict) and all(_dbs(v) for v in lb.values()) and set(lb) <= {"2G", "3G", "4G", "5G"}:
+        link = {str(k): float(v) for k, v in lb.items()}
+    else:
+        bad = ([k for k in lb if k not in ("2G", "3G", "4G", "5G")] if isinstance(lb, dict) else [])
+        what = (f"unknown technology {bad[0]!r} (expected 2G, 3G, 4G or 5G)" if bad
+                else "expected dB ≥ 0 (1-sigma), or a table of technology = dB")
+        raise ConfigError(f"{src}: [uncertainty] link_budget_db = {_plain(lb)}; {what}. {fix}")
+    loc = table.get("location_db", 0.0)
+    if not (_dbs(loc) or loc == "model"):
+        raise ConfigError(f"{src}: [uncertainty] location_db = {_plain(loc)}; expected dB ≥ 0 (1-sigma) or \"model\" "
+                          "(the model's own location spread, e.g. 5.5 dB for hata and terrain). "
+                          "Fix: e.g. location_db = \"model\" or location_db = 4.0.")
+    refs = []
+    for k, p in enumerate(table.get("population", [])):
+        refs.append(_ref(p, f"uncertainty.population #{k + 1}", base, src))
+    seen = [str(r.path) for r in refs]
+    if len(set(seen)) != len(seen):
+        dup = next(p for p in seen if seen.count(p) > 1)
+        raise ConfigError(f"{src}: [uncertainty] population names {dup} twice; each alternative grid would then be "
+                          "drawn twice as often. Fix: list each file once.")
+    return UncertaintyConfig(members=int(table.get("members", 50)), seed=int(table.get("seed", 0)),
+                             link_budget_db=link, location_db=loc if isinstance(loc, str) else float(loc),
+                             location_correlation_m=float(table.get("location_correlation_m", 120.0)),
+                             tower_position_m=float(table.get("tower_position_m", 0.0)),
+                             population=tuple(refs), top_n=int(table.get("top_n", 10)))
 
 
 def read_toml(path: str | Path) -> dict:

@@ -21,7 +21,8 @@ from .models import make_model
 from .outdir import OUTPUT_MARKER, staging_dir
 from .report import coverage_map, write_geopackage, write_rasters, write_summary, write_xlsx
 
-__all__ = ["run", "run_demo", "analyse_config", "write_outputs", "demo_config_text", "staging_dir", "OUTPUT_MARKER",
+__all__ = ["run", "run_demo", "analyse_config", "run_uncertainty",
+           "write_outputs", "demo_config_text", "staging_dir", "OUTPUT_MARKER",
            "protected_paths"]
 
 def protected_paths(cfg: Config, *extra: tuple[str, str | Path | None]) -> dict[str, Path]:
@@ -102,9 +103,46 @@ def analyse_config(cfg: Config, *, model_kind: str | None = None, progress: bool
                 msgs.append(str(w.message))
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if cfg.uncertainty is not None:
+        bar.set_postfix_str(f"uncertainty ensemble ({cfg.uncertainty.members} members)")
+        run_uncertainty(cfg, analysis, model, progress=progress)
     bar.update()
     bar.close()
     return analysis
+
+
+def run_uncertainty(cfg: Config, analysis: Analysis, model, *, progress: bool = False) -> Analysis:
+    """Run the ``[uncertainty]`` ensemble of ``cfg`` around ``analysis`` and write its ranges into it.
+
+    The alternative population grids are read here (:func:`covgap.io.read_population`) and put
+    on the study grid without interpolating people (:func:`covgap.compare.layer_on_grid`).
+    """
+    from .compare import layer_on_grid
+    from .io import read_population
+    from .uncertainty import attach_ensemble, run_ensemble, spec_from_config
+
+    if cfg.uncertainty is None:
+        return analysis
+    study = analysis.study
+    layers = {}
+    moved: list[str] = []
+    for ref in cfg.uncertainty.population:
+        arr, grid, _ = read_population(ref)
+        on_grid, info = layer_on_grid(arr, grid, study.grid)
+        name = ref.path.stem if ref.path.stem not in layers and ref.path.stem != "run" else str(ref.path)
+        layers[name] = on_grid
+        if info["aggregation"] != "same grid" or info["outside_grid"] > 0:
+            moved.append(f"population grid {name!r}: {info['aggregation']}; {info['outside_grid']:,.1f} people "
+                         "outside the study grid (not counted in its members)")
+    spec = spec_from_config(cfg.uncertainty, layers)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ModelRangeWarning)  # said once by the deterministic run
+        result = run_ensemble(study, model, spec, analysis=analysis, progress=progress)
+    result.notes.extend(moved)
+    if cfg.population_adjust is not None and layers:
+        result.notes.append("the alternative population grids are not adjusted to [population] adjust_to; "
+                            "only the run's own grid is")
+    return attach_ensemble(analysis, result)
 
 
 def run(cfg: Config, out_dir: str | Path, *, model_kind: str | None = None, progress: bool = False,

@@ -92,6 +92,8 @@ def _frame(gdf: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
 
 
 def _number_format(name: str) -> str | None:
+    if name == "p_no_signal":
+        return "0%"
     if name.endswith("share"):
         return "0.0%"
     if any(k in name for k in _INT_COLS):
@@ -188,6 +190,11 @@ def _summary_rows(s: dict, lang: str) -> list[tuple[str, object]]:
     for k in ("foreign_only", "domestic_and_foreign", "no_network", "border_belt_foreign_only"):
         if k in (s.get("foreign_networks") or {}):
             rows.append((column_label(k, lang), s["foreign_networks"][k]))
+    ens = s.get("uncertainty")
+    if ens is not None:
+        rng = L("people_no_signal_range", lang, members=ens["spec"]["members"])
+        u = ens["population_uncovered"]
+        rows += [(f"{rng}: P10", u["p10"]), (f"{rng}: P50", u["p50"]), (f"{rng}: P90", u["p90"])]
     rows += [(L("gap_clusters", lang), s["gap_clusters"]["count"])]
     for status, n in (s.get("hamlets") or {}).items():
         rows.append((f"{L('hamlets', lang)}: {status_label(status, lang)}", n))
@@ -356,6 +363,13 @@ def write_rasters(analysis: Analysis, directory: str | Path) -> list[Path]:
                               "spread in this model)")))
     out.append(write_geotiff(directory / "uncovered_population.tif", analysis.uncovered_population.astype(np.float32),
                              grid, nodata=None, tags=tags, band_description="people per cell without any signal"))
+    if analysis.no_signal_probability is not None:
+        spec = (analysis.uncertainty or {}).get("spec", {})
+        etags = {**tags, "ensemble_members": str(spec.get("members", "")), "ensemble_seed": str(spec.get("seed", ""))}
+        out.append(write_geotiff(directory / "no_signal_probability.tif", analysis.no_signal_probability, grid,
+                                 nodata=None, tags=etags,
+                                 band_description="share of the uncertainty ensemble's members without any signal "
+                                                  "in the cell (0-1)"))
     return out
 
 

@@ -24,6 +24,7 @@ from .i18n import (
     data_notes,
     fmt_int,
     fmt_pct,
+    fmt_range,
     label,
     level_label,
     location_sentence,
@@ -31,7 +32,7 @@ from .i18n import (
     synthetic_banner,
 )
 from .maps import coverage_map, escape_text
-from .tables import province_view, ranked_units
+from .tables import province_view, ranked_units, with_range_text
 
 __all__ = ["html_report", "write_html_report", "html_table"]
 
@@ -67,11 +68,29 @@ _MAP_STATUS_JS = """
 """
 
 
+def _range_note(ens: dict, lang: str) -> str:
+    """One sentence on what the P10–P90 ranges are and which inputs the ensemble varied."""
+    spec = ens["spec"]
+    inputs = []
+    if any(v > 0 for v in spec["link_budget_db"].values()):
+        inputs.append("link budget ±" + "/".join(f"{v:g}" for v in spec["link_budget_db"].values()) + " dB")
+    if spec["location_db"] == "model" or spec["location_db"] > 0:
+        inputs.append(f"location {spec['location_db']}" + ("" if spec["location_db"] == "model" else " dB"))
+    if spec["tower_position_m"] > 0:
+        inputs.append(f"tower position {spec['tower_position_m']:g} m")
+    if len(spec["population"]) > 1:
+        inputs.append("population grids " + ", ".join(spec["population"]))
+    rng = label("people_no_signal_range", lang, members=spec["members"])
+    return label("range_note", lang, range=rng, inputs="; ".join(inputs) or "none")
+
+
 def _num(v, lang: str, col: str) -> str:
     if v is None or (isinstance(v, float) and not np.isfinite(v)):
         return ""
     if isinstance(v, (bool, np.bool_)):
         return ("yes" if v else "no") if lang == "en" else ("có" if v else "không")
+    if col == "p_no_signal":
+        return fmt_pct(float(v), lang, digits=0)
     if col.endswith("share"):
         return fmt_pct(float(v), lang)
     if col in ("lon", "lat") or col.endswith(("_lon", "_lat")):
@@ -198,8 +217,14 @@ def html_report(analysis: Analysis, *, province: str | None = None, lang: str = 
     parts.append(f'<p class="small">{escape_text(label("study_area", lang))}: {escape_text(st.name)} · '
                  f"{escape_text(label('model', lang))}: {escape_text(s['model'].get('model', ''))} · "
                  f"{escape_text(label('generated_by', lang, version=s['covgap_version']))}</p>")
+    unc_text = fmt_int(unc, lang)
+    ens = s.get("uncertainty")
+    if ens is not None:
+        lo, hi = ((ens["population_uncovered"]["p10"], ens["population_uncovered"]["p90"]) if unit is None
+                  else (float(unit["uncovered_p10"]), float(unit["uncovered_p90"])))
+        unc_text = fmt_range(unc, lo, hi, lang)
     kf = [(label("population", lang), fmt_int(total, lang)),
-          (label("people_no_signal", lang), fmt_int(unc, lang)),
+          (label("people_no_signal", lang), unc_text),
           (label("share_no_signal", lang), fmt_pct(share, lang)),
           (label("people_without_4G", lang), fmt_int(w4, lang) if np.isfinite(w4) else "–")]
     if hamlets is not None:
@@ -211,6 +236,8 @@ def html_report(analysis: Analysis, *, province: str | None = None, lang: str = 
     elif unit is None and "border_belt" in (s.get("lenses") or {}):
         kf.append((column_label("border_belt_uncovered", lang), fmt_int(s["lenses"]["border_belt"]["uncovered"], lang)))
     parts.append(f"<h2>{escape_text(label('key_figures', lang))}</h2>" + _key_figures(kf))
+    if ens is not None:
+        parts.append(f'<p class="small" id="ensemble-note">{escape_text(_range_note(ens, lang))}</p>')
 
     parts.append(f"<h2>{escape_text(label('static_maps', lang))}</h2>")
     parts.append(_img(plot_gap_map(analysis, bounds_lonlat=bounds, lang=lang, clusters=clusters, hamlets=hamlets,
@@ -225,13 +252,14 @@ def html_report(analysis: Analysis, *, province: str | None = None, lang: str = 
         parts.append(f"<h2>{escape_text(label('ranked_units', lang, levels=level_label(rank_level, lang, plural=True)))}</h2>")
         cols = ["rank", "name", "code", "population", "uncovered", "uncovered_share", "without_4G",
                 "border_belt_uncovered", "missing_technologies", "sites"]
-        parts.append(html_table(ranked, cols, lang=lang, max_rows=max_rows))
+        parts.append(html_table(with_range_text(ranked, lang=lang), cols + ["top_n_share"], lang=lang,
+                                max_rows=max_rows))
     parts.append(f"<h2>{escape_text(label('top_clusters', lang))}</h2>")
     if len(clusters):
         ccols = ["rank", "population", "area_km2", "distance_to_nearest_site_km", "province_name", "commune_name",
                  "missing_technologies", "elevation_mean_m", "distance_to_border_km"]
-        parts.append(html_table(pd.DataFrame(clusters.drop(columns="geometry")).sort_values("rank"), ccols,
-                                lang=lang, max_rows=max_rows))
+        parts.append(html_table(with_range_text(pd.DataFrame(clusters.drop(columns="geometry")).sort_values("rank"),
+                                                "population", lang=lang), ccols, lang=lang, max_rows=max_rows))
     else:
         parts.append(f"<p>{escape_text(label('none', lang))}</p>")
     if hamlets is not None:
@@ -240,7 +268,8 @@ def html_report(analysis: Analysis, *, province: str | None = None, lang: str = 
         bad = bad[bad["status"].isin(["no signal", "2G only"])]
         bad = bad.assign(_o=bad["status"].map({"no signal": 0, "2G only": 1})).sort_values(
             ["_o", "distance_to_nearest_site_km"], ascending=[True, False])
-        hcols = ["name", "status", "province_name", "commune_name", "distance_to_nearest_site_km", "elevation_m",
+        hcols = ["name", "status", "p_no_signal",
+                 "province_name", "commune_name", "distance_to_nearest_site_km", "elevation_m",
                  "lon", "lat"]
         parts.append(html_table(bad, hcols, lang=lang, max_rows=max_rows) if len(bad)
                      else f"<p>{escape_text(label('none', lang))}</p>")

@@ -24,7 +24,7 @@ import re
 
 from ..errors import InputError
 
-__all__ = ["LANGS", "check_lang", "label", "synthetic_banner", "column_label", "level_label", "status_label", "fmt_int", "fmt_pct",
+__all__ = ["LANGS", "check_lang", "label", "synthetic_banner", "column_label", "level_label", "status_label", "fmt_int", "fmt_pct", "fmt_range",
            "data_notes", "location_sentence"]
 
 #: Languages every label exists in.
@@ -41,6 +41,13 @@ _LABELS: dict[str, tuple[str, str]] = {
     "population_total": ("Population (total)", "Tổng dân số"),
     "no_signal": ("No mobile signal", "Không có sóng di động"),
     "people_no_signal": ("People without any mobile signal", "Số người không có sóng di động"),
+    "people_no_signal_range": ("People without any mobile signal, P10–P90 of {members} ensemble members",
+                               "Số người không có sóng di động, P10–P90 của {members} lần mô phỏng"),
+    "range_note": ("Ranges: {range}; 10 % of the ensemble members give fewer people without signal than P10, "
+                   "10 % more than P90 (inputs varied: {inputs}).",
+                   "Khoảng: {range}; 10 % số lần mô phỏng cho ít người không có sóng hơn P10, 10 % nhiều hơn P90 "
+                   "(đầu vào thay đổi: {inputs})."),
+    "no_signal_probability": ("Probability of no signal (ensemble)", "Xác suất không có sóng (tập mô phỏng)"),
     "share_no_signal": ("Share without any signal", "Tỷ lệ không có sóng"),
     "people_without_4G": ("People without 4G", "Số người chưa có sóng 4G"),
     "covered": ("Covered", "Có sóng"),
@@ -154,6 +161,14 @@ _COLUMNS: dict[str, tuple[str, str]] = {
     "uncovered": ("Without any signal (people)", "Không có sóng di động (người)"),
     "uncovered_share": ("Share without any signal", "Tỷ lệ không có sóng"),
     "uncovered_area_km2": ("Area without signal (km²)", "Diện tích không có sóng (km²)"),
+    "uncovered_p10": ("Without any signal, P10 of the ensemble (people)",
+                      "Không có sóng, P10 của tập mô phỏng (người)"),
+    "uncovered_p50": ("Without any signal, P50 of the ensemble (people)",
+                      "Không có sóng, P50 của tập mô phỏng (người)"),
+    "uncovered_p90": ("Without any signal, P90 of the ensemble (people)",
+                      "Không có sóng, P90 của tập mô phỏng (người)"),
+    "top_n_share": ("Share of ensemble members in the top N", "Tỷ lệ lần mô phỏng nằm trong nhóm N đầu"),
+    "p_no_signal": ("Probability of no signal", "Xác suất không có sóng"),
     "sites": ("Sites", "Số trạm"),
     "rank": ("Rank", "Hạng"),
     "cluster_id": ("Cluster id", "Mã cụm"),
@@ -367,6 +382,19 @@ def fmt_int(value: float, lang: str = "en") -> str:
     check_lang(lang)
     s = f"{value:,.0f}"
     return s.replace(",", ".") if lang == "vi" else s
+
+
+def fmt_range(value: float, low: float, high: float, lang: str = "en") -> str:
+    """A figure with its ensemble range: ``812 (P10–P90: 540–1,130)``.
+
+    Examples
+    --------
+    >>> fmt_range(812.4, 540.0, 1130.2)
+    '812 (P10–P90: 540–1,130)'
+    >>> fmt_range(1234.0, 1000.0, 1500.0, "vi")
+    '1.234 (P10–P90: 1.000–1.500)'
+    """
+    return f"{fmt_int(value, lang)} (P10–P90: {fmt_int(low, lang)}–{fmt_int(high, lang)})"
 
 
 def fmt_pct(share: float, lang: str = "en", *, digits: int = 1) -> str:

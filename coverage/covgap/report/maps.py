@@ -275,6 +275,15 @@ def coverage_map(analysis: Analysis, *, level: str | None = None, tiles: str | N
                                           bounds=[[b[1], b[0]], [b[3], b[2]]], name=escape_text(label("coverage_layer", lang, tech=tech)),
                                           show=tech == "4G", opacity=1.0).add_to(m)
 
+    if analysis.no_signal_probability is not None:
+        prob = np.rint(np.clip(analysis.no_signal_probability, 0.0, 1.0) * 10).astype(np.uint8)
+        arr, b = _to_lonlat_grid(prob, s.grid)
+        img = raster_overlay_rgba(arr, (200, 0, 0), max_level=10)
+        folium.raster_layers.ImageOverlay(image=png_data_uri(mercator_rows(img, b[1], b[3])),
+                                          bounds=[[b[1], b[0]], [b[3], b[2]]],
+                                          name=escape_text(label("no_signal_probability", lang)),
+                                          show=False, opacity=1.0).add_to(m)
+
     levels = list(analysis.units)
     first = level or (levels[-1] if levels else None)
     tol = 0.5 * float(min(abs(s.grid.res[0]), abs(s.grid.res[1]))) if s.grid.is_geographic else 0.002
@@ -299,6 +308,11 @@ def coverage_map(analysis: Analysis, *, level: str | None = None, tiles: str | N
             g["without_4G"] = tab["without_4G"].round(0)
             fields.append("without_4G")
             aliases.append(column_label("without_4G", lang))
+        for c in ("uncovered_p10", "uncovered_p90"):
+            if c in tab.columns:
+                g[c] = tab[c].round(0)
+                fields.append(c)
+                aliases.append(column_label(c, lang))
         folium.GeoJson(
             _geojson(g, admin_tol), name=escape_text(label("uncovered_share_by", lang, level=level_label(lvl, lang).lower())),
             show=lvl == first,
@@ -318,6 +332,9 @@ def coverage_map(analysis: Analysis, *, level: str | None = None, tiles: str | N
         cg["population"] = cl["population"].round(0)
         cg["area_km2"] = cl["area_km2"].round(2)
         cg["distance_to_nearest_site_km"] = cl["distance_to_nearest_site_km"].round(1)
+        for c in ("uncovered_p10", "uncovered_p90"):
+            if c in cl.columns:
+                cg[c] = cl[c].round(0)
         for c in cl.columns:
             if c.endswith("_name"):
                 cg[c] = cl[c].map(escape_text)

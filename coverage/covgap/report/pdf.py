@@ -30,7 +30,7 @@ from .i18n import (
     status_label,
     synthetic_banner,
 )
-from .tables import province_view, ranked_units
+from .tables import has_ranges, province_view, ranked_units, with_range_text
 
 __all__ = ["province_page", "national_page", "write_pdf_report"]
 
@@ -175,16 +175,21 @@ def _page(analysis: Analysis, *, title: str, subtitle: str, kf: list[tuple[str, 
     ax_bar.set_title("\n".join(textwrap.wrap(label("coverage_by_technology", lang), 34)), fontsize=7.5)
     cl = pd.DataFrame(clusters.drop(columns="geometry")).sort_values("rank") if len(clusters) else pd.DataFrame()
     ax_cl = fig.add_axes((0.67, map_top - map_h, 0.29, map_h - 0.16))
-    _table(ax_cl, cl, ["rank", "population", "distance_to_nearest_site_km"], lang=lang,
-           title=label("top_clusters", lang), widths=[0.6, 1.1, 1.5])
+    if has_ranges(cl):
+        _table(ax_cl, with_range_text(cl, "population", lang=lang), ["rank", "population"], lang=lang,
+               title=label("top_clusters", lang), widths=[0.5, 3.0], clip=40)
+    else:
+        _table(ax_cl, cl, ["rank", "population", "distance_to_nearest_site_km"], lang=lang,
+               title=label("top_clusters", lang), widths=[0.6, 1.1, 1.5])
     y_tab = map_top - map_h - 0.035
     tab_h = (y_tab - 0.065 - 0.015) / 2
     if ranked is not None and rank_level:
         ax_t = fig.add_axes((0.05, y_tab - tab_h, 0.90, tab_h))
-        _table(ax_t, ranked, ["rank", "name", "population", "uncovered", "uncovered_share", "without_4G",
-                              "missing_technologies"],
+        ranges = has_ranges(ranked)
+        _table(ax_t, with_range_text(ranked, lang=lang), ["rank", "name", "population", "uncovered",
+                                                          "uncovered_share", "without_4G", "missing_technologies"],
                lang=lang, title=label("ranked_units", lang, levels=level_label(rank_level, lang, plural=True)),
-               widths=[0.45, 2.0, 1.1, 1.2, 1.0, 1.2, 2.4])
+               widths=[0.45, 2.0, 1.1, 2.6 if ranges else 1.2, 1.0, 1.2, 2.4], clip=40 if ranges else 30)
         y_tab -= tab_h + 0.015
     ax_h = fig.add_axes((0.05, 0.065, 0.90, y_tab - 0.065))
     _table(ax_h, _hamlet_table(hamlets), ["name", "status", "commune_name", "distance_to_nearest_site_km",
@@ -192,6 +197,12 @@ def _page(analysis: Analysis, *, title: str, subtitle: str, kf: list[tuple[str, 
            lang=lang, title=label("hamlets_without_signal", lang), widths=[2.0, 1.3, 2.0, 1.6, 1.0])
     _footer(fig, analysis, lang, page)
     return fig
+
+
+def _range_kf(low: float, high: float, lang: str) -> tuple[str, str]:
+    """Key figure: the ensemble's P10–P90 of people without any signal (the box is too narrow for
+    "812 (P10–P90: 540–1,130)" on one line; the tables carry that form)."""
+    return ("P10–P90 · " + label("people_no_signal", lang), f"{fmt_int(low, lang)}–{fmt_int(high, lang)}")
 
 
 def _hamlet_kf(hamlets, lang: str) -> list[tuple[str, str]]:
@@ -206,11 +217,14 @@ def province_page(analysis: Analysis, province: str, *, lang: str = "vi", page: 
     check_lang(lang)
     v = province_view(analysis, province)
     u = v.unit
+    unc = fmt_int(float(u["uncovered"]), lang)
     kf = [(label("population", lang), fmt_int(float(u["population"]), lang)),
-          (label("people_no_signal", lang), fmt_int(float(u["uncovered"]), lang)),
+          (label("people_no_signal", lang), unc),
           (label("share_no_signal", lang), fmt_pct(float(u["uncovered_share"]), lang)),
           (label("people_without_4G", lang), fmt_int(float(u.get("without_4G", np.nan)), lang)
            if "without_4G" in u.index else "–")]
+    if "uncovered_p10" in u.index:
+        kf.insert(2, _range_kf(float(u["uncovered_p10"]), float(u["uncovered_p90"]), lang))
     kf += _hamlet_kf(v.hamlets, lang)
     kf.append((label("gap_clusters", lang), fmt_int(len(v.clusters), lang)))
     if "border_belt_uncovered" in u.index:
@@ -233,10 +247,14 @@ def national_page(analysis: Analysis, *, lang: str = "vi", page: int | None = No
     """One A4 page for the whole study area, with its top-level units ranked."""
     check_lang(lang)
     s = analysis.summary()
+    unc = fmt_int(s["population_uncovered"], lang)
     kf = [(label("population", lang), fmt_int(s["population_total"], lang)),
-          (label("people_no_signal", lang), fmt_int(s["population_uncovered"], lang)),
+          (label("people_no_signal", lang), unc),
           (label("share_no_signal", lang), fmt_pct(s["uncovered_share"], lang)),
           (label("people_without_4G", lang), fmt_int(s["population_without_4G"], lang))]
+    ens = (s.get("uncertainty") or {}).get("population_uncovered")
+    if ens:
+        kf.insert(2, _range_kf(ens["p10"], ens["p90"], lang))
     kf += _hamlet_kf(analysis.hamlets, lang)
     kf.append((label("gap_clusters", lang), fmt_int(len(analysis.clusters), lang)))
     if "border_belt" in (s.get("lenses") or {}):

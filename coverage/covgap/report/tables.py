@@ -13,10 +13,36 @@ import pandas as pd
 
 from ..analysis import Analysis
 from ..errors import InputError
-from .i18n import check_lang
+from .i18n import check_lang, fmt_range
 
 __all__ = ["missing_technologies", "ranked_units", "ProvinceView", "province_view", "find_unit", "technologies_of",
-           "remote_clusters", "scheme_tables", "population_by_operator", "without_by_technology"]
+           "remote_clusters", "scheme_tables", "population_by_operator", "without_by_technology", "with_range_text",
+           "has_ranges"]
+
+
+def has_ranges(df: pd.DataFrame) -> bool:
+    """True when ``df`` carries an uncertainty ensemble's ``uncovered_p10`` and ``uncovered_p90`` columns."""
+    return "uncovered_p10" in df.columns and "uncovered_p90" in df.columns
+
+
+def with_range_text(df: pd.DataFrame, column: str = "uncovered", *, lang: str = "en") -> pd.DataFrame:
+    """``df`` with ``column`` written as text with its ensemble range, ``812 (P10–P90: 540–1,130)``.
+
+    The range is ``uncovered_p10``–``uncovered_p90`` of the same row (an uncertainty ensemble,
+    :mod:`covgap.uncertainty`); a table without them comes back unchanged (the same object).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"uncovered": [812.0], "uncovered_p10": [540.0], "uncovered_p90": [1130.0]})
+    >>> with_range_text(t)["uncovered"].tolist()
+    ['812 (P10–P90: 540–1,130)']
+    """
+    if not has_ranges(df) or column not in df.columns:
+        return df
+    out = df.copy()
+    out[column] = [fmt_range(float(v), float(lo), float(hi), lang) for v, lo, hi in
+                   zip(df[column], df["uncovered_p10"], df["uncovered_p90"], strict=True)]
+    return out
 
 
 def technologies_of(table: pd.DataFrame) -> list[str]:
