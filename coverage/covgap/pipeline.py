@@ -82,7 +82,7 @@ def analyse_config(cfg: Config, *, model_kind: str | None = None, progress: bool
     bar.set_postfix_str("loading inputs")
     study = load_study_area(cfg)
     bar.update()
-    model = make_model(cfg.model, has_dem=study.dem is not None, kind=model_kind)
+    model = make_model(cfg.model, has_dem=study.dem is not None, kind=model_kind, landcover=study.landcover)
     if tiling is not None:
         from .tiling import TiledModel
 
