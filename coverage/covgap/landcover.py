@@ -137,15 +137,16 @@ class ClutterTable:
             code = _code(key, where)
             if not isinstance(val, Mapping):
                 raise ConfigError(f"{where} {key!r} = {val!r}; expected a table like "
-                                  f'"{code}" = {{ category = 4, height_m = 15 }}.')
+                                  f'"{code}" = {{ category = 4, height_m = 15 }}. Fix: write it as such a table.')
             extra = sorted(set(val) - {"category", "height_m", "name"})
             if extra:
-                raise ConfigError(f"{where} {key!r}: unknown key(s) {extra}; known: category, height_m, name.")
+                raise ConfigError(f"{where} {key!r}: unknown key(s) {extra}; known: category, height_m, name. "
+                                  "Fix: correct or remove the key.")
             old = new.get(code)
             name = str(val.get("name", old.name if old else WORLDCOVER_CLASSES.get(code, f"class {code}")))
             if old is None and not {"category", "height_m"} <= set(val):
                 raise ConfigError(f"{where} {key!r}: class {code} is not in the table, so it needs both "
-                                  "category and height_m.")
+                                  "category and height_m. Fix: e.g. { category = 2, height_m = 0 }.")
             cat = val.get("category", old.category if old else None)
             hgt = val.get("height_m", old.height_m if old else None)
             new[code] = _clutter_class(code, name, cat, hgt, where=f"{where} {key!r}")
@@ -163,10 +164,10 @@ def _code(key: Any, where: str) -> int:
         code = int(str(key).strip())
     except ValueError:
         raise ConfigError(f"{where}: class {key!r} is not a class code; expected a whole number 1-255 "
-                          f"(WorldCover: {sorted(WORLDCOVER_CLASSES)}).") from None
+                          f"(WorldCover: {sorted(WORLDCOVER_CLASSES)}). Fix: write the class's code, e.g. \"10\" for tree cover.") from None
     if not 1 <= code <= 255:
         raise ConfigError(f"{where}: class {code} is outside 1-255 (0 is WorldCover's no data); "
-                          f"WorldCover's classes are {sorted(WORLDCOVER_CLASSES)}.")
+                          f"WorldCover's classes are {sorted(WORLDCOVER_CLASSES)}. Fix: use one of those codes.")
     return code
 
 
@@ -174,11 +175,11 @@ def _clutter_class(code: int, name: str, category: Any, height: Any, *, where: s
     if isinstance(category, bool) or not isinstance(category, int | float) or category != int(category) \
             or int(category) not in P1812_CATEGORIES:
         raise ConfigError(f"{where}: category = {category!r}; expected a P.1812-6 Table 2 category "
-                          f"{P1812_CATEGORIES}.")
+                          f"{P1812_CATEGORIES}. Fix: pick the Table 2 category closest to the class.")
     if isinstance(height, bool) or not isinstance(height, int | float) or not math.isfinite(height) \
             or not 0 <= height <= _MAX_HEIGHT_M:
         raise ConfigError(f"{where}: height_m = {height!r}; expected a representative clutter height in metres, "
-                          f"0-{_MAX_HEIGHT_M:g} (P.1812-6 Table 2 defaults: 0, 10, 15, 20 m).")
+                          f"0-{_MAX_HEIGHT_M:g} (P.1812-6 Table 2 defaults: 0, 10, 15, 20 m). Fix: give the height in metres.")
     if int(category) == 1 and height != 0:
         raise ConfigError(f"{where}: category 1 (water/sea) with height_m = {height!r}; water has no clutter "
                           "height (P.1812-6 Table 2: 0 m). Fix: height_m = 0 or another category.")
@@ -215,11 +216,11 @@ def parse_table(text: str, *, source: str) -> ClutterTable:
             try:
                 vals.append(float(row[key]))
             except ValueError:
-                raise ConfigError(f"{where}: {key} = {row[key]!r} is not a number.") from None
+                raise ConfigError(f"{where}: {key} = {row[key]!r} is not a number. Fix: write a plain number.") from None
         name = row.get("name") or WORLDCOVER_CLASSES.get(code, f"class {code}")
         classes[code] = _clutter_class(code, name, vals[0], vals[1], where=where)
     if not classes:
-        raise ConfigError(f"land-cover table {source}: no rows. Fix: one row per land-cover class.")
+        raise ConfigError(f"land-cover table {source}: no rows. Fix: add one row per land-cover class.")
     return ClutterTable(classes, source=source)
 
 
@@ -264,9 +265,10 @@ def clutter_arrays(classes: np.ndarray, table: ClutterTable, *,
     """
     a = np.asarray(classes)
     if a.ndim != 2:
-        raise InputError(f"land-cover classes must be a 2-D array; got shape {a.shape}.")
+        raise InputError(f"land-cover classes must be a 2-D array; got shape {a.shape}. Fix: pass one band.")
     if a.size and (a.min() < 0 or a.max() > 255):
-        raise InputError(f"land-cover classes must be codes 0-255; got values {int(a.min())}..{int(a.max())}.")
+        raise InputError(f"land-cover classes must be codes 0-255; got values {int(a.min())}..{int(a.max())}. "
+                         "Fix: use a class raster such as ESA WorldCover (uint8).")
     codes = a.astype(np.uint8, copy=False)
     known, cat, hgt = table.lookup()
     counts = np.bincount(codes.ravel(), minlength=256)
@@ -333,7 +335,7 @@ def radio_climatic_zone(classes: np.ndarray, dem: np.ndarray | None, grid: Grid,
         raise InputError(f"DEM has shape {np.shape(dem)}; the grid has {grid.shape}.")
     if not (coast_km >= 0 and coastal_max_height_m >= 0):
         raise ConfigError(f"coast_km = {coast_km!r} and coastal_max_height_m = {coastal_max_height_m!r}; "
-                          "expected distances/heights >= 0.")
+                          "expected distances/heights >= 0. Fix: use the defaults 50 km and 100 m (P.452 Table 3).")
     water = a == water_class
     if nodata is not None:
         water |= a == nodata
