@@ -228,3 +228,30 @@ def test_bad_landcover_arrays_are_errors():
     sites = make_sites([("s1", "OpA", "4G", lon, lat)])
     with pytest.raises(InputError, match="land-cover arrays have shape \\(3, 3\\); the DEM grid has"):
         compute_coverage(grid, sites, P1812Model(clutter_height_m=np.zeros((3, 3))), dem=np.full(grid.shape, 1.0))
+
+
+def test_demo_config_reaches_the_p1812_model_and_summary(demo_run, tmp_path):
+    """[landcover] in the demo config → StudyArea.landcover → P1812Model → summary.json's model entry."""
+    import re
+    import shutil
+    from dataclasses import replace
+
+    from covgap.config import load_config
+    from covgap.pipeline import analyse_config
+
+    _, out = demo_run
+    shutil.copytree(out / "inputs", tmp_path / "inputs")
+    text = (out / "covgap.toml").read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^kind = \"[a-z]+\"", 'kind = "p1812"', text, count=1)
+    text = re.sub(r"(?m)^\[gaps\]\n", "[model.p1812]\nmax_radius_km = 0.5\n\n[gaps]\n", text, count=1)
+    (tmp_path / "covgap.toml").write_text(text, encoding="utf-8")
+    cfg = load_config(tmp_path / "covgap.toml")
+    assert cfg.landcover is not None and cfg.landcover.ref.path.name == "landcover.tif"
+    with_lc = analyse_config(cfg).summary()
+    model = with_lc["model"]
+    assert "covgap synthetic demo" in model["land_cover"] and "landcover.tif" in model["land_cover"]
+    assert model["radio_climatic_zone"].startswith("per profile point")
+    assert model["method"].startswith("ITU-R P.1812-6") and model["location_percent"] == 50.0
+    assert "landcover" in [s["role"] for s in with_lc["inputs"]]
+    without = analyse_config(replace(cfg, landcover=None)).summary()
+    assert without["model"]["land_cover"].startswith("none given: every profile point open/rural")
