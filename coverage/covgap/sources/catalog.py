@@ -44,6 +44,7 @@ __all__ = [
     "hrsl_tiles_for_bbox",
     "github_raw_path",
     "github_commit_path",
+    "WORLDCOVER_CHECKED",
     "WORLDCOVER_RELEASES",
     "worldcover_tile_id",
     "worldcover_tile_path",
@@ -471,6 +472,8 @@ def hrsl_tiles_for_bbox(bbox: tuple[float, float, float, float]) -> list[tuple[i
 
 
 # --------------------------------------------------------------------------- ESA WorldCover (land cover)
+#: Date the WorldCover URL pattern was checked (product description, AWS registry, public downloaders).
+WORLDCOVER_CHECKED = "2026-12-05"
 #: WorldCover map releases: year -> algorithm version in the path and file name.
 WORLDCOVER_RELEASES: dict[int, str] = {2021: "v200", 2020: "v100"}
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from ..errors import FetchError
 from . import validate as _v
 from .cache import Cache, OfflineMissingError
-from .catalog import CHECKED, SOURCES, WORLDCOVER_RELEASES, worldcover_tile_id, worldcover_tile_path
+from .catalog import SOURCES, WORLDCOVER_CHECKED, WORLDCOVER_RELEASES, worldcover_tile_id, worldcover_tile_path
 from .copernicus import _check_bbox
 
 __all__ = ["WORLDCOVER_TILE_DEG", "worldcover_tiles_for_bbox", "worldcover_folder", "LandCoverFetch",
@@ -127,7 +127,7 @@ def fetch_worldcover(cache: Cache, bbox, *, year: int = 2021) -> LandCoverFetch:
                 info={"source": info_src.name, "product": f"ESA WorldCover 10 m {year} {WORLDCOVER_RELEASES[year]}",
                       "tile": tile, "licence": info_src.licence, "attribution": info_src.attribution,
                       "citation": info_src.citation, "release": f"{year} {WORLDCOVER_RELEASES[year]}",
-                      "pattern_checked": CHECKED}))
+                      "pattern_checked": WORLDCOVER_CHECKED}))
         except OfflineMissingError:
             res.missing.append(tile)
         except FetchError as exc:
