@@ -220,6 +220,7 @@ class P1812Model:
             "land_cover": (f"{self.landcover_source or 'given as arrays'}: R per profile point from its DEM cell"
                            if self.clutter_height_m is not None else
                            "none given: every profile point open/rural (P.1812-6 Table 2 category 2, R = 0 m)"),
+            "land_cover_digest": getattr(self, "_landcover_digest", None),
             "radio_climatic_zone": ("per profile point from its DEM cell (1 sea, 3 coastal land, 4 inland)"
                                     if self.zone is not None else
                                     "inland (zone 4) everywhere: no land/sea mask given"),
@@ -257,6 +258,16 @@ class P1812Model:
             raise InputError(f"P1812Model clutter_height_m {self.clutter_height_m.shape} and zone "
                              f"{self.zone.shape} differ in shape; both must be on the DEM grid.")
         shape = next((a.shape for a in (self.clutter_height_m, self.zone) if a is not None), None)
+        self._landcover_digest = None
+        if shape is not None:  # in parameters(): a resumed tiled run never reuses tiles of other land cover
+            import hashlib
+
+            h = hashlib.blake2b(digest_size=12)
+            for a in (self.clutter_height_m, self.zone):
+                if a is not None:
+                    h.update(str((a.dtype.str, a.shape)).encode())
+                    h.update(np.ascontiguousarray(a).tobytes())
+            self._landcover_digest = h.hexdigest()
         if self.landcover_grid is not None and shape is not None and shape != self.landcover_grid.shape:
             raise InputError(f"P1812Model land-cover arrays have shape {shape}; landcover_grid has "
                              f"{self.landcover_grid.shape}.")

@@ -439,7 +439,8 @@ def missing_run_inputs(config_path: str | Path) -> list[str]:
     """The inputs ``covgap run`` reads from this config (``[inputs]``, ``[[admin]]``) that do not exist yet.
 
     Each entry is ``"<role>: <path>"``; an empty list when the config has no run part (fetch-only files)
-    or everything is in place. A 2025-units folder counts as present when it holds province folders.
+    or everything is in place. A 2025-units folder counts as present when it holds province folders, a land-cover
+    folder when it holds a GeoTIFF.
     """
     from ..config import load_config
     from ..errors import ConfigError as _CE
@@ -453,6 +454,8 @@ def missing_run_inputs(config_path: str | Path) -> list[str]:
         p = ref.path
         if role.startswith("admin:") and any(getattr(a, "vn2025", None) and a.ref is ref for a in cfg.admin):
             present = p.is_dir() and any(p.glob("json/geojson/[0-9][0-9]_*"))
+        elif role == "landcover" and p.is_dir():  # a folder of WorldCover tiles
+            present = any(p.glob("*.tif"))
         else:
             present = p.exists()
         if not present:
