@@ -244,19 +244,21 @@ class P1812Model:
                 continue
             a = np.asarray(a)
             if a.ndim != 2:
-                raise InputError(f"P1812Model {key} must be a 2-D array on the DEM grid; got shape {a.shape}.")
+                raise InputError(f"P1812Model {key} must be a 2-D array on the DEM grid; got shape {a.shape}. "
+                                 "Fix: pass covgap.landcover.LandCover's arrays.")
             setattr(self, key, a)
         if self.clutter_height_m is not None:
             r = self.clutter_height_m
             if not np.isfinite(r).all() or (r < 0).any():
                 raise InputError("P1812Model clutter_height_m must be finite and >= 0 m everywhere "
-                                 "(P.1812-6 Table 2 heights).")
+                                 "(P.1812-6 Table 2 heights). Fix: build them with covgap.landcover.clutter_arrays.")
         if self.zone is not None and not np.isin(self.zone, (1, 3, 4)).all():
-            raise InputError("P1812Model zone must be 1 (sea), 3 (coastal land) or 4 (inland) in every cell.")
+            raise InputError("P1812Model zone must be 1 (sea), 3 (coastal land) or 4 (inland) in every cell. "
+                             "Fix: build it with covgap.landcover.radio_climatic_zone.")
         if (self.clutter_height_m is not None and self.zone is not None
                 and self.clutter_height_m.shape != self.zone.shape):
             raise InputError(f"P1812Model clutter_height_m {self.clutter_height_m.shape} and zone "
-                             f"{self.zone.shape} differ in shape; both must be on the DEM grid.")
+                             f"{self.zone.shape} differ in shape. Fix: put both on the DEM grid.")
         shape = next((a.shape for a in (self.clutter_height_m, self.zone) if a is not None), None)
         self._landcover_digest = None
         if shape is not None:  # in parameters(): a resumed tiled run never reuses tiles of other land cover
@@ -270,7 +272,7 @@ class P1812Model:
             self._landcover_digest = h.hexdigest()
         if self.landcover_grid is not None and shape is not None and shape != self.landcover_grid.shape:
             raise InputError(f"P1812Model land-cover arrays have shape {shape}; landcover_grid has "
-                             f"{self.landcover_grid.shape}.")
+                             f"{self.landcover_grid.shape}. Fix: pass the grid the arrays are on.")
 
     def _landcover_window(self, grid: Grid) -> tuple[np.ndarray | None, np.ndarray | None]:
         """The land-cover arrays on ``grid`` (the whole land-cover grid or a window of it)."""
