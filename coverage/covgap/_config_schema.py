@@ -245,7 +245,7 @@ def _where(loc: tuple) -> tuple[str, str, str]:
                 else f"ref.{key}" if f"ref.{key}" in _EXAMPLES else "ref.*")
         return f"[inputs.{parts[1]}]", key, look
     if parts[0] == "landcover" and len(parts) >= 3 and parts[1] == "classes":
-        return f"[landcover.classes] {parts[2]!r}", ".".join(str(p) for p in parts[3:]), "landcover.classes"
+        return f'[landcover.classes."{parts[2]}"]', ".".join(str(p) for p in parts[3:]), "landcover.classes"
     if parts[0] == "landcover" and len(parts) == 2 and str(parts[1]) in ("source", "release", "licence", "url"):
         return "[landcover]", str(parts[1]), "ref.*"
     if parts[0] == "model" and len(parts) >= 3 and parts[1] == "radius_km":
@@ -313,13 +313,18 @@ def _line(err: dict, src: str, data: Any) -> str:
 
 def _allowed(loc: tuple) -> set[str]:
     model: type[BaseModel] | None = _Top
+    keyed = False  # the previous field was a table of tables ([landcover.classes]): this part is its key
     for p in loc:
         if isinstance(p, int) or model is None:
+            continue
+        if keyed:
+            keyed = False
             continue
         field = model.model_fields.get(str(p))
         if field is None:
             return set()
         ann = field.annotation
+        keyed = getattr(ann, "__origin__", None) is dict
         model = next((a for a in getattr(ann, "__args__", (ann,)) if isinstance(a, type)
                       and issubclass(a, BaseModel)), None)
         if model is None:
