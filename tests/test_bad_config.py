@@ -215,12 +215,12 @@ def test_several_problems_in_one_message(tmp_path):
     ("abc,a,4,15\n", ("bad_table.csv, row 2", "not a class code")),
 ])
 def test_bad_landcover_table_file(study, tmp_path, capsys, rows, must):
-    """A user's land-cover table is checked row by row when the run loads it: file, row and fix named."""
+    """A user's land-cover table is checked row by row when a P.1812 run loads it: file, row and fix named."""
     (study / "bad_table.csv").write_text("code,name,category,height_m\n" + rows, encoding="utf-8")
     cfg = study / "covgap.toml"
     cfg.write_text(_add("landcover", 'table = "bad_table.csv"')(cfg.read_text(encoding="utf-8")), encoding="utf-8")
     before = snapshot(tmp_path)
-    rc, _, err = cli(["run", cfg, "--out", tmp_path / "out", "-q", "--model", "radius"], capsys)
+    rc, _, err = cli(["run", cfg, "--out", tmp_path / "out", "-q", "--model", "p1812"], capsys)
     assert_clean_error(rc, err, must=must)
     assert snapshot(tmp_path) == before
 
@@ -229,8 +229,8 @@ def test_missing_landcover_table_and_raster(study, tmp_path, capsys):
     cfg = study / "covgap.toml"
     text = cfg.read_text(encoding="utf-8")
     cfg.write_text(_add("landcover", 'table = "nowhere.csv"')(text), encoding="utf-8")
-    rc, _, err = cli(["run", cfg, "--out", tmp_path / "out", "-q", "--model", "radius"], capsys)
+    rc, _, err = cli(["run", cfg, "--out", tmp_path / "out", "-q", "--model", "p1812"], capsys)
     assert_clean_error(rc, err, must=("nowhere.csv", "does not exist"))
     cfg.write_text(_sub(r'^path = "inputs/landcover.tif"', 'path = "inputs/nothing.tif"')(text), encoding="utf-8")
-    rc, _, err = cli(["run", cfg, "--out", tmp_path / "out", "-q", "--model", "radius"], capsys)
+    rc, _, err = cli(["run", cfg, "--out", tmp_path / "out", "-q", "--model", "p1812"], capsys)
     assert_clean_error(rc, err, must=("nothing.tif", "does not exist"))

@@ -255,6 +255,11 @@ def test_demo_config_reaches_the_p1812_model_and_summary(demo_run, tmp_path):
     assert "landcover" in [s["role"] for s in with_lc["inputs"]]
     without = analyse_config(replace(cfg, landcover=None)).summary()
     assert without["model"]["land_cover"].startswith("none given: every profile point open/rural")
+    # the other models do not read it (a national read takes minutes), and the notes say so
+    from covgap.io import load_study_area
+
+    study = load_study_area(cfg, read_landcover=False)
+    assert study.landcover is None and study.notes["landcover"]["read"] is False
 
 
 def test_tiled_run_with_land_cover_equals_the_whole_grid(tmp_path):

@@ -51,11 +51,13 @@ def _provenance(role: str, ref: InputRef, base: Path | None) -> dict[str, Any]:
     return entry
 
 
-def load_study_area(cfg: Config):
+def load_study_area(cfg: Config, *, read_landcover: bool = True):
     """Read every input named in ``cfg`` onto the population grid and validate it.
 
     Returns a :class:`~covgap.study.StudyArea`. The population grid is the analysis grid
-    (people are never resampled); the DEM is warped onto it when needed.
+    (people are never resampled); the DEM is warped onto it when needed. ``read_landcover=False``
+    skips ``[landcover]`` (only the P.1812 model reads it; a national read takes minutes) and says so
+    in ``notes["landcover"]``.
     """
     from ..overlay import rasterize_units  # computation; io only supplies the arrays
     from ..study import AdminLevel, StudyArea
@@ -75,7 +77,9 @@ def load_study_area(cfg: Config):
         dem, dnotes = read_dem_onto(cfg.dem, grid)
         notes["dem"] = dnotes
     landcover = None
-    if cfg.landcover is not None:
+    if cfg.landcover is not None and not read_landcover:
+        notes["landcover"] = {"read": False, "note": "[landcover] not read: only the p1812 model uses land cover"}
+    elif cfg.landcover is not None:
         landcover = _landcover(cfg, grid, dem)
         notes["landcover"] = {**landcover.describe(),
                               "read_by": "the p1812 model only (radius, hata and terrain do not read land cover)"}
