@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from covgap.grid import EARTH_RADIUS_M, Grid, haversine_m
-from covgap.models.pathloss import FREE_SPACE_CONSTANT_DB
+from covgap.models.pathloss import FREE_SPACE_CONSTANT_DB, knife_edge_loss_db
 
 
 def _site_index(grid: Grid, lon: float, lat: float) -> tuple[float, float, float, float]:
@@ -126,3 +126,45 @@ def fractal_dem(shape: tuple[int, int], *, seed: int, relief_m: float = 300.0, b
     z = np.fft.irfft2(amp * np.exp(1j * phase), s=shape)
     z = (z - z.min()) / (z.max() - z.min()) * relief_m
     return z.astype(np.float32)
+
+
+def bullington_reference(grid: Grid, dem: np.ndarray, lon: float, lat: float, *, antenna_height_m: float,
+                         receiver_height_m: float, k_factor: float, frequency_mhz: float, targets,
+                         step_cells: float = 0.05) -> np.ndarray:
+    """Bullington knife-edge loss ``Luc = J(ν_b)`` of ITU-R P.526-15 §4.5.1 (Stim, Str, Srim, db, νb; without the
+    section's smooth-earth and LoS sub-path terms) for each target cell (row, col): the profile
+    sampled as in :func:`los_reference` (bilinear heights, every ``step_cells``, the antenna's and
+    the target's own cells left out), heights less ``d²/(2kR)`` (the tangent-plane frame, in which
+    ν equals P.526's with the earth bulge). NaN where the target sees the antenna (Stim < Str)."""
+    rf, cf, x0, y0 = _site_index(grid, lon, lat)
+    t = grid.transform
+    i_s, j_s = int(np.floor(rf)), int(np.floor(cf))
+    inv2kr = 0.0 if not np.isfinite(k_factor) else 1.0 / (2.0 * k_factor * EARTH_RADIUS_M)
+    lam = 299_792_458.0 / (frequency_mhz * 1e6)
+    hts = float(dem[i_s, j_s]) + antenna_height_m
+    dist = distances_m(grid, lon, lat)
+    out = np.full(len(targets), np.nan)
+    for k, (i, j) in enumerate(targets):
+        d = dist[i, j]
+        hrs = dem[i, j] + receiver_height_m - d * d * inv2kr
+        n = int(np.ceil(np.hypot(i + 0.5 - rf, j + 0.5 - cf) / step_cells)) + 1
+        f = np.linspace(0.0, 1.0, n)[1:-1]
+        rr = rf + f * (i + 0.5 - rf)
+        cc = cf + f * (j + 0.5 - cf)
+        ri = np.floor(rr).astype(int)
+        ci = np.floor(cc).astype(int)
+        keep = ~(((ri == i_s) & (ci == j_s)) | ((ri == i) & (ci == j)))
+        if not keep.any():
+            continue
+        rr, cc = rr[keep], cc[keep]
+        di = _dist_m(grid, x0, y0, t.c + t.a * cc, t.f + t.e * rr)
+        hi = bilinear(dem, rr - 0.5, cc - 0.5) - di * di * inv2kr
+        stim = np.max((hi - hts) / di)
+        str_ = (hrs - hts) / d
+        if stim < str_:
+            continue
+        srim = np.max((hi - hrs) / (d - di))
+        db = (hrs - hts + srim * d) / (stim + srim)
+        nub = (hts + stim * db - (hts * (d - db) + hrs * db) / d) * np.sqrt(2.0 * d / (lam * db * (d - db)))
+        out[k] = float(knife_edge_loss_db(nub)) if nub > -0.78 else 0.0
+    return out

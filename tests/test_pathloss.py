@@ -28,6 +28,7 @@ from covgap.models.pathloss import (
     hata_coefficients,
     hata_loss_db,
     knife_edge_loss_db,
+    mobile_height_correction_db,
 )
 
 
@@ -187,3 +188,31 @@ def test_sector_pattern():
     assert float(sector_gain_db(350.0, 10.0, 65.0)) == pytest.approx(-12 * (20 / 65) ** 2)
     assert float(sector_gain_db(180.0, 0.0, 65.0)) == -20.0
     assert float(sector_gain_db(123.0, np.nan)) == 0.0
+
+
+def test_cost231_metropolitan_uses_the_medium_city_mobile_correction():
+    """COST 231 final report §4.4.1: COST-231 Hata has one a(hm), Hata's medium-small city form,
+    and separates metropolitan centres from medium cities by C_m = 3 dB only; Okumura–Hata's
+    large-city class uses Hata's large-city a(hm)."""
+    # by hand at 1800 MHz (log10 1800 = 3.2552725): medium-small city (1.1 lf − 0.7) hm − (1.56 lf − 0.8)
+    # = 0.04297 dB at 1.5 m and 24.52977 dB at 10 m; large city 3.2 (log10 11.75 hm)² − 4.97
+    # = −0.00092 dB at 1.5 m and 8.74218 dB at 10 m (15.8 dB apart at 10 m)
+    for hm, medium, large in ((1.5, 0.04297, -0.00092), (10.0, 24.52977, 8.74218)):
+        assert float(mobile_height_correction_db(1800.0, hm)) == pytest.approx(medium, abs=1e-4)
+        assert float(mobile_height_correction_db(1800.0, hm, large_city=True)) == pytest.approx(large, abs=1e-4)
+        metro = float(cost231_hata_loss_db(5.0, 1800.0, base_height_m=30.0, mobile_height_m=hm,
+                                           environment="metropolitan"))
+        urban = float(cost231_hata_loss_db(5.0, 1800.0, base_height_m=30.0, mobile_height_m=hm,
+                                           environment="urban"))
+        assert metro - urban == pytest.approx(3.0, abs=1e-9)
+        # the whole formula by hand: 46.3 + 33.9 lf − 13.82 log hb − a(hm) + (44.9 − 6.55 log hb) log d + 3
+        lhb = math.log10(30.0)
+        by_hand = 46.3 + 33.9 * math.log10(1800.0) - 13.82 * lhb - medium + (44.9 - 6.55 * lhb) * math.log10(5.0) + 3.0
+        assert metro == pytest.approx(by_hand, abs=1e-4)
+    # Okumura–Hata large city keeps the large-city a(hm): 900 MHz, hm 10 m
+    lf = math.log10(900.0)
+    a_med = (1.1 * lf - 0.7) * 10.0 - (1.56 * lf - 0.8)
+    a_large = 3.2 * math.log10(117.5) ** 2 - 4.97
+    got = float(hata_loss_db(5.0, 900.0, base_height_m=30.0, mobile_height_m=10.0, environment="metropolitan")
+                - hata_loss_db(5.0, 900.0, base_height_m=30.0, mobile_height_m=10.0, environment="urban"))
+    assert got == pytest.approx(a_med - a_large, abs=1e-9)

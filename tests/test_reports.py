@@ -348,3 +348,22 @@ def test_national_map_and_reports_stay_light_on_real_worldpop_and_63_provinces(t
     assert schemes["34"]["population"].sum() == pytest.approx(schemes["as_given"]["population"].sum(), rel=1e-9)
     report = html_report(a, lang="vi", interactive_map=False)
     assert "Báo cáo toàn vùng nghiên cứu" in report and "Cà Mau" in report
+
+
+def test_coverage_probability_map_shows_the_location_probability(demo_run):
+    """The probability map draws Φ((signal − threshold)/σL) of the best server (0/1 for the radius
+    model), cell for cell in the display window, and refuses a technology the analysis does not have."""
+    from covgap.report.figures import display_window, plot_coverage_probability
+
+    analysis = demo_run[0]
+    tech = sorted(analysis.coverage.technologies)[0]
+    fig = plot_coverage_probability(analysis, tech)
+    image = np.asarray(fig.axes[0].get_images()[0].get_array())
+    idx, _ = display_window(analysis.study.grid, None)
+    expected = analysis.coverage.technologies[tech].coverage_probability()[idx]
+    assert np.array_equal(image, expected)
+    assert set(np.unique(image)) <= {0.0, 1.0} and image.max() == 1.0  # radius: covered or not
+    assert tech in fig.axes[0].get_title()
+    assert figure_png(fig)[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(InputError, match="has"):
+        plot_coverage_probability(analysis, "9G")

@@ -80,6 +80,7 @@ class _Model(_Strict):
     hata: dict[str, Any] = Field(default_factory=dict)
     terrain: dict[str, Any] = Field(default_factory=dict)
     p1812: dict[str, Any] = Field(default_factory=dict)
+    calibration: str | None = None  # a calibration file written by `covgap calibrate`
 
 
 class _ClutterClass(_Strict):
@@ -163,6 +164,7 @@ _EXAMPLES: dict[str, str] = {
     "model.hata": "[model.hata]\\n(options of the Hata model)",
     "model.terrain": "[model.terrain]\\n(options of the terrain model)",
     "model.p1812": "[model.p1812]\\nmax_radius_km = 10.0",
+    "model.calibration": 'calibration = "out/calibration/calibration.toml"  (written by covgap calibrate)',
     "population": '[population]\\nadjust_to = "gso_totals.csv"',
     "population.adjust_to": 'adjust_to = "gso_totals.csv"',
     "population.level": 'level = "province"',
@@ -276,6 +278,10 @@ def _expected(err: dict) -> str:
         return f"a number > {ctx.get('gt'):g}"
     if t == "greater_than_equal":
         return f"a number ≥ {ctx.get('ge'):g}"
+    if t == "less_than_equal":
+        return f"a number ≤ {ctx.get('le'):g}"
+    if t == "less_than":
+        return f"a number < {ctx.get('lt'):g}"
     if t in ("finite_number",):
         return "a finite number"
     if t == "too_short":
@@ -362,5 +368,89 @@ def validate_types(data: Any, *, src: str) -> None:
     except ValidationError as exc:
         errs = sorted(exc.errors(include_url=False), key=lambda e: _ORDER.get(e["type"], 2))
         lines = list(dict.fromkeys(_line(e, src, data) for e in errs))
+        more = f"\n({len(lines) - 8} more problems not shown)" if len(lines) > 8 else ""
+        raise ConfigError("\n".join(lines[:8]) + more) from None
+
+
+# ------------------------------------------------------------------ calibration file
+class _CalGroup(_Strict):
+    operator: Annotated[str, Field(min_length=1)]
+    technology: Literal["2G", "3G", "4G", "5G"]
+    offset_db: Annotated[float, Field(ge=-60, le=60, allow_inf_nan=False)]
+    spread_db: _NonNegNum | None = None
+    dof: Annotated[int, Field(ge=0)] | None = None
+    n: Annotated[int, Field(ge=0)] | None = None
+    slope_db_per_decade: _Num | None = None
+    reference_distance_km: _PosNum | None = None
+
+
+class _CalTable(_Strict):
+    model: Literal[MODEL_KINDS] | None = None  # type: ignore[valid-type]
+    fitted_from: str = ""
+    location_std_db: Annotated[float, Field(ge=0, lt=100, allow_inf_nan=False)] | None = None
+    group: list[_CalGroup] = Field(default_factory=list)
+
+
+class _CalFile(_Strict):
+    calibration: _CalTable
+
+
+_CAL_EXAMPLES = {
+    "calibration": "[calibration]\\nmodel = \"hata\"\\n[[calibration.group]]\\noperator = \"Viettel\"\\n"
+                   "technology = \"4G\"\\noffset_db = 2.5",
+    "model": 'model = "hata"',
+    "fitted_from": 'fitted_from = "drive_test.csv"',
+    "location_std_db": "location_std_db = 6.0",
+    "group": '[[calibration.group]]\\noperator = "Viettel"\\ntechnology = "4G"\\noffset_db = 2.5',
+    "operator": 'operator = "Viettel"',
+    "technology": 'technology = "4G"',
+    "offset_db": "offset_db = 2.5  (dB, -60 to 60)",
+    "spread_db": "spread_db = 6.1",
+    "dof": "dof = 120",
+    "n": "n = 121",
+    "slope_db_per_decade": "slope_db_per_decade = -3.2",
+    "reference_distance_km": "reference_distance_km = 2.5",
+}
+
+
+def validate_calibration_types(data: Any, *, src: str) -> None:
+    """Check a calibration file (as read from TOML) against its schema.
+
+    Raises
+    ------
+    ConfigError
+        One line per problem (at most 8): file, table (``[[calibration.group]] #k``), key, what
+        arrived, what is expected and an example.
+    """
+    if not isinstance(data, dict):
+        raise ConfigError(f"{src}: expected a TOML document with a [calibration] table; got {_kind(data)}.")
+    try:
+        _CalFile.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for err in sorted(exc.errors(include_url=False), key=lambda e: _ORDER.get(e["type"], 2)):
+            loc = list(err["loc"])
+            if len(loc) >= 3 and loc[1] == "group" and isinstance(loc[2], int):
+                where = f"[[calibration.group]] #{loc[2] + 1}"
+                key = ".".join(str(p) for p in loc[3:])
+            elif len(loc) >= 2:
+                where, key = "[calibration]", ".".join(str(p) for p in loc[1:])
+            else:
+                where, key = "top level", ".".join(str(p) for p in loc)
+            example = _CAL_EXAMPLES.get(key.split(".")[-1] if key else "calibration", "").replace("\\n", "; ")
+            if err["type"] == "extra_forbidden":
+                model = _CalGroup if where.startswith("[[") else _CalTable if where == "[calibration]" else _CalFile
+                allowed = sorted(model.model_fields)
+                close = difflib.get_close_matches(key, allowed, n=1)
+                hint = f" Did you mean {close[0]!r}?" if close else ""
+                lines.append(f"{src}: unknown key {key!r} in {where}; known keys: {allowed}.{hint} "
+                             "Fix: correct or remove the key.")
+            elif err["type"] == "missing":
+                lines.append(f"{src}: {where} needs {key!r}. Fix: add it, e.g. {example}.")
+            else:
+                value = err.get("input")
+                lines.append(f"{src}: {where} {key} = {_plain(value)} ({_kind(value)}); expected "
+                             f"{_expected(err)}. Fix: e.g. {example}.")
+        lines = list(dict.fromkeys(lines))
         more = f"\n({len(lines) - 8} more problems not shown)" if len(lines) > 8 else ""
         raise ConfigError("\n".join(lines[:8]) + more) from None

@@ -1,7 +1,7 @@
-"""The ``covgap`` command line: ``demo``, ``run`` and ``fetch``.
+"""The ``covgap`` command line: ``demo``, ``run``, ``fetch``, ``plan`` and ``calibrate``.
 
 Thin: it parses options, calls the library and prints a short summary. One handler serves
-every subcommand (``demo``, ``run``, ``fetch``, ``plan``):
+every subcommand (``demo``, ``run``, ``fetch``, ``plan``, ``calibrate``):
 
 - a covgap error (bad input, config, file) prints its message: exit status 2, no traceback;
 - the machine refusing (permission denied, disk full) prints the file and the reason: exit 2;
@@ -105,6 +105,10 @@ def _summary_lines(analysis: Analysis, out: Path) -> list[str]:
         f"without 4G:        {s['population_without_4G']:,.0f}",
         f"gap clusters:      {s['gap_clusters']['count']}",
     ]
+    cal = s["model"].get("calibration") if isinstance(s["model"], dict) else None
+    if cal:
+        offs = ", ".join(f"{k} {v:+.1f}" for k, v in cal["offsets_db"].items())
+        lines.append(f"calibration:       {cal['source']} (dB: {offs})")
     for note in s["notes"].get("model_warnings", []):
         lines.append(f"model note:        {note}")
     if s["hamlets"]:
@@ -153,6 +157,40 @@ def _cmd_run(args) -> int:
     return 0
 
 
+def _cmd_calibrate(args) -> int:
+    from .calibration import calibrate_config
+    from .config import load_config
+
+    cfg = load_config(args.config)
+    res = calibrate_config(cfg, args.measurements, args.out, model_kind=args.model, folds=args.folds,
+                           block_km=args.block_km, seed=args.seed, layer=args.layer, encoding=args.encoding,
+                           apply_spread=not args.keep_model_spread, progress=not args.quiet)
+    out = Path(args.out).resolve()
+    rep = res.report
+    lines = ["*** SYNTHETIC DEMO — not real data ***"] if cfg.synthetic else []
+    lines += [f"model:             {res.model}",
+              f"measurements:      {rep.rows_in:,} read, {rep.rows_used:,} used, {rep.rows_dropped:,} left out"]
+    for reason, n in rep.as_dict()["dropped"].items():
+        lines.append(f"  left out, {reason + ':':<24}{n:>8,}")
+    if rep.notes:
+        lines.append(f"notes:             {len(rep.notes)} (model range, saturated readings…: see calibration.json)")
+    lines.append("operator x technology   n      offset dB  spread dB  RMSE before  RMSE after (cross-validated)")
+    cv = res.cv.set_index(["operator", "technology"])
+    for r in res.groups.itertuples(index=False):
+        c = cv.loc[(r.operator, r.technology)]
+        off = f"{r.offset_db:+9.2f}" if r.fitted else "      n/a"
+        spr = f"{r.spread_db:9.2f}" if r.fitted else "      n/a"
+        lines.append(f"  {r.operator + ' ' + r.technology:<20} {r.n:>6,} {off}  {spr}  {c.rmse_before_db:11.2f}  "
+                     f"{c.rmse_after_db:10.2f}")
+    a = cv.loc[("ALL", "ALL")]
+    lines.append(f"  {'ALL':<20} {int(a.n):>6,}                      {a.rmse_before_db:11.2f}  {a.rmse_after_db:10.2f}")
+    lines.append(f"outputs in {out}: calibration.toml (use it: [model] calibration = \"{out / 'calibration.toml'}\"), "
+                 "calibration_errors.csv, calibration.json, predicted_vs_measured.png, measurements_used.csv, "
+                 "measurements_dropped.csv")
+    print("\n".join(lines))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also used to document the CLI)."""
     p = argparse.ArgumentParser(prog="covgap", description="Find and count people without mobile signal.")
@@ -180,6 +218,24 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run the tiles on an existing Dask scheduler (e.g. tcp://host:8786); "
                         "--tile-dir must then be a folder all workers share")
     r.set_defaults(func=_cmd_run)
+    c = sub.add_parser("calibrate", help="fit the model to measured signal (offset and spread per operator x "
+                                         "technology) and write a calibration file for `covgap run`")
+    c.add_argument("config", help="TOML config file of the study area")
+    c.add_argument("measurements", help="CSV or point layer: lon, lat, operator, technology, signal_dbm "
+                                        "(optional time, source)")
+    c.add_argument("--out", required=True, help="output folder")
+    c.add_argument("--model", choices=[m for m in models if m != "radius"], default=None,
+                   help="signal model to calibrate (default: the config's)")
+    c.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
+    c.add_argument("--block-km", type=float, default=10.0,
+                   help="side of the spatial blocks dealt to the folds, km (default 10)")
+    c.add_argument("--seed", type=int, default=0, help="seed of the block-to-fold assignment (default 0)")
+    c.add_argument("--layer", default=None, help="layer of a GeoPackage of measurements")
+    c.add_argument("--encoding", default=None, help="text encoding of a CSV that is not UTF-8")
+    c.add_argument("--keep-model-spread", action="store_true",
+                   help="write location_std_db as a comment: runs keep the model's location spread")
+    c.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    c.set_defaults(func=_cmd_calibrate)
     from .planning.cli import register as register_plan
     from .sources.cli import register as register_fetch
 

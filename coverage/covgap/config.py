@@ -26,6 +26,8 @@ __all__ = [
     "InputRef",
     "AdminLevelConfig",
     "ModelConfig",
+    "CalibrationConfig",
+    "load_calibration",
     "GapsConfig",
     "ReportConfig",
     "PopulationAdjustConfig",
@@ -70,6 +72,25 @@ class AdminLevelConfig:
 
 
 @dataclass(frozen=True)
+class CalibrationConfig:
+    """A fitted calibration (``[model] calibration = "calibration.toml"``, written by ``covgap calibrate``).
+
+    ``offsets_db[(operator, technology)]`` is added to the predicted signal of that pair's
+    transmitters (:class:`covgap.models.CalibratedModel`); ``location_std_db``, when set, replaces
+    the model's location spread σL; ``model`` is the model kind the offsets were fitted with (a
+    run with another kind is refused). ``groups`` keeps every fitted figure (spread, degrees of
+    freedom, slope) for provenance.
+    """
+
+    path: Path
+    offsets_db: dict[tuple[str, str], float]
+    location_std_db: float | None = None
+    model: str | None = None
+    fitted_from: str = ""
+    groups: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
 class ModelConfig:
     """Coverage model choice and its parameters.
 
@@ -83,6 +104,8 @@ class ModelConfig:
     radius_km: dict[str, float] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
     location_percent: float | None = None
+    #: ``[model] calibration``: fitted offsets per operator × technology (:func:`load_calibration`).
+    calibration: CalibrationConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -177,6 +200,8 @@ class Config:
             out["landcover"] = self.landcover.ref
             if self.landcover.table is not None:
                 out["landcover_table"] = self.landcover.table
+        if self.model.calibration is not None:
+            out["calibration"] = InputRef(path=self.model.calibration.path, source="covgap calibrate")
         return out
 
 
@@ -186,7 +211,7 @@ _INPUTS = {"population", "dem", "towers", "hamlets", "border", "foreign_towers"}
 _REF = {"path", "layer", "source", "release", "licence", "url", "encoding"}
 _ADMIN = {"level", "path", "layer", "code_field", "name_field", "parent_field", "source", "release",
           "licence", "url", "encoding", "vietnam", "dissolve_to_current", "vn2025", "provinces"}
-_MODEL = {"kind", "radius_km", "location_percent", "hata", "terrain", "p1812"}
+_MODEL = {"kind", "radius_km", "location_percent", "hata", "terrain", "p1812", "calibration"}
 _GAPS = {"min_population", "connectivity", "border_belt_km", "technology", "count_foreign", "thin_radius_km",
          "thin_min_sites"}
 _REPORT = {"lang", "title"}
@@ -325,6 +350,11 @@ def parse_config(data: dict, *, base: Path, src: str = "config") -> Config:
         location_percent = check_location_percent(model["location_percent"], where=f"{src}: [model] location_percent")
     if any(options.values()):  # names and types of the model options, before any input is loaded
         check_model_options(ModelConfig(kind=kind, options=options), src=src)
+    calibration = None
+    if model.get("calibration") is not None:
+        cal_path = Path(model["calibration"])
+        calibration = load_calibration(cal_path if cal_path.is_absolute() else (base / cal_path).resolve(),
+                                       referenced_by=f"{src}: [model] calibration")
     gaps = data.get("gaps", {})
     _check_keys(gaps, _GAPS, "gaps", src)
     gcfg = GapsConfig(**{k: v for k, v in gaps.items()})
@@ -366,7 +396,8 @@ def parse_config(data: dict, *, base: Path, src: str = "config") -> Config:
         population=_ref(_need(inputs, "population", "inputs", src, (str, dict)), "inputs.population", base, src),
         towers=_ref(_need(inputs, "towers", "inputs", src, (str, dict)), "inputs.towers", base, src),
         admin=tuple(admins),
-        model=ModelConfig(kind=kind, radius_km=dict(radius), options=options, location_percent=location_percent),
+        model=ModelConfig(kind=kind, radius_km=dict(radius), options=options, location_percent=location_percent,
+                          calibration=calibration),
         gaps=gcfg,
         report=rcfg,
         population_adjust=adjust,
@@ -437,6 +468,47 @@ def read_toml(path: str | Path) -> dict:
         raise ConfigError(f"{path}: the config file is {what}. Fix: start from the config `covgap demo` writes "
                           "(out/demo/covgap.toml) and point its paths at your data.")
     return data
+
+
+def load_calibration(path: str | Path, *, referenced_by: str = "") -> CalibrationConfig:
+    """Read and validate a calibration file (the ``[calibration]`` table ``covgap calibrate`` writes).
+
+    Every key and type is checked (an unknown key names the closest known one); an operator ×
+    technology given twice is an error naming both groups.
+
+    Raises
+    ------
+    DataFileError
+        The file is missing or unreadable (the message names the config key that points at it).
+    ConfigError
+        Bad TOML, an unknown key, a wrong type or value.
+    """
+    from ._config_schema import validate_calibration_types
+
+    path = Path(path)
+    if not path.exists():
+        where = f" ({referenced_by})" if referenced_by else ""
+        raise DataFileError(f"calibration file {path} does not exist{where}. Fix: check the path (relative to the "
+                            "config's folder), or write it with `covgap calibrate CONFIG MEASUREMENTS --out DIR` "
+                            "(DIR/calibration.toml).")
+    data = read_toml(path)
+    validate_calibration_types(data, src=str(path))
+    table = data["calibration"]
+    offsets: dict[tuple[str, str], float] = {}
+    first: dict[tuple[str, str], int] = {}
+    groups = []
+    for i, g in enumerate(table.get("group", [])):
+        key = (str(g["operator"]).strip(), str(g["technology"]))
+        if key in offsets:
+            raise ConfigError(f"{path}: [[calibration.group]] #{i + 1} repeats {key[0]} {key[1]} (already group "
+                              f"#{first[key] + 1}). Fix: keep one offset per operator x technology.")
+        offsets[key] = float(g["offset_db"])
+        first[key] = i
+        groups.append(dict(g))
+    lstd = table.get("location_std_db")
+    return CalibrationConfig(path=path.resolve(), offsets_db=offsets,
+                             location_std_db=None if lstd is None else float(lstd), model=table.get("model"),
+                             fitted_from=str(table.get("fitted_from", "")), groups=tuple(groups))
 
 
 def load_config(path: str | Path) -> Config:

@@ -45,7 +45,7 @@ OUTPUT_MARKER = ".covgap-output"
 STAGING_INFO = ".covgap-staging"
 
 #: Commands whose output folders may replace each other (``run`` may replace a demo's folder).
-_FAMILY = {"run": "analysis", "demo": "analysis", "plan": "plan"}
+_FAMILY = {"run": "analysis", "demo": "analysis", "plan": "plan", "calibrate": "calibration"}
 _MANIFEST_FORMAT = 1
 _SHOW = 5  # files named in a refusal
 
@@ -115,7 +115,8 @@ def check_out_dir(out_dir: str | Path, *, command: str = "run",
     out_dir
         The ``--out`` folder.
     command
-        ``"run"``, ``"demo"`` or ``"plan"``: the kind of output (a plan never replaces a run's folder).
+        ``"run"``, ``"demo"``, ``"plan"`` or ``"calibrate"``: the kind of output (a plan never replaces a
+        run's folder).
     protect
         Files that must survive, by role (``{"config": path, "input 'towers'": path}``): none of them
         may lie inside ``out_dir``.

@@ -1,4 +1,5 @@
-"""Point tables (towers, hamlets, candidates) and official totals: one reader, rows named as file lines."""
+"""Point tables (towers, hamlets, candidates, measurements) and official totals: one reader, rows named as
+file lines."""
 
 from __future__ import annotations
 
@@ -335,3 +336,71 @@ def read_landcover_table(ref: InputRef | str | Path):
     except UnicodeDecodeError:
         raise DataFileError(f"land-cover table {path} is not UTF-8 text. Fix: save it as UTF-8 CSV.") from None
     return parse_table(text, source=str(path))
+
+
+#: Columns a measurements table must have (``covgap calibrate``); ``time`` and ``source`` are optional.
+MEASUREMENT_COLUMNS = ("lon", "lat", "operator", "technology", "signal_dbm")
+
+
+def read_measurements(path: str | Path, *, encoding: str | None = None, layer: str | None = None
+                      ) -> tuple[pd.DataFrame, np.ndarray, str]:
+    """Read signal measurements (drive tests, crowdsourced samples): a UTF-8 CSV or a point layer.
+
+    Columns ``lon, lat, operator, technology, signal_dbm`` (WGS 84 degrees; dBm of the measure
+    of :data:`covgap.calibration.SIGNAL_RANGES_DBM`), optional ``time`` and ``source``. Returns
+    ``(table, line_of, where)`` as :func:`read_points_table`, with ``lon``, ``lat`` and
+    ``signal_dbm`` as floats, ``operator``/``technology``/``time``/``source`` as text (``""``
+    where empty). Values that are readable but not usable (outside the study area, impossible
+    levels, duplicates) are kept here and counted by :func:`covgap.calibration.clean_measurements`.
+
+    Raises
+    ------
+    DataFileError
+        Missing, empty or unreadable file (see :func:`read_points_table`).
+    InputError
+        A missing column; a coordinate or signal that is empty or not a number, or a coordinate
+        out of range (the message names the file lines, the field, the value and the fix).
+    """
+    path = Path(path)
+    what = "measurements file"
+    df, line_of, where = read_points_table(path, what=what, encoding=encoding, layer=layer)
+    src = f"{what} {path}"
+    missing = [c for c in MEASUREMENT_COLUMNS if c not in df.columns]
+    if missing:
+        close = {c: [k for k in df.columns if k.lower().replace(" ", "_") in (c, c.replace("_dbm", ""), "rsrp",
+                                                                                "rscp", "rxlev", "dbm")]
+                 for c in missing}
+        hint = "; ".join(f"{c}: maybe {v[0]!r}" for c, v in close.items() if v)
+        raise InputError(f"{src}: missing column(s) {missing}; found {list(df.columns)}. Expected "
+                         f"{list(MEASUREMENT_COLUMNS)} (+ optional time, source). Fix: rename the columns"
+                         f"{' (' + hint + ')' if hint else ''}.")
+    label = "line" if where == "line" else "feature"
+    for col, expect in (("lon", "a longitude in degrees (WGS 84), -180 to 180"),
+                        ("lat", "a latitude in degrees (WGS 84), -90 to 90"),
+                        ("signal_dbm", "a signal level in dBm, e.g. -95.5")):
+        raw = df[col]
+        num = pd.to_numeric(raw, errors="coerce")
+        bad = num.isna() | ~np.isfinite(num.to_numpy(dtype="f8", na_value=np.nan))
+        if col == "lon":
+            bad |= num.abs() > 180
+        elif col == "lat":
+            bad |= num.abs() > 90
+        if bad.any():
+            idx = np.flatnonzero(bad.to_numpy())
+            i = int(idx[0])
+            shown = [int(line_of[j]) for j in idx[:10]]
+            v = raw.iloc[i]
+            v = float(v) if isinstance(v, (int, float, np.number)) and not isinstance(v, bool) else v
+            raise InputError(
+                f"{src}: {label} {int(line_of[i])}, field {col!r} is {v!r}; expected {expect}. "
+                f"{len(idx)} row(s) affected ({label}s {shown}{' …' if len(idx) > 10 else ''}). Fix: correct or "
+                "remove those rows (use a point, not a comma, for decimals)."
+            )
+        df[col] = num.astype("f8")
+    for col in ("operator", "technology", "time", "source"):
+        if col in df.columns:
+            df[col] = df[col].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v))
+                                  else str(v).strip())
+        else:
+            df[col] = ""
+    return df.reset_index(drop=True), np.asarray(line_of), where

@@ -15,12 +15,14 @@ from .._config_schema import _kind, _plain
 from ..constants import MODEL_KINDS
 from ..errors import ConfigError
 from .base import CoverageModel
+from .calibrated import CalibratedModel
 from .hata import HataModel
 from .p1812_area import P1812Model
 from .radius import RadiusModel
 from .terrain import TerrainModel
 
-__all__ = ["make_model", "check_model_options", "MODEL_KINDS", "CoverageModel", "MODEL_CLASSES", "ModelChoice"]
+__all__ = ["make_model", "check_model_options", "MODEL_KINDS", "CoverageModel", "MODEL_CLASSES", "ModelChoice",
+           "CalibratedModel"]
 
 class ModelChoice(Protocol):
     """What :func:`make_model` reads of a config's ``[model]`` section (:class:`covgap.config.ModelConfig`)."""
@@ -28,6 +30,8 @@ class ModelChoice(Protocol):
     kind: str
     radius_km: Mapping[str, float]
     options: Mapping[str, Mapping[str, Any]]
+    #: Optional (``getattr``): the fitted calibration (:class:`covgap.config.CalibrationConfig`) or None.
+    # calibration: CalibrationConfig | None
 
 
 #: The one registry of model kinds (:data:`covgap.constants.MODEL_KINDS`) and their classes.
@@ -120,6 +124,12 @@ def make_model(cfg: ModelChoice, *, has_dem: bool, kind: str | None = None,
     ``cfg.location_percent`` (``[model] location_percent``) reaches every model with a location
     spread (hata, terrain, p1812); the radius model has none (its coverage is 0/1).
 
+    ``cfg.calibration`` (``[model] calibration``, when set) wraps the model in a
+    :class:`CalibratedModel` with its offsets per operator × technology, and its
+    ``location_std_db`` (when given) becomes the model's σL. Refused (:class:`ConfigError`) for the
+    radius model, for a model kind other than the one the calibration was fitted with, and for a
+    σL with a model that computes its own (p1812).
+
     Examples
     --------
     >>> from covgap.config import ModelConfig
@@ -129,7 +139,16 @@ def make_model(cfg: ModelChoice, *, has_dem: bool, kind: str | None = None,
     kind = kind or cfg.kind
     if kind == "auto":
         kind = "terrain" if has_dem else "radius"
+    cal = getattr(cfg, "calibration", None)
+    if cal is not None and cal.model and cal.model != kind:
+        raise ConfigError(f"the calibration {cal.path} was fitted with the {cal.model!r} model; this run uses "
+                          f"{kind!r}. Offsets fitted for one model do not apply to another. Fix: run with "
+                          f"--model {cal.model}, or fit again with `covgap calibrate ... --model {kind}`.")
     if kind == "radius":
+        if cal is not None:
+            raise ConfigError(f"[model] calibration = {str(cal.path)!r} needs a signal model (hata, terrain, "
+                              "p1812); the radius model has no signal to calibrate. Fix: choose a signal model "
+                              "or remove the calibration key.")
         return RadiusModel(radius_km=cfg.radius_km)
     if kind in MODEL_CLASSES:
         if kind in _NEEDS_DEM and not has_dem:
@@ -142,9 +161,22 @@ def make_model(cfg: ModelChoice, *, has_dem: bool, kind: str | None = None,
                 raise ConfigError(f"[model] location_percent = {top:g} and [model.{kind}] location_percent = "
                                   f"{given!r} disagree. Fix: set it once, in [model].")
             options["location_percent"] = top
+        if cal is not None and cal.location_std_db is not None:
+            if "location_std_db" not in inspect.signature(MODEL_CLASSES[kind]).parameters:
+                raise ConfigError(f"the calibration {cal.path} sets location_std_db = {cal.location_std_db:g}, and "
+                                  f"the {kind!r} model computes its own location spread. Fix: remove "
+                                  "location_std_db from the calibration file to keep the model's.")
+            given = options.get("location_std_db")
+            if given is not None and given != cal.location_std_db:
+                raise ConfigError(f"[model.{kind}] location_std_db = {given!r} and the calibration {cal.path} "
+                                  f"(location_std_db = {cal.location_std_db:g}) disagree. Fix: keep one of them.")
+            options["location_std_db"] = cal.location_std_db
         data = None
         if kind == "p1812" and landcover is not None:
             data = {"clutter_height_m": landcover.clutter_height_m, "zone": landcover.zone,
                     "landcover_grid": landcover.grid, "landcover_source": landcover.source}
-        return _build(MODEL_CLASSES[kind], options, kind, data)
+        model = _build(MODEL_CLASSES[kind], options, kind, data)
+        if cal is not None:
+            return CalibratedModel(model, cal.offsets_db, source=str(cal.path))
+        return model
     raise ConfigError(f"unknown model kind {kind!r}; expected one of {MODEL_KINDS} or 'auto'.")

@@ -26,16 +26,27 @@ Receiver value, as for the radial algorithm (:mod:`covgap.models._terrain_kernel
 * the *reference-horizon obstacle*: the one at the steepest angle from a point
   :data:`REFERENCE_MAST_M` above the transmitter's ground (for a 30 m mast, the antenna's own
   horizon obstacle), interpolated between the neighbours like the horizon;
-* the *back-horizon obstacle* of the cell's ground: of the two neighbours' ones, the terrain
-  at the crossing and the reference-horizon obstacle, the one seen at the steepest angle from
-  the cell's ground (a real obstacle, not interpolated: a point between two ridges would be
-  lower than both).
+* the *back-horizon obstacle* of the cell's ground: the two neighbours' ones blended towards
+  the one seen at the steeper angle from the cell's ground (:func:`_back_blend`: the steeper
+  one except near a tie or where a neighbour's weight is small: a neighbour of weight 0 has
+  no say), then of that, the terrain at the crossing and the reference-horizon obstacle, the
+  one seen at the steepest angle from the cell's ground.
+
+Every choice between two obstacles is continuous (:func:`_back_blend`, :func:`_soft_pick`:
+within 0.01 mrad of a tie a point between them), and the cells next to the transmitter carry
+its foot (:data:`FOOT_M`) rather than "nothing", so that the output is continuous in the
+transmitter's position: a site moved by 1 mm off a cell centre changes no cell by more than
+0.5 dB (tested; see docs/design.md, "Terrain sweep: the jump at cell centres").
 
 The transmitter's horizon line is the steeper of the lines from the antenna to the two, the
 receiver's the steeper from the receiver; ν of their intersection, at least 0 (grazing, 6 dB)
 where the receiver is obstructed. Neither obstacle depends on the antenna height, so raising
 an antenna never lowers a signal (tested), as for Bullington over a whole profile. With one
-ridge this is the single knife edge; with several it keeps the two that matter most.
+ridge whose top lies on the centre lines the paths cross, this is the single knife edge; a
+ridge crossed at an angle is seen only where the paths cross the rows or columns, at a
+distance interpolated between the neighbours' paths, so it is the knife edge approximately
+(against ITU-R P.526 Bullington over the exact profile, one straight ridge at 0–63°: median
+0.6 to 2.1 dB more loss, single cells up to 6.3 dB; tested). With several ridges it keeps two.
 
 Each row takes three loops. The first (:func:`_steep_cells`) does the steep cells, whose
 neighbours all lie on the previous row: independent of each other, in SIMD (gathers from the
@@ -105,6 +116,20 @@ _NOALIAS = _noalias_option()
 #: (a typical mast). The choice must not depend on the antenna height, so that raising an
 #: antenna never lowers a signal; for a 30 m mast it is the antenna's own horizon.
 REFERENCE_MAST_M = 30.0
+#: :func:`_back_blend`: the slope by which one neighbour's back-horizon obstacle must be the
+#: steeper to be taken whole (0.01 mrad; at a tie the two are interpolated), and the factor R by which a neighbour's weight
+#: is raised towards full say (full from a weight of 1/R): the blend's slope in the crossing's
+#: fraction is at most R (a site moved by 1 mm moves the fraction by 3e-5 of a 30 m cell).
+BACK_BAND = 1e-5
+BACK_EDGE_FACTOR = 100.0
+#: Half-width (slope) of the band around a tie in which :func:`_soft_pick` blends two obstacles
+#: instead of taking the steeper (0.01 mrad: wide enough that a site moved by 1 mm moves a
+#: weight by about 1 %, narrow enough to leave the choice alone elsewhere; 0.5 mrad changed
+#: the footprint of a 20 km site by more than 0.5 dB on 40 % of its cells).
+SOFT_BAND = 1e-5
+#: Distance (m) from the antenna at which its foot (the transmitter cell's ground) stands in
+#: as the horizon and the obstacle of the cells next to the transmitter.
+FOOT_M = 1.0
 #: Margin (cells) beyond the radius whose horizons are kept, so that every cell inside the
 #: radius interpolates between computed neighbours.
 MARGIN_CELLS = 2.0
@@ -194,6 +219,92 @@ def _lerp_point(x_a, h_a, x_b, h_b, f):
     if x_b < 0.0:
         return x_a, h_a
     return x_a + f * (x_b - x_a), h_a + f * (h_b - h_a)
+
+
+@nb.njit(cache=True, inline="always", fastmath=_FM)
+def _back_weight(n, p, f):
+    """Weight of neighbour b in :func:`_back_blend`: ``clamp(f + Δ / BACK_BAND)`` (Δ = ``n / p``
+    the slope by which b is the steeper: at a tie the interpolation), held within
+    ``[1 − (1 − f) R, f R]`` (R = :data:`BACK_EDGE_FACTOR`): b has no say at weight ``f = 0``,
+    a none at ``f = 1``."""
+    raw = min(max(f + n / (p * BACK_BAND), 0.0), 1.0)
+    return min(max(raw, 1.0 - (1.0 - f) * BACK_EDGE_FACTOR), f * BACK_EDGE_FACTOR)
+
+
+@nb.njit(cache=True, inline="always", fastmath=_FM)
+def _back_blend(ax, af, bx, bf, f, gv, d):
+    """Back-horizon obstacle (distance, frame height) of a cell at distance ``d`` whose ground
+    is at frame height ``gv``, from its two neighbours' ones, a at weight ``1 − f`` and b at
+    ``f`` (distance ≤ 0: none; a missing one takes the other).
+
+    The one seen at the steeper angle from the ground, except within :data:`BACK_BAND` of a tie
+    (interpolated at a tie) or where the crossing lies within 1/R of a neighbour's centre
+    (R = :data:`BACK_EDGE_FACTOR`): there a point between the two (:func:`_back_weight`), so
+    that the result is continuous in ``f`` (a neighbour of weight 0 has no say: no jump when
+    the crossing passes a cell centre, as it does when a site moves off a centre by a
+    millimetre) and in the slopes. Selects, no branches.
+    """
+    da = d - ax
+    db = d - bx
+    w = _back_weight((bf - gv) * da - (af - gv) * db, da * db, f)
+    w = 1.0 if ax <= 0.0 else w
+    w = 0.0 if bx <= 0.0 else w
+    return ax + w * (bx - ax), af + w * (bf - af)
+
+
+@nb.njit(cache=True, inline="always", fastmath=_FM)
+def _back_blend_scalar(ax, af, bx, bf, f, gv, d):
+    """:func:`_back_blend` for the scalar loop: the steeper in selects, and the blend (with its
+    division, on that loop's serial path) in a branch taken only near a tie or a centre."""
+    if ax <= 0.0:
+        return bx, bf
+    if bx <= 0.0:
+        return ax, af
+    da = d - ax
+    db = d - bx
+    n = (bf - gv) * da - (af - gv) * db
+    p = da * db
+    up = n >= 0.0
+    rx = bx if up else ax
+    rf = bf if up else af
+    if (abs(n) < p * BACK_BAND) | (f * BACK_EDGE_FACTOR < 1.0) | ((1.0 - f) * BACK_EDGE_FACTOR < 1.0):
+        w = _back_weight(n, p, f)
+        rx = ax + w * (bx - ax)
+        rf = af + w * (bf - af)
+    return rx, rf
+
+
+@nb.njit(cache=True, inline="always", fastmath=_FM)
+def _soft_pick(ax, af, bx, bf, na, da, nb, db):
+    """Of obstacles a and b (distance, frame height; distance ≤ 0 for a: none, which takes b)
+    seen from one point at slopes ``na / da`` and ``nb / db`` (``da, db > 0``), the steeper;
+    within :data:`SOFT_BAND` of a tie a point between them (on the line from that point when
+    they tie), so that the choice does not jump when a tie is crossed. The steeper in selects;
+    a branch, rarely taken, for the blend near a tie."""
+    if ax <= 0.0:
+        return bx, bf
+    n = nb * da - na * db
+    p = da * db
+    # the steeper, in selects (which one depends on the terrain: a branch would be mispredicted)
+    up = n >= 0.0
+    rx = bx if up else ax
+    rf = bf if up else af
+    if abs(n) < p * SOFT_BAND:  # near a tie: rare
+        w = 0.5 + n / (p * (2.0 * SOFT_BAND))
+        rx = ax + w * (bx - ax)
+        rf = af + w * (bf - af)
+    return rx, rf
+
+
+@nb.njit(cache=True, inline="always", fastmath=_FM)
+def _soft_pick_simd(ax, af, bx, bf, na, da, nb, db):
+    """:func:`_soft_pick` in selects, for the SIMD loop of :func:`_steep_cells` (a branch would
+    keep LLVM from vectorising it)."""
+    n = nb * da - na * db
+    p = da * db
+    w = min(max(0.5 + n / (p * (2.0 * SOFT_BAND)), 0.0), 1.0)
+    w = 1.0 if ax <= 0.0 else w
+    return ax + w * (bx - ax), af + w * (bf - af)
 
 
 @nb.njit(cache=True, inline="always")
@@ -389,6 +500,7 @@ def _steep_cells(dem, out, pS, pD, cS, cD, cols_dj, ka, kb, jb, i, ip, ii, c0, x
         z = dem[ui, uc0 + uj]
         nlow += z < DEM_MIN_M  # a count, not a min: LLVM vectorises it (a float min needs no-NaN math)
         gr = z - z_tx - d2 * inv2kr
+        gv = gr  # the back horizon is chosen from the ground
         inside = d2 <= r2
         zn = z != z
         s_r = 0.0 if zn else (gr + h_rx) * inv_d
@@ -414,19 +526,17 @@ def _steep_cells(dem, out, pS, pD, cS, cD, cols_dj, ka, kb, jb, i, ip, ii, c0, x
             lf = ef2 if ex < 0.0 else lf
             ex = lx
             ef = lf
-            up = (bx <= 0.0) | ((bx2 > 0.0) & ((bf2 - gr) * (d - bx) > (bf - gr) * (d - bx2)))
-            bx = bx2 if up else bx
-            bf = bf2 if up else bf
+            bx, bf = _back_blend(bx, bf, bx2, bf2, f, gv, d)
             cand = pxv & (pf == pf)
-            up = cand & ((ex <= 0.0) | ((pf - h_ref) * ex > (ef - h_ref) * px))
-            ex = px if up else ex
-            ef = pf if up else ef
-            up = cand & ((bx <= 0.0) | ((pf - gr) * (d - bx) >= (bf - gr) * (d - px)))
-            bx = px if up else bx
-            bf = pf if up else bf
-            up = (ex > 0.0) & ((bx <= 0.0) | ((ef - gr) * (d - bx) >= (bf - gr) * (d - ex)))
-            bx = ex if up else bx
-            bf = ef if up else bf
+            nx, nf = _soft_pick_simd(ex, ef, px, pf, ef - h_ref, ex, pf - h_ref, px)
+            ex = nx if cand else ex
+            ef = nf if cand else ef
+            nx, nf = _soft_pick_simd(bx, bf, px, pf, bf - gv, d - bx, pf - gv, d - px)
+            bx = nx if cand else bx
+            bf = nf if cand else bf
+            nx, nf = _soft_pick_simd(bx, bf, ex, ef, bf - gv, d - bx, ef - gv, d - ex)
+            bx = nx if ex > 0.0 else bx
+            bf = nf if ex > 0.0 else bf
             cD[0, uj] = bx
             cD[1, uj] = bf
             cD[2, uj] = ex
@@ -488,16 +598,22 @@ def _sweep_row(dem, out, ii, r0, c0, kxi, dy, ys, xs, js, is_site_row, pS, pD, c
     track = out_mode == 1  # diffraction needs the receivers' back horizons
     # the reference point of the diffraction obstacles, in the antenna's frame
     h_ref = dem[i_site_g, c0 + js] + REFERENCE_MAST_M - z_tx
+    # the antenna's foot, FOOT_M out: the horizon and obstacles of the transmitter's cell and of
+    # the cells that see it directly (no terrain in between), so that a neighbour of weight 0
+    # never hands on "nothing" (a missing neighbour would take the other whole: a jump)
+    foot_f = h_ref - REFERENCE_MAST_M
+    foot_s = foot_f / FOOT_M
     nod = 0
     nlow = 0
     j_start = js
     if is_site_row:
-        # the transmitter's own cell: visible, no terrain loss, not an obstacle
-        cS[js] = -np.inf
-        cD[0, js] = -1.0
-        cD[1, js] = 0.0
-        cD[2, js] = -1.0
-        cD[3, js] = 0.0
+        # the transmitter's own cell: visible, no terrain loss; its horizon and obstacles are the
+        # antenna's foot (below every line from the antenna that matters)
+        cS[js] = foot_s
+        cD[0, js] = FOOT_M
+        cD[1, js] = foot_f
+        cD[2, js] = FOOT_M
+        cD[3, js] = foot_f
         cD[5, js] = -1.0
         dj = cols_dj[js]
         ec = dj * kxi
@@ -617,36 +733,34 @@ def _sweep_row(dem, out, ii, r0, c0, kxi, dy, ys, xs, js, is_site_row, pS, pD, c
                 if sx > sb:
                     sb = sx
         else:
-            sb = -np.inf
+            # next to the transmitter: nothing in between but its foot
+            sb = foot_s
+            bx = FOOT_M
+            bf = foot_f
+            ex = FOOT_M
+            ef = foot_f
         cS[uj] = sb
         z = dem[ui, np.uint64(c0 + jj)]
         nlow += z < DEM_MIN_M
         gr = z - z_tx - d2 * inv2kr  # this cell's ground in the transmitter's frame
+        gv = gr  # the back horizon is chosen from the ground
         if track:
             # the neighbours' obstacles: the reference-horizon one interpolated like the horizon;
             # of the two back-horizon ones, the real one seen steepest from this cell's ground
             # (measured against the radials: interpolating both overstates coverage on rough
             # terrain, taking the steeper of both understates it)
             ex, ef = _lerp_point(ex, ef, ex2, ef2, wf)
-            up = (bx <= 0.0) | ((bx2 > 0.0) & ((bf2 - gr) * (d - bx) > (bf - gr) * (d - bx2)))
-            bx = bx2 if up else bx
-            bf = bf2 if up else bf
+            bx, bf = _back_blend_scalar(bx, bf, bx2, bf2, wf, gv, d)
             if px > 0.0 and pf == pf:
                 # the reference horizon, seen from REFERENCE_MAST_M above the transmitter's ground
                 # (slopes compared by cross-multiplication; `|` and selects, not `or` and branches:
                 # a short-circuit is a branch that rough terrain makes unpredictable: 14 % of the footprint time)
-                up = (ex <= 0.0) | ((pf - h_ref) * ex > (ef - h_ref) * px)
-                ex = px if up else ex
-                ef = pf if up else ef
+                ex, ef = _soft_pick(ex, ef, px, pf, ef - h_ref, ex, pf - h_ref, px)
                 # the back horizon of this cell's ground: the neighbours', the terrain at the
                 # crossing or the reference-horizon obstacle, whichever it sees at the steepest angle
-                up = (bx <= 0.0) | ((pf - gr) * (d - bx) >= (bf - gr) * (d - px))
-                bx = px if up else bx
-                bf = pf if up else bf
+                bx, bf = _soft_pick(bx, bf, px, pf, bf - gv, d - bx, pf - gv, d - px)
             if ex > 0.0:
-                up = (bx <= 0.0) | ((ef - gr) * (d - bx) >= (bf - gr) * (d - ex))
-                bx = ex if up else bx
-                bf = ef if up else bf
+                bx, bf = _soft_pick(bx, bf, ex, ef, bf - gv, d - bx, ef - gv, d - ex)
             cD[0, uj] = bx
             cD[1, uj] = bf
             cD[2, uj] = ex

@@ -23,7 +23,10 @@ Sources
 Environments
 ------------
 ``"metropolitan"``
-    Hata "large city" mobile-antenna correction; COST-231 ``C_m = 3 dB``.
+    Okumura–Hata: Hata's "large city" mobile-antenna correction (Hata 1980).
+    COST-231 Hata: ``C_m = 3 dB`` with the *medium-small city* ``a(h_m)`` of Hata, as for
+    ``"urban"``: the COST 231 final report §4.4.1 defines one ``a(h_m)`` for both classes and
+    separates them by ``C_m`` only (0 dB medium city, 3 dB metropolitan centres).
 ``"urban"``
     Hata "medium-small city" correction; COST-231 ``C_m = 0 dB`` (medium city).
 ``"suburban"``
@@ -210,7 +213,11 @@ def hata_coefficients(frequency_mhz, base_height_m, mobile_height_m=1.5, *,
     lf = np.log10(f)
     lhb = np.log10(hb)
     large = env == "metropolitan"
-    a_hm = mobile_height_correction_db(f, hm, large_city=large)
+    # Okumura–Hata: the large-city a(hm) for large cities (Hata 1980). COST-231 Hata: the
+    # medium-small city a(hm) of Hata for every class; metropolitan centres differ by
+    # C_m = 3 dB only (COST 231 final report, Damosso & Correia 1999, §4.4.1).
+    a_hm_oh = mobile_height_correction_db(f, hm, large_city=large)
+    a_hm_cost = mobile_height_correction_db(f, hm, large_city=False)
     if model == "auto":
         use_cost = f > 1500.0
     elif model == "okumura-hata":
@@ -219,9 +226,9 @@ def hata_coefficients(frequency_mhz, base_height_m, mobile_height_m=1.5, *,
         use_cost = np.ones(f.shape, dtype=bool)
     else:
         raise InputError(f"unknown Hata model {model!r}; expected 'auto', 'okumura-hata' or 'cost231-hata'.")
-    a_oh = 69.55 + 26.16 * lf
-    a_cost = 46.3 + 33.9 * lf + (3.0 if large else 0.0)
-    a = np.where(use_cost, a_cost, a_oh) - 13.82 * lhb - a_hm - environment_correction_db(f, env)
+    a_oh = 69.55 + 26.16 * lf - a_hm_oh
+    a_cost = 46.3 + 33.9 * lf + (3.0 if large else 0.0) - a_hm_cost
+    a = np.where(use_cost, a_cost, a_oh) - 13.82 * lhb - environment_correction_db(f, env)
     b = 44.9 - 6.55 * lhb
     a, b = np.broadcast_arrays(a, b)
     return a.astype("f8"), b.astype("f8")

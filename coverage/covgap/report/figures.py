@@ -30,6 +30,7 @@ __all__ = [
     "plot_population",
     "plot_terrain",
     "plot_coverage",
+    "plot_coverage_probability",
     "plot_choropleth",
     "plot_gap_map",
     "plot_coverage_bars",
@@ -216,6 +217,36 @@ def plot_coverage(analysis: Analysis, technology: str, *, ax=None, bounds_lonlat
     _admin_outline(ax, analysis, s.grid)
     _frame(ax, s.grid, ext, lang=lang)
     ax.set_title(_title(analysis, label("coverage_layer", lang, tech=technology)), fontsize=10)
+    return fig
+
+
+def plot_coverage_probability(analysis: Analysis, technology: str, *, ax=None, bounds_lonlat=None,
+                              lang: str = "en") -> Figure:
+    """Share of each cell's locations where the best ``technology`` server reaches the threshold,
+    Φ((median signal − threshold)/σL) (:meth:`TechnologyCoverage.coverage_probability`): 0 white to 1
+    dark, with the contour at the run's location percentage (the edge of "covered" in the tables).
+    Models without a signal (radius) give 0/1."""
+    cov = analysis.coverage
+    if technology not in cov.technologies:
+        raise InputError(f"no {technology} coverage in this analysis; it has {sorted(cov.technologies)}.")
+    tc = cov.technologies[technology]
+    s = analysis.study
+    fig, ax = _new_ax(ax)
+    idx, ext = display_window(s.grid, bounds_lonlat)
+    prob = tc.coverage_probability()[idx]
+    base = mcolors.to_rgb(TECH_COLOURS.get(technology, "#777777"))
+    cmap = mcolors.LinearSegmentedColormap.from_list("prob", [(0.97, 0.97, 0.97), base])
+    im = ax.imshow(prob, extent=ext, cmap=cmap, vmin=0.0, vmax=1.0, interpolation="nearest")
+    cb = fig.colorbar(im, ax=ax, shrink=0.7)
+    cb.set_label(label("coverage_probability", lang))
+    frac = tc.location_percent / 100.0
+    finite = prob[np.isfinite(prob)]
+    if finite.size and finite.min() < frac < finite.max():  # a contour needs values on both sides
+        ax.contour(prob, levels=[frac], extent=(ext[0], ext[1], ext[3], ext[2]), colors="k", linewidths=0.5)
+    _admin_outline(ax, analysis, s.grid)
+    _frame(ax, s.grid, ext, lang=lang)
+    ax.set_title(_title(analysis, label("coverage_probability_layer", lang, tech=technology,
+                                        pct=tc.location_percent, frac=frac)), fontsize=10)
     return fig
 
 
