@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -230,7 +231,7 @@ def test_bad_landcover_arrays_are_errors():
         compute_coverage(grid, sites, P1812Model(clutter_height_m=np.zeros((3, 3))), dem=np.full(grid.shape, 1.0))
 
 
-def test_demo_config_reaches_the_p1812_model_and_summary(demo_run, tmp_path):
+def test_demo_config_reaches_the_p1812_model_and_summary(demo_run, tmp_path, capsys):
     """[landcover] in the demo config → StudyArea.landcover → P1812Model → summary.json's model entry."""
     import re
     import shutil
@@ -255,6 +256,14 @@ def test_demo_config_reaches_the_p1812_model_and_summary(demo_run, tmp_path):
     assert "landcover" in [s["role"] for s in with_lc["inputs"]]
     without = analyse_config(replace(cfg, landcover=None)).summary()
     assert without["model"]["land_cover"].startswith("none given: every profile point open/rural")
+    # `covgap run` says which land cover the P.1812 run used
+    from covgap.cli import main
+
+    assert main(["run", str(tmp_path / "covgap.toml"), "--out", str(tmp_path / "out"), "-q"]) == 0
+    shown = capsys.readouterr().out
+    assert "land cover:        covgap synthetic demo" in shown
+    saved = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert saved["model"]["land_cover"] == model["land_cover"]
     # the other models do not read it (a national read takes minutes), and the notes say so
     from covgap.io import load_study_area
 
