@@ -356,7 +356,7 @@ def radio_climatic_zone(classes: np.ndarray, dem: np.ndarray | None, grid: Grid,
     return zone
 
 
-@dataclass
+@dataclass(eq=False)
 class LandCover:
     """Land cover on the DEM grid, as P.1812 reads it.
 

@@ -166,9 +166,9 @@ class P1812Model:
     n0: float = 325.0
     polarisation: str = "vertical"
     batch_points: int = 400_000
-    clutter_height_m: np.ndarray | None = field(default=None, repr=False)
-    zone: np.ndarray | None = field(default=None, repr=False)
-    landcover_grid: Grid | None = field(default=None, repr=False)
+    clutter_height_m: np.ndarray | None = field(default=None, repr=False, compare=False)
+    zone: np.ndarray | None = field(default=None, repr=False, compare=False)
+    landcover_grid: Grid | None = field(default=None, repr=False, compare=False)
     landcover_source: str = ""
     name: str = "p1812"
     #: Each footprint is a set of P.1812 path evaluations: the planner bounds them by discs first.
