@@ -96,6 +96,22 @@ CASES = [
     ("border-arc-short", _sub(r'^border = \{ path = "inputs/admin.gpkg"',
                               'border = { arc_from = [104.0], path = "inputs/admin.gpkg"'),
      ("[inputs.border] arc_from = [104.0]", "at least 2")),
+    ("landcover-typo", _add("landcover", 'tabel = "x.csv"'),
+     ("unknown key 'tabel' in [landcover]", "Did you mean 'table'")),
+    ("landcover-path-number", _sub(r'^path = "inputs/landcover.tif"', "path = 3"), ("[landcover] path = 3",)),
+    ("landcover-coast-negative", _add("landcover", "coast_km = -1"), ("[landcover] coast_km = -1", "≥ 0")),
+    ("landcover-class-height", lambda t: t + '\n[landcover.classes]\n"10" = { height_m = -3 }\n',
+     ('[landcover.classes."10"] height_m = -3', "≥ 0")),
+    ("landcover-class-tall", lambda t: t + '\n[landcover.classes]\n"10" = { height_m = 150 }\n',
+     ('[landcover.classes."10"] height_m = 150',)),
+    ("landcover-class-category", lambda t: t + '\n[landcover.classes]\n"50" = { category = 7 }\n',
+     ('[landcover.classes."50"] category = 7', "one of 1, 2, 3, 4 or 5")),
+    ("landcover-class-code", lambda t: t + '\n[landcover.classes]\n"forest" = { category = 4, height_m = 15 }\n',
+     ("[landcover.classes]", "'forest' is not a class code")),
+    ("landcover-class-typo", lambda t: t + '\n[landcover.classes]\n"10" = { heigth_m = 3 }\n',
+     ("unknown key 'heigth_m' in [landcover.classes.\"10\"]", "Did you mean 'height_m'")),
+    ("landcover-class-new-incomplete", lambda t: t + '\n[landcover.classes]\n"12" = { height_m = 3 }\n',
+     ("[landcover.classes] '12'", "needs both category and height_m")),
     ("licence-number", _sub(r'licence = "BSD-3-Clause \(generated\)" \}', "licence = 3 }"),
      ("[inputs.population] licence = 3",)),
 ]
@@ -190,3 +206,31 @@ def test_several_problems_in_one_message(tmp_path):
     assert lines == ['x.toml: [gaps] min_population = "10" (text); expected a number. Fix: e.g. min_population = 10.',
                      'x.toml: [gaps] border_belt_km = "twenty" (text); expected a number. '
                      "Fix: e.g. border_belt_km = 20.0."]
+
+
+@pytest.mark.parametrize("rows,must", [
+    ("10,Tree cover,4,-15\n", ("bad_table.csv, row 2 (code '10')", "height_m = -15.0")),
+    ("10,Tree cover,9,15\n", ("bad_table.csv, row 2", "category = 9.0")),
+    ("10,a,4,15\n10,b,4,15\n", ("bad_table.csv, row 3", "class 10 appears twice")),
+    ("abc,a,4,15\n", ("bad_table.csv, row 2", "not a class code")),
+])
+def test_bad_landcover_table_file(study, tmp_path, capsys, rows, must):
+    """A user's land-cover table is checked row by row when a P.1812 run loads it: file, row and fix named."""
+    (study / "bad_table.csv").write_text("code,name,category,height_m\n" + rows, encoding="utf-8")
+    cfg = study / "covgap.toml"
+    cfg.write_text(_add("landcover", 'table = "bad_table.csv"')(cfg.read_text(encoding="utf-8")), encoding="utf-8")
+    before = snapshot(tmp_path)
+    rc, _, err = cli(["run", cfg, "--out", tmp_path / "out", "-q", "--model", "p1812"], capsys)
+    assert_clean_error(rc, err, must=must)
+    assert snapshot(tmp_path) == before
+
+
+def test_missing_landcover_table_and_raster(study, tmp_path, capsys):
+    cfg = study / "covgap.toml"
+    text = cfg.read_text(encoding="utf-8")
+    cfg.write_text(_add("landcover", 'table = "nowhere.csv"')(text), encoding="utf-8")
+    rc, _, err = cli(["run", cfg, "--out", tmp_path / "out", "-q", "--model", "p1812"], capsys)
+    assert_clean_error(rc, err, must=("nowhere.csv", "does not exist"))
+    cfg.write_text(_sub(r'^path = "inputs/landcover.tif"', 'path = "inputs/nothing.tif"')(text), encoding="utf-8")
+    rc, _, err = cli(["run", cfg, "--out", tmp_path / "out", "-q", "--model", "p1812"], capsys)
+    assert_clean_error(rc, err, must=("nothing.tif", "does not exist"))

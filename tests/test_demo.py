@@ -25,7 +25,8 @@ from covgap.demo import (
 from covgap.models.radius import RadiusModel
 from covgap.sites import validate_sites
 
-KEYS = {"dem", "population", "admin", "hamlets", "towers", "foreign_towers", "population_constrained", "population_unconstrained"}
+KEYS = {"dem", "population", "admin", "hamlets", "towers", "foreign_towers", "population_constrained", "population_unconstrained",
+        "landcover"}
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +72,28 @@ def test_seed_changes_the_region(demo, tmp_path):
     other = make_demo_inputs(tmp_path / "other", seed=7)
     assert _digest(demo["population"]) != _digest(other["population"])
     assert _digest(demo["towers"]) != _digest(other["towers"])
+
+
+def test_landcover_grid(demo, arrays):
+    """WorldCover codes on the demo grid: forest on the slopes, fields low down, towns where people are, water."""
+    from covgap.landcover import WORLDCOVER_CLASSES
+
+    dem, _, pop, _ = arrays
+    with rasterio.open(demo["landcover"]) as src:
+        lc = src.read(1)
+        assert src.nodata == 0 and src.dtypes[0] == "uint8" and src.crs.to_epsg() == 4326
+        assert src.transform.almost_equals(DEMO_TRANSFORM, precision=1e-12)
+        assert src.tags()["ATTRIBUTION"] == DEMO_ATTRIBUTION
+    assert lc.shape == DEMO_SHAPE
+    assert set(np.unique(lc).tolist()) <= set(WORLDCOVER_CLASSES)
+    assert (lc[dem == 0.0] == 80).all()  # the sea is water
+    land = dem > 0
+    assert (lc[land & (dem > 400)] == 10).mean() > 0.8  # slopes and uplands: tree cover
+    low = land & (dem < 60)
+    assert (lc[low] == 40).mean() > 0.5  # valleys and plain: cropland
+    dense = np.where(pop > 0, pop, 0) >= 8
+    assert ((lc[dense] == 50) | (lc[dense] == 80)).all() and (lc == 50).sum() > 5000  # towns are built-up
+    assert {10, 20, 30, 40, 50, 80, 95} <= set(np.unique(lc).tolist())
 
 
 def test_grid_and_nodata_tags(arrays):

@@ -204,7 +204,8 @@ def test_sources_section_is_validated(tmp_path):
 def test_vietnam_config():
     path = ROOT / "data" / "vietnam.toml"
     cfg = load_fetch_config(path)
-    assert cfg.iso3 == "VNM" and cfg.steps() == ["population", "dem", "boundaries", "vn2025", "towers", "hamlets"]
+    assert cfg.iso3 == "VNM" and cfg.steps() == ["population", "dem", "landcover", "boundaries", "vn2025", "towers",
+                                                 "hamlets"]
     assert cfg.cache_dir == (ROOT / "data" / "raw")
     assert "token" not in cfg.towers  # the token belongs in the environment
     data = tomllib.loads(path.read_text())
@@ -217,6 +218,9 @@ def test_vietnam_config():
     raw["hamlets"] = cfg.hamlets["out"]
     for role, rel in raw.items():
         assert data["inputs"][role]["path"] == "raw/" + rel
+    from covgap.sources.worldcover import worldcover_folder
+
+    assert data["landcover"]["path"] == "raw/" + worldcover_folder(cfg.landcover.get("year", 2021)).as_posix()
     admin_paths = [a["path"] for a in data["admin"]]
     assert "raw/vn2025" in admin_paths  # the folder [sources.vn2025] fills (cache_dir "raw" + "vn2025")
     assert cfg.vn2025 == {"ref": "master", "communes": "all"}
@@ -251,10 +255,12 @@ def test_vietnam_offline_lists_every_input_of_the_run(tmp_path, capsys):
     for what in ("vnm_pop_2025_CN_100m_R2025A_v1.tif", "tileList.txt", "gbOpen/VNM/ADM0", "gbOpen/VNM/ADM1",
                  "commits/master", "full_json_generated_data_vn_units.json", "json/geojson",
                  "opencellid/452.csv.gz", "opencellid/460.csv.gz", "opencellid/457.csv.gz",
-                 "opencellid/456.csv.gz", "overpass-api.de/api/interpreter"):
+                 "opencellid/456.csv.gz", "overpass-api.de/api/interpreter",
+                 "ESA_WorldCover_10m_2021_v200_N21E105_Map.tif", "ESA_WorldCover_10m_2021_v200_N06E105_Map.tif"):
         assert what in shown, what
+    assert sum("ESA_WorldCover_10m_2021_v200_" in m for m in res["missing"]) == 24  # every tile, bbox + 20 km
     data = tomllib.loads((ROOT / "data" / "vietnam.toml").read_text())
-    roles = {f"admin:{a['level']}" for a in data["admin"]} | set(data["inputs"])
+    roles = {f"admin:{a['level']}" for a in data["admin"]} | set(data["inputs"]) | {"landcover"}
     listed = {m.rsplit(": ", 1)[0] for m in res["run_inputs_missing"]}
     if (ROOT / "data" / "raw").exists():  # pragma: no cover - a developer's filled cache
         assert listed <= roles

@@ -83,6 +83,24 @@ class _Model(_Strict):
     calibration: str | None = None  # a calibration file written by `covgap calibrate`
 
 
+class _ClutterClass(_Strict):
+    category: Literal[1, 2, 3, 4, 5] | None = None
+    height_m: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] | None = None
+    name: str | None = None
+
+
+class _LandCover(_Strict):
+    path: str
+    source: str = ""
+    release: str = ""
+    licence: str = ""
+    url: str = ""
+    table: str | None = None
+    classes: dict[str, _ClutterClass] = Field(default_factory=dict)
+    coast_km: _NonNegNum = 50.0
+    coastal_max_height_m: _NonNegNum = 100.0
+
+
 class _Population(_Strict):
     adjust_to: str | _Ref  # a path, or a table with path and provenance like the inputs
     level: str | None = None
@@ -123,6 +141,7 @@ class _Top(_Strict):
     report: _Report = Field(default_factory=_Report)
     population: _Population | None = None
     uncertainty: _Uncertainty | None = None
+    landcover: _LandCover | None = None
     sources: dict[str, Any] = Field(default_factory=dict)  # checked key by key by covgap.sources.fetch
 
 
@@ -184,6 +203,12 @@ _EXAMPLES: dict[str, str] = {
     "uncertainty.tower_position_m": "tower_position_m = 300.0  (metres, 1-sigma per axis)",
     "uncertainty.population": 'population = ["inputs/population_constrained.tif"]',
     "uncertainty.top_n": "top_n = 10",
+    "landcover": '[landcover]\\npath = "inputs/landcover.tif"',
+    "landcover.path": 'path = "raw/landcover/worldcover_2021_v200"  (a GeoTIFF of class codes or a folder of tiles)',
+    "landcover.table": 'table = "my_worldcover_to_p1812.csv"  (columns code, name, category, height_m)',
+    "landcover.classes": '[landcover.classes]\\n"50" = { category = 5, height_m = 20.0 }',
+    "landcover.coast_km": "coast_km = 50.0",
+    "landcover.coastal_max_height_m": "coastal_max_height_m = 100.0",
 }
 _REF_KEYS = set(_Ref.model_fields)
 _SUFFIX = {"population": "tif", "dem": "tif", "towers": "csv", "hamlets": "csv", "foreign_towers": "csv"}
@@ -242,6 +267,10 @@ def _where(loc: tuple) -> tuple[str, str, str]:
         look = (f"inputs.border.{key}" if f"inputs.border.{key}" in _EXAMPLES
                 else f"ref.{key}" if f"ref.{key}" in _EXAMPLES else "ref.*")
         return f"[inputs.{parts[1]}]", key, look
+    if parts[0] == "landcover" and len(parts) >= 3 and parts[1] == "classes":
+        return f'[landcover.classes."{parts[2]}"]', ".".join(str(p) for p in parts[3:]), "landcover.classes"
+    if parts[0] == "landcover" and len(parts) == 2 and str(parts[1]) in ("source", "release", "licence", "url"):
+        return "[landcover]", str(parts[1]), "ref.*"
     if parts[0] == "model" and len(parts) >= 3 and parts[1] == "radius_km":
         return "[model.radius_km]", ".".join(str(p) for p in parts[2:]), "model.radius_km.*"
     section = "[" + ".".join(str(p) for p in parts[:-1]) + "]"
@@ -311,13 +340,18 @@ def _line(err: dict, src: str, data: Any) -> str:
 
 def _allowed(loc: tuple) -> set[str]:
     model: type[BaseModel] | None = _Top
+    keyed = False  # the previous field was a table of tables ([landcover.classes]): this part is its key
     for p in loc:
         if isinstance(p, int) or model is None:
+            continue
+        if keyed:
+            keyed = False
             continue
         field = model.model_fields.get(str(p))
         if field is None:
             return set()
         ann = field.annotation
+        keyed = getattr(ann, "__origin__", None) is dict
         model = next((a for a in getattr(ann, "__args__", (ann,)) if isinstance(a, type)
                       and issubclass(a, BaseModel)), None)
         if model is None:

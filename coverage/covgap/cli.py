@@ -113,6 +113,8 @@ def _summary_lines(analysis: Analysis, out: Path) -> list[str]:
     if cal:
         offs = ", ".join(f"{k} {v:+.1f}" for k, v in cal["offsets_db"].items())
         lines.append(f"calibration:       {cal['source']} (dB: {offs})")
+    if isinstance(s["model"], dict) and s["model"].get("land_cover"):  # P.1812: which clutter, or none
+        lines.append(f"land cover:        {s['model']['land_cover']}")
     for note in s["notes"].get("model_warnings", []):
         lines.append(f"model note:        {note}")
     if s["hamlets"]:

@@ -32,6 +32,7 @@ __all__ = [
     "ReportConfig",
     "PopulationAdjustConfig",
     "UncertaintyConfig",
+    "LandCoverConfig",
     "Config",
     "load_config",
     "parse_config",
@@ -162,6 +163,23 @@ class UncertaintyConfig:
 
 
 @dataclass(frozen=True)
+class LandCoverConfig:
+    """``[landcover]``: class codes for P.1812's clutter and zones (``covgap.landcover``).
+
+    ``ref`` is a GeoTIFF of class codes (ESA WorldCover) or a folder of them (the tiles
+    ``covgap fetch`` caches); ``table`` replaces covgap's WorldCover → P.1812 table; ``classes``
+    overrides single classes (``{"50": {"category": 5, "height_m": 20.0}}``); ``coast_km`` and
+    ``coastal_max_height_m`` set the coastal-land zone (P.452 Table 3: 50 km, 100 m).
+    """
+
+    ref: InputRef
+    table: InputRef | None = None
+    classes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    coast_km: float = 50.0
+    coastal_max_height_m: float = 100.0
+
+
+@dataclass(frozen=True)
 class Config:
     """A validated run configuration."""
 
@@ -184,6 +202,8 @@ class Config:
     population_adjust: PopulationAdjustConfig | None = None
     #: ``[uncertainty]``: run an ensemble next to the deterministic run (None: no ensemble).
     uncertainty: UncertaintyConfig | None = None
+    #: ``[landcover]``; ``None``: P.1812 runs open/rural and inland everywhere (and says so).
+    landcover: LandCoverConfig | None = None
     #: The file has a ``[sources]`` table (what ``covgap fetch`` downloads; validated by
     #: :func:`covgap.sources.fetch.parse_sources`, which ``covgap run`` also calls).
     has_sources: bool = False
@@ -199,6 +219,10 @@ class Config:
             out[f"admin:{a.level}"] = a.ref
         if self.population_adjust is not None:
             out["population_totals"] = self.population_adjust.totals
+        if self.landcover is not None:
+            out["landcover"] = self.landcover.ref
+            if self.landcover.table is not None:
+                out["landcover_table"] = self.landcover.table
         if self.model.calibration is not None:
             out["calibration"] = InputRef(path=self.model.calibration.path, source="covgap calibrate")
         if self.uncertainty is not None:
@@ -207,7 +231,7 @@ class Config:
         return out
 
 
-_TOP = {"study", "inputs", "admin", "model", "gaps", "report", "sources", "population", "uncertainty"}
+_TOP = {"study", "inputs", "admin", "model", "gaps", "report", "sources", "population", "uncertainty", "landcover"}
 _STUDY = {"name", "synthetic", "snap_cells", "overlap_tolerance_km2"}
 _INPUTS = {"population", "dem", "towers", "hamlets", "border", "foreign_towers"}
 _REF = {"path", "layer", "source", "release", "licence", "url", "encoding"}
@@ -387,6 +411,7 @@ def parse_config(data: dict, *, base: Path, src: str = "config") -> Config:
            if r in inputs}
     adjust = _population_adjust(data.get("population", {}), admins, base, src)
     uncertainty = _uncertainty(data["uncertainty"], base, src) if "uncertainty" in data else None
+    landcover = _landcover(data["landcover"], base, src) if "landcover" in data else None
     return Config(
         path=None,
         has_sources="sources" in data,
@@ -404,8 +429,23 @@ def parse_config(data: dict, *, base: Path, src: str = "config") -> Config:
         report=rcfg,
         population_adjust=adjust,
         uncertainty=uncertainty,
+        landcover=landcover,
         **opt,
     )
+
+
+def _landcover(table: dict, base: Path, src: str) -> LandCoverConfig:
+    """``[landcover]``: path (+ provenance), table, classes, coast_km, coastal_max_height_m (types checked by
+    the schema; the class overrides are checked against the default table here, before any file is read)."""
+    from .landcover import default_table
+
+    ref = _ref({k: v for k, v in table.items() if k in _REF}, "landcover", base, src)
+    tref = _ref(table["table"], "landcover.table", base, src) if table.get("table") else None
+    classes = {str(k): {kk: vv for kk, vv in v.items() if vv is not None} for k, v in (table.get("classes") or {}).items()}
+    if tref is None:  # a user's table is checked when it is read (covgap.io.read_landcover_table)
+        default_table().with_overrides(classes, where=f"{src}: [landcover.classes]")
+    return LandCoverConfig(ref=ref, table=tref, classes=classes, coast_km=float(table.get("coast_km", 50.0)),
+                           coastal_max_height_m=float(table.get("coastal_max_height_m", 100.0)))
 
 
 def _population_adjust(table, admins: list[AdminLevelConfig], base: Path, src: str) -> PopulationAdjustConfig | None:

@@ -81,9 +81,10 @@ def analyse_config(cfg: Config, *, model_kind: str | None = None, progress: bool
     """
     bar = tqdm(total=2, desc="covgap", disable=not progress)
     bar.set_postfix_str("loading inputs")
-    study = load_study_area(cfg)
+    kind = model_kind or cfg.model.kind
+    study = load_study_area(cfg, read_landcover=kind == "p1812")  # only P.1812 reads land cover
     bar.update()
-    model = make_model(cfg.model, has_dem=study.dem is not None, kind=model_kind)
+    model = make_model(cfg.model, has_dem=study.dem is not None, kind=model_kind, landcover=study.landcover)
     if tiling is not None:
         from .tiling import TiledModel
 

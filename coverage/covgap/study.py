@@ -57,6 +57,9 @@ class StudyArea:
     foreign_sites : DataFrame or None
         Validated sites table of neighbouring countries' networks (column ``country``); computed
         like ``sites`` but never counted as domestic coverage (:mod:`covgap.neighbours`).
+    landcover : covgap.landcover.LandCover or None
+        Land-cover classes, clutter heights and radio-climatic zones on ``grid`` (read by the
+        P.1812 model; ``None``: open/rural and inland everywhere).
     hamlets : GeoDataFrame or None
         Points with ``hamlet_id``, ``name``, ``lon``, ``lat``.
     border : GeoDataFrame or None
@@ -76,6 +79,7 @@ class StudyArea:
     sites: pd.DataFrame
     dem: np.ndarray | None = None
     foreign_sites: pd.DataFrame | None = None
+    landcover: Any = None
     hamlets: gpd.GeoDataFrame | None = None
     border: gpd.GeoDataFrame | None = None
     synthetic: bool = False
@@ -87,6 +91,8 @@ class StudyArea:
             raise InputError(f"population shape {self.population.shape} != grid shape {self.grid.shape}.")
         if self.dem is not None and self.dem.shape != self.grid.shape:
             raise InputError(f"DEM shape {self.dem.shape} != grid shape {self.grid.shape}.")
+        if self.landcover is not None and self.landcover.clutter_height_m.shape != self.grid.shape:
+            raise InputError(f"land cover shape {self.landcover.clutter_height_m.shape} != grid shape {self.grid.shape}.")
         for a in self.admin:
             if a.labels.shape != self.grid.shape:
                 raise InputError(f"admin level {a.level!r} labels shape {a.labels.shape} != grid shape.")

@@ -50,10 +50,10 @@ def calibrate_config(cfg: Config, measurements: str | Path, out_dir: str | Path,
         protect[f"input {role!r}"] = Path(ref.path)
     with staging_dir(out_dir, command="calibrate", protect=protect) as tmp:
         table, line_of, where = read_measurements(meas, encoding=encoding, layer=layer)
-        study = load_study_area(cfg)
+        study = load_study_area(cfg, read_landcover=(model_kind or cfg.model.kind) == "p1812")
         prior = cfg.model.calibration
         model = make_model(dataclasses.replace(cfg.model, calibration=None), has_dem=study.dem is not None,
-                           kind=model_kind)
+                           kind=model_kind, landcover=study.landcover)
         result = calibrate(study, model, table, line_of=line_of, where=where, source=f"measurements file {meas}",
                            folds=folds, block_km=block_km, seed=seed, progress=progress)
         if prior is not None:

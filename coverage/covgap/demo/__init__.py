@@ -30,6 +30,9 @@ key               content
 ``population_     ``population_constrained.tif``: the same people per commune, only in
 constrained``     settlements (cells where the towns' and hamlets' own people reach 1 person
                   per cell), like a building-constrained grid
+``landcover``     ``landcover.tif``: uint8 ESA WorldCover class codes (10 tree cover on the slopes,
+                  40 cropland in the valleys, 50 built-up in towns, 80 water, 95 mangroves,
+                  20/30 shrubs and grass up high), nodata 0; read only by the P.1812 model
 ``population_     ``population_unconstrained.tif``: the same people per commune, 60 % of them
 unconstrained``   spread evenly over the commune's land (forest and uplands included), like an
                   unconstrained grid
@@ -81,6 +84,7 @@ from .people import (
     _population_variants,
     _towns,
 )
+from .landcover import _landcover
 from .region import _admin, _as_multi, _country_shapes
 from .terrain import _rivers, _terrain
 from .towers import _foreign_towers, _towers
@@ -126,6 +130,18 @@ def _write_tif(
         dst.update_tags(ATTRIBUTION=DEMO_ATTRIBUTION, UNITS=units, DESCRIPTION=description)
         dst.set_band_unit(1, units)
         dst.set_band_description(1, description)
+
+
+def _write_landcover(path: Path, classes: np.ndarray) -> None:
+    import rasterio
+
+    profile = {"driver": "GTiff", "dtype": "uint8", "count": 1, "height": DEMO_SHAPE[0], "width": DEMO_SHAPE[1],
+               "crs": DEMO_CRS, "transform": DEMO_TRANSFORM, "nodata": 0, "compress": "deflate", "tiled": True,
+               "blockxsize": 256, "blockysize": 256}
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(classes.astype(np.uint8), 1)
+        dst.update_tags(ATTRIBUTION=DEMO_ATTRIBUTION, DESCRIPTION="land cover, ESA WorldCover class codes, SYNTHETIC")
+        dst.set_band_description(1, "land cover class (ESA WorldCover codes), SYNTHETIC")
 
 
 def _write_gpkg(path: Path, layers: dict[str, pd.DataFrame]) -> None:
@@ -185,7 +201,7 @@ def make_demo_inputs(directory: str | Path, *, seed: int = 2021) -> dict[str, Pa
     -------
     dict of str to Path
         ``dem``, ``population``, ``admin``, ``hamlets``, ``towers``, ``foreign_towers``, ``population_constrained``,
-        ``population_unconstrained`` (see the module docstring).
+        ``population_unconstrained``, ``landcover`` (see the module docstring).
 
     Notes
     -----
@@ -218,6 +234,7 @@ def make_demo_inputs(directory: str | Path, *, seed: int = 2021) -> dict[str, Pa
         "foreign_towers": out / "foreign_towers.csv",
         "population_constrained": out / "population_constrained.tif",
         "population_unconstrained": out / "population_unconstrained.tif",
+        "landcover": out / "landcover.tif",
     }
     _write_tif(
         paths["dem"],
@@ -253,6 +270,7 @@ def make_demo_inputs(directory: str | Path, *, seed: int = 2021) -> dict[str, Pa
     for key, arr in _population_variants(pop, towns, clusters, shapes, communes).items():
         _write_tif(paths[key], arr, nodata=POPULATION_NODATA, units="people",
                    description=f"people per cell, {key.split('_')[1]} variant, SYNTHETIC")
+    _write_landcover(paths["landcover"], _landcover(seed, shapes, elev, rivers, pop))
     _write_gpkg(paths["admin"], layers)
     _write_csv(paths["hamlets"], hamlets)
     _write_csv(paths["towers"], towers)

@@ -7,11 +7,12 @@ unknown encodings) and raise errors that name the file, the row or field, and th
 
 from ..sources.http import sha256_file
 from .load import load_study_area
-from .rasters import read_dem_onto, read_population, read_raster, write_geotiff
+from .rasters import landcover_files, read_dem_onto, read_landcover_onto, read_population, read_raster, write_geotiff
 from .tables import (
     check_names_repaired,
     read_foreign_towers,
     read_hamlets,
+    read_landcover_table,
     read_measurements,
     read_points_table,
     read_population_totals,
@@ -24,6 +25,9 @@ __all__ = [
     "read_raster",
     "read_population",
     "read_dem_onto",
+    "read_landcover_onto",
+    "read_landcover_table",
+    "landcover_files",
     "read_polygons",
     "read_lines",
     "read_points_table",

@@ -13,8 +13,8 @@ from ..errors import InputError
 from ..grid import Grid
 from ..population import adjust_to_totals, find_overlaps, snap_outside_cells
 from ..sources.http import sha256_file
-from .rasters import read_dem_onto, read_population
-from .tables import check_names_repaired, read_foreign_towers, read_hamlets, read_population_totals, read_towers
+from .rasters import read_dem_onto, read_landcover_onto, read_population
+from .tables import check_names_repaired, read_foreign_towers, read_hamlets, read_landcover_table, read_population_totals, read_towers
 from .vectors import _layer, read_lines, read_polygons
 
 
@@ -51,11 +51,13 @@ def _provenance(role: str, ref: InputRef, base: Path | None) -> dict[str, Any]:
     return entry
 
 
-def load_study_area(cfg: Config):
+def load_study_area(cfg: Config, *, read_landcover: bool = True):
     """Read every input named in ``cfg`` onto the population grid and validate it.
 
     Returns a :class:`~covgap.study.StudyArea`. The population grid is the analysis grid
-    (people are never resampled); the DEM is warped onto it when needed.
+    (people are never resampled); the DEM is warped onto it when needed. ``read_landcover=False``
+    skips ``[landcover]`` (only the P.1812 model reads it; a national read takes minutes) and says so
+    in ``notes["landcover"]``.
     """
     from ..overlay import rasterize_units  # computation; io only supplies the arrays
     from ..study import AdminLevel, StudyArea
@@ -74,6 +76,13 @@ def load_study_area(cfg: Config):
     if cfg.dem is not None:
         dem, dnotes = read_dem_onto(cfg.dem, grid)
         notes["dem"] = dnotes
+    landcover = None
+    if cfg.landcover is not None and not read_landcover:
+        notes["landcover"] = {"read": False, "note": "[landcover] not read: only the p1812 model uses land cover"}
+    elif cfg.landcover is not None:
+        landcover = _landcover(cfg, grid, dem)
+        notes["landcover"] = {**landcover.describe(),
+                              "read_by": "the p1812 model only (radius, hata and terrain do not read land cover)"}
     admin = []
     for a in cfg.admin:
         units, unotes = _admin_units(a)
@@ -168,8 +177,26 @@ def load_study_area(cfg: Config):
     base = cfg.path.parent if cfg.path is not None else None
     sources = [_provenance(role, ref, base) for role, ref in cfg.inputs().items()]
     return StudyArea(name=cfg.name, grid=grid, population=pop, admin=admin, sites=sites, dem=dem,
-                     foreign_sites=foreign_sites,
+                     foreign_sites=foreign_sites, landcover=landcover,
                      hamlets=hamlets, border=border, synthetic=cfg.synthetic, sources=sources, notes=notes)
+
+
+def _landcover(cfg: Config, grid: Grid, dem):
+    """``[landcover]``: class codes by majority onto the grid, the mapping table, the zones (covgap.landcover)."""
+    from ..landcover import default_table, make_landcover
+
+    lc = cfg.landcover
+    classes, lnotes = read_landcover_onto(lc.ref, grid)
+    table = read_landcover_table(lc.table) if lc.table is not None else default_table()
+    table = table.with_overrides(lc.classes, where="[landcover.classes]")
+    what = lc.ref.source or "land-cover classes"
+    files = lnotes["files"]
+    shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+    source = f"{what} ({lc.ref.path.name}: {shown})" + (f", {lc.ref.licence}" if lc.ref.licence else "")
+    out = make_landcover(classes, grid, dem=dem, table=table, source=source, coast_km=lc.coast_km,
+                         coastal_max_height_m=lc.coastal_max_height_m)
+    out.notes.update(read=lnotes)
+    return out
 
 
 def _adjust_population(cfg: Config, pop: np.ndarray, admin: list) -> tuple[np.ndarray, dict[str, Any]]:

@@ -1,4 +1,5 @@
-"""Rasters in and out: population (nodata = 0 people, said), the DEM warped onto the grid, GeoTIFFs."""
+"""Rasters in and out: population (nodata = 0 people, said), the DEM warped onto the grid, land-cover
+classes by majority onto the grid, GeoTIFFs."""
 
 from __future__ import annotations
 
@@ -85,6 +86,72 @@ def read_dem_onto(ref: InputRef | str | Path, grid: Grid) -> tuple[np.ndarray, d
     return out, notes
 
 
+def landcover_files(path: str | Path) -> list[Path]:
+    """The class rasters a land-cover input names: the file itself, or every ``*.tif`` in a folder
+    (e.g. the ESA WorldCover tiles ``covgap fetch`` caches), sorted by name."""
+    path = Path(path)
+    _exists(path, "land-cover")
+    if path.is_dir():
+        files = sorted(p for p in path.glob("*.tif") if p.is_file())
+        if not files:
+            raise DataFileError(f"land-cover folder {path} holds no *.tif file. Fix: run `covgap fetch` for "
+                                "[sources.landcover], or point [landcover] path at a GeoTIFF of class codes.")
+        return files
+    return [path]
+
+
+def read_landcover_onto(ref: InputRef | str | Path, grid: Grid, *, nodata: int = 0) -> tuple[np.ndarray, dict[str, Any]]:
+    """Read land-cover class codes onto ``grid`` by **majority** (the most frequent class of the
+    source pixels in each cell; classes are categories, never averaged).
+
+    ``ref`` is a GeoTIFF of class codes (0-255) or a folder of them (WorldCover tiles): each
+    file that overlaps the grid is warped with ``Resampling.mode`` and fills the cells it
+    covers (where tiles meet, a cell takes the majority of the first tile covering it).
+    Cells no file covers, and cells whose pixels are all nodata, get ``nodata`` (WorldCover's
+    0, "not mapped"), counted in the notes.
+
+    Returns ``(classes uint8, notes)``.
+    """
+    from rasterio.coords import disjoint_bounds
+    from rasterio.warp import transform_bounds
+
+    path = Path(ref.path if isinstance(ref, InputRef) else ref)
+    files = landcover_files(path)
+    out = np.full(grid.shape, nodata, dtype=np.uint8)
+    filled = np.zeros(grid.shape, dtype=bool)
+    used, skipped = [], 0
+    fill = 255 if nodata != 255 else 254  # "this file does not cover the cell"
+    left, bottom, right, top = rasterio.transform.array_bounds(grid.ny, grid.nx, grid.transform)
+    for f in files:
+        try:
+            with rasterio.open(f) as ds:
+                if ds.crs is None:
+                    raise CRSError(f"land-cover raster {f} has no coordinate reference system; covgap never guesses "
+                                   f"one. Fix: e.g. `gdal_edit.py -a_srs EPSG:4326 {f.name}`.")
+                if not np.issubdtype(np.dtype(ds.dtypes[0]), np.integer):
+                    raise DataFileError(f"land-cover raster {f} holds {ds.dtypes[0]} values; expected integer class "
+                                        "codes (ESA WorldCover: uint8). Fix: point [landcover] path at the class map.")
+                gb = transform_bounds(grid.crs.to_wkt(), ds.crs, left, bottom, right, top, densify_pts=21)
+                if disjoint_bounds(gb, tuple(ds.bounds)):
+                    skipped += 1
+                    continue
+                tmp = np.full(grid.shape, fill, dtype=np.uint8)
+                src_nodata = ds.nodata if ds.nodata is not None else nodata
+                rasterio.warp.reproject(
+                    rasterio.band(ds, 1), tmp, src_nodata=src_nodata, dst_transform=grid.transform,
+                    dst_crs=grid.crs.to_wkt(), dst_nodata=fill,
+                    resampling=Resampling.mode, init_dest_nodata=True,
+                )
+        except rasterio.errors.RasterioIOError as exc:
+            raise DataFileError(f"land-cover raster {f} cannot be read: {exc}. Fix: check it is a GeoTIFF "
+                                "(run `covgap fetch` again for a damaged tile).") from exc
+        got = (tmp != fill) & ~filled
+        out[got] = tmp[got]
+        filled |= got
+        used.append(f.name)
+    notes = {"files": used, "files_outside_grid": skipped, "resampled": "majority (mode) onto the analysis grid",
+             "cells_without_data": int((out == nodata).sum())}
+    return out, notes
 
 
 def write_geotiff(path: str | Path, array: np.ndarray, grid: Grid, *, nodata=None, tags: dict | None = None,

@@ -322,6 +322,22 @@ def read_hamlets(ref: InputRef, *, study_bounds_lonlat=None) -> gpd.GeoDataFrame
     return gdf
 
 
+def read_landcover_table(ref: InputRef | str | Path):
+    """Read a land-cover mapping table (CSV ``code,name,category,height_m``; see
+    :func:`covgap.landcover.parse_table`, which checks every row) from a user's file."""
+    from ..landcover import parse_table
+
+    path = Path(ref.path if isinstance(ref, InputRef) else ref)
+    if not path.is_file():
+        raise DataFileError(f"land-cover table {path} does not exist. Fix: check [landcover] table in the config "
+                            "(paths are relative to the config file), or remove it to use covgap's default table.")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise DataFileError(f"land-cover table {path} is not UTF-8 text. Fix: save it as UTF-8 CSV.") from None
+    return parse_table(text, source=str(path))
+
+
 #: Columns a measurements table must have (``covgap calibrate``); ``time`` and ``source`` are optional.
 MEASUREMENT_COLUMNS = ("lon", "lat", "operator", "technology", "signal_dbm")
 

@@ -40,16 +40,20 @@ MODEL_CLASSES: dict[str, type] = {"radius": RadiusModel, "hata": HataModel, "ter
 #: Kinds that need a DEM.
 _NEEDS_DEM = ("terrain", "p1812")
 
-def _build(cls, options: dict[str, Any], section: str):
+#: Constructor arguments that are data, not config options (the land cover comes from [landcover]).
+_NOT_OPTIONS = frozenset({"name", "clutter_height_m", "zone", "landcover_grid", "landcover_source"})
+
+
+def _build(cls, options: dict[str, Any], section: str, data: dict[str, Any] | None = None):
     params = inspect.signature(cls).parameters
-    unknown = [k for k in options if k not in params or k == "name"]
+    unknown = [k for k in options if k not in params or k in _NOT_OPTIONS]
     if unknown:
-        known = sorted(k for k in params if k != "name")
+        known = sorted(k for k in params if k not in _NOT_OPTIONS)
         raise ConfigError(f"[model.{section}]: unknown key(s) {unknown}; known keys: {known}.")
     for key, value in options.items():
         _check_option_type(section, key, value, params[key])
     try:
-        return cls(**options)
+        return cls(**options, **(data or {}))
     except TypeError as exc:
         raise ConfigError(f"[model.{section}]: {exc}") from exc
 
@@ -95,9 +99,9 @@ def check_model_options(cfg: ModelChoice, *, src: str = "config") -> None:
             continue
         options = cfg.options.get(kind) or {}
         params = inspect.signature(cls).parameters
-        unknown = [k for k in options if k not in params or k == "name"]
+        unknown = [k for k in options if k not in params or k in _NOT_OPTIONS]
         if unknown:
-            known = sorted(k for k in params if k != "name")
+            known = sorted(k for k in params if k not in _NOT_OPTIONS)
             close = [c for u in unknown for c in difflib.get_close_matches(u, known, n=1)]
             hint = f" Did you mean {close[0]!r}?" if close else ""
             raise ConfigError(f"{src}: unknown key(s) {unknown} in [model.{kind}]; known keys: {known}.{hint} "
@@ -109,8 +113,13 @@ def check_model_options(cfg: ModelChoice, *, src: str = "config") -> None:
                 raise ConfigError(f"{src}: {exc}") from None
 
 
-def make_model(cfg: ModelChoice, *, has_dem: bool, kind: str | None = None) -> CoverageModel:
+def make_model(cfg: ModelChoice, *, has_dem: bool, kind: str | None = None,
+               landcover: Any = None) -> CoverageModel:
     """Build the model named by ``kind`` (or ``cfg.kind``).
+
+    ``landcover`` (a :class:`covgap.landcover.LandCover` on the study grid, from ``[landcover]``)
+    reaches the P.1812 model (clutter height and radio-climatic zone per profile point); the
+    other models do not read it (Hata's environments already average clutter).
 
     ``cfg.location_percent`` (``[model] location_percent``) reaches every model with a location
     spread (hata, terrain, p1812); the radius model has none (its coverage is 0/1).
@@ -162,7 +171,11 @@ def make_model(cfg: ModelChoice, *, has_dem: bool, kind: str | None = None) -> C
                 raise ConfigError(f"[model.{kind}] location_std_db = {given!r} and the calibration {cal.path} "
                                   f"(location_std_db = {cal.location_std_db:g}) disagree. Fix: keep one of them.")
             options["location_std_db"] = cal.location_std_db
-        model = _build(MODEL_CLASSES[kind], options, kind)
+        data = None
+        if kind == "p1812" and landcover is not None:
+            data = {"clutter_height_m": landcover.clutter_height_m, "zone": landcover.zone,
+                    "landcover_grid": landcover.grid, "landcover_source": landcover.source}
+        model = _build(MODEL_CLASSES[kind], options, kind, data)
         if cal is not None:
             return CalibratedModel(model, cal.offsets_db, source=str(cal.path))
         return model

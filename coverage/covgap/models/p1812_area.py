@@ -10,15 +10,18 @@ of km is the great-circle path to well within a cell) and
 This is the reference (exact) mode: one full P.1812 evaluation per cell (batched over cells
 with :func:`covgap.models.p1812.transmission_loss_many`, cost proportional to the number of
 profile points), so it suits small windows, tests and benchmarks; a fast area algorithm is
-separate work. Land cover is not read yet: every profile point is open/rural (Table 2
-category 2, R = 0 m) and inland (zone 4), and ``parameters()`` says so.
+separate work. Land cover: with ``clutter_height_m`` and ``zone`` (arrays on the DEM grid, e.g.
+from :func:`covgap.landcover.make_landcover`) every profile point carries the representative
+clutter height R and the radio-climatic zone of the cell it falls in (nearest cell: classes
+are not interpolated); without them every point is open/rural (Table 2 category 2, R = 0 m)
+and inland (zone 4), and ``parameters()`` says so.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
@@ -72,6 +75,35 @@ def _bilinear(dem: np.ndarray, row_f: np.ndarray, col_f: np.ndarray) -> np.ndarr
     return top * (1.0 - fr) + bot * fr
 
 
+def _sample_landcover(clut, zon, row_f, col_f, d_km, npts):
+    """R, zone, dct and dcr of each profile point from the cell it falls in (nearest cell, no interpolation).
+
+    ``dct``/``dcr``: distance along the path from the transmitter to its first sea point and
+    from the receiver back to its last one (P.1812-6 §4.5: distance over land to the coast),
+    500 km where the path has no sea (the function's "no coast" default).
+    """
+    if clut is None and zon is None:
+        return 0.0, float(_INLAND), 500.0, 500.0
+    ny, nx = (clut if clut is not None else zon).shape
+    ri = np.clip(np.floor(row_f).astype(np.int64), 0, ny - 1)
+    ci = np.clip(np.floor(col_f).astype(np.int64), 0, nx - 1)
+    r_pts = 0.0 if clut is None else clut[ri, ci].astype("f8")
+    if zon is None:
+        return r_pts, float(_INLAND), 500.0, 500.0
+    z_pts = zon[ri, ci].astype("f8")
+    m, n = z_pts.shape
+    sea = (z_pts == 1) & (np.arange(n)[None, :] < np.asarray(npts)[:, None])
+    has = sea.any(axis=1)
+    first = np.argmax(sea, axis=1)
+    last = np.asarray(npts) - 1 - np.argmax(sea[np.arange(m)[:, None], (np.asarray(npts)[:, None] - 1
+                                                                         - np.arange(n)[None, :]).clip(0)], axis=1)
+    rows = np.arange(m)
+    dtot = d_km[rows, np.asarray(npts) - 1]
+    dct = np.where(has, d_km[rows, first], 500.0)
+    dcr = np.where(has, dtot - d_km[rows, last], 500.0)
+    return r_pts, z_pts, dct, dcr
+
+
 @dataclass(kw_only=True)
 class P1812Model:
     """Signal and coverage from ITU-R P.1812-6 over the DEM, one exact profile per cell.
@@ -104,6 +136,18 @@ class P1812Model:
         Default vertical (mobile networks).
     batch_points : int
         Profile points evaluated together (memory: about 40 float64 arrays of this size).
+    clutter_height_m, zone : ndarray (ny, nx), optional
+        Representative clutter height R [m] and radio-climatic zone (1 sea, 3 coastal land,
+        4 inland) per DEM cell, e.g. :class:`covgap.landcover.LandCover`'s arrays. Each profile
+        point takes its cell's values; R is added to the terrain of the intermediate points and
+        the terminals stand on the ground (P.1812-6 §3.2); dct/dcr are the distances along the
+        path from each terminal to its first sea point (500 km when the path has none). ``None``:
+        open/rural and inland everywhere.
+    landcover_grid : Grid, optional
+        The grid those arrays are on, when :meth:`compute` may be called on windows of it
+        (tiles, planning footprints); without it the arrays must have the DEM's shape.
+    landcover_source : str
+        What the land cover is (recorded in ``parameters()``).
 
     Examples
     --------
@@ -122,6 +166,10 @@ class P1812Model:
     n0: float = 325.0
     polarisation: str = "vertical"
     batch_points: int = 400_000
+    clutter_height_m: np.ndarray | None = field(default=None, repr=False, compare=False)
+    zone: np.ndarray | None = field(default=None, repr=False, compare=False)
+    landcover_grid: Grid | None = field(default=None, repr=False, compare=False)
+    landcover_source: str = ""
     name: str = "p1812"
     #: Each footprint is a set of P.1812 path evaluations: the planner bounds them by discs first.
     costly_footprints: ClassVar[bool] = True
@@ -149,6 +197,7 @@ class P1812Model:
         if not (isinstance(self.n0, (int, float)) and self.n0 > 0):
             raise ConfigError(f"model.n0 = {self.n0!r}; expected N-units > 0.")
         technology_defaults(self.link_budgets, self.thresholds_dbm)  # raises ConfigError early
+        self._check_landcover()
         self.location_percent = check_location_percent(self.location_percent, where="model.location_percent")
 
     def parameters(self) -> dict[str, Any]:
@@ -168,8 +217,13 @@ class P1812Model:
             "delta_n": float(self.delta_n),
             "n0": float(self.n0),
             "polarisation": self.polarisation,
-            "land_cover": "none given: every profile point open/rural (P.1812-6 Table 2 category 2, R = 0 m)",
-            "radio_climatic_zone": "inland (zone 4) everywhere: no land/sea mask given",
+            "land_cover": (f"{self.landcover_source or 'given as arrays'}: R per profile point from its DEM cell"
+                           if self.clutter_height_m is not None else
+                           "none given: every profile point open/rural (P.1812-6 Table 2 category 2, R = 0 m)"),
+            "land_cover_digest": getattr(self, "_landcover_digest", None),
+            "radio_climatic_zone": ("per profile point from its DEM cell (1 sea, 3 coastal land, 4 inland)"
+                                    if self.zone is not None else
+                                    "inland (zone 4) everywhere: no land/sea mask given"),
             "near_field": f"cells nearer than {_MIN_DISTANCE_KM} km: free-space loss (P.1812-6 Eq (8))",
             "link_budgets": {
                 t: d.as_dict() for t, d in technology_defaults(self.link_budgets, self.thresholds_dbm).items()
@@ -182,6 +236,66 @@ class P1812Model:
             m_per_deg = math.radians(1.0) * _EARTH_RADIUS_KM * 1000.0
             return dx * m_per_deg * math.cos(math.radians(lat_deg)), dy * m_per_deg
         return float(dx), float(dy)
+
+    def _check_landcover(self) -> None:
+        for key in ("clutter_height_m", "zone"):
+            a = getattr(self, key)
+            if a is None:
+                continue
+            a = np.asarray(a)
+            if a.ndim != 2:
+                raise InputError(f"P1812Model {key} must be a 2-D array on the DEM grid; got shape {a.shape}. "
+                                 "Fix: pass covgap.landcover.LandCover's arrays.")
+            setattr(self, key, a)
+        if self.clutter_height_m is not None:
+            r = self.clutter_height_m
+            if not np.isfinite(r).all() or (r < 0).any():
+                raise InputError("P1812Model clutter_height_m must be finite and >= 0 m everywhere "
+                                 "(P.1812-6 Table 2 heights). Fix: build them with covgap.landcover.clutter_arrays.")
+        if self.zone is not None and not np.isin(self.zone, (1, 3, 4)).all():
+            raise InputError("P1812Model zone must be 1 (sea), 3 (coastal land) or 4 (inland) in every cell. "
+                             "Fix: build it with covgap.landcover.radio_climatic_zone.")
+        if (self.clutter_height_m is not None and self.zone is not None
+                and self.clutter_height_m.shape != self.zone.shape):
+            raise InputError(f"P1812Model clutter_height_m {self.clutter_height_m.shape} and zone "
+                             f"{self.zone.shape} differ in shape. Fix: put both on the DEM grid.")
+        shape = next((a.shape for a in (self.clutter_height_m, self.zone) if a is not None), None)
+        self._landcover_digest = None
+        if shape is not None:  # in parameters(): a resumed tiled run never reuses tiles of other land cover
+            import hashlib
+
+            h = hashlib.blake2b(digest_size=12)
+            for a in (self.clutter_height_m, self.zone):
+                if a is not None:
+                    h.update(str((a.dtype.str, a.shape)).encode())
+                    h.update(np.ascontiguousarray(a).tobytes())
+            self._landcover_digest = h.hexdigest()
+        if self.landcover_grid is not None and shape is not None and shape != self.landcover_grid.shape:
+            raise InputError(f"P1812Model land-cover arrays have shape {shape}; landcover_grid has "
+                             f"{self.landcover_grid.shape}. Fix: pass the grid the arrays are on.")
+
+    def _landcover_window(self, grid: Grid) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """The land-cover arrays on ``grid`` (the whole land-cover grid or a window of it)."""
+        arrays = (self.clutter_height_m, self.zone)
+        if all(a is None for a in arrays):
+            return None, None
+        shape = next(a.shape for a in arrays if a is not None)
+        if self.landcover_grid is None:
+            if shape != grid.shape:
+                raise InputError(f"P1812Model land-cover arrays have shape {shape}; the DEM grid has {grid.shape}. "
+                                 "Fix: pass landcover_grid so windows of it can be cut, or arrays on the DEM grid.")
+            return arrays
+        lg, t, lt = self.landcover_grid, grid.transform, self.landcover_grid.transform
+        c0 = (t.c - lt.c) / lt.a
+        r0 = (t.f - lt.f) / lt.e
+        ok = (abs(t.a - lt.a) <= 1e-9 * abs(lt.a) and abs(t.e - lt.e) <= 1e-9 * abs(lt.e)
+              and abs(c0 - round(c0)) < 1e-6 and abs(r0 - round(r0)) < 1e-6)
+        c0, r0 = int(round(c0)), int(round(r0))
+        if not ok or r0 < 0 or c0 < 0 or r0 + grid.ny > lg.ny or c0 + grid.nx > lg.nx:
+            raise InputError("P1812Model: the grid computed on is not a window of the land-cover grid "
+                             "(landcover_grid). Fix: put the land cover on the study grid.")
+        win = (slice(r0, r0 + grid.ny), slice(c0, c0 + grid.nx))
+        return tuple(None if a is None else a[win] for a in arrays)
 
     def reach_m(self, grid: Grid, sites: pd.DataFrame) -> np.ndarray:
         """Per row, ``max_radius_km`` in metres: no cell farther from the transmitter is evaluated."""
@@ -247,11 +361,14 @@ class P1812Model:
             )
         pol = 2 if self.polarisation == "vertical" else 1
         hrg = float(self.receiver_height_m)
+        clut, zon = self._landcover_window(grid)
+        # sigma_L's u(h) uses R at the receiver; one sigma per technology, so the tallest clutter present
+        r_sigma = 0.0 if self.clutter_height_m is None else float(np.max(self.clutter_height_m, initial=0.0))
         sigma_row = np.empty(len(sites))
         for k in range(len(sites)):
             dx_m, dy_m = self._cell_size_m(grid, float(lat_s[k]))
             wa = self.location_window_m if self.location_window_m is not None else math.sqrt(dx_m * dy_m)
-            sigma_row[k] = location_std_db(float(lb.frequency_mhz[k]) / 1e3, hrg, 0.0, wa_m=wa)
+            sigma_row[k] = location_std_db(float(lb.frequency_mhz[k]) / 1e3, hrg, r_sigma, wa_m=wa)
         cover_dbm = {}
         for tech, tc in techs.items():
             tc.location_std_db = float(sigma_row[tech_of == tech].max())
@@ -314,11 +431,13 @@ class P1812Model:
                 if not known.any():
                     continue
                 br, bc, frac, h, npts = br[known], bc[known], frac[known], h[known], npts[known]
+                d_km = frac * dist[br, bc][:, None]
+                r_pts, z_pts, dct, dcr = _sample_landcover(clut, zon, rr_f[known], cc_f[known], d_km, npts)
                 lbk, _ = transmission_loss_many(
-                    f_ghz, self.time_percent, frac * dist[br, bc][:, None], h, 0.0, float(_OPEN_RURAL),
-                    float(_INLAND), npts, htg, hrg, pol, phi_t=float(lat_s[k]), phi_r=lat_c[br, bc],
+                    f_ghz, self.time_percent, d_km, h, r_pts, float(_OPEN_RURAL),
+                    z_pts, npts, htg, hrg, pol, phi_t=float(lat_s[k]), phi_r=lat_c[br, bc],
                     lam_t=float(lon_s[k]), lam_r=lon_c[br, bc], pL=50.0, sigmaL=0.0,
-                    DN=self.delta_n, N0=self.n0,
+                    DN=self.delta_n, N0=self.n0, dct=dct, dcr=dcr,
                 )
                 sig[br, bc] = eirp + gain[br, bc] - lbk
             tc = techs[tech_of[k]]

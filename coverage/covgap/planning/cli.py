@@ -46,7 +46,8 @@ def run_plan(args: argparse.Namespace) -> int:
     analysis = analyse_config(cfg, model_kind=args.model, progress=not args.quiet)
     from ..models import make_model
 
-    model = make_model(cfg.model, has_dem=analysis.study.dem is not None, kind=args.model)
+    model = make_model(cfg.model, has_dem=analysis.study.dem is not None, kind=args.model,
+                       landcover=analysis.study.landcover)
     costs = CandidateCosts(new_site=args.cost_new_site, upgrade=args.cost_upgrade, user=args.cost_user)
     tech = args.technology
     frames = []

@@ -1,4 +1,4 @@
-"""Real data sources: fetch and cache WorldPop, Copernicus DEM, boundaries and OpenCelliD.
+"""Real data sources: fetch and cache WorldPop, Copernicus DEM, ESA WorldCover, boundaries and OpenCelliD.
 
 Everything goes through a :class:`~covgap.sources.cache.Cache` (``data/raw/`` by default):
 downloads are resumable, retried, verified and recorded in a manifest beside each file
@@ -22,6 +22,7 @@ from .opencellid import fetch_opencellid, resolve_token
 from .osm import fetch_osm_masts
 from .population_grids import fetch_ghs_pop, fetch_hrsl
 from .vn2025 import fetch_vn2025
+from .worldcover import fetch_worldcover, worldcover_tiles_for_bbox
 from .worldpop import fetch_worldpop, worldpop_listing
 
 __all__ = [
@@ -42,7 +43,9 @@ __all__ = [
     "fetch_osm_hamlets",
     "fetch_osm_masts",
     "fetch_vn2025",
+    "fetch_worldcover",
     "fetch_worldpop",
+    "worldcover_tiles_for_bbox",
     "read_manifest",
     "redact",
     "resolve_token",

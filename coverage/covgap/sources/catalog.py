@@ -44,6 +44,10 @@ __all__ = [
     "hrsl_tiles_for_bbox",
     "github_raw_path",
     "github_commit_path",
+    "WORLDCOVER_CHECKED",
+    "WORLDCOVER_RELEASES",
+    "worldcover_tile_id",
+    "worldcover_tile_path",
 ]
 
 #: Date the URL patterns and formats in this module were last checked (ISO 8601).
@@ -63,6 +67,7 @@ REAL_BASE_URLS: dict[str, str] = {
     "hrsl": "https://dataforgood-fb-data.s3.amazonaws.com",
     "github_raw": "https://raw.githubusercontent.com",
     "github_api": "https://api.github.com",
+    "esa_worldcover": "https://esa-worldcover.s3.eu-central-1.amazonaws.com",
 }
 
 _ENV_BASE = "COVGAP_SOURCES_BASE_URL"
@@ -173,6 +178,14 @@ SOURCES: dict[str, SourceInfo] = {
         attribution="Administrative units 2025: vietnamese-provinces-database (MIT), from the reference map of "
         "the Ministry of Agriculture and Environment (sapnhap.bando.com.vn); codes and names: GSO.",
         homepage="https://github.com/thanglequoc/vietnamese-provinces-database",
+    ),
+    "esa_worldcover": SourceInfo(
+        name="ESA WorldCover",
+        licence="CC BY 4.0",
+        attribution="Land cover: © ESA WorldCover project 2021 / Contains modified Copernicus Sentinel data "
+        "(2021) processed by ESA WorldCover consortium, CC BY 4.0.",
+        homepage="https://esa-worldcover.org",
+        citation="Zanaga D. et al. (2022). ESA WorldCover 10 m 2021 v200. doi:10.5281/zenodo.7254221.",
     ),
     "ghs_pop": SourceInfo(
         name="GHS-POP",
@@ -456,3 +469,38 @@ def hrsl_tiles_for_bbox(bbox: tuple[float, float, float, float]) -> list[tuple[i
     lats = range(math.floor(s / 10) * 10, math.ceil(n / 10) * 10, 10)
     lons = range(math.floor(w / 10) * 10, math.ceil(e / 10) * 10, 10)
     return [(la, lo) for la in lats for lo in lons]
+
+
+# --------------------------------------------------------------------------- ESA WorldCover (land cover)
+#: Date the WorldCover URL pattern was checked (product description, AWS registry, public downloaders).
+WORLDCOVER_CHECKED = "2026-12-05"
+#: WorldCover map releases: year -> algorithm version in the path and file name.
+WORLDCOVER_RELEASES: dict[int, str] = {2021: "v200", 2020: "v100"}
+
+
+def worldcover_tile_id(lat_south: int, lon_west: int) -> str:
+    """Id of the 3°×3° WorldCover tile whose south-west corner is (``lat_south``, ``lon_west``).
+
+    >>> worldcover_tile_id(21, 105), worldcover_tile_id(-3, -72)
+    ('N21E105', 'S03W072')
+    """
+    if lat_south % 3 or lon_west % 3:
+        raise ConfigError(f"WorldCover tiles start at multiples of 3°; got lat {lat_south}, lon {lon_west}.")
+    ns = "N" if lat_south >= 0 else "S"
+    ew = "E" if lon_west >= 0 else "W"
+    return f"{ns}{abs(lat_south):02d}{ew}{abs(lon_west):03d}"
+
+
+def worldcover_tile_path(lat_south: int, lon_west: int, *, year: int = 2021) -> str:
+    """Path (on ``esa_worldcover``) of one 3°×3° WorldCover map COG (uint8 class codes, 10 m, EPSG:4326).
+
+    Layout ``/{version}/{year}/map/ESA_WorldCover_10m_{year}_{version}_{tile}_Map.tif`` (the AWS
+    Open Data bucket ``esa-worldcover``; tiles exist over land only: a tile of open sea answers 404).
+
+    >>> worldcover_tile_path(21, 105)
+    '/v200/2021/map/ESA_WorldCover_10m_2021_v200_N21E105_Map.tif'
+    """
+    if year not in WORLDCOVER_RELEASES:
+        raise ConfigError(f"WorldCover year {year!r}; expected one of {sorted(WORLDCOVER_RELEASES)}.")
+    v = WORLDCOVER_RELEASES[year]
+    return f"/{v}/{year}/map/ESA_WorldCover_10m_{year}_{v}_{worldcover_tile_id(lat_south, lon_west)}_Map.tif"

@@ -21,7 +21,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     """Add the ``fetch`` subcommand to an argparse ``subparsers`` object; return its parser."""
     f = subparsers.add_parser(
         "fetch",
-        help="download and cache WorldPop, Copernicus DEM, boundaries and OpenCelliD for a config",
+        help="download and cache WorldPop, Copernicus DEM, ESA WorldCover, boundaries and OpenCelliD for a config",
         description="Fetch the sources named in CONFIG's [sources] section into the cache (default data/raw), "
         "with a manifest per file (URL, release, date, bytes, sha256, licence, attribution). "
         "The OpenCelliD token is read from $OPENCELLID_TOKEN.",
@@ -73,6 +73,12 @@ def run_fetch(args: argparse.Namespace) -> int:
             f"towers      {t['rows_in']} cells in, dropped {t['dropped']}, {t['sites']} sites, "
             f"{t['transmitters']} site×technology rows"
         )
+    if "landcover" in res.notes:
+        lc = res.notes["landcover"]
+        absent = lc["no_tile_404"]
+        print(f"landcover   {lc['tiles']} ESA WorldCover tile(s) in {lc['folder']}"
+              + (f"; {len(absent)} with no tile on the bucket (HTTP 404: open sea, mapped as sea): "
+                 f"{', '.join(absent)}" if absent else ""))
     for step, err in res.errors.items():
         print(f"covgap fetch: {step} failed: {err}", file=sys.stderr)
     if res.missing:

@@ -6,6 +6,8 @@ The section (all keys checked; unknown keys are errors naming the closest known 
     iso3 = "VNM"
     cache_dir = "raw"                     # relative to the config file; default data/raw
     bbox = [102.1, 8.4, 109.5, 23.4]      # west, south, east, north (DEM; optional tower clip)
+    reach_km = 20                         # DEM and land cover reach this far past bbox (default: the
+                                          # largest [model.*] max_radius_km, at least 20 km)
 
     [sources.population]                  # WorldPop (provider = "ghs_pop": epoch, tiles; "hrsl": bbox)
     release = "R2025A"                    # R2025A | R2024B | 2020
@@ -20,6 +22,9 @@ The section (all keys checked; unknown keys are errors naming the closest known 
     mode = "download"                     # download | vsicurl
     out = "dem/vnm_copernicus_glo90.tif"  # inside the cache
     use_tile_list = true
+
+    [sources.landcover]                   # ESA WorldCover 10 m map tiles (3°×3°), for the P.1812 model
+    year = 2021                           # 2021 (v200) | 2020 (v100)
 
     [sources.boundaries]
     geoboundaries = ["ADM0", "ADM1"]      # gbOpen levels
@@ -65,6 +70,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -86,13 +92,14 @@ from .opencellid import TOKEN_ENV, fetch_opencellid, resolve_token
 from .osm import fetch_osm_masts
 from .population_grids import fetch_ghs_pop, fetch_hrsl
 from .vn2025 import fetch_vn2025
+from .worldcover import fetch_worldcover
 from .worldpop import fetch_worldpop
 
 __all__ = ["STEPS", "FetchConfig", "FetchResult", "parse_sources", "load_fetch_config", "fetch_all",
            "missing_run_inputs"]
 
 #: The fetch steps, in the order they run.
-STEPS: tuple[str, ...] = ("population", "dem", "boundaries", "vn2025", "towers", "masts", "hamlets")
+STEPS: tuple[str, ...] = ("population", "dem", "landcover", "boundaries", "vn2025", "towers", "masts", "hamlets")
 
 _KEYS: dict[str, set[str]] = {
     "sources": {
@@ -101,6 +108,8 @@ _KEYS: dict[str, set[str]] = {
         "iso3",
         "cache_dir",
         "bbox",
+        "reach_km",
+        "landcover",
         "population",
         "dem",
         "boundaries",
@@ -123,6 +132,7 @@ _KEYS: dict[str, set[str]] = {
         "version",
     },
     "dem": {"provider", "product", "mode", "out", "use_tile_list"},
+    "landcover": {"provider", "year"},
     "boundaries": {"geoboundaries", "release_type", "cod_ab"},
     "vn2025": {"ref", "communes"},
     "towers": {
@@ -181,6 +191,8 @@ class FetchConfig:
     bbox: tuple[float, float, float, float] | None
     population: dict[str, Any] | None = None
     dem: dict[str, Any] | None = None
+    landcover: dict[str, Any] | None = None
+    reach_km: float = 20.0
     boundaries: dict[str, Any] | None = None
     vn2025: dict[str, Any] | None = None
     towers: dict[str, Any] | None = None
@@ -192,6 +204,23 @@ class FetchConfig:
     def steps(self) -> list[str]:
         """List the steps configured in this file, in run order."""
         return [s for s in STEPS if getattr(self, s) is not None]
+
+    def padded_bbox(self) -> tuple[float, float, float, float] | None:
+        """``bbox`` grown by ``reach_km`` on every side (terrain and land cover past the study area's
+        border, so a mast near it is computed over real ground), clipped to ±180°/±90°.
+
+        >>> FetchConfig(src="c", iso3="VNM", cache_dir=Path("."), bbox=(105.0, 21.0, 106.0, 22.0),
+        ...             reach_km=11.1195).padded_bbox()
+        (104.8921, 20.9, 106.1079, 22.1)
+        """
+        if self.bbox is None:
+            return None
+        w, s, e, n = self.bbox
+        dlat = self.reach_km / 111.195  # km per degree of latitude (mean earth radius 6371 km)
+        lat_far = min(max(abs(s), abs(n)) + dlat, 89.0)
+        dlon = self.reach_km / (111.195 * math.cos(math.radians(lat_far)))
+        return (round(max(w - dlon, -180.0), 4), round(max(s - dlat, -90.0), 4), round(min(e + dlon, 180.0), 4),
+                round(min(n + dlat, 90.0), 4))
 
 
 def parse_sources(data: Mapping[str, Any], *, base: Path, src: str = "config") -> FetchConfig:
@@ -241,6 +270,14 @@ def parse_sources(data: Mapping[str, Any], *, base: Path, src: str = "config") -
         raise ConfigError(
             f"{src}: [sources.dem] needs [sources] bbox = [west, south, east, north]."
         )
+    lcv = _table(sources, "landcover", src)
+    if lcv is not None and bbox is None:
+        raise ConfigError(f"{src}: [sources.landcover] needs [sources] bbox = [west, south, east, north].")
+    if lcv is not None and lcv.get("provider", "esa_worldcover") != "esa_worldcover":
+        raise ConfigError(f"{src}: [sources.landcover] provider = {lcv.get('provider')!r}; expected 'esa_worldcover'.")
+    if lcv is not None and lcv.get("year", 2021) not in (2020, 2021):
+        raise ConfigError(f"{src}: [sources.landcover] year = {lcv.get('year')!r}; expected 2021 (v200) or 2020 (v100).")
+    reach_km = _reach_km(sources, data, src)
     bnd = _table(sources, "boundaries", src)
     tow = _table(sources, "towers", src)
     vn25 = _table(sources, "vn2025", src)
@@ -277,6 +314,8 @@ def parse_sources(data: Mapping[str, Any], *, base: Path, src: str = "config") -
         bbox=bbox,
         population=pop,
         dem=dem,
+        landcover=lcv,
+        reach_km=reach_km,
         boundaries=bnd,
         vn2025=vn25,
         towers=tow,
@@ -285,6 +324,28 @@ def parse_sources(data: Mapping[str, Any], *, base: Path, src: str = "config") -
         http=http,
         urls={k: str(v) for k, v in urls.items()},
     )
+
+
+#: Reach used when the config names none: the terrain and Hata models' default limit (20 km).
+DEFAULT_REACH_KM = 20.0
+
+
+def _reach_km(sources: Mapping[str, Any], data: Mapping[str, Any], src: str) -> float:
+    """``[sources] reach_km``, else the largest ``max_radius_km`` of the ``[model.*]`` tables (at least 20 km)."""
+    if "reach_km" in sources:
+        r = sources["reach_km"]
+        if isinstance(r, bool) or not isinstance(r, int | float) or not 0 <= r <= 3000:
+            raise ConfigError(f"{src}: [sources] reach_km = {r!r}; expected kilometres in 0-3000 (how far past bbox "
+                              "terrain and land cover are fetched).")
+        return float(r)
+    reach = DEFAULT_REACH_KM
+    model = data.get("model") if isinstance(data.get("model"), dict) else {}
+    for kind in ("p1812", "terrain", "hata"):
+        opts = model.get(kind) if isinstance(model.get(kind), dict) else {}
+        r = opts.get("max_radius_km")
+        if isinstance(r, int | float) and not isinstance(r, bool) and r > reach:
+            reach = float(r)
+    return reach
 
 
 def load_fetch_config(path: str | Path) -> FetchConfig:
@@ -378,7 +439,8 @@ def missing_run_inputs(config_path: str | Path) -> list[str]:
     """The inputs ``covgap run`` reads from this config (``[inputs]``, ``[[admin]]``) that do not exist yet.
 
     Each entry is ``"<role>: <path>"``; an empty list when the config has no run part (fetch-only files)
-    or everything is in place. A 2025-units folder counts as present when it holds province folders.
+    or everything is in place. A 2025-units folder counts as present when it holds province folders, a land-cover
+    folder when it holds a GeoTIFF.
     """
     from ..config import load_config
     from ..errors import ConfigError as _CE
@@ -392,6 +454,8 @@ def missing_run_inputs(config_path: str | Path) -> list[str]:
         p = ref.path
         if role.startswith("admin:") and any(getattr(a, "vn2025", None) and a.ref is ref for a in cfg.admin):
             present = p.is_dir() and any(p.glob("json/geojson/[0-9][0-9]_*"))
+        elif role == "landcover" and p.is_dir():  # a folder of WorldCover tiles
+            present = any(p.glob("*.tif"))
         else:
             present = p.exists()
         if not present:
@@ -434,7 +498,13 @@ def _dem(cfg: FetchConfig, cache: Cache, res: FetchResult, secrets, environ) -> 
     d = dict(cfg.dem or {})
     if d.pop("provider", "copernicus") != "copernicus":
         raise ConfigError(f"{cfg.src}: [sources.dem] provider must be 'copernicus'.")
-    return [fetch_dem(cache, cfg.bbox, **d)]
+    return [fetch_dem(cache, cfg.padded_bbox(), **d)]
+
+
+def _landcover(cfg: FetchConfig, cache: Cache, res: FetchResult, secrets, environ) -> list[Path]:
+    got = fetch_worldcover(cache, cfg.padded_bbox(), year=int((cfg.landcover or {}).get("year", 2021)))
+    res.notes["landcover"] = got.as_dict()
+    return got.files
 
 
 def _boundaries(cfg: FetchConfig, cache: Cache, res: FetchResult, secrets, environ) -> list[Path]:
@@ -614,6 +684,7 @@ def _hamlets(cfg: FetchConfig, cache: Cache, res: FetchResult, secrets, environ)
 _STEP_FUNCS = {
     "population": _population,
     "dem": _dem,
+    "landcover": _landcover,
     "boundaries": _boundaries,
     "vn2025": _vn2025,
     "towers": _towers,
