@@ -1,0 +1,530 @@
+"""Fast area mode of ITU-R P.1812-6: the profile reductions carried outward along radials (numba).
+
+Private to :mod:`covgap.models.p1812_area`. Pure: arrays in, arrays out.
+
+The exact area mode samples one profile per cell and reduces it (:func:`._p1812_batch.
+profile_quantities`) to about twenty numbers, from which :func:`._p1812_batch.
+loss_from_quantities` computes Lb. Here the same numbers come from radials: the transmitter
+casts ``n_rad`` straight radials (about one per cell at the largest radius); each cell belongs
+to the radial nearest its azimuth, and its profile is that radial's terrain sampled at equal
+steps ``s`` (bilinear DEM heights, clutter and zone of the DEM cell under each sample) up to the
+last sample at least ``s / 2`` before the cell, then the cell centre itself at its exact
+distance and height (the receiver). The cells of a radial are visited in order of distance, so
+every prefix reduction is carried outward:
+
+* running maxima with their first index: the Tx horizon angle (Attachment 1 §5.1), the Tx-side
+  slope of the obstruction line a_t (§5.6.2) and Bullington's Tx-side slope Stim (Eq (13),
+  rewritten as ``max[(g_i - htc) / d_i - 500 d_i / ap] + 500 d / ap``);
+* prefix sums of the least-squares smooth earth (v1, v2 of §5.6.1) and of the zone sections;
+* upper convex hulls of ``(d_i, h_i)``, ``(d_i, h_i - 500 d_i² / ae)`` and of the clutter profile
+  ``(d_i, g_i - 500 d_i² / ap)``, grown point by point along the radial (monotone chain). The
+  receiver-side maxima are not running quantities (they depend on the receiver), but each is a
+  query on such a hull: the Rx horizon angle and Bullington's Srim (Eq (17)) are tangents from
+  the receiver ``(d, hrs - 500 d² / ap)``; hobs and a_r of §5.6.2 a linear functional and a
+  tangent on the plain-terrain hull. Binary search: O(log n) per cell.
+
+Each maximum's index is found on the hull and the value recomputed there with the exact mode's
+own expression, so a cell on the radial gets the exact mode's numbers for its profile.
+What is not a hull query is scanned, only where needed: the diffraction parameter ν on
+line-of-sight paths (Eq (15) and the Bullington point of Attachment 1), skipped for Bullington
+where an upper bound already puts ν at or below −0.78 (where J(ν) = 0); the smooth-profile
+Bullington of Eq (37) (g = 0) has closed-form candidates (its slopes are concave in d_i); the
+roughness hm (§5.6.3) is a maximum over the points between the two horizons.
+
+The differences to the exact mode are therefore only the profile's geometry: the radial's
+azimuth differs from the cell's by at most half the radial spacing, and the inner points sit
+at multiples of ``s`` instead of ``d / (npts - 1)``. Status per cell: 0 done, 1 no inner point
+(the caller evaluates it exactly), 2 DEM nodata on the profile (the caller's exact path decides).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+from ._p1812_profile import C_GM
+
+__all__: list[str] = []
+
+#: Columns of the per-cell output of :func:`radial_quantities`.
+QUANTITIES = ("dtot", "h1", "hn", "zone1", "zonen", "omega", "dtm", "dlm", "hst_n", "hsr_n", "hstd", "hsrd",
+              "theta_t", "theta_r", "dlt", "dlr", "hm",
+              "a50_stim", "a50_srim", "a50_numax", "s50_stim", "s50_srim", "s50_numax",
+              "ab_stim", "ab_srim", "ab_numax", "sb_stim", "sb_srim", "sb_numax")
+# their column numbers (numba reads module-level ints as constants)
+_DTOT = 0
+_H1 = 1
+_HN = 2
+_ZONE1 = 3
+_ZONEN = 4
+_OMEGA = 5
+_DTM = 6
+_DLM = 7
+_HST_N = 8
+_HSR_N = 9
+_HSTD = 10
+_HSRD = 11
+_THETA_T = 12
+_THETA_R = 13
+_DLT = 14
+_DLR = 15
+_HM = 16
+_A50_STIM = 17
+_A50_SRIM = 18
+_A50_NUMAX = 19
+_S50_STIM = 20
+_S50_SRIM = 21
+_S50_NUMAX = 22
+_AB_STIM = 23
+_AB_SRIM = 24
+_AB_NUMAX = 25
+_SB_STIM = 26
+_SB_SRIM = 27
+_SB_NUMAX = 28
+_NEG = -np.inf
+
+
+@nb.njit(cache=True, inline="always")
+def _bilinear(dem, r, c):
+    """DEM height at the fractional grid position (r, c) (centres at +0.5, edges clamped)."""
+    ny, nx = dem.shape
+    rr = min(max(r - 0.5, 0.0), ny - 1.0)
+    cc = min(max(c - 0.5, 0.0), nx - 1.0)
+    r0 = min(int(math.floor(rr)), max(ny - 2, 0))
+    c0 = min(int(math.floor(cc)), max(nx - 2, 0))
+    r1 = min(r0 + 1, ny - 1)
+    c1 = min(c0 + 1, nx - 1)
+    fr = rr - r0
+    fc = cc - c0
+    top = dem[r0, c0] * (1.0 - fc) + dem[r0, c1] * fc
+    bot = dem[r1, c0] * (1.0 - fc) + dem[r1, c1] * fc
+    return top * (1.0 - fr) + bot * fr
+
+
+@nb.njit(cache=True, inline="always")
+def _hull_push(hx, hy, hk, size, x, y, k):
+    """Add (x, y) (x larger than every point so far) to the upper hull of ``size`` points."""
+    while size >= 2:
+        x1 = hx[size - 2]
+        y1 = hy[size - 2]
+        if (hx[size - 1] - x1) * (y - y1) - (hy[size - 1] - y1) * (x - x1) >= 0.0:
+            size -= 1  # the last vertex is on or below the chord: not on the upper hull
+        else:
+            break
+    hx[size] = x
+    hy[size] = y
+    hk[size] = k
+    return size + 1
+
+
+@nb.njit(cache=True, inline="always")
+def _hull_tangent(hx, hy, hk, size, X, Y):
+    """Index (of the profile) of the hull vertex maximising (y - Y) / (X - x), X beyond every x.
+
+    Along an upper hull this ratio rises then falls; ties go to the vertex nearest X.
+    """
+    lo = 0
+    hi = size - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if (hy[mid + 1] - Y) * (X - hx[mid]) >= (hy[mid] - Y) * (X - hx[mid + 1]):
+            lo = mid + 1
+        else:
+            hi = mid
+    return hk[lo]
+
+
+@nb.njit(cache=True, inline="always")
+def _hull_linear(hx, hy, hk, size, c):
+    """Index of the hull vertex maximising y - c x."""
+    lo = 0
+    hi = size - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if hy[mid + 1] - hy[mid] >= c * (hx[mid + 1] - hx[mid]):
+            lo = mid + 1
+        else:
+            hi = mid
+    return hk[lo]
+
+
+@nb.njit(cache=True, inline="always")
+def _nu(gi, d, D, htc, hrc, lam):
+    """Bullington's ν of one profile point with curvature already in ``gi`` (Eq (15))."""
+    return (gi - (htc * (D - d) + hrc * d) / D) * math.sqrt(0.002 * D / (lam * d * (D - d)))
+
+
+@nb.njit(cache=True, inline="always")
+def _smooth_slopes(D, s, n, htc, hrc, ap):
+    """Stim and Srim (Eqs (13), (17)) of the smooth profile g = 0 over inner points k s, k = 1..n.
+
+    (500 d (D - d) / ap - htc) / d and (500 d (D - d) / ap - hrc) / (D - d) are concave in d
+    (for htc, hrc > 0; else monotone): their maxima over the samples are at the ends or next
+    to the continuous optimum.
+    """
+    stim = _NEG
+    srim = _NEG
+    for which in range(2):
+        if which == 0:
+            opt = math.sqrt(htc * ap / 500.0) / s if htc > 0.0 else 1.0
+        else:
+            opt = (D - math.sqrt(hrc * ap / 500.0)) / s if hrc > 0.0 else float(n)
+        k0 = int(math.floor(opt))
+        for kc in (1, n, k0, k0 + 1):
+            k = min(max(kc, 1), n)
+            d = k * s
+            gi = 500.0 * d * (D - d) / ap
+            if which == 0:
+                stim = max(stim, (gi - htc) / d)
+            else:
+                srim = max(srim, (gi - hrc) / (D - d))
+    return stim, srim
+
+
+@nb.njit(cache=True, inline="always")
+def _smooth_hmax(D, s, n, htc, hrc, ap):
+    """Largest height of the smooth profile above the Tx-Rx line over the samples (a concave quadratic)."""
+    opt = (0.5 * D + (htc - hrc) * ap / (1000.0 * D)) / s
+    k0 = int(math.floor(opt))
+    best = _NEG
+    for kc in (1, n, k0, k0 + 1):
+        k = min(max(kc, 1), n)
+        d = k * s
+        best = max(best, 500.0 * d * (D - d) / ap - (htc * (D - d) + hrc * d) / D)
+    return best
+
+
+@nb.njit(cache=True)
+def _bull_actual(dk, gk, n, D, hts, hrs, ap, lam, kst, hx, hy, hk, size, out, col):
+    """Stim, Srim, νmax of the actual profile for radius ``ap`` into out[col:col + 3]."""
+    d = dk[kst]
+    stim = (gk[kst] + 500.0 * d * (D - d) / ap - hts) / d
+    i = _hull_tangent(hx, hy, hk, size, D, hrs - 500.0 * D * D / ap)
+    d = dk[i]
+    srim = (gk[i] + 500.0 * d * (D - d) / ap - hrs) / (D - d)
+    numax = _NEG
+    if stim < (hrs - hts) / D or stim + srim <= 0.0:  # line of sight: Eq (15)
+        # upper bound first: nu_i = H_i w_i <= Hmax * min(w) where every H_i < 0
+        i = _hull_linear(hx, hy, hk, size, (hrs - hts) / D - 500.0 * D / ap)
+        d = dk[i]
+        hmax = gk[i] + 500.0 * d * (D - d) / ap - (hts * (D - d) + hrs * d) / D
+        bound = hmax * math.sqrt(0.008 / (lam * D))
+        if hmax < 0.0 and bound <= -0.78:
+            numax = bound  # J(nu) = 0 for every point (Eq (12))
+        else:
+            for k in range(1, n + 1):
+                d = dk[k]
+                numax = max(numax, _nu(gk[k] + 500.0 * d * (D - d) / ap, d, D, hts, hrs, lam))
+    out[col] = stim
+    out[col + 1] = srim
+    out[col + 2] = numax
+
+
+@nb.njit(cache=True)
+def _bull_smooth(dk, n, D, s, htc1, hrc1, ap, lam, out, col):
+    """Stim, Srim, νmax of the smooth profile (g = 0, Eq (37)) into out[col:col + 3]."""
+    stim, srim = _smooth_slopes(D, s, n, htc1, hrc1, ap)
+    numax = _NEG
+    if stim < (hrc1 - htc1) / D or stim + srim <= 0.0:
+        hmax = _smooth_hmax(D, s, n, htc1, hrc1, ap)
+        bound = hmax * math.sqrt(0.008 / (lam * D))
+        if hmax < 0.0 and bound <= -0.78:
+            numax = bound
+        else:
+            for k in range(1, n + 1):
+                d = dk[k]
+                numax = max(numax, _nu(500.0 * d * (D - d) / ap, d, D, htc1, hrc1, lam))
+    out[col] = stim
+    out[col + 1] = srim
+    out[col + 2] = numax
+
+
+@nb.njit(cache=True)
+def _one_radial(j, n_rad, cells, dem, clutter, zone, row_s, col_s, dx_m, dy_m, s, cell_d, cell_h, cell_z,
+                htg, hrg, lam, ae, ab, with_beta, has_clutter, out, status):
+    """All cells of radial ``j`` (``cells``: their indices, in order of distance)."""
+    ncell = cells.size
+    n_last = int(math.floor(cell_d[cells[ncell - 1]] / s - 0.5))
+    K = max(n_last, 0) + 1
+    ang = 2.0 * math.pi * j / n_rad
+    dr = math.sin(ang) * 1000.0 / dy_m  # grid rows per km
+    dc = math.cos(ang) * 1000.0 / dx_m
+    dk = np.empty(K)
+    hk = np.empty(K)
+    gk = np.empty(K)
+    zk = np.empty(K)
+    for k in range(K):
+        d = k * s
+        r = row_s + d * dr
+        c = col_s + d * dc
+        dk[k] = d
+        h = _bilinear(dem, r, c)
+        hk[k] = h
+        ri = min(max(int(math.floor(r)), 0), dem.shape[0] - 1)
+        ci = min(max(int(math.floor(c)), 0), dem.shape[1] - 1)
+        gk[k] = h + clutter[ri, ci] if k > 0 else h
+        zk[k] = zone[ri, ci]
+    # hulls: plain terrain (P), terrain with ae curvature (C), clutter profile with ae (A) and ab (B)
+    px = np.empty(K)
+    py = np.empty(K)
+    pk = np.empty(K, np.int64)
+    cx = np.empty(K)
+    cy = np.empty(K)
+    ck = np.empty(K, np.int64)
+    ax = np.empty(K)
+    ay = np.empty(K)
+    ak = np.empty(K, np.int64)
+    bx = np.empty(K)
+    by = np.empty(K)
+    bk = np.empty(K, np.int64)
+    npn = 0
+    ncn = 0
+    nan_ = 0
+    nbn = 0
+    h1 = hk[0]
+    z1 = zk[0]
+    hts = h1 + htg
+    nan_seen = not math.isfinite(h1)
+    v1 = 0.0
+    v2 = 0.0
+    th_best = _NEG
+    it_run = 0
+    at_best = _NEG
+    at_k = 0
+    sa_best = _NEG
+    sa_k = 0
+    sb_best = _NEG
+    sb_k = 0
+    cur_land = 0.0
+    best_land = 0.0
+    cur_inl = 0.0
+    best_inl = 0.0
+    sea = 0.0
+    n_in = 0  # inner points added so far (samples 1..n_in)
+    for ci_ in range(ncell):
+        cell = cells[ci_]
+        D = cell_d[cell]
+        n = int(math.floor(D / s - 0.5))
+        if n < 1:
+            status[cell] = 1
+            continue
+        while n_in < n:
+            k = n_in + 1
+            # zone sections: point k - 1 with its whole span
+            a = 0.5 * s if k == 1 else s
+            z = zk[k - 1]
+            if z == 3 or z == 4:
+                cur_land += a
+                best_land = max(best_land, cur_land)
+            else:
+                cur_land = 0.0
+            if z == 4:
+                cur_inl += a
+                best_inl = max(best_inl, cur_inl)
+            else:
+                cur_inl = 0.0
+            if z == 1:
+                sea += a
+            d = dk[k]
+            h = hk[k]
+            if not math.isfinite(h) or not math.isfinite(gk[k]):
+                nan_seen = True
+            dd = d - dk[k - 1]
+            v1 += dd * (h + hk[k - 1])
+            v2 += dd * (h * (2.0 * d + dk[k - 1]) + hk[k - 1] * (d + 2.0 * dk[k - 1]))
+            th = (h - hts) / (1000.0 * d) - d / (2.0 * ae)
+            if th > th_best:
+                th_best = th
+                it_run = k
+            at = (h - hts) / d
+            if at > at_best:
+                at_best = at
+                at_k = k
+            sa = (gk[k] - hts) / d - 500.0 * d / ae
+            if sa > sa_best:
+                sa_best = sa
+                sa_k = k
+            if with_beta:
+                sb = (gk[k] - hts) / d - 500.0 * d / ab
+                if sb > sb_best:
+                    sb_best = sb
+                    sb_k = k
+            npn = _hull_push(px, py, pk, npn, d, h, k)
+            ncn = _hull_push(cx, cy, ck, ncn, d, h - 500.0 * d * d / ae, k)
+            if has_clutter:
+                nan_ = _hull_push(ax, ay, ak, nan_, d, gk[k] - 500.0 * d * d / ae, k)
+            if with_beta:
+                nbn = _hull_push(bx, by, bk, nbn, d, gk[k] - 500.0 * d * d / ab, k)
+            n_in = k
+        hn = cell_h[cell]
+        zn = cell_z[cell]
+        if nan_seen or not math.isfinite(hn):
+            status[cell] = 2
+            continue
+        o = out[cell]
+        hrs = hn + hrg
+        # zone sections: point n (to the mid-point before the receiver) and the receiver
+        a_n = 0.5 * (n * s + D) - (n - 0.5) * s
+        a_r = D - 0.5 * (n * s + D)
+        cl, bl, cn, bn, se = cur_land, best_land, cur_inl, best_inl, sea
+        for z, a in ((zk[n], a_n), (zn, a_r)):
+            if z == 3 or z == 4:
+                cl += a
+                bl = max(bl, cl)
+            else:
+                cl = 0.0
+            if z == 4:
+                cn += a
+                bn = max(bn, cn)
+            else:
+                cn = 0.0
+            if z == 1:
+                se += a
+        o[_DTOT] = D
+        o[_H1] = h1
+        o[_HN] = hn
+        o[_ZONE1] = z1
+        o[_ZONEN] = zn
+        o[_OMEGA] = se / D
+        o[_DTM] = bl
+        o[_DLM] = bn
+        # least-squares smooth earth (Attachment 1 §5.6.1), the last segment to the receiver
+        dd = D - dk[n]
+        w1 = v1 + dd * (hn + hk[n])
+        w2 = v2 + dd * (hn * (2.0 * D + dk[n]) + hk[n] * (D + 2.0 * dk[n]))
+        hst_n = (2.0 * w1 * D - w2) / D**2
+        hsr_n = (w2 - w1 * D) / D**2
+        o[_HST_N] = hst_n
+        o[_HSR_N] = hsr_n
+        # §5.6.2: the highest obstruction above the Tx-Rx line lowers the smooth surface
+        i = _hull_linear(px, py, pk, npn, (hrs - hts) / D)
+        d = dk[i]
+        hobs = hk[i] - (hts * (D - d) + hrs * d) / D
+        d = dk[at_k]
+        a_t = (hk[at_k] - (hts * (D - d) + hrs * d) / D) / d
+        i = _hull_tangent(px, py, pk, npn, D, hrs)
+        d = dk[i]
+        a_rr = (hk[i] - (hts * (D - d) + hrs * d) / D) / (D - d)
+        if hobs <= 0.0:
+            hstp, hsrp = hst_n, hsr_n
+        else:
+            hstp = hst_n - hobs * a_t / (a_t + a_rr)
+            hsrp = hsr_n - hobs * a_rr / (a_t + a_rr)
+        hstd = min(hstp, h1)
+        hsrd = min(hsrp, hn)
+        o[_HSTD] = hstd
+        o[_HSRD] = hsrd
+        # horizons (§5.1-5.3)
+        d = dk[it_run]
+        th_max = 1000.0 * math.atan((hk[it_run] - hts) / (1000.0 * d) - d / (2.0 * ae))
+        th_td = 1000.0 * math.atan((hrs - hts) / (1000.0 * D) - D / (2.0 * ae))
+        th_rd = 1000.0 * math.atan((hts - hrs) / (1000.0 * D) - D / (2.0 * ae))
+        nu_geo = _NEG
+        if th_max > th_td:
+            it = it_run
+            ir = _hull_tangent(cx, cy, ck, ncn, D, hrs - 500.0 * D * D / ae)
+            d = dk[ir]
+            theta_t = th_max
+            theta_r = 1000.0 * math.atan((hk[ir] - hrs) / (1000.0 * (D - d)) - (D - d) / (2.0 * ae))
+        else:
+            it = 1
+            for k in range(1, n + 1):  # the Bullington point: the last maximum of nu over the terrain
+                d = dk[k]
+                v = _nu(hk[k] + 500.0 * d * (D - d) / ae, d, D, hts, hrs, lam)
+                if v >= nu_geo:
+                    nu_geo = v
+                    it = k
+            ir = it
+            theta_t = th_td
+            theta_r = th_rd
+        o[_THETA_T] = theta_t
+        o[_THETA_R] = theta_r
+        o[_DLT] = dk[it]
+        o[_DLR] = D - dk[ir]
+        # roughness between the horizons (§5.6.3)
+        hst = min(hst_n, h1)
+        hsr = min(hsr_n, hn)
+        slope = (hsr - hst) / D
+        hm = _NEG
+        for k in range(min(it, ir), max(it, ir) + 1):
+            hm = max(hm, hk[k] - (hst + slope * dk[k]))
+        o[_HM] = hm
+        # Bullington reductions: actual (clutter) profile and smooth profile, radii ae and ab
+        htc1 = hts - hstd
+        hrc1 = hrs - hsrd
+        if has_clutter:
+            _bull_actual(dk, gk, n, D, hts, hrs, ae, lam, sa_k, ax, ay, ak, nan_, o, _A50_STIM)
+        else:
+            _bull_actual(dk, gk, n, D, hts, hrs, ae, lam, sa_k, cx, cy, ck, ncn, o, _A50_STIM)
+        _bull_smooth(dk, n, D, s, htc1, hrc1, ae, lam, o, _S50_STIM)
+        if with_beta:
+            _bull_actual(dk, gk, n, D, hts, hrs, ab, lam, sb_k, bx, by, bk, nbn, o, _AB_STIM)
+            _bull_smooth(dk, n, D, s, htc1, hrc1, ab, lam, o, _SB_STIM)
+        status[cell] = 0
+
+
+@nb.njit(cache=True)
+def _sort_cells(radial, dist, n_rad):
+    """Cells grouped by radial (counting sort), each group in order of distance; group starts."""
+    m = radial.size
+    counts = np.zeros(n_rad + 1, np.int64)
+    for i in range(m):
+        counts[radial[i] + 1] += 1
+    for j in range(n_rad):
+        counts[j + 1] += counts[j]
+    order = np.empty(m, np.int64)
+    fill = counts[:-1].copy()
+    for i in range(m):
+        r = radial[i]
+        order[fill[r]] = i
+        fill[r] += 1
+    for j in range(n_rad):
+        a, b = counts[j], counts[j + 1]
+        if b - a > 1:
+            seg = order[a:b]
+            order[a:b] = seg[np.argsort(dist[seg], kind="mergesort")]
+    return order, counts
+
+
+@nb.njit(cache=True, parallel=True)
+def _all_radials(order, starts, n_rad, dem, clutter, zone, row_s, col_s, dx_m, dy_m, s, cell_d, cell_h, cell_z,
+                 htg, hrg, lam, ae, ab, with_beta, has_clutter, out, status):
+    for j in nb.prange(n_rad):
+        a, b = starts[j], starts[j + 1]
+        if b > a:
+            _one_radial(j, n_rad, order[a:b], dem, clutter, zone, row_s, col_s, dx_m, dy_m, s, cell_d, cell_h,
+                        cell_z, htg, hrg, lam, ae, ab, with_beta, has_clutter, out, status)
+
+
+def radial_quantities(*, dem, clutter, zone, row_s, col_s, dx_m, dy_m, step_km, rows, cols, dist_km, htg, hrg,
+                      f_ghz, ae, ab, with_beta, n_rad):
+    """Profile reductions of the cells ``(rows, cols)`` of one transmitter, from ``n_rad`` radials.
+
+    ``dem`` (m amsl, NaN unknown), ``clutter`` (R per DEM cell, m) and ``zone`` (1, 3, 4 per DEM
+    cell) share one shape; ``(row_s, col_s)`` is the transmitter in fractional grid coordinates,
+    ``dx_m, dy_m`` the cell sides, ``step_km`` the sample step ``s``. Returns ``(q, status)``:
+    ``q`` the dict of :func:`._p1812_batch.profile_quantities` for the cells with status 0.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    cols = np.asarray(cols, dtype=np.int64)
+    east = (cols + 0.5 - col_s) * dx_m
+    south = (rows + 0.5 - row_s) * dy_m
+    ang = np.arctan2(south, east) % (2.0 * np.pi)
+    radial = np.rint(ang / (2.0 * np.pi / n_rad)).astype(np.int64) % n_rad
+    dist = np.asarray(dist_km, dtype=np.float64)
+    order, starts = _sort_cells(radial, dist, n_rad)
+    m = rows.size
+    out = np.full((m, len(QUANTITIES)), np.nan)
+    status = np.full(m, 3, dtype=np.int8)
+    clutter_f = np.ascontiguousarray(clutter, dtype=np.float64)
+    zone_f = np.ascontiguousarray(zone, dtype=np.float64)
+    _all_radials(order, starts, n_rad, np.ascontiguousarray(dem, dtype=np.float64), clutter_f, zone_f,
+                 float(row_s), float(col_s), float(dx_m), float(dy_m), float(step_km), dist,
+                 np.ascontiguousarray(dem[rows, cols], dtype=np.float64), zone_f[rows, cols], float(htg), float(hrg),
+                 C_GM / float(f_ghz), float(ae), float(ab), bool(with_beta), bool(np.any(clutter_f != 0.0)),
+                 out, status)
+    ok = status == 0
+    q = {k: out[ok, i] for i, k in enumerate(QUANTITIES)}
+    return q, status
