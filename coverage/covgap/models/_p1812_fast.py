@@ -44,7 +44,9 @@ import math
 import numba as nb
 import numpy as np
 
-from ._p1812_profile import C_GM
+from ._p1812_batch import loss_from_quantities
+from ._p1812_profile import C_GM, EARTH_RADIUS_KM, K_BETA
+from .p1812 import _path_centre_latitudes
 
 __all__: list[str] = []
 
@@ -196,56 +198,110 @@ def _smooth_hmax(D, s, n, htc, hrc, ap):
     return best
 
 
+@nb.njit(cache=True, inline="always")
+def _at(radial, tail, n1, i):
+    """Profile point ``i``: the radial's sample ``i`` up to ``n1``, then the receiver's own points."""
+    return radial[i] if i <= n1 else tail[i - n1 - 1]
+
+
 @nb.njit(cache=True)
-def _bull_actual(dk, gk, n, D, hts, hrs, ap, lam, kst, hx, hy, hk, size, out, col):
-    """Stim, Srim, νmax of the actual profile for radius ``ap`` into out[col:col + 3]."""
-    d = dk[kst]
-    stim = (gk[kst] + 500.0 * d * (D - d) / ap - hts) / d
-    i = _hull_tangent(hx, hy, hk, size, D, hrs - 500.0 * D * D / ap)
-    d = dk[i]
-    srim = (gk[i] + 500.0 * d * (D - d) / ap - hrs) / (D - d)
-    numax = _NEG
-    if stim < (hrs - hts) / D or stim + srim <= 0.0:  # line of sight: Eq (15)
-        # upper bound first: nu_i = H_i w_i <= Hmax * min(w) where every H_i < 0
-        i = _hull_linear(hx, hy, hk, size, (hrs - hts) / D - 500.0 * D / ap)
+def _bull_actual(dk, gk, n1, td, tg, nt, D, hts, hrs, ap, lam, kst, hx, hy, hk, size, out, col):
+    """Stim, Srim, νmax (Eqs (13), (15), (17)) of the clutter profile for radius ``ap`` into out[col:col + 3]."""
+    stim = _NEG
+    srim = _NEG
+    hmax = _NEG
+    ctr = (hrs - hts) / D - 500.0 * D / ap
+    if n1 >= 1:
+        d = dk[kst]
+        stim = (gk[kst] + 500.0 * d * (D - d) / ap - hts) / d
+        i = _hull_tangent(hx, hy, hk, size, D, hrs - 500.0 * D * D / ap)
+        d = dk[i]
+        srim = (gk[i] + 500.0 * d * (D - d) / ap - hrs) / (D - d)
+        i = _hull_linear(hx, hy, hk, size, ctr)
         d = dk[i]
         hmax = gk[i] + 500.0 * d * (D - d) / ap - (hts * (D - d) + hrs * d) / D
+    for t in range(nt):
+        d = td[t]
+        gi = tg[t] + 500.0 * d * (D - d) / ap
+        stim = max(stim, (gi - hts) / d)
+        srim = max(srim, (gi - hrs) / (D - d))
+        hmax = max(hmax, gi - (hts * (D - d) + hrs * d) / D)
+    numax = _NEG
+    if stim < (hrs - hts) / D or stim + srim <= 0.0:  # line of sight: Eq (15)
+        # every H_i < 0 there, so nu_i = H_i w_i <= Hmax min(w), min(w) >= sqrt(0.008 / (lam D))
         bound = hmax * math.sqrt(0.008 / (lam * D))
         if hmax < 0.0 and bound <= -0.78:
-            numax = bound  # J(nu) = 0 for every point (Eq (12))
+            numax = bound  # J(nu) = 0 at every point (Eq (12)): the value is not needed
         else:
-            for k in range(1, n + 1):
+            for k in range(1, n1 + 1):
                 d = dk[k]
                 numax = max(numax, _nu(gk[k] + 500.0 * d * (D - d) / ap, d, D, hts, hrs, lam))
+            for t in range(nt):
+                d = td[t]
+                numax = max(numax, _nu(tg[t] + 500.0 * d * (D - d) / ap, d, D, hts, hrs, lam))
     out[col] = stim
     out[col + 1] = srim
     out[col + 2] = numax
 
 
 @nb.njit(cache=True)
-def _bull_smooth(dk, n, D, s, htc1, hrc1, ap, lam, out, col):
+def _bull_smooth(dk, n1, td, nt, D, s, htc1, hrc1, ap, lam, out, col):
     """Stim, Srim, νmax of the smooth profile (g = 0, Eq (37)) into out[col:col + 3]."""
-    stim, srim = _smooth_slopes(D, s, n, htc1, hrc1, ap)
+    stim = _NEG
+    srim = _NEG
+    hmax = _NEG
+    if n1 >= 1:
+        stim, srim = _smooth_slopes(D, s, n1, htc1, hrc1, ap)
+        hmax = _smooth_hmax(D, s, n1, htc1, hrc1, ap)
+    for t in range(nt):
+        d = td[t]
+        gi = 500.0 * d * (D - d) / ap
+        stim = max(stim, (gi - htc1) / d)
+        srim = max(srim, (gi - hrc1) / (D - d))
+        hmax = max(hmax, gi - (htc1 * (D - d) + hrc1 * d) / D)
     numax = _NEG
     if stim < (hrc1 - htc1) / D or stim + srim <= 0.0:
-        hmax = _smooth_hmax(D, s, n, htc1, hrc1, ap)
         bound = hmax * math.sqrt(0.008 / (lam * D))
         if hmax < 0.0 and bound <= -0.78:
             numax = bound
         else:
-            for k in range(1, n + 1):
+            for k in range(1, n1 + 1):
                 d = dk[k]
+                numax = max(numax, _nu(500.0 * d * (D - d) / ap, d, D, htc1, hrc1, lam))
+            for t in range(nt):
+                d = td[t]
                 numax = max(numax, _nu(500.0 * d * (D - d) / ap, d, D, htc1, hrc1, lam))
     out[col] = stim
     out[col + 1] = srim
     out[col + 2] = numax
 
 
+@nb.njit(cache=True, inline="always")
+def _zone_add(z, a, state):
+    """Add a profile point of zone ``z`` spanning ``a`` km to the running zone sections (§3.6).
+
+    ``state``: current land run, longest land run, current inland run, longest inland run, sea.
+    """
+    if z == 3 or z == 4:
+        state[0] += a
+        state[1] = max(state[1], state[0])
+    else:
+        state[0] = 0.0
+    if z == 4:
+        state[2] += a
+        state[3] = max(state[3], state[2])
+    else:
+        state[2] = 0.0
+    if z == 1:
+        state[4] += a
+
+
 @nb.njit(cache=True)
-def _one_radial(j, n_rad, cells, dem, clutter, zone, row_s, col_s, dx_m, dy_m, s, cell_d, cell_h, cell_z,
-                htg, hrg, lam, ae, ab, with_beta, has_clutter, out, status):
+def _one_radial(j, n_rad, cells, dem, clutter, zone, row_s, col_s, dx_m, dy_m, s, cell_d, cell_r, cell_c,
+                cell_h, cell_z, n_tail, htg, hrg, lam, ae, ab, with_beta, has_clutter, out, status):
     """All cells of radial ``j`` (``cells``: their indices, in order of distance)."""
     ncell = cells.size
+    ny, nx = dem.shape
     n_last = int(math.floor(cell_d[cells[ncell - 1]] / s - 0.5))
     K = max(n_last, 0) + 1
     ang = 2.0 * math.pi * j / n_rad
@@ -262,8 +318,8 @@ def _one_radial(j, n_rad, cells, dem, clutter, zone, row_s, col_s, dx_m, dy_m, s
         dk[k] = d
         h = _bilinear(dem, r, c)
         hk[k] = h
-        ri = min(max(int(math.floor(r)), 0), dem.shape[0] - 1)
-        ci = min(max(int(math.floor(c)), 0), dem.shape[1] - 1)
+        ri = min(max(int(math.floor(r)), 0), ny - 1)
+        ci = min(max(int(math.floor(c)), 0), nx - 1)
         gk[k] = h + clutter[ri, ci] if k > 0 else h
         zk[k] = zone[ri, ci]
     # hulls: plain terrain (P), terrain with ae curvature (C), clutter profile with ae (A) and ab (B)
@@ -283,6 +339,13 @@ def _one_radial(j, n_rad, cells, dem, clutter, zone, row_s, col_s, dx_m, dy_m, s
     ncn = 0
     nan_ = 0
     nbn = 0
+    # the receiver's own points (at most n_tail) and its zone bookkeeping
+    td = np.empty(n_tail + 1)
+    th_ = np.empty(n_tail + 1)
+    tg = np.empty(n_tail + 1)
+    tz = np.empty(n_tail + 1)
+    zs = np.zeros(5)
+    zq = np.zeros(5)
     h1 = hk[0]
     z1 = zk[0]
     hts = h1 + htg
@@ -297,36 +360,23 @@ def _one_radial(j, n_rad, cells, dem, clutter, zone, row_s, col_s, dx_m, dy_m, s
     sa_k = 0
     sb_best = _NEG
     sb_k = 0
-    cur_land = 0.0
-    best_land = 0.0
-    cur_inl = 0.0
-    best_inl = 0.0
-    sea = 0.0
-    n_in = 0  # inner points added so far (samples 1..n_in)
+    n_in = 0  # radial samples 1..n_in added so far
     for ci_ in range(ncell):
         cell = cells[ci_]
         D = cell_d[cell]
-        n = int(math.floor(D / s - 0.5))
-        if n < 1:
-            status[cell] = 1
+        # the exact mode's profile of this cell: npts points at D k / (npts - 1); its last n_tail
+        # inner points are sampled on the cell's own line, the ones before come from the radial
+        npts = max(3, int(math.ceil(D / s)) + 1)
+        nt = min(n_tail, npts - 2)
+        k_t0 = npts - 1 - nt
+        n1 = 0 if k_t0 <= 1 else int(math.floor((k_t0 / (npts - 1.0)) * D / s - 0.5))
+        n1 = min(max(n1, 0), K - 1)
+        if n1 < n_in:
+            status[cell] = 1  # never expected (n1 grows with D): the caller evaluates it exactly
             continue
-        while n_in < n:
+        while n_in < n1:
             k = n_in + 1
-            # zone sections: point k - 1 with its whole span
-            a = 0.5 * s if k == 1 else s
-            z = zk[k - 1]
-            if z == 3 or z == 4:
-                cur_land += a
-                best_land = max(best_land, cur_land)
-            else:
-                cur_land = 0.0
-            if z == 4:
-                cur_inl += a
-                best_inl = max(best_inl, cur_inl)
-            else:
-                cur_inl = 0.0
-            if z == 1:
-                sea += a
+            _zone_add(zk[k - 1], 0.5 * s if k == 1 else s, zs)  # point k - 1 with its whole span
             d = dk[k]
             h = hk[k]
             if not math.isfinite(h) or not math.isfinite(gk[k]):
@@ -363,50 +413,90 @@ def _one_radial(j, n_rad, cells, dem, clutter, zone, row_s, col_s, dx_m, dy_m, s
         if nan_seen or not math.isfinite(hn):
             status[cell] = 2
             continue
+        # the receiver's own points, where the exact mode puts them
+        rc = cell_r[cell] + 0.5
+        cc = cell_c[cell] + 0.5
+        bad = False
+        for t in range(nt):
+            frac = (k_t0 + t) / (npts - 1.0)
+            r = row_s + frac * (rc - row_s)
+            c = col_s + frac * (cc - col_s)
+            td[t] = frac * D
+            h = _bilinear(dem, r, c)
+            th_[t] = h
+            ri = min(max(int(math.floor(r)), 0), ny - 1)
+            ci = min(max(int(math.floor(c)), 0), nx - 1)
+            tg[t] = h + clutter[ri, ci]
+            tz[t] = zone[ri, ci]
+            if not math.isfinite(tg[t]):
+                bad = True
+        if bad:
+            status[cell] = 2
+            continue
+        ni = n1 + nt  # inner points 1..ni
+        if ni < 1:
+            status[cell] = 1
+            continue
         o = out[cell]
         hrs = hn + hrg
-        # zone sections: point n (to the mid-point before the receiver) and the receiver
-        a_n = 0.5 * (n * s + D) - (n - 0.5) * s
-        a_r = D - 0.5 * (n * s + D)
-        cl, bl, cn, bn, se = cur_land, best_land, cur_inl, best_inl, sea
-        for z, a in ((zk[n], a_n), (zn, a_r)):
-            if z == 3 or z == 4:
-                cl += a
-                bl = max(bl, cl)
-            else:
-                cl = 0.0
-            if z == 4:
-                cn += a
-                bn = max(bn, cn)
-            else:
-                cn = 0.0
-            if z == 1:
-                se += a
+        # zone sections: the last radial point, the receiver's points and the receiver
+        for q in range(5):
+            zq[q] = zs[q]
+        d_prev = dk[n1]
+        lo = 0.0 if n1 == 0 else (n1 - 0.5) * s
+        z_prev = zk[n1]
+        for t in range(nt + 1):
+            d_next = td[t] if t < nt else D
+            mid = 0.5 * (d_prev + d_next)
+            _zone_add(z_prev, mid - lo, zq)
+            lo = mid
+            d_prev = d_next
+            z_prev = tz[t] if t < nt else zn
+        _zone_add(zn, D - lo, zq)
         o[_DTOT] = D
         o[_H1] = h1
         o[_HN] = hn
         o[_ZONE1] = z1
         o[_ZONEN] = zn
-        o[_OMEGA] = se / D
-        o[_DTM] = bl
-        o[_DLM] = bn
-        # least-squares smooth earth (Attachment 1 §5.6.1), the last segment to the receiver
-        dd = D - dk[n]
-        w1 = v1 + dd * (hn + hk[n])
-        w2 = v2 + dd * (hn * (2.0 * D + dk[n]) + hk[n] * (D + 2.0 * dk[n]))
+        o[_OMEGA] = zq[4] / D
+        o[_DTM] = zq[1]
+        o[_DLM] = zq[3]
+        # least-squares smooth earth (Attachment 1 §5.6.1): the radial's sums, then the last segments
+        w1 = v1
+        w2 = v2
+        d0 = dk[n1]
+        h0 = hk[n1]
+        for t in range(nt + 1):
+            d = td[t] if t < nt else D
+            h = th_[t] if t < nt else hn
+            dd = d - d0
+            w1 += dd * (h + h0)
+            w2 += dd * (h * (2.0 * d + d0) + h0 * (d + 2.0 * d0))
+            d0 = d
+            h0 = h
         hst_n = (2.0 * w1 * D - w2) / D**2
         hsr_n = (w2 - w1 * D) / D**2
         o[_HST_N] = hst_n
         o[_HSR_N] = hsr_n
         # §5.6.2: the highest obstruction above the Tx-Rx line lowers the smooth surface
-        i = _hull_linear(px, py, pk, npn, (hrs - hts) / D)
-        d = dk[i]
-        hobs = hk[i] - (hts * (D - d) + hrs * d) / D
-        d = dk[at_k]
-        a_t = (hk[at_k] - (hts * (D - d) + hrs * d) / D) / d
-        i = _hull_tangent(px, py, pk, npn, D, hrs)
-        d = dk[i]
-        a_rr = (hk[i] - (hts * (D - d) + hrs * d) / D) / (D - d)
+        hobs = _NEG
+        a_t = _NEG
+        a_rr = _NEG
+        if n1 >= 1:
+            i = _hull_linear(px, py, pk, npn, (hrs - hts) / D)
+            d = dk[i]
+            hobs = hk[i] - (hts * (D - d) + hrs * d) / D
+            d = dk[at_k]
+            a_t = (hk[at_k] - (hts * (D - d) + hrs * d) / D) / d
+            i = _hull_tangent(px, py, pk, npn, D, hrs)
+            d = dk[i]
+            a_rr = (hk[i] - (hts * (D - d) + hrs * d) / D) / (D - d)
+        for t in range(nt):
+            d = td[t]
+            H = th_[t] - (hts * (D - d) + hrs * d) / D
+            hobs = max(hobs, H)
+            a_t = max(a_t, H / d)
+            a_rr = max(a_rr, H / (D - d))
         if hobs <= 0.0:
             hstp, hsrp = hst_n, hsr_n
         else:
@@ -416,52 +506,70 @@ def _one_radial(j, n_rad, cells, dem, clutter, zone, row_s, col_s, dx_m, dy_m, s
         hsrd = min(hsrp, hn)
         o[_HSTD] = hstd
         o[_HSRD] = hsrd
-        # horizons (§5.1-5.3)
-        d = dk[it_run]
-        th_max = 1000.0 * math.atan((hk[it_run] - hts) / (1000.0 * d) - d / (2.0 * ae))
+        # horizons (§5.1-5.3): indices over the whole profile, 1..n1 radial, n1 + 1.. the receiver's
+        th_max = _NEG
+        it = 1
+        if n1 >= 1:
+            d = dk[it_run]
+            th_max = 1000.0 * math.atan((hk[it_run] - hts) / (1000.0 * d) - d / (2.0 * ae))
+            it = it_run
+        for t in range(nt):
+            d = td[t]
+            v = 1000.0 * math.atan((th_[t] - hts) / (1000.0 * d) - d / (2.0 * ae))
+            if v > th_max:
+                th_max = v
+                it = n1 + 1 + t
         th_td = 1000.0 * math.atan((hrs - hts) / (1000.0 * D) - D / (2.0 * ae))
         th_rd = 1000.0 * math.atan((hts - hrs) / (1000.0 * D) - D / (2.0 * ae))
-        nu_geo = _NEG
         if th_max > th_td:
-            it = it_run
-            ir = _hull_tangent(cx, cy, ck, ncn, D, hrs - 500.0 * D * D / ae)
-            d = dk[ir]
             theta_t = th_max
-            theta_r = 1000.0 * math.atan((hk[ir] - hrs) / (1000.0 * (D - d)) - (D - d) / (2.0 * ae))
+            theta_r = _NEG
+            ir = 1
+            if n1 >= 1:
+                ir = _hull_tangent(cx, cy, ck, ncn, D, hrs - 500.0 * D * D / ae)
+                d = dk[ir]
+                theta_r = 1000.0 * math.atan((hk[ir] - hrs) / (1000.0 * (D - d)) - (D - d) / (2.0 * ae))
+            for t in range(nt):
+                d = td[t]
+                v = 1000.0 * math.atan((th_[t] - hrs) / (1000.0 * (D - d)) - (D - d) / (2.0 * ae))
+                if v >= theta_r:
+                    theta_r = v
+                    ir = n1 + 1 + t
         else:
+            nu_geo = _NEG
             it = 1
-            for k in range(1, n + 1):  # the Bullington point: the last maximum of nu over the terrain
-                d = dk[k]
-                v = _nu(hk[k] + 500.0 * d * (D - d) / ae, d, D, hts, hrs, lam)
+            for i in range(1, ni + 1):  # the Bullington point: the last maximum of nu over the terrain
+                d = _at(dk, td, n1, i)
+                v = _nu(_at(hk, th_, n1, i) + 500.0 * d * (D - d) / ae, d, D, hts, hrs, lam)
                 if v >= nu_geo:
                     nu_geo = v
-                    it = k
+                    it = i
             ir = it
             theta_t = th_td
             theta_r = th_rd
         o[_THETA_T] = theta_t
         o[_THETA_R] = theta_r
-        o[_DLT] = dk[it]
-        o[_DLR] = D - dk[ir]
+        o[_DLT] = _at(dk, td, n1, it)
+        o[_DLR] = D - _at(dk, td, n1, ir)
         # roughness between the horizons (§5.6.3)
         hst = min(hst_n, h1)
         hsr = min(hsr_n, hn)
         slope = (hsr - hst) / D
         hm = _NEG
-        for k in range(min(it, ir), max(it, ir) + 1):
-            hm = max(hm, hk[k] - (hst + slope * dk[k]))
+        for i in range(min(it, ir), max(it, ir) + 1):
+            hm = max(hm, _at(hk, th_, n1, i) - (hst + slope * _at(dk, td, n1, i)))
         o[_HM] = hm
-        # Bullington reductions: actual (clutter) profile and smooth profile, radii ae and ab
+        # Bullington reductions: clutter profile and smooth profile, radii ae and ab
         htc1 = hts - hstd
         hrc1 = hrs - hsrd
         if has_clutter:
-            _bull_actual(dk, gk, n, D, hts, hrs, ae, lam, sa_k, ax, ay, ak, nan_, o, _A50_STIM)
+            _bull_actual(dk, gk, n1, td, tg, nt, D, hts, hrs, ae, lam, sa_k, ax, ay, ak, nan_, o, _A50_STIM)
         else:
-            _bull_actual(dk, gk, n, D, hts, hrs, ae, lam, sa_k, cx, cy, ck, ncn, o, _A50_STIM)
-        _bull_smooth(dk, n, D, s, htc1, hrc1, ae, lam, o, _S50_STIM)
+            _bull_actual(dk, gk, n1, td, tg, nt, D, hts, hrs, ae, lam, sa_k, cx, cy, ck, ncn, o, _A50_STIM)
+        _bull_smooth(dk, n1, td, nt, D, s, htc1, hrc1, ae, lam, o, _S50_STIM)
         if with_beta:
-            _bull_actual(dk, gk, n, D, hts, hrs, ab, lam, sb_k, bx, by, bk, nbn, o, _AB_STIM)
-            _bull_smooth(dk, n, D, s, htc1, hrc1, ab, lam, o, _SB_STIM)
+            _bull_actual(dk, gk, n1, td, tg, nt, D, hts, hrs, ab, lam, sb_k, bx, by, bk, nbn, o, _AB_STIM)
+            _bull_smooth(dk, n1, td, nt, D, s, htc1, hrc1, ab, lam, o, _SB_STIM)
         status[cell] = 0
 
 
@@ -489,17 +597,17 @@ def _sort_cells(radial, dist, n_rad):
 
 
 @nb.njit(cache=True, parallel=True)
-def _all_radials(order, starts, n_rad, dem, clutter, zone, row_s, col_s, dx_m, dy_m, s, cell_d, cell_h, cell_z,
-                 htg, hrg, lam, ae, ab, with_beta, has_clutter, out, status):
+def _all_radials(order, starts, n_rad, dem, clutter, zone, row_s, col_s, dx_m, dy_m, s, cell_d, cell_r, cell_c,
+                 cell_h, cell_z, n_tail, htg, hrg, lam, ae, ab, with_beta, has_clutter, out, status):
     for j in nb.prange(n_rad):
         a, b = starts[j], starts[j + 1]
         if b > a:
-            _one_radial(j, n_rad, order[a:b], dem, clutter, zone, row_s, col_s, dx_m, dy_m, s, cell_d, cell_h,
-                        cell_z, htg, hrg, lam, ae, ab, with_beta, has_clutter, out, status)
+            _one_radial(j, n_rad, order[a:b], dem, clutter, zone, row_s, col_s, dx_m, dy_m, s, cell_d, cell_r,
+                        cell_c, cell_h, cell_z, n_tail, htg, hrg, lam, ae, ab, with_beta, has_clutter, out, status)
 
 
 def radial_quantities(*, dem, clutter, zone, row_s, col_s, dx_m, dy_m, step_km, rows, cols, dist_km, htg, hrg,
-                      f_ghz, ae, ab, with_beta, n_rad):
+                      f_ghz, ae, ab, with_beta, n_rad, n_tail):
     """Profile reductions of the cells ``(rows, cols)`` of one transmitter, from ``n_rad`` radials.
 
     ``dem`` (m amsl, NaN unknown), ``clutter`` (R per DEM cell, m) and ``zone`` (1, 3, 4 per DEM
@@ -521,10 +629,45 @@ def radial_quantities(*, dem, clutter, zone, row_s, col_s, dx_m, dy_m, step_km, 
     clutter_f = np.ascontiguousarray(clutter, dtype=np.float64)
     zone_f = np.ascontiguousarray(zone, dtype=np.float64)
     _all_radials(order, starts, n_rad, np.ascontiguousarray(dem, dtype=np.float64), clutter_f, zone_f,
-                 float(row_s), float(col_s), float(dx_m), float(dy_m), float(step_km), dist,
-                 np.ascontiguousarray(dem[rows, cols], dtype=np.float64), zone_f[rows, cols], float(htg), float(hrg),
+                 float(row_s), float(col_s), float(dx_m), float(dy_m), float(step_km), dist, rows, cols,
+                 np.ascontiguousarray(dem[rows, cols], dtype=np.float64), zone_f[rows, cols], int(n_tail),
+                 float(htg), float(hrg),
                  C_GM / float(f_ghz), float(ae), float(ab), bool(with_beta), bool(np.any(clutter_f != 0.0)),
                  out, status)
     ok = status == 0
     q = {k: out[ok, i] for i, k in enumerate(QUANTITIES)}
     return q, status
+
+
+def fast_losses(*, dem, clutter, zone, row_s, col_s, dx_m, dy_m, step_km, rows, cols, dist_km, htg, hrg, f_ghz,
+                p, pol, DN, N0, phi_t, lam_t, phi_r, lam_r, n_rad, n_tail, chunk=131072):
+    """Basic transmission loss Lb [dB] of the cells ``(rows, cols)`` from one transmitter (median
+    over locations, pL = 50, sigmaL = 0, as the exact area mode), and the status per cell (0 done;
+    else NaN and the caller evaluates the cell exactly). ``phi_r, lam_r``: the cells' latitudes
+    and longitudes. Equations after the profile reductions: :func:`._p1812_batch.loss_from_quantities`.
+    """
+    ae = EARTH_RADIUS_KM * 157.0 / (157.0 - DN)  # Eqs (6), (7a)
+    ab = EARTH_RADIUS_KM * K_BETA  # Eq (7b)
+    with_beta = p != 50.0
+    q, status = radial_quantities(dem=dem, clutter=clutter, zone=zone, row_s=row_s, col_s=col_s, dx_m=dx_m,
+                                  dy_m=dy_m, step_km=step_km, rows=rows, cols=cols, dist_km=dist_km, htg=htg,
+                                  hrg=hrg, f_ghz=f_ghz, ae=ae, ab=ab, with_beta=with_beta, n_rad=n_rad,
+                                  n_tail=n_tail)
+    ok = np.flatnonzero(status == 0)
+    lb = np.full(status.size, np.nan)
+    phi_r = np.asarray(phi_r, dtype=np.float64)[ok]
+    lam_r = np.asarray(lam_r, dtype=np.float64)[ok]
+    for a in range(0, ok.size, chunk):
+        b = min(a + chunk, ok.size)
+        m = b - a
+        qq = {k: v[a:b] for k, v in q.items()}
+        qq["htg"] = np.full(m, float(htg))
+        qq["hrg"] = np.full(m, float(hrg))
+        qq["hts"] = qq["h1"] + htg
+        qq["hrs"] = qq["hn"] + hrg
+        qq["bull"] = {key: (qq[key + "_stim"], qq[key + "_srim"], qq[key + "_numax"])
+                      for key in (("a50", "s50", "ab", "sb") if with_beta else ("a50", "s50"))}
+        phi = _path_centre_latitudes(phi_t, lam_t, phi_r[a:b], lam_r[a:b], 0.5 * qq["dtot"])
+        lb[ok[a:b]] = loss_from_quantities(qq, f=f_ghz, p=p, pol=pol, phi=phi, pL=50.0, sigmaL=0.0, DN=DN, N0=N0,
+                                           dct=500.0, dcr=500.0)["Lb"]
+    return lb, status

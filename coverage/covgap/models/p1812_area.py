@@ -30,6 +30,7 @@ from ..sites import TECHNOLOGIES
 from .base import Coverage, FootprintWindow, empty_technology, footprints_by_compute, operator_index
 from .linkbudget import RECEIVER_HEIGHT_M, resolve_link_budget, sector_gain_db, technology_defaults
 from .location import check_location_percent, location_margin_db
+from ._p1812_fast import fast_losses
 from .p1812 import P1812_VERSION, location_std_db, transmission_loss_many
 
 __all__ = ["P1812Model"]
@@ -104,6 +105,21 @@ class P1812Model:
         Default vertical (mobile networks).
     batch_points : int
         Profile points evaluated together (memory: about 40 float64 arrays of this size).
+    method : {"fast", "exact"}
+        ``"exact"``: one profile per cell, sampled to the cell centre (the reference).
+        ``"fast"`` (default): the profile reductions carried outward along radials from the
+        transmitter (``covgap.models._p1812_fast``; each cell on the radial nearest its azimuth,
+        with its own distance and height), the same equations after them, then every cell whose
+        signal lies within ``recheck_margin_db`` of its technology's coverage level evaluated
+        exactly, so that coverage near the threshold is the exact mode's.
+    recheck_margin_db : float
+        Width of that band [dB] (default 3; 0 re-evaluates nothing).
+    radial_spacing_cells : float
+        Spacing of the fast mode's radials at ``max_radius_km``, in cells (default 1).
+    receiver_points : int
+        In the fast mode, the last this many profile points before each cell are sampled on the
+        cell's own line where the exact mode samples them (default 10; the terrain next to the
+        receiver matters most).
 
     Examples
     --------
@@ -122,6 +138,10 @@ class P1812Model:
     n0: float = 325.0
     polarisation: str = "vertical"
     batch_points: int = 400_000
+    method: str = "fast"
+    recheck_margin_db: float = 3.0
+    radial_spacing_cells: float = 1.0
+    receiver_points: int = 10
     name: str = "p1812"
     #: Each footprint is a set of P.1812 path evaluations: the planner bounds them by discs first.
     costly_footprints: ClassVar[bool] = True
@@ -142,6 +162,18 @@ class P1812Model:
             raise ConfigError(f"model.location_window_m = {self.location_window_m!r}; expected metres > 0.")
         if not (isinstance(self.batch_points, int) and self.batch_points >= 1000):
             raise ConfigError(f"model.batch_points = {self.batch_points!r}; expected an integer >= 1000.")
+        if self.method not in ("fast", "exact"):
+            raise ConfigError(f"model.p1812.method = {self.method!r}; expected 'fast' or 'exact'. Fix: method = "
+                              '"fast" (radials, exact near the threshold) or "exact" (one profile per cell).')
+        for key in ("recheck_margin_db", "radial_spacing_cells"):
+            v = getattr(self, key)
+            if not (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
+                    and (key == "recheck_margin_db" or v > 0)):
+                raise ConfigError(f"model.p1812.{key} = {v!r}; expected a number "
+                                  f"{'>= 0 (dB)' if key == 'recheck_margin_db' else '> 0 (cells)'}.")
+        if not (isinstance(self.receiver_points, int) and not isinstance(self.receiver_points, bool)
+                and self.receiver_points >= 1):
+            raise ConfigError(f"model.p1812.receiver_points = {self.receiver_points!r}; expected an integer >= 1.")
         if self.polarisation not in ("vertical", "horizontal"):
             raise ConfigError(f"model.polarisation = {self.polarisation!r}; expected 'vertical' or 'horizontal'.")
         if not (isinstance(self.delta_n, (int, float)) and 0 <= self.delta_n < 157):
@@ -156,7 +188,13 @@ class P1812Model:
         return {
             "model": self.name,
             "method": P1812_VERSION,
-            "mode": "exact: one P.1812 profile per cell, sampled at the DEM's resolution (batched in numpy)",
+            "mode": ("exact: one P.1812 profile per cell, sampled at the DEM's resolution (batched in numpy)"
+                     if self.method == "exact" else
+                     "fast: profile reductions carried along radials from the transmitter (one per "
+                     f"{self.radial_spacing_cells:g} cell at max_radius_km), the cells within "
+                     f"{self.recheck_margin_db:g} dB of their coverage level re-evaluated exactly"),
+            "p1812_method": self.method,
+            "recheck_margin_db": float(self.recheck_margin_db),
             "receiver_height_m": float(self.receiver_height_m),
             "max_radius_km": float(self.max_radius_km),
             "time_percent": float(self.time_percent),
@@ -191,6 +229,27 @@ class P1812Model:
                    dem: np.ndarray | None = None) -> Iterator[FootprintWindow]:
         """Exact footprints: :meth:`compute` per row on the window of its reach."""
         return footprints_by_compute(self, grid, sites, rows, dem=dem)
+
+    def _fast_fill(self, sig, dem_arr, r0, r1, c0, c1, rows, cols, br, bc, dist, lon_c, lat_c, gain, eirp, step_km,
+                   dx_m, dy_m, row_s, col_s, lat_s, lon_s, htg, hrg, f_ghz, pol) -> np.ndarray:
+        """Fast mode: fill ``sig[br, bc]`` (window indices); True where done, False for the exact path."""
+        win = (slice(r0, r1), slice(c0, c1))
+        # per-DEM-cell clutter heights R [m] and radio-climatic zones where the model has them
+        clutter = getattr(self, "clutter_height_m", None)
+        zone = getattr(self, "zone", None)
+        clutter = np.zeros(dem_arr[win].shape) if clutter is None else np.asarray(clutter, dtype="f8")[win]
+        zone = np.full(dem_arr[win].shape, float(_INLAND)) if zone is None else np.asarray(zone, dtype="f8")[win]
+        n_rad = max(8, int(math.ceil(2.0 * math.pi * self.max_radius_km / (step_km * self.radial_spacing_cells))))
+        lb, status = fast_losses(
+            dem=dem_arr[win], clutter=clutter, zone=zone, row_s=row_s - r0, col_s=col_s - c0, dx_m=dx_m, dy_m=dy_m,
+            step_km=step_km, rows=rows[br, bc] - r0, cols=cols[br, bc] - c0, dist_km=dist, htg=htg, hrg=hrg,
+            f_ghz=f_ghz, p=float(self.time_percent), pol=pol, DN=float(self.delta_n), N0=float(self.n0),
+            phi_t=lat_s, lam_t=lon_s, phi_r=lat_c[br, bc], lam_r=lon_c[br, bc], n_rad=n_rad,
+            n_tail=self.receiver_points,
+        )
+        done = status == 0
+        sig[br[done], bc[done]] = eirp + gain[br[done], bc[done]] - lb[done]
+        return done
 
     def compute(
         self, grid: Grid, sites: pd.DataFrame, *, dem: np.ndarray | None = None, progress: bool = False
@@ -259,6 +318,8 @@ class P1812Model:
             cover_dbm[tech] = tc.threshold_dbm + location_margin_db(self.location_percent, tc.location_std_db)
         n_cells = 0
         n_unknown = 0
+        n_fast = 0
+        n_recheck = 0
         for k in range(len(sites)):
             f_ghz = float(lb.frequency_mhz[k]) / 1e3
             dx_m, dy_m = self._cell_size_m(grid, float(lat_s[k]))
@@ -291,6 +352,15 @@ class P1812Model:
                 lbk = 92.4 + 20.0 * math.log10(f_ghz) + 10.0 * np.log10(dfs2)
                 sig[nr, nc] = eirp + gain[nr, nc] - lbk
             far = np.flatnonzero(~near)
+            if self.method == "fast" and far.size:
+                done = self._fast_fill(sig, dem_arr, r0, r1, c0, c1, rows, cols, sel_r[far], sel_c[far], dk[far],
+                                       lon_c, lat_c, gain, eirp, step_km, dx_m, dy_m, float(row_s[k]),
+                                       float(col_s[k]), float(lat_s[k]), float(lon_s[k]), htg, hrg, f_ghz, pol)
+                fr, fc = sel_r[far], sel_c[far]
+                keep = ~done | (np.abs(sig[fr, fc] - cover_dbm[tech_of[k]]) <= self.recheck_margin_db)
+                n_fast += int(done.sum())
+                n_recheck += int((keep & done).sum())
+                far = far[keep]
             npts_all = np.maximum(3, np.ceil(dk[far] / step_km).astype(np.int64) + 1)
             order = far[np.argsort(npts_all, kind="stable")]
             npts_sorted = np.sort(npts_all, kind="stable")
@@ -335,5 +405,8 @@ class P1812Model:
         params["sites_used"] = len(sites)
         params["cells_evaluated"] = n_cells
         params["cells_with_unknown_terrain"] = n_unknown
+        if self.method == "fast":
+            params["cells_fast"] = n_fast
+            params["cells_rechecked_exact"] = n_recheck
         return Coverage(grid=grid, operators=ops, technologies=techs, sites=sites, model=self.name,
                         parameters=params)
