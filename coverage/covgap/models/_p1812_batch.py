@@ -116,8 +116,12 @@ def _spherical(d, hte, hre, ap, f, omega, pol):
     """Ldsph (Eqs (22)-(28)) per row, for polarisation ``pol``."""
     lam = C_GM / f
 
+    all_land = not np.any(omega)
+
     def ldft(adft):
         land = _first_term(22.0, 0.003, d, hte, hre, adft, f, pol)
+        if all_land:  # omega = 0 on every row: Eq (28) is the land term (the sea term is finite)
+            return land
         sea = _first_term(80.0, 5.0, d, hte, hre, adft, f, pol)
         return omega * sea + (1.0 - omega) * land  # Eq (28)
 

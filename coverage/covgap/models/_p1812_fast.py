@@ -204,6 +204,61 @@ def _at(radial, tail, n1, i):
     return radial[i] if i <= n1 else tail[i - n1 - 1]
 
 
+_FM = {"nnan", "ninf", "nsz"}  # finite values only; no reassociation, so values equal the plain loop's
+
+
+@nb.njit(cache=True, fastmath=_FM)
+def _numax(dk, gk, n1, td, tg, nt, D, htc, hrc, ap, lam):
+    """Largest ν (Eq (15)) over the inner points of the profile g (radial part, then the receiver's points)."""
+    numax = _NEG
+    for k in range(1, n1 + 1):  # contiguous: vectorised
+        d = dk[k]
+        numax = max(numax, _nu(gk[k] + 500.0 * d * (D - d) / ap, d, D, htc, hrc, lam))
+    for t in range(nt):
+        d = td[t]
+        numax = max(numax, _nu(tg[t] + 500.0 * d * (D - d) / ap, d, D, htc, hrc, lam))
+    return numax
+
+
+@nb.njit(cache=True, fastmath=_FM)
+def _numax_smooth(dk, n1, td, nt, D, htc, hrc, ap, lam):
+    """Largest ν over the inner points of the smooth profile g = 0."""
+    numax = _NEG
+    for k in range(1, n1 + 1):
+        d = dk[k]
+        numax = max(numax, _nu(500.0 * d * (D - d) / ap, d, D, htc, hrc, lam))
+    for t in range(nt):
+        d = td[t]
+        numax = max(numax, _nu(500.0 * d * (D - d) / ap, d, D, htc, hrc, lam))
+    return numax
+
+
+@nb.njit(cache=True, fastmath=_FM)
+def _bullington_point(dk, hk, n1, td, th_, nt, D, hts, hrs, ae, lam):
+    """Index of the last maximum of ν over the terrain (the LoS Bullington point of Attachment 1)."""
+    best = _numax(dk, hk, n1, td, th_, nt, D, hts, hrs, ae, lam)
+    for t in range(nt - 1, -1, -1):
+        d = td[t]
+        if _nu(th_[t] + 500.0 * d * (D - d) / ae, d, D, hts, hrs, lam) == best:
+            return n1 + 1 + t
+    for k in range(n1, 0, -1):
+        d = dk[k]
+        if _nu(hk[k] + 500.0 * d * (D - d) / ae, d, D, hts, hrs, lam) == best:
+            return k
+    return 1
+
+
+@nb.njit(cache=True, fastmath=_FM)
+def _roughness(dk, hk, n1, td, th_, i0, i1, hst, slope):
+    """hm (§5.6.3): the largest height above the smooth surface over the profile points i0..i1."""
+    hm = _NEG
+    for i in range(i0, min(i1, n1) + 1):  # the radial's part: one contiguous loop (vectorised)
+        hm = max(hm, hk[i] - (hst + slope * dk[i]))
+    for i in range(max(i0, n1 + 1), i1 + 1):
+        hm = max(hm, th_[i - n1 - 1] - (hst + slope * td[i - n1 - 1]))
+    return hm
+
+
 @nb.njit(cache=True)
 def _bull_actual(dk, gk, n1, td, tg, nt, D, hts, hrs, ap, lam, kst, hx, hy, hk, size, out, col):
     """Stim, Srim, νmax (Eqs (13), (15), (17)) of the clutter profile for radius ``ap`` into out[col:col + 3]."""
@@ -233,12 +288,7 @@ def _bull_actual(dk, gk, n1, td, tg, nt, D, hts, hrs, ap, lam, kst, hx, hy, hk, 
         if hmax < 0.0 and bound <= -0.78:
             numax = bound  # J(nu) = 0 at every point (Eq (12)): the value is not needed
         else:
-            for k in range(1, n1 + 1):
-                d = dk[k]
-                numax = max(numax, _nu(gk[k] + 500.0 * d * (D - d) / ap, d, D, hts, hrs, lam))
-            for t in range(nt):
-                d = td[t]
-                numax = max(numax, _nu(tg[t] + 500.0 * d * (D - d) / ap, d, D, hts, hrs, lam))
+            numax = _numax(dk, gk, n1, td, tg, nt, D, hts, hrs, ap, lam)
     out[col] = stim
     out[col + 1] = srim
     out[col + 2] = numax
@@ -265,12 +315,7 @@ def _bull_smooth(dk, n1, td, nt, D, s, htc1, hrc1, ap, lam, out, col):
         if hmax < 0.0 and bound <= -0.78:
             numax = bound
         else:
-            for k in range(1, n1 + 1):
-                d = dk[k]
-                numax = max(numax, _nu(500.0 * d * (D - d) / ap, d, D, htc1, hrc1, lam))
-            for t in range(nt):
-                d = td[t]
-                numax = max(numax, _nu(500.0 * d * (D - d) / ap, d, D, htc1, hrc1, lam))
+            numax = _numax_smooth(dk, n1, td, nt, D, htc1, hrc1, ap, lam)
     out[col] = stim
     out[col + 1] = srim
     out[col + 2] = numax
@@ -437,7 +482,7 @@ def _one_radial(j, n_rad, cells, dem, clutter, zone, row_s, col_s, dx_m, dy_m, s
         if ni < 1:
             status[cell] = 1
             continue
-        o = out[cell]
+        o = out[:, cell]
         hrs = hn + hrg
         # zone sections: the last radial point, the receiver's points and the receiver
         for q in range(5):
@@ -507,43 +552,38 @@ def _one_radial(j, n_rad, cells, dem, clutter, zone, row_s, col_s, dx_m, dy_m, s
         o[_HSTD] = hstd
         o[_HSRD] = hsrd
         # horizons (§5.1-5.3): indices over the whole profile, 1..n1 radial, n1 + 1.. the receiver's
-        th_max = _NEG
+        # (maxima of the arctan arguments: arctan is monotone, one arctan per maximum)
+        arg = _NEG
         it = 1
         if n1 >= 1:
-            d = dk[it_run]
-            th_max = 1000.0 * math.atan((hk[it_run] - hts) / (1000.0 * d) - d / (2.0 * ae))
+            arg = th_best
             it = it_run
         for t in range(nt):
             d = td[t]
-            v = 1000.0 * math.atan((th_[t] - hts) / (1000.0 * d) - d / (2.0 * ae))
-            if v > th_max:
-                th_max = v
+            v = (th_[t] - hts) / (1000.0 * d) - d / (2.0 * ae)
+            if v > arg:
+                arg = v
                 it = n1 + 1 + t
+        th_max = 1000.0 * math.atan(arg)
         th_td = 1000.0 * math.atan((hrs - hts) / (1000.0 * D) - D / (2.0 * ae))
         th_rd = 1000.0 * math.atan((hts - hrs) / (1000.0 * D) - D / (2.0 * ae))
         if th_max > th_td:
             theta_t = th_max
-            theta_r = _NEG
+            arg = _NEG
             ir = 1
             if n1 >= 1:
                 ir = _hull_tangent(cx, cy, ck, ncn, D, hrs - 500.0 * D * D / ae)
                 d = dk[ir]
-                theta_r = 1000.0 * math.atan((hk[ir] - hrs) / (1000.0 * (D - d)) - (D - d) / (2.0 * ae))
+                arg = (hk[ir] - hrs) / (1000.0 * (D - d)) - (D - d) / (2.0 * ae)
             for t in range(nt):
                 d = td[t]
-                v = 1000.0 * math.atan((th_[t] - hrs) / (1000.0 * (D - d)) - (D - d) / (2.0 * ae))
-                if v >= theta_r:
-                    theta_r = v
+                v = (th_[t] - hrs) / (1000.0 * (D - d)) - (D - d) / (2.0 * ae)
+                if v >= arg:
+                    arg = v
                     ir = n1 + 1 + t
+            theta_r = 1000.0 * math.atan(arg)
         else:
-            nu_geo = _NEG
-            it = 1
-            for i in range(1, ni + 1):  # the Bullington point: the last maximum of nu over the terrain
-                d = _at(dk, td, n1, i)
-                v = _nu(_at(hk, th_, n1, i) + 500.0 * d * (D - d) / ae, d, D, hts, hrs, lam)
-                if v >= nu_geo:
-                    nu_geo = v
-                    it = i
+            it = _bullington_point(dk, hk, n1, td, th_, nt, D, hts, hrs, ae, lam)
             ir = it
             theta_t = th_td
             theta_r = th_rd
@@ -555,10 +595,7 @@ def _one_radial(j, n_rad, cells, dem, clutter, zone, row_s, col_s, dx_m, dy_m, s
         hst = min(hst_n, h1)
         hsr = min(hsr_n, hn)
         slope = (hsr - hst) / D
-        hm = _NEG
-        for i in range(min(it, ir), max(it, ir) + 1):
-            hm = max(hm, _at(hk, th_, n1, i) - (hst + slope * _at(dk, td, n1, i)))
-        o[_HM] = hm
+        o[_HM] = _roughness(dk, hk, n1, td, th_, min(it, ir), max(it, ir), hst, slope)
         # Bullington reductions: clutter profile and smooth profile, radii ae and ab
         htc1 = hts - hstd
         hrc1 = hrs - hsrd
@@ -624,7 +661,7 @@ def radial_quantities(*, dem, clutter, zone, row_s, col_s, dx_m, dy_m, step_km, 
     dist = np.asarray(dist_km, dtype=np.float64)
     order, starts = _sort_cells(radial, dist, n_rad)
     m = rows.size
-    out = np.full((m, len(QUANTITIES)), np.nan)
+    out = np.empty((len(QUANTITIES), m))  # one row per quantity
     status = np.full(m, 3, dtype=np.int8)
     clutter_f = np.ascontiguousarray(clutter, dtype=np.float64)
     zone_f = np.ascontiguousarray(zone, dtype=np.float64)
@@ -635,8 +672,8 @@ def radial_quantities(*, dem, clutter, zone, row_s, col_s, dx_m, dy_m, step_km, 
                  C_GM / float(f_ghz), float(ae), float(ab), bool(with_beta), bool(np.any(clutter_f != 0.0)),
                  out, status)
     ok = status == 0
-    q = {k: out[ok, i] for i, k in enumerate(QUANTITIES)}
-    return q, status
+    rows_q = out if ok.all() else out[:, ok]
+    return {k: rows_q[i] for i, k in enumerate(QUANTITIES)}, status
 
 
 def fast_losses(*, dem, clutter, zone, row_s, col_s, dx_m, dy_m, step_km, rows, cols, dist_km, htg, hrg, f_ghz,
