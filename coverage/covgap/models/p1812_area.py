@@ -113,7 +113,7 @@ class P1812Model:
         signal lies within ``recheck_margin_db`` of its technology's coverage level evaluated
         exactly, so that coverage near the threshold is the exact mode's.
     recheck_margin_db : float
-        Width of that band [dB] (default 3; 0 re-evaluates nothing).
+        Width of that band [dB] (default 1; 0 re-evaluates nothing).
     radial_spacing_cells : float
         Spacing of the fast mode's radials at ``max_radius_km``, in cells (default 1).
     receiver_points : int
@@ -139,7 +139,7 @@ class P1812Model:
     polarisation: str = "vertical"
     batch_points: int = 400_000
     method: str = "fast"
-    recheck_margin_db: float = 3.0
+    recheck_margin_db: float = 1.0
     radial_spacing_cells: float = 1.0
     receiver_points: int = 10
     name: str = "p1812"
