@@ -1,17 +1,25 @@
-"""Area prediction with ITU-R P.1812-6: the exact per-profile mode (``[model] kind = "p1812"``).
+"""Area prediction with ITU-R P.1812-6 (``[model] kind = "p1812"``): exact and fast modes.
 
-For every cell within ``max_radius_km`` of a transmitter, the terrain profile from the
-transmitter to the cell centre is sampled from the DEM at the DEM's resolution (bilinear
-heights at equal steps along the straight line in grid coordinates, which on windows of tens
-of km is the great-circle path to well within a cell) and
-:func:`covgap.models.p1812.transmission_loss` gives the basic transmission loss. The signal is
-``eirp_dbm + sector gain − Lb`` (isotropic receiving antenna).
+For every cell within ``max_radius_km`` of a transmitter the basic transmission loss Lb of
+:mod:`covgap.models.p1812` is evaluated over the terrain profile from the transmitter to the cell
+centre; the signal is ``eirp_dbm + sector gain − Lb`` (isotropic receiving antenna).
 
-This is the reference (exact) mode: one full P.1812 evaluation per cell (batched over cells
-with :func:`covgap.models.p1812.transmission_loss_many`, cost proportional to the number of
-profile points), so it suits small windows, tests and benchmarks; a fast area algorithm is
-separate work. Land cover is not read yet: every profile point is open/rural (Table 2
-category 2, R = 0 m) and inland (zone 4), and ``parameters()`` says so.
+``method = "exact"``: the profile is sampled from the DEM at the DEM's resolution (bilinear
+heights at equal steps along the straight line in grid coordinates, which on windows of tens of
+km is the great-circle path to well within a cell) and evaluated with
+:func:`covgap.models.p1812.transmission_loss_many` (cost proportional to the number of profile
+points): the reference in tests and benchmarks.
+
+``method = "fast"`` (default): the profile reductions are carried outward along radials from
+the transmitter (``covgap.models._p1812_fast``: running maxima, prefix sums and upper convex
+hulls; the last ``receiver_points`` points before each cell sampled on its own line where the
+exact mode samples them), the same equations after them, and every cell whose signal lies within
+``recheck_margin_db`` of its technology's coverage level is evaluated exactly, so coverage near
+the threshold is the exact mode's. Measured accuracy and time: ``docs/design.md``, "P.1812 fast
+area mode" (benchmark ``benchmarks/b6_p1812_fast.py``).
+
+Land cover is not read yet: every profile point is open/rural (Table 2 category 2, R = 0 m) and
+inland (zone 4), and ``parameters()`` says so.
 """
 
 from __future__ import annotations
