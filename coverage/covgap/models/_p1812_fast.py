@@ -342,12 +342,13 @@ def _zone_add(z, a, state):
 
 
 @nb.njit(cache=True)
-def _one_radial(j, n_rad, cells, dem, clutter, zone, row_s, col_s, dx_m, dy_m, s, cell_d, cell_r, cell_c,
+def _one_radial(j, n_rad, first, stop, dem, clutter, zone, row_s, col_s, dx_m, dy_m, s, cell_d, cell_r, cell_c,
                 cell_h, cell_z, n_tail, htg, hrg, lam, ae, ab, with_beta, has_clutter, out, status):
-    """All cells of radial ``j`` (``cells``: their indices, in order of distance)."""
-    ncell = cells.size
+    """All cells of radial ``j``: positions ``first..stop - 1`` of the cell arrays (sorted by radial,
+    then distance, so that the cells' inputs and outputs are read and written in order)."""
+    ncell = stop - first
     ny, nx = dem.shape
-    n_last = int(math.floor(cell_d[cells[ncell - 1]] / s - 0.5))
+    n_last = int(math.floor(cell_d[stop - 1] / s - 0.5))
     K = max(n_last, 0) + 1
     ang = 2.0 * math.pi * j / n_rad
     dr = math.sin(ang) * 1000.0 / dy_m  # grid rows per km
@@ -407,7 +408,7 @@ def _one_radial(j, n_rad, cells, dem, clutter, zone, row_s, col_s, dx_m, dy_m, s
     sb_k = 0
     n_in = 0  # radial samples 1..n_in added so far
     for ci_ in range(ncell):
-        cell = cells[ci_]
+        cell = first + ci_
         D = cell_d[cell]
         # the exact mode's profile of this cell: npts points at D k / (npts - 1); its last n_tail
         # inner points are sampled on the cell's own line, the ones before come from the radial
@@ -634,24 +635,19 @@ def _sort_cells(radial, dist, n_rad):
 
 
 @nb.njit(cache=True, parallel=True)
-def _all_radials(order, starts, n_rad, dem, clutter, zone, row_s, col_s, dx_m, dy_m, s, cell_d, cell_r, cell_c,
+def _all_radials(starts, n_rad, dem, clutter, zone, row_s, col_s, dx_m, dy_m, s, cell_d, cell_r, cell_c,
                  cell_h, cell_z, n_tail, htg, hrg, lam, ae, ab, with_beta, has_clutter, out, status):
     for j in nb.prange(n_rad):
         a, b = starts[j], starts[j + 1]
         if b > a:
-            _one_radial(j, n_rad, order[a:b], dem, clutter, zone, row_s, col_s, dx_m, dy_m, s, cell_d, cell_r,
+            _one_radial(j, n_rad, a, b, dem, clutter, zone, row_s, col_s, dx_m, dy_m, s, cell_d, cell_r,
                         cell_c, cell_h, cell_z, n_tail, htg, hrg, lam, ae, ab, with_beta, has_clutter, out, status)
 
 
-def radial_quantities(*, dem, clutter, zone, row_s, col_s, dx_m, dy_m, step_km, rows, cols, dist_km, htg, hrg,
-                      f_ghz, ae, ab, with_beta, n_rad, n_tail):
-    """Profile reductions of the cells ``(rows, cols)`` of one transmitter, from ``n_rad`` radials.
-
-    ``dem`` (m amsl, NaN unknown), ``clutter`` (R per DEM cell, m) and ``zone`` (1, 3, 4 per DEM
-    cell) share one shape; ``(row_s, col_s)`` is the transmitter in fractional grid coordinates,
-    ``dx_m, dy_m`` the cell sides, ``step_km`` the sample step ``s``. Returns ``(q, status)``:
-    ``q`` the dict of :func:`._p1812_batch.profile_quantities` for the cells with status 0.
-    """
+def _radial_sorted(*, dem, clutter, zone, row_s, col_s, dx_m, dy_m, step_km, rows, cols, dist_km, htg, hrg, f_ghz,
+                   ae, ab, with_beta, n_rad, n_tail):
+    """The kernel's output in its own cell order: ``(out, status, order)``, ``out[:, i]`` and
+    ``status[i]`` for the cell ``order[i]`` of the arguments."""
     rows = np.asarray(rows, dtype=np.int64)
     cols = np.asarray(cols, dtype=np.int64)
     east = (cols + 0.5 - col_s) * dx_m
@@ -665,15 +661,34 @@ def radial_quantities(*, dem, clutter, zone, row_s, col_s, dx_m, dy_m, step_km, 
     status = np.full(m, 3, dtype=np.int8)
     clutter_f = np.ascontiguousarray(clutter, dtype=np.float64)
     zone_f = np.ascontiguousarray(zone, dtype=np.float64)
-    _all_radials(order, starts, n_rad, np.ascontiguousarray(dem, dtype=np.float64), clutter_f, zone_f,
-                 float(row_s), float(col_s), float(dx_m), float(dy_m), float(step_km), dist, rows, cols,
-                 np.ascontiguousarray(dem[rows, cols], dtype=np.float64), zone_f[rows, cols], int(n_tail),
-                 float(htg), float(hrg),
-                 C_GM / float(f_ghz), float(ae), float(ab), bool(with_beta), bool(np.any(clutter_f != 0.0)),
-                 out, status)
-    ok = status == 0
-    rows_q = out if ok.all() else out[:, ok]
-    return {k: rows_q[i] for i, k in enumerate(QUANTITIES)}, status
+    r_o, c_o = rows[order], cols[order]
+    _all_radials(starts, n_rad, np.ascontiguousarray(dem, dtype=np.float64), clutter_f, zone_f,
+                 float(row_s), float(col_s), float(dx_m), float(dy_m), float(step_km), dist[order], r_o, c_o,
+                 np.ascontiguousarray(dem[r_o, c_o], dtype=np.float64), zone_f[r_o, c_o], int(n_tail),
+                 float(htg), float(hrg), C_GM / float(f_ghz), float(ae), float(ab), bool(with_beta),
+                 bool(np.any(clutter_f != 0.0)), out, status)
+    return out, status, order
+
+
+def radial_quantities(*, dem, clutter, zone, row_s, col_s, dx_m, dy_m, step_km, rows, cols, dist_km, htg, hrg,
+                      f_ghz, ae, ab, with_beta, n_rad, n_tail):
+    """Profile reductions of the cells ``(rows, cols)`` of one transmitter, from ``n_rad`` radials.
+
+    ``dem`` (m amsl, NaN unknown), ``clutter`` (R per DEM cell, m) and ``zone`` (1, 3, 4 per DEM
+    cell) share one shape; ``(row_s, col_s)`` is the transmitter in fractional grid coordinates,
+    ``dx_m, dy_m`` the cell sides, ``step_km`` the sample step ``s``. Returns ``(q, status)``:
+    ``q`` the dict of :func:`._p1812_batch.profile_quantities` for the cells with status 0, in
+    the order of the arguments.
+    """
+    out, status_o, order = _radial_sorted(dem=dem, clutter=clutter, zone=zone, row_s=row_s, col_s=col_s, dx_m=dx_m,
+                                          dy_m=dy_m, step_km=step_km, rows=rows, cols=cols, dist_km=dist_km,
+                                          htg=htg, hrg=hrg, f_ghz=f_ghz, ae=ae, ab=ab, with_beta=with_beta,
+                                          n_rad=n_rad, n_tail=n_tail)
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(order.size)
+    status = status_o[inverse]
+    keep = inverse[status == 0]
+    return {k: out[i, keep] for i, k in enumerate(QUANTITIES)}, status
 
 
 def fast_losses(*, dem, clutter, zone, row_s, col_s, dx_m, dy_m, step_km, rows, cols, dist_km, htg, hrg, f_ghz,
@@ -686,18 +701,22 @@ def fast_losses(*, dem, clutter, zone, row_s, col_s, dx_m, dy_m, step_km, rows, 
     ae = EARTH_RADIUS_KM * 157.0 / (157.0 - DN)  # Eqs (6), (7a)
     ab = EARTH_RADIUS_KM * K_BETA  # Eq (7b)
     with_beta = p != 50.0
-    q, status = radial_quantities(dem=dem, clutter=clutter, zone=zone, row_s=row_s, col_s=col_s, dx_m=dx_m,
-                                  dy_m=dy_m, step_km=step_km, rows=rows, cols=cols, dist_km=dist_km, htg=htg,
-                                  hrg=hrg, f_ghz=f_ghz, ae=ae, ab=ab, with_beta=with_beta, n_rad=n_rad,
-                                  n_tail=n_tail)
-    ok = np.flatnonzero(status == 0)
+    out, status_o, order = _radial_sorted(dem=dem, clutter=clutter, zone=zone, row_s=row_s, col_s=col_s, dx_m=dx_m,
+                                          dy_m=dy_m, step_km=step_km, rows=rows, cols=cols, dist_km=dist_km,
+                                          htg=htg, hrg=hrg, f_ghz=f_ghz, ae=ae, ab=ab, with_beta=with_beta,
+                                          n_rad=n_rad, n_tail=n_tail)
+    ok = np.flatnonzero(status_o == 0)  # positions in the kernel's order
+    status = np.empty_like(status_o)
+    status[order] = status_o
     lb = np.full(status.size, np.nan)
-    phi_r = np.asarray(phi_r, dtype=np.float64)[ok]
-    lam_r = np.asarray(lam_r, dtype=np.float64)[ok]
+    cells = order[ok]
+    phi_r = np.asarray(phi_r, dtype=np.float64)[cells]
+    lam_r = np.asarray(lam_r, dtype=np.float64)[cells]
+    all_ok = ok.size == status.size
     for a in range(0, ok.size, chunk):
         b = min(a + chunk, ok.size)
         m = b - a
-        qq = {k: v[a:b] for k, v in q.items()}
+        qq = {k: (out[i, a:b] if all_ok else out[i, ok[a:b]]) for i, k in enumerate(QUANTITIES)}
         qq["htg"] = np.full(m, float(htg))
         qq["hrg"] = np.full(m, float(hrg))
         qq["hts"] = qq["h1"] + htg
@@ -705,6 +724,6 @@ def fast_losses(*, dem, clutter, zone, row_s, col_s, dx_m, dy_m, step_km, rows, 
         qq["bull"] = {key: (qq[key + "_stim"], qq[key + "_srim"], qq[key + "_numax"])
                       for key in (("a50", "s50", "ab", "sb") if with_beta else ("a50", "s50"))}
         phi = _path_centre_latitudes(phi_t, lam_t, phi_r[a:b], lam_r[a:b], 0.5 * qq["dtot"])
-        lb[ok[a:b]] = loss_from_quantities(qq, f=f_ghz, p=p, pol=pol, phi=phi, pL=50.0, sigmaL=0.0, DN=DN, N0=N0,
-                                           dct=500.0, dcr=500.0)["Lb"]
+        lb[cells[a:b]] = loss_from_quantities(qq, f=f_ghz, p=p, pol=pol, phi=phi, pL=50.0, sigmaL=0.0, DN=DN, N0=N0,
+                                              dct=500.0, dcr=500.0)["Lb"]
     return lb, status
