@@ -181,7 +181,7 @@ def markdown(rec: dict) -> str:
          f"command `{rec['command']}`. One site: 30 m, 900 MHz, e.i.r.p. {EIRP:g} dBm, threshold {THR:g} dBm, "
          "receiver 1.5 m, location 50 %.", "",
          "| engine | DEM relief | signal − P.1812 p5 / median / p95 (dB) | same coverage as P.1812 | covered "
-         "(engine / P.1812) | footprint IoU vs SPLAT! |", "|---|---|---|---|---|---|"]
+         "(engine / P.1812) | footprint IoU vs SPLAT! (3″ DEM below) |", "|---|---|---|---|---|---|"]
     iou = {r["engine"]: r["iou_with_splat"] for r in rec.get("splat", {}).get("rows", [])}
     for block in rec["exact"]:
         for r in block["rows"]:

@@ -188,7 +188,7 @@ def test_rough_dem_within_one_db_and_exact_near_the_threshold():
     level = tc.threshold_dbm  # location_percent 50: the coverage level is the threshold
     near = ok & (np.abs(tc.signal_dbm - level) <= model.recheck_margin_db)
     assert near.sum() > 100
-    np.testing.assert_array_equal(tc.signal_dbm[near], te.signal_dbm[near])
+    np.testing.assert_allclose(tc.signal_dbm[near], te.signal_dbm[near], rtol=0, atol=1e-4)  # float32 rasters
     # (the band is decided on the fast value; a re-evaluated cell may leave it)
     assert cov.parameters["cells_rechecked_exact"] >= int(near.sum())
     # coverage differs only where the fast error exceeds the band (a few outliers), on < 0.5 % of cells

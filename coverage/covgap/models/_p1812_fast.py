@@ -50,6 +50,9 @@ from .p1812 import _path_centre_latitudes
 
 __all__: list[str] = []
 
+#: ``n_tail`` that takes every profile point from the cell's own line: the exact mode's profile.
+WHOLE_PROFILE = 1 << 40
+
 #: Columns of the per-cell output of :func:`radial_quantities`.
 QUANTITIES = ("dtot", "h1", "hn", "zone1", "zonen", "omega", "dtm", "dlm", "hst_n", "hsr_n", "hstd", "hsrd",
               "theta_t", "theta_r", "dlt", "dlr", "hm",
@@ -386,10 +389,11 @@ def _one_radial(j, n_rad, first, stop, dem, clutter, zone, row_s, col_s, dx_m, d
     nan_ = 0
     nbn = 0
     # the receiver's own points (at most n_tail) and its zone bookkeeping
-    td = np.empty(n_tail + 1)
-    th_ = np.empty(n_tail + 1)
-    tg = np.empty(n_tail + 1)
-    tz = np.empty(n_tail + 1)
+    n_cap = min(n_tail, int(math.ceil(cell_d[stop - 1] / s)) + 1)  # no cell has more inner points
+    td = np.empty(n_cap + 1)
+    th_ = np.empty(n_cap + 1)
+    tg = np.empty(n_cap + 1)
+    tz = np.empty(n_cap + 1)
     zs = np.zeros(5)
     zq = np.zeros(5)
     h1 = hk[0]

@@ -38,7 +38,7 @@ from ..sites import TECHNOLOGIES
 from .base import Coverage, FootprintWindow, empty_technology, footprints_by_compute, operator_index
 from .linkbudget import RECEIVER_HEIGHT_M, resolve_link_budget, sector_gain_db, technology_defaults
 from .location import check_location_percent, location_margin_db
-from ._p1812_fast import fast_losses
+from ._p1812_fast import WHOLE_PROFILE, fast_losses
 from .p1812 import P1812_VERSION, location_std_db, transmission_loss_many
 
 __all__ = ["P1812Model"]
@@ -200,7 +200,8 @@ class P1812Model:
                      if self.method == "exact" else
                      "fast: profile reductions carried along radials from the transmitter (one per "
                      f"{self.radial_spacing_cells:g} cell at max_radius_km), the cells within "
-                     f"{self.recheck_margin_db:g} dB of their coverage level re-evaluated exactly"),
+                     f"{self.recheck_margin_db:g} dB of their coverage level re-evaluated over their whole exact "
+                     "profile"),
             "p1812_method": self.method,
             "recheck_margin_db": float(self.recheck_margin_db),
             "receiver_height_m": float(self.receiver_height_m),
@@ -239,8 +240,10 @@ class P1812Model:
         return footprints_by_compute(self, grid, sites, rows, dem=dem)
 
     def _fast_fill(self, sig, dem_arr, r0, r1, c0, c1, rows, cols, br, bc, dist, lon_c, lat_c, gain, eirp, step_km,
-                   dx_m, dy_m, row_s, col_s, lat_s, lon_s, htg, hrg, f_ghz, pol) -> np.ndarray:
-        """Fast mode: fill ``sig[br, bc]`` (window indices); True where done, False for the exact path."""
+                   dx_m, dy_m, row_s, col_s, lat_s, lon_s, htg, hrg, f_ghz, pol, level) -> tuple[np.ndarray, int]:
+        """Fast mode: fill ``sig[br, bc]`` (window indices); the cells within ``recheck_margin_db`` of
+        ``level`` again over their whole exact profile. Returns (done, cells re-evaluated): cells
+        not done (DEM nodata on a profile) go to the batched exact path."""
         win = (slice(r0, r1), slice(c0, c1))
         # per-DEM-cell clutter heights R [m] and radio-climatic zones where the model has them
         clutter = getattr(self, "clutter_height_m", None)
@@ -248,16 +251,28 @@ class P1812Model:
         clutter = np.zeros(dem_arr[win].shape) if clutter is None else np.asarray(clutter, dtype="f8")[win]
         zone = np.full(dem_arr[win].shape, float(_INLAND)) if zone is None else np.asarray(zone, dtype="f8")[win]
         n_rad = max(8, int(math.ceil(2.0 * math.pi * self.max_radius_km / (step_km * self.radial_spacing_cells))))
-        lb, status = fast_losses(
-            dem=dem_arr[win], clutter=clutter, zone=zone, row_s=row_s - r0, col_s=col_s - c0, dx_m=dx_m, dy_m=dy_m,
-            step_km=step_km, rows=rows[br, bc] - r0, cols=cols[br, bc] - c0, dist_km=dist, htg=htg, hrg=hrg,
-            f_ghz=f_ghz, p=float(self.time_percent), pol=pol, DN=float(self.delta_n), N0=float(self.n0),
-            phi_t=lat_s, lam_t=lon_s, phi_r=lat_c[br, bc], lam_r=lon_c[br, bc], n_rad=n_rad,
-            n_tail=self.receiver_points,
-        )
+
+        def losses(sel, n_tail):
+            return fast_losses(
+                dem=dem_arr[win], clutter=clutter, zone=zone, row_s=row_s - r0, col_s=col_s - c0, dx_m=dx_m,
+                dy_m=dy_m, step_km=step_km, rows=rows[br[sel], bc[sel]] - r0, cols=cols[br[sel], bc[sel]] - c0,
+                dist_km=dist[sel], htg=htg, hrg=hrg, f_ghz=f_ghz, p=float(self.time_percent), pol=pol,
+                DN=float(self.delta_n), N0=float(self.n0), phi_t=lat_s, lam_t=lon_s, phi_r=lat_c[br[sel], bc[sel]],
+                lam_r=lon_c[br[sel], bc[sel]], n_rad=n_rad, n_tail=n_tail,
+            )
+
+        lb, status = losses(slice(None), self.receiver_points)
         done = status == 0
         sig[br[done], bc[done]] = eirp + gain[br[done], bc[done]] - lb[done]
-        return done
+        # near the coverage level: the exact mode's whole profile (same points and equations; the
+        # kernel with every point on the cell's own line equals transmission_loss_many, tested)
+        band = np.flatnonzero(done & (np.abs(sig[br, bc] - level) <= self.recheck_margin_db))
+        if band.size:
+            lb2, st2 = losses(band, WHOLE_PROFILE)
+            ok = band[st2 == 0]
+            sig[br[ok], bc[ok]] = eirp + gain[br[ok], bc[ok]] - lb2[st2 == 0]
+            done[band[st2 != 0]] = False
+        return done, int(band.size)
 
     def compute(
         self, grid: Grid, sites: pd.DataFrame, *, dem: np.ndarray | None = None, progress: bool = False
@@ -361,14 +376,13 @@ class P1812Model:
                 sig[nr, nc] = eirp + gain[nr, nc] - lbk
             far = np.flatnonzero(~near)
             if self.method == "fast" and far.size:
-                done = self._fast_fill(sig, dem_arr, r0, r1, c0, c1, rows, cols, sel_r[far], sel_c[far], dk[far],
-                                       lon_c, lat_c, gain, eirp, step_km, dx_m, dy_m, float(row_s[k]),
-                                       float(col_s[k]), float(lat_s[k]), float(lon_s[k]), htg, hrg, f_ghz, pol)
-                fr, fc = sel_r[far], sel_c[far]
-                keep = ~done | (np.abs(sig[fr, fc] - cover_dbm[tech_of[k]]) <= self.recheck_margin_db)
+                done, n_band = self._fast_fill(sig, dem_arr, r0, r1, c0, c1, rows, cols, sel_r[far], sel_c[far],
+                                               dk[far], lon_c, lat_c, gain, eirp, step_km, dx_m, dy_m,
+                                               float(row_s[k]), float(col_s[k]), float(lat_s[k]), float(lon_s[k]),
+                                               htg, hrg, f_ghz, pol, cover_dbm[tech_of[k]])
                 n_fast += int(done.sum())
-                n_recheck += int((keep & done).sum())
-                far = far[keep]
+                n_recheck += n_band
+                far = far[~done]  # left to the batched exact path
             npts_all = np.maximum(3, np.ceil(dk[far] / step_km).astype(np.int64) + 1)
             order = far[np.argsort(npts_all, kind="stable")]
             npts_sorted = np.sort(npts_all, kind="stable")
