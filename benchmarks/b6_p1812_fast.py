@@ -232,7 +232,8 @@ def markdown(rec: dict) -> str:
                      f"{s.get('delivered_people_agree', float('nan'))*100:.2f} % |")
     b4 = rec["b4"]
     L += ["", f"B4 with P.1812 (estimate, not run): {b4['b4_cells_evaluated']/1e9:.2f} G cell evaluations × "
-          f"{b4['fast_us_per_cell_90m']:.2f} µs / {b4['workers']} workers ≈ **{b4['b4_p1812_estimate_s']/60:.0f} min** "
+          f"{b4['fast_us_per_cell_90m']:.2f} µs / {b4['workers']} workers ≈ "
+          f"**{b4['b4_p1812_estimate_s']/60:.0f} min** "
           f"({b4['note']}).", "", "| target | measured | met |", "|---|---|---|"]
     L += [f"| {x['target']} | {fmt(x['value'])} {x.get('unit', '')} | {fmt(x['met'])} |" for x in rec["targets"]]
     return "\n".join(L) + "\n"
@@ -273,7 +274,8 @@ def main(argv=None) -> int:
              for a in acc for label in ("all", "populated")]
     cpu = lscpu()
     rec = {"benchmark": "B6", "title": "fast P.1812 area mode: time vs GDAL, accuracy vs exact", "quick": args.quick,
-           "command": " ".join(["python", "benchmarks/b6_p1812_fast.py"] + (argv if argv is not None else sys.argv[1:])),
+           "command": " ".join(["python", "benchmarks/b6_p1812_fast.py"]
+                               + (argv if argv is not None else sys.argv[1:])),
            "covgap_version": covgap.__version__, "timing": tim, "accuracy": acc, "b4": b4, "rows": rows,
            "targets": targets, "lscpu": cpu,
            "notes": [f"CPU: {cpu.get('Model name', '?')}; flags include "

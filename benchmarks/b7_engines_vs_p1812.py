@@ -192,10 +192,12 @@ def markdown(rec: dict) -> str:
                      f"{fmt(iou.get(r['engine']))} |")
     s = rec.get("splat", {})
     if "rows" in s:
-        L += ["", f"SPLAT! {s['splat_version']} (Longley–Rice ITM `-olditm`), {s['grid']}, radius {s['radius_km']:g} km, "
+        L += ["", f"SPLAT! {s['splat_version']} (Longley–Rice ITM `-olditm`), {s['grid']}, "
+              f"radius {s['radius_km']:g} km, "
               f"whole process {s['splat_whole_process_s']:.1f} s. P.1812 exact over the whole disc: IoU "
               f"{fmt(iou.get('p1812 exact'))}.", "",
-              "| engine | IoU with SPLAT! | cells agreeing | covered (engine / SPLAT!) | time |", "|---|---|---|---|---|"]
+              "| engine | IoU with SPLAT! | cells agreeing | covered (engine / SPLAT!) | time |",
+              "|---|---|---|---|---|"]
         L += [f"| {r['engine']} | {r['iou_with_splat']:.3f} | {r['agree_with_splat']*100:.1f} % | "
               f"{r['covered_share']*100:.1f} % / {r['covered_share_splat']*100:.1f} % | {r['time_s']:.2f} s |"
               for r in s["rows"]]
@@ -223,7 +225,8 @@ def main(argv=None) -> int:
         rows.append({"engine": r["engine"], "relief_m": "SPLAT! 3″", "iou_with_splat": r["iou_with_splat"]})
     fast = [r for b in exact for r in b["rows"] if r["engine"] == "p1812 fast"]
     targets = [{"target": "p1812 fast agrees with exact P.1812 on ≥ 99.5 % of sampled cells",
-                "value": min(r["coverage_agree"] for r in fast), "met": all(r["coverage_agree"] >= 0.995 for r in fast)}]
+                "value": min(r["coverage_agree"] for r in fast),
+                "met": all(r["coverage_agree"] >= 0.995 for r in fast)}]
     rec = {"benchmark": "B7", "title": "engines vs exact P.1812 and vs SPLAT!", "quick": args.quick,
            "command": " ".join(["python", "benchmarks/b7_engines_vs_p1812.py"]
                                + (argv if argv is not None else sys.argv[1:])),

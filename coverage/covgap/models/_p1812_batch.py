@@ -237,7 +237,8 @@ def profile_quantities(*, d, h, R, zone, npts, htg, hrg, f, DN, with_beta=True) 
         apr = _rows(ap, m)
         bull["a" + key] = bullington_slopes(d, g, inner, dtot, hts, hrs, apr, lam)
         bull["s" + key] = bullington_slopes(d, zeros, inner, dtot, htc1, hrc1, apr, lam)
-    return {"dtot": dtot, "htg": htg, "hrg": hrg, "h1": h1, "hn": hn, "hts": hts, "hrs": hrs, "zone1": zone1, "zonen": zonen,
+    return {"dtot": dtot, "htg": htg, "hrg": hrg, "h1": h1, "hn": hn, "hts": hts, "hrs": hrs, "zone1": zone1,
+            "zonen": zonen,
             "omega": omega, "dtm": dtm, "dlm": dlm, "hst_n": hst_n, "hsr_n": hsr_n, "hstd": hstd, "hsrd": hsrd,
             "theta_t": theta_t, "theta_r": theta_r, "dlt": dlt, "dlr": dlr, "hm": hm, "bull": bull}
 
