@@ -228,3 +228,24 @@ def test_method_choice_reaches_the_parameters():
     exact = make_model(ModelConfig(kind="p1812", options={"p1812": {"method": "exact"}}), has_dem=True)
     assert exact.parameters()["p1812_method"] == "exact"
     assert exact.parameters()["mode"].startswith("exact")
+
+
+@pytest.mark.parametrize(("line", "says"), [('method = "fastest"', "'fast' or 'exact'"),
+                                            ("method = 1", "text in quotes"),
+                                            ("receiver_points = 2.5", "a whole number")])
+def test_config_file_p1812_method_errors(demo_run, tmp_path, line, says):
+    """A wrong ``[model.p1812]`` method or option in the config file is a ConfigError that names it."""
+    import re
+    import shutil
+
+    from covgap.config import load_config
+
+    _, out = demo_run
+    shutil.copytree(out / "inputs", tmp_path / "inputs")
+    text = (out / "covgap.toml").read_text(encoding="utf-8")
+    text = re.sub(r'(?m)^kind = "[a-z]+"', 'kind = "p1812"', text, count=1)
+    text = re.sub(r"(?m)^\[gaps\]", f"[model.p1812]\n{line}\n\n[gaps]", text, count=1)
+    (tmp_path / "covgap.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        make_model(load_config(tmp_path / "covgap.toml").model, has_dem=True)
+    assert line.split(" =")[0] in str(err.value) and says in str(err.value)
