@@ -1,16 +1,21 @@
 """Fast area mode of ITU-R P.1812-6: the profile reductions carried outward along radials (numba).
 
-Private to :mod:`covgap.models.p1812_area`. Pure: arrays in, arrays out.
+Private to :mod:`covgap.models.p1812_area`. Pure: arrays in, arrays out. The reductions of one
+profile (hulls, scans, Bullington slopes) are in :mod:`._p1812_reductions`.
 
 The exact area mode samples one profile per cell and reduces it (:func:`._p1812_batch.
 profile_quantities`) to about twenty numbers, from which :func:`._p1812_batch.
 loss_from_quantities` computes Lb. Here the same numbers come from radials: the transmitter
 casts ``n_rad`` straight radials (about one per cell at the largest radius); each cell belongs
-to the radial nearest its azimuth, and its profile is that radial's terrain sampled at equal
-steps ``s`` (bilinear DEM heights, clutter and zone of the DEM cell under each sample) up to the
-last sample at least ``s / 2`` before the cell, then the cell centre itself at its exact
-distance and height (the receiver). The cells of a radial are visited in order of distance, so
-every prefix reduction is carried outward:
+to the radial nearest its azimuth. Its profile is the exact mode's profile (``npts`` points at
+``d k / (npts - 1)`` on the straight line to the cell centre) with the first part replaced by
+the radial: the radial's terrain sampled at equal steps ``s`` (bilinear DEM heights, clutter and
+zone of the DEM cell under each sample) up to the last sample at least ``s / 2`` before the
+cell's own last ``n_tail`` inner points, which are sampled on the cell's line where the exact
+mode samples them (the terrain next to the receiver decides its horizon), then the cell centre
+(the receiver). With ``n_tail`` at least the profile length the profile is the exact one. The
+cells of a radial are visited in order of distance, so every prefix reduction is carried outward
+(the receiver's own points are added per cell, by a short loop):
 
 * running maxima with their first index: the Tx horizon angle (Attachment 1 §5.1), the Tx-side
   slope of the obstruction line a_t (§5.6.2) and Bullington's Tx-side slope Stim (Eq (13),
@@ -31,9 +36,9 @@ where an upper bound already puts ν at or below −0.78 (where J(ν) = 0); the 
 Bullington of Eq (37) (g = 0) has closed-form candidates (its slopes are concave in d_i); the
 roughness hm (§5.6.3) is a maximum over the points between the two horizons.
 
-The differences to the exact mode are therefore only the profile's geometry: the radial's
-azimuth differs from the cell's by at most half the radial spacing, and the inner points sit
-at multiples of ``s`` instead of ``d / (npts - 1)``. Status per cell: 0 done, 1 no inner point
+The differences to the exact mode are therefore only the profile's geometry before the
+receiver's own points: the radial's azimuth differs from the cell's by at most half the radial
+spacing, and its samples sit at multiples of ``s`` instead of ``d k / (npts - 1)``. Status per cell: 0 done, 1 no inner point
 (the caller evaluates it exactly), 2 DEM nodata on the profile (the caller's exact path decides).
 """
 

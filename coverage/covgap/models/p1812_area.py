@@ -204,6 +204,8 @@ class P1812Model:
                      "profile"),
             "p1812_method": self.method,
             "recheck_margin_db": float(self.recheck_margin_db),
+            "radial_spacing_cells": float(self.radial_spacing_cells),
+            "receiver_points": int(self.receiver_points),
             "receiver_height_m": float(self.receiver_height_m),
             "max_radius_km": float(self.max_radius_km),
             "time_percent": float(self.time_percent),
