@@ -197,6 +197,17 @@ def test_rough_dem_within_one_db_and_exact_near_the_threshold():
     assert np.all(np.abs(tc.signal_dbm - te.signal_dbm)[differ] > model.recheck_margin_db)
 
 
+def test_dem_nodata_leaves_the_same_cells_unknown_as_the_exact_mode():
+    n = 121
+    dem = _rough_dem(n, seed=4, relief_m=200.0)
+    dem[20:30, 80:95] = np.nan  # a nodata block north-east of the site
+    grid, sites = _site_grid(n)
+    fast, exact = _both(dem, grid, sites, 1.7)
+    a, b = fast.technologies["4G"].signal_dbm, exact.technologies["4G"].signal_dbm
+    assert fast.parameters["cells_with_unknown_terrain"] == exact.parameters["cells_with_unknown_terrain"] > 0
+    np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
+
+
 def test_more_power_never_covers_fewer_cells():
     n = 121
     dem = _rough_dem(n, seed=2, relief_m=300.0)

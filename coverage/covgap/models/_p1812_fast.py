@@ -412,6 +412,17 @@ def _all_radials(starts, n_rad, dem, clutter, zone, row_s, col_s, dx_m, dy_m, s,
                         cell_c, cell_h, cell_z, n_tail, htg, hrg, lam, ae, ab, with_beta, has_clutter, out, status)
 
 
+def _dilate(mask: np.ndarray, k: int) -> np.ndarray:
+    """``mask`` grown by ``k`` cells in each direction (a (2k+1)² square)."""
+    out = mask.copy()
+    ny, nx = mask.shape
+    for dy in range(-k, k + 1):
+        for dx in range(-k, k + 1):
+            out[max(dy, 0):ny + min(dy, 0), max(dx, 0):nx + min(dx, 0)] |= \
+                mask[max(-dy, 0):ny + min(-dy, 0), max(-dx, 0):nx + min(-dx, 0)]
+    return out
+
+
 def _radial_sorted(*, dem, clutter, zone, row_s, col_s, dx_m, dy_m, step_km, rows, cols, dist_km, htg, hrg, f_ghz,
                    ae, ab, with_beta, n_rad, n_tail):
     """The kernel's output in its own cell order: ``(out, status, order)``, ``out[:, i]`` and
@@ -430,7 +441,12 @@ def _radial_sorted(*, dem, clutter, zone, row_s, col_s, dx_m, dy_m, step_km, row
     clutter_f = np.ascontiguousarray(clutter, dtype=np.float64)
     zone_f = np.ascontiguousarray(zone, dtype=np.float64)
     r_o, c_o = rows[order], cols[order]
-    _all_radials(starts, n_rad, np.ascontiguousarray(dem, dtype=np.float64), clutter_f, zone_f,
+    dem_k = np.array(dem, dtype=np.float64)
+    if np.isnan(dem_k).any():
+        # nodata: widened by 2 cells, so that a radial passing near a nodata cell that the cell's
+        # own line touches sees it too; such cells go to the exact path, which decides on the DEM
+        dem_k[_dilate(np.isnan(dem_k), 2)] = np.nan
+    _all_radials(starts, n_rad, dem_k, clutter_f, zone_f,
                  float(row_s), float(col_s), float(dx_m), float(dy_m), float(step_km), dist[order], r_o, c_o,
                  np.ascontiguousarray(dem[r_o, c_o], dtype=np.float64), zone_f[r_o, c_o], int(n_tail),
                  float(htg), float(hrg), C_GM / float(f_ghz), float(ae), float(ab), bool(with_beta),
