@@ -48,3 +48,21 @@ def test_b5_radius_many_quick(tmp_path):
     assert [t["value"] for t in b5["targets"]] == [True]
     assert b5["lscpu"].get("Model name") and "Flags" in b5["lscpu"]
     assert "| target | measured | met |" in (tmp_path / "b5_radius_many.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_p1812_benchmarks_quick(tmp_path):
+    """B6 (fast P.1812 vs GDAL and exact) and B7 (engines vs P.1812 and SPLAT!) run in --quick mode."""
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run_all.py"), "--quick", "--only", "b6,b7",
+                           "--out", str(tmp_path), "--timeout", "900"], capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    res = json.loads((tmp_path / "results.json").read_text())
+    b6, b7 = res["benchmarks"]
+    assert (b6["benchmark"], b7["benchmark"]) == ("B6", "B7")
+    assert not b6.get("failed") and not b7.get("failed")
+    assert all(isinstance(t["met"], bool) for t in b6["targets"] + b7["targets"])
+    for block in b6["accuracy"]:  # the exact reference agrees with the fast mode where it was re-evaluated
+        assert block["all"]["raw_within_1db"] > 0.9 and block["populated"]["delivered_coverage_agree"] > 0.99
+    engines = {r["engine"] for r in b7["exact"][0]["rows"]}
+    assert {"radius (2G fallback disc)", "hata (rural)", "terrain sweep", "terrain radials", "p1812 fast"} <= engines
+    assert "| engine |" in (tmp_path / "b7_engines_vs_p1812.md").read_text(encoding="utf-8")

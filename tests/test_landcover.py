@@ -290,3 +290,29 @@ def test_tiled_run_with_land_cover_equals_the_whole_grid(tmp_path):
                              dem=dem).technologies["4G"].signal_dbm
     np.testing.assert_allclose(tiled, whole, atol=1e-4)
     assert np.isfinite(whole).sum() > 500
+
+
+def test_fast_mode_reads_the_same_land_cover_as_the_exact_mode():
+    """The fast kernel takes R and zone from the same cells as the exact profiles: with every
+    profile point on the cell's own line (receiver_points beyond the profile length) the fast mode
+    is the exact mode, land cover, sea and coastal zones included; with the default points the
+    land cover moves both modes alike."""
+    grid = _grid()
+    lon, lat = float(grid.x_centres()[N // 2]), float(grid.y_centres()[N // 2])
+    sites = make_sites([("s1", "OpA", "4G", lon, lat)])
+    rng = np.random.default_rng(11)
+    dem = 100.0 + rng.uniform(0.0, 40.0, grid.shape)
+    clutter = np.where(rng.uniform(size=grid.shape) < 0.4, 15.0, 0.0).astype(np.float32)
+    zone = np.full(grid.shape, 4, dtype=np.int8)
+    zone[:, :6] = 1
+    zone[:, 6:12] = 3
+    kw = dict(max_radius_km=1.2, clutter_height_m=clutter, zone=zone, landcover_grid=grid)
+    exact = compute_coverage(grid, sites, P1812Model(method="exact", **kw), dem=dem).technologies["4G"].signal_dbm
+    whole = compute_coverage(grid, sites, P1812Model(method="fast", receiver_points=10_000, recheck_margin_db=0.0,
+                                                     **kw), dem=dem).technologies["4G"].signal_dbm
+    assert np.isfinite(exact).sum() > 300  # a 1.2 km disc on the 41 x 41 grid
+    np.testing.assert_array_equal(np.isfinite(whole), np.isfinite(exact))
+    np.testing.assert_allclose(whole, exact, atol=1e-6)
+    open_exact = compute_coverage(grid, sites, P1812Model(method="exact", max_radius_km=1.2),
+                                  dem=dem).technologies["4G"].signal_dbm
+    assert np.nanmax(np.abs(open_exact - exact)) > 1.0  # the land cover matters on this grid

@@ -139,7 +139,9 @@ def test_p1812_sigma_from_section_4_8_and_coverage_at_90():
     sites = make_sites([("s1", "OpA", "4G", float(grid.x_centres()[20]), float(grid.y_centres()[20]))])
     rng = np.random.default_rng(3)
     dem = 100.0 + rng.uniform(0.0, 30.0, grid.shape)
-    kw = {"max_radius_km": 2.0, "thresholds_dbm": {"4G": -80.0}}
+    # exact mode: the fast mode re-evaluates the cells near the run's own coverage level exactly,
+    # so its signal raster (not its coverage) depends slightly on location_percent
+    kw = {"max_radius_km": 2.0, "thresholds_dbm": {"4G": -80.0}, "method": "exact"}
     c50 = compute_coverage(grid, sites, P1812Model(**kw), dem=dem)
     c90 = compute_coverage(grid, sites, P1812Model(location_percent=90, **kw), dem=dem)
     t50, t90 = c50.technologies["4G"], c90.technologies["4G"]

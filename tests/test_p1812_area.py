@@ -75,17 +75,22 @@ def test_ridge_shadows_the_cells_behind_it():
     assert west - east > 15.0
 
 
-def test_location_percentage_lowers_signal_and_coverage():
+@pytest.mark.parametrize("method", ["exact", "fast"])
+def test_location_percentage_lowers_signal_and_coverage(method):
     grid = _grid()
     sites, _, _ = _site(grid)
     rng = np.random.default_rng(3)
     dem = 100.0 + rng.uniform(0.0, 30.0, grid.shape)
-    c50 = compute_coverage(grid, sites, _model(thresholds_dbm={"4G": -80.0}), dem=dem)
-    c90 = compute_coverage(grid, sites, _model(thresholds_dbm={"4G": -80.0}, location_percent=90), dem=dem)
+    c50 = compute_coverage(grid, sites, _model(thresholds_dbm={"4G": -80.0}, method=method), dem=dem)
+    c90 = compute_coverage(grid, sites, _model(thresholds_dbm={"4G": -80.0}, location_percent=90, method=method),
+                           dem=dem)
     s50 = c50.technologies["4G"].signal_dbm
     s90 = c90.technologies["4G"].signal_dbm
     far = np.isfinite(s50)
-    assert np.all(s90[far] <= s50[far])
+    if method == "exact":
+        # (the fast mode re-evaluates the cells near each coverage level exactly, so its signal
+        # raster depends slightly on the level; its coverage still shrinks)
+        assert np.all(s90[far] <= s50[far])
     assert c90.covered("4G").sum() < c50.covered("4G").sum()
 
 

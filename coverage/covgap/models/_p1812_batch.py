@@ -55,18 +55,27 @@ def _longest_run(length: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.where(mask, cs - reset, 0.0).max(axis=1)
 
 
-def _bullington(d, g, inner, dtot, htc, hrc, ap, lam):
-    """Lbull (Eqs (13)-(21)) per row."""
+def bullington_slopes(d, g, inner, dtot, htc, hrc, ap, lam):
+    """The profile reductions of Bullington (Eqs (13), (15), (17)): ``(stim, srim, numax)`` per row."""
     dt = dtot[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         gi = g + 500.0 * d * (dt - d) / ap[:, None]
         stim = np.where(inner, (gi - htc[:, None]) / d, _NEG).max(axis=1)  # Eq (13)
         srim = np.where(inner, (gi - hrc[:, None]) / (dt - d), _NEG).max(axis=1)  # Eq (17)
-        s_tr = (hrc - htc) / dtot  # Eq (14)
         nu = (gi - (htc[:, None] * (dt - d) + hrc[:, None] * d) / dt) * np.sqrt(
             0.002 * dt / (lam * d * (dt - d))
         )
         numax = np.where(inner, nu, _NEG).max(axis=1)  # Eq (15)
+    return stim, srim, numax
+
+
+def bullington_from_slopes(stim, srim, numax, dtot, htc, hrc, lam):
+    """Lbull (Eqs (14), (16), (18)-(21)) from the reductions of :func:`bullington_slopes`.
+
+    ``numax`` is used only on line-of-sight rows (``stim < s_tr``); elsewhere it may be anything.
+    """
+    s_tr = (hrc - htc) / dtot  # Eq (14)
+    with np.errstate(divide="ignore", invalid="ignore"):
         dbp = (hrc - htc + srim * dtot) / (stim + srim)  # Eq (18)
         nub = (htc + stim * dbp - (htc * (dtot - dbp) + hrc * dbp) / dtot) * np.sqrt(
             0.002 * dtot / (lam * dbp * (dtot - dbp))
@@ -74,6 +83,11 @@ def _bullington(d, g, inner, dtot, htc, hrc, ap, lam):
     los = (stim < s_tr) | (stim + srim <= 0.0)
     luc = _knife_edge(np.where(los, numax, np.where(np.isfinite(nub), nub, -1.0)))  # Eqs (16), (20)
     return luc + (1.0 - np.exp(-luc / 6.0)) * (10.0 + 0.02 * dtot)  # Eq (21)
+
+
+def _bullington(d, g, inner, dtot, htc, hrc, ap, lam):
+    """Lbull (Eqs (13)-(21)) per row."""
+    return bullington_from_slopes(*bullington_slopes(d, g, inner, dtot, htc, hrc, ap, lam), dtot, htc, hrc, lam)
 
 
 def _first_term(epsr, sigma, d, hte, hre, adft, f, pol):
@@ -102,8 +116,12 @@ def _spherical(d, hte, hre, ap, f, omega, pol):
     """Ldsph (Eqs (22)-(28)) per row, for polarisation ``pol``."""
     lam = C_GM / f
 
+    all_land = not np.any(omega)
+
     def ldft(adft):
         land = _first_term(22.0, 0.003, d, hte, hre, adft, f, pol)
+        if all_land:  # omega = 0 on every row: Eq (28) is the land term (the sea term is finite)
+            return land
         sea = _first_term(80.0, 5.0, d, hte, hre, adft, f, pol)
         return omega * sea + (1.0 - omega) * land  # Eq (28)
 
@@ -122,17 +140,23 @@ def _spherical(d, hte, hre, ap, f, omega, pol):
     return np.where(d >= dlos, ldft(ap), near)
 
 
-def batch_loss(
-    *, f, p, d, h, R, zone, npts, htg, hrg, pol, phi, pL, sigmaL, DN, N0, dct, dcr
-) -> dict[str, np.ndarray]:
-    """Lb and the main intermediates for ``m`` paths (arrays of shape ``(m,)``)."""
+def profile_quantities(*, d, h, R, zone, npts, htg, hrg, f, DN, with_beta=True) -> dict[str, np.ndarray]:
+    """The profile reductions of ``m`` padded paths: everything the loss needs from the profile.
+
+    Returns per-row arrays: ``dtot, htg, hrg, h1, hn, hts, hrs, zone1, zonen, omega, dtm, dlm, hst_n, hsr_n, hstd,
+    hsrd, theta_t, theta_r, dlt, dlr, hm`` and ``bull``, a dict of Bullington reductions
+    ``(stim, srim, numax)`` (:func:`bullington_slopes`) for the actual profile (``"a50"``, ``"ab"``)
+    and the smooth one (``"s50"``, ``"sb"``) with the median radius ae and the beta0 radius ab
+    (the ``ab`` pair only where ``with_beta``). :func:`loss_from_quantities` takes it from there;
+    the fast area kernel (``_p1812_fast``) builds the same dict from quantities carried along radials.
+    """
     m, n = d.shape
     j = np.arange(n)[None, :]
     last = npts - 1
     valid = j < npts[:, None]
     inner = (j >= 1) & (j < last[:, None])
     dtot = _take(d, last)
-    htg, hrg, phi, sigmaL = _rows(htg, m), _rows(hrg, m), _rows(phi, m), _rows(sigmaL, m)
+    htg, hrg = _rows(htg, m), _rows(hrg, m)
     h1 = h[:, 0]
     hn = _take(h, last)
     zone1 = zone[:, 0]
@@ -142,11 +166,9 @@ def batch_loss(
     h = np.where(valid, h, hn[:, None])
     R = np.where(valid, R, 0.0)
     zone = np.where(valid, zone, zonen[:, None])
-    dct = np.where(zone1 == 1, 0.0, _rows(dct, m))
-    dcr = np.where(zonen == 1, 0.0, _rows(dcr, m))
     lam = C_GM / f
 
-    # §3: zone sections (each point spans the mid-points to its neighbours), beta0, radii
+    # §3: zone sections (each point spans the mid-points to its neighbours)
     dpad = np.where(valid, d, dtot[:, None])
     mid = 0.5 * (dpad[:, 1:] + dpad[:, :-1])
     lo = np.concatenate([np.zeros((m, 1)), mid], axis=1)
@@ -155,14 +177,6 @@ def batch_loss(
     omega = np.where(valid & (zone == 1), span, 0.0).sum(axis=1) / dtot
     dtm = _longest_run(span, valid & ((zone == 3) | (zone == 4)))
     dlm = _longest_run(span, valid & (zone == 4))
-    tau = 1.0 - np.exp(-4.12e-4 * dlm**2.41)  # Eq (3)
-    mu1 = np.minimum((10.0 ** (-dtm / (16.0 - 6.6 * tau)) + 10.0 ** (-5.0 * (0.496 + 0.354 * tau))) ** 0.2, 1.0)
-    aphi = np.abs(phi)
-    b0 = np.where(
-        aphi <= 70.0,
-        10.0 ** (-0.015 * aphi + 1.67) * mu1 * mu1 ** (-0.935 + 0.0176 * aphi),
-        4.17 * mu1 * mu1**0.3,
-    )  # Eqs (4), (5)
     ae = EARTH_RADIUS_KM * 157.0 / (157.0 - DN)  # Eqs (6), (7a)
     ab = EARTH_RADIUS_KM * K_BETA  # Eq (7b)
 
@@ -206,15 +220,60 @@ def batch_loss(
     theta_r = np.where(trans, tr_i.max(axis=1), th_rd)
     dlt = _take(d, it)
     dlr = dtot - _take(d, ir)
-    theta = 1e3 * dtot / ae + theta_t + theta_r
     hst = np.minimum(hst_n, h1)
     hsr = np.minimum(hsr_n, hn)
     slope = (hsr - hst) / dtot
-    hte = htg + h1 - hst
-    hre = hrg + hn - hsr
     i0, i1 = np.minimum(it, ir), np.maximum(it, ir)
     in_seg = (j >= i0[:, None]) & (j <= i1[:, None])
     hm = np.where(in_seg, h - (hst[:, None] + slope[:, None] * d), _NEG).max(axis=1)
+
+    # §4.3 the Bullington reductions (clutter on the intermediate points)
+    g = np.where(inner, h + R, h)
+    zeros = np.zeros_like(g)
+    htc1 = hts - hstd  # Eq (37a)
+    hrc1 = hrs - hsrd  # Eq (37b)
+    bull = {}
+    for key, ap in (("50", ae), ("b", ab)) if with_beta else (("50", ae),):
+        apr = _rows(ap, m)
+        bull["a" + key] = bullington_slopes(d, g, inner, dtot, hts, hrs, apr, lam)
+        bull["s" + key] = bullington_slopes(d, zeros, inner, dtot, htc1, hrc1, apr, lam)
+    return {"dtot": dtot, "htg": htg, "hrg": hrg, "h1": h1, "hn": hn, "hts": hts, "hrs": hrs, "zone1": zone1,
+            "zonen": zonen,
+            "omega": omega, "dtm": dtm, "dlm": dlm, "hst_n": hst_n, "hsr_n": hsr_n, "hstd": hstd, "hsrd": hsrd,
+            "theta_t": theta_t, "theta_r": theta_r, "dlt": dlt, "dlr": dlr, "hm": hm, "bull": bull}
+
+
+def loss_from_quantities(q, *, f, p, pol, phi, pL, sigmaL, DN, N0, dct, dcr) -> dict[str, np.ndarray]:
+    """Lb and the main intermediates from the profile reductions ``q`` of :func:`profile_quantities`.
+
+    Every equation after the profile analysis (§3 beta0, §4.1-4.9): one place, used by the
+    batched exact path and by the fast area kernel. ``q["bull"]`` may lack the beta0-radius
+    pair only where ``p == 50`` (Ldp = Ld50 then, Eq (41)).
+    """
+    dtot, hts, hrs, omega = q["dtot"], q["hts"], q["hrs"], q["omega"]
+    m = dtot.shape[0]
+    phi, sigmaL = _rows(phi, m), _rows(sigmaL, m)
+    zone1, zonen = q["zone1"], q["zonen"]
+    dct = np.where(zone1 == 1, 0.0, _rows(dct, m))
+    dcr = np.where(zonen == 1, 0.0, _rows(dcr, m))
+    lam = C_GM / f
+    dlm, dtm = q["dlm"], q["dtm"]
+    tau = 1.0 - np.exp(-4.12e-4 * dlm**2.41)  # Eq (3)
+    mu1 = np.minimum((10.0 ** (-dtm / (16.0 - 6.6 * tau)) + 10.0 ** (-5.0 * (0.496 + 0.354 * tau))) ** 0.2, 1.0)
+    aphi = np.abs(phi)
+    b0 = np.where(
+        aphi <= 70.0,
+        10.0 ** (-0.015 * aphi + 1.67) * mu1 * mu1 ** (-0.935 + 0.0176 * aphi),
+        4.17 * mu1 * mu1**0.3,
+    )  # Eqs (4), (5)
+    ae = EARTH_RADIUS_KM * 157.0 / (157.0 - DN)  # Eqs (6), (7a)
+    ab = EARTH_RADIUS_KM * K_BETA  # Eq (7b)
+    dlt, dlr, theta_t, theta_r, hm = q["dlt"], q["dlr"], q["theta_t"], q["theta_r"], q["hm"]
+    theta = 1e3 * dtot / ae + theta_t + theta_r
+    hst = np.minimum(q["hst_n"], q["h1"])
+    hsr = np.minimum(q["hsr_n"], q["hn"])
+    hte = q["htg"] + q["h1"] - hst
+    hre = q["hrg"] + q["hn"] - hsr
 
     # §4.1 line of sight
     lbfs = 92.4 + 20.0 * np.log10(f) + 10.0 * np.log10(dtot**2 + ((hts - hrs) / 1000.0) ** 2)  # Eq (8)
@@ -222,21 +281,25 @@ def batch_loss(
     lb0p = lbfs + 2.6 * near * np.log10(p / 50.0)  # Eq (10)
     lb0b = lbfs + 2.6 * near * np.log10(b0 / 50.0)  # Eq (11)
 
-    # §4.3 diffraction (clutter on the intermediate points)
-    g = np.where(inner, h + R, h)
-    zeros = np.zeros_like(g)
-    htc1 = hts - hstd  # Eq (37a)
-    hrc1 = hrs - hsrd  # Eq (37b)
+    # §4.3 diffraction
+    htc1 = hts - q["hstd"]  # Eq (37a)
+    hrc1 = hrs - q["hsrd"]  # Eq (37b)
+    bull = q["bull"]
 
-    def delta_b(ap):
+    def delta_b(key, ap):
         apr = _rows(ap, m)
-        lbulla = _bullington(d, g, inner, dtot, hts, hrs, apr, lam)
-        lbulls = _bullington(d, zeros, inner, dtot, htc1, hrc1, apr, lam)
+        lbulla = bullington_from_slopes(*bull["a" + key], dtot, hts, hrs, lam)
+        lbulls = bullington_from_slopes(*bull["s" + key], dtot, htc1, hrc1, lam)
         ldsph = _spherical(dtot, htc1, hrc1, apr, f, omega, pol)
         return lbulla + np.maximum(ldsph - lbulls, 0.0)  # Eq (39)
 
-    ld50 = delta_b(ae)
-    ldb = delta_b(ab)
+    ld50 = delta_b("50", ae)
+    if p == 50.0:
+        ldb = ld50  # not used: Ldp = Ld50 (Eq (41)) and Fi multiplies no Ldb term
+    else:
+        if "ab" not in bull:
+            raise ValueError("the beta0-radius Bullington reductions are needed where p != 50")
+        ldb = delta_b("b", ab)
     fi = np.where(p > b0, inverse_normal_tail(p / 100.0) / inverse_normal_tail(b0 / 100.0), 1.0)  # Eq (40)
     ldp = ld50 if p == 50.0 else ld50 + fi * (ldb - ld50)  # Eq (41)
     lbd50 = lbfs + ld50  # Eq (42)
@@ -286,3 +349,12 @@ def batch_loss(
     sigma = np.where(zonen == 1, 0.0, sigmaL)
     lb = np.maximum(lb0p, lbc - float(inverse_normal_tail(pL / 100.0)) * sigma)  # Eq (69), Lloc = 0
     return {"Lb": lb, "Lbc": lbc, "Lbfs": lbfs, "Ld50": ld50, "Lba": lba, "Lbs": lbs, "b0": b0, "th": theta}
+
+
+def batch_loss(
+    *, f, p, d, h, R, zone, npts, htg, hrg, pol, phi, pL, sigmaL, DN, N0, dct, dcr
+) -> dict[str, np.ndarray]:
+    """Lb and the main intermediates for ``m`` paths (arrays of shape ``(m,)``)."""
+    q = profile_quantities(d=d, h=h, R=R, zone=zone, npts=npts, htg=htg, hrg=hrg, f=f, DN=DN, with_beta=p != 50.0)
+    return loss_from_quantities(q, f=f, p=p, pol=pol, phi=phi, pL=pL, sigmaL=sigmaL, DN=DN, N0=N0, dct=dct,
+                                dcr=dcr)

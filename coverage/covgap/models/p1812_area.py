@@ -1,16 +1,24 @@
-"""Area prediction with ITU-R P.1812-6: the exact per-profile mode (``[model] kind = "p1812"``).
+"""Area prediction with ITU-R P.1812-6 (``[model] kind = "p1812"``): exact and fast modes.
 
-For every cell within ``max_radius_km`` of a transmitter, the terrain profile from the
-transmitter to the cell centre is sampled from the DEM at the DEM's resolution (bilinear
-heights at equal steps along the straight line in grid coordinates, which on windows of tens
-of km is the great-circle path to well within a cell) and
-:func:`covgap.models.p1812.transmission_loss` gives the basic transmission loss. The signal is
-``eirp_dbm + sector gain − Lb`` (isotropic receiving antenna).
+For every cell within ``max_radius_km`` of a transmitter the basic transmission loss Lb of
+:mod:`covgap.models.p1812` is evaluated over the terrain profile from the transmitter to the cell
+centre; the signal is ``eirp_dbm + sector gain − Lb`` (isotropic receiving antenna).
 
-This is the reference (exact) mode: one full P.1812 evaluation per cell (batched over cells
-with :func:`covgap.models.p1812.transmission_loss_many`, cost proportional to the number of
-profile points), so it suits small windows, tests and benchmarks; a fast area algorithm is
-separate work. Land cover: with ``clutter_height_m`` and ``zone`` (arrays on the DEM grid, e.g.
+``method = "exact"``: the profile is sampled from the DEM at the DEM's resolution (bilinear
+heights at equal steps along the straight line in grid coordinates, which on windows of tens of
+km is the great-circle path to well within a cell) and evaluated with
+:func:`covgap.models.p1812.transmission_loss_many` (cost proportional to the number of profile
+points): the reference in tests and benchmarks.
+
+``method = "fast"`` (default): the profile reductions are carried outward along radials from
+the transmitter (``covgap.models._p1812_fast``: running maxima, prefix sums and upper convex
+hulls; the last ``receiver_points`` points before each cell sampled on its own line where the
+exact mode samples them), the same equations after them, and every cell whose signal lies within
+``recheck_margin_db`` of its technology's coverage level is evaluated exactly, so coverage near
+the threshold is the exact mode's. Measured accuracy and time: ``docs/design.md``, "P.1812 fast
+area mode" (benchmark ``benchmarks/b6_p1812_fast.py``).
+
+Land cover: with ``clutter_height_m`` and ``zone`` (arrays on the DEM grid, e.g.
 from :func:`covgap.landcover.make_landcover`) every profile point carries the representative
 clutter height R and the radio-climatic zone of the cell it falls in (nearest cell: classes
 are not interpolated); without them every point is open/rural (Table 2 category 2, R = 0 m)
@@ -33,6 +41,7 @@ from ..sites import TECHNOLOGIES
 from .base import Coverage, FootprintWindow, empty_technology, footprints_by_compute, operator_index
 from .linkbudget import RECEIVER_HEIGHT_M, resolve_link_budget, sector_gain_db, technology_defaults
 from .location import check_location_percent, location_margin_db
+from ._p1812_fast import WHOLE_PROFILE, fast_losses
 from .p1812 import P1812_VERSION, location_std_db, transmission_loss_many
 
 __all__ = ["P1812Model"]
@@ -148,6 +157,21 @@ class P1812Model:
         (tiles, planning footprints); without it the arrays must have the DEM's shape.
     landcover_source : str
         What the land cover is (recorded in ``parameters()``).
+    method : {"fast", "exact"}
+        ``"exact"``: one profile per cell, sampled to the cell centre (the reference).
+        ``"fast"`` (default): the profile reductions carried outward along radials from the
+        transmitter (``covgap.models._p1812_fast``; each cell on the radial nearest its azimuth,
+        with its own distance and height), the same equations after them, then every cell whose
+        signal lies within ``recheck_margin_db`` of its technology's coverage level evaluated
+        exactly, so that coverage near the threshold is the exact mode's.
+    recheck_margin_db : float
+        Width of that band [dB] (default 1; 0 re-evaluates nothing).
+    radial_spacing_cells : float
+        Spacing of the fast mode's radials at ``max_radius_km``, in cells (default 1).
+    receiver_points : int
+        In the fast mode, the last this many profile points before each cell are sampled on the
+        cell's own line where the exact mode samples them (default 10; the terrain next to the
+        receiver matters most).
 
     Examples
     --------
@@ -170,6 +194,10 @@ class P1812Model:
     zone: np.ndarray | None = field(default=None, repr=False, compare=False)
     landcover_grid: Grid | None = field(default=None, repr=False, compare=False)
     landcover_source: str = ""
+    method: str = "fast"
+    recheck_margin_db: float = 1.0
+    radial_spacing_cells: float = 1.0
+    receiver_points: int = 10
     name: str = "p1812"
     #: Each footprint is a set of P.1812 path evaluations: the planner bounds them by discs first.
     costly_footprints: ClassVar[bool] = True
@@ -190,6 +218,18 @@ class P1812Model:
             raise ConfigError(f"model.location_window_m = {self.location_window_m!r}; expected metres > 0.")
         if not (isinstance(self.batch_points, int) and self.batch_points >= 1000):
             raise ConfigError(f"model.batch_points = {self.batch_points!r}; expected an integer >= 1000.")
+        if self.method not in ("fast", "exact"):
+            raise ConfigError(f"model.p1812.method = {self.method!r}; expected 'fast' or 'exact'. Fix: method = "
+                              '"fast" (radials, exact near the threshold) or "exact" (one profile per cell).')
+        for key in ("recheck_margin_db", "radial_spacing_cells"):
+            v = getattr(self, key)
+            if not (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
+                    and (key == "recheck_margin_db" or v > 0)):
+                raise ConfigError(f"model.p1812.{key} = {v!r}; expected a number "
+                                  f"{'>= 0 (dB)' if key == 'recheck_margin_db' else '> 0 (cells)'}.")
+        if not (isinstance(self.receiver_points, int) and not isinstance(self.receiver_points, bool)
+                and self.receiver_points >= 1):
+            raise ConfigError(f"model.p1812.receiver_points = {self.receiver_points!r}; expected an integer >= 1.")
         if self.polarisation not in ("vertical", "horizontal"):
             raise ConfigError(f"model.polarisation = {self.polarisation!r}; expected 'vertical' or 'horizontal'.")
         if not (isinstance(self.delta_n, (int, float)) and 0 <= self.delta_n < 157):
@@ -205,7 +245,16 @@ class P1812Model:
         return {
             "model": self.name,
             "method": P1812_VERSION,
-            "mode": "exact: one P.1812 profile per cell, sampled at the DEM's resolution (batched in numpy)",
+            "mode": ("exact: one P.1812 profile per cell, sampled at the DEM's resolution (batched in numpy)"
+                     if self.method == "exact" else
+                     "fast: profile reductions carried along radials from the transmitter (one per "
+                     f"{self.radial_spacing_cells:g} cell at max_radius_km), the cells within "
+                     f"{self.recheck_margin_db:g} dB of their coverage level re-evaluated over their whole exact "
+                     "profile"),
+            "p1812_method": self.method,
+            "recheck_margin_db": float(self.recheck_margin_db),
+            "radial_spacing_cells": float(self.radial_spacing_cells),
+            "receiver_points": int(self.receiver_points),
             "receiver_height_m": float(self.receiver_height_m),
             "max_radius_km": float(self.max_radius_km),
             "time_percent": float(self.time_percent),
@@ -306,6 +355,41 @@ class P1812Model:
         """Exact footprints: :meth:`compute` per row on the window of its reach."""
         return footprints_by_compute(self, grid, sites, rows, dem=dem)
 
+    def _fast_fill(self, sig, dem_arr, clut, zon, r0, r1, c0, c1, rows, cols, br, bc, dist, lon_c, lat_c, gain, eirp,
+                   step_km, dx_m, dy_m, row_s, col_s, lat_s, lon_s, htg, hrg, f_ghz, pol, level) -> tuple[np.ndarray, int]:
+        """Fast mode: fill ``sig[br, bc]`` (window indices); the cells within ``recheck_margin_db`` of
+        ``level`` again over their whole exact profile. ``clut``/``zon``: the land-cover arrays on the
+        DEM grid computed on (:meth:`_landcover_window`) or None. Returns (done, cells re-evaluated):
+        cells not done (DEM nodata on a profile) go to the batched exact path."""
+        win = (slice(r0, r1), slice(c0, c1))
+        # per-DEM-cell clutter heights R [m] and radio-climatic zones where the model has them
+        clutter, zone = clut, zon
+        clutter = np.zeros(dem_arr[win].shape) if clutter is None else np.asarray(clutter, dtype="f8")[win]
+        zone = np.full(dem_arr[win].shape, float(_INLAND)) if zone is None else np.asarray(zone, dtype="f8")[win]
+        n_rad = max(8, int(math.ceil(2.0 * math.pi * self.max_radius_km / (step_km * self.radial_spacing_cells))))
+
+        def losses(sel, n_tail):
+            return fast_losses(
+                dem=dem_arr[win], clutter=clutter, zone=zone, row_s=row_s - r0, col_s=col_s - c0, dx_m=dx_m,
+                dy_m=dy_m, step_km=step_km, rows=rows[br[sel], bc[sel]] - r0, cols=cols[br[sel], bc[sel]] - c0,
+                dist_km=dist[sel], htg=htg, hrg=hrg, f_ghz=f_ghz, p=float(self.time_percent), pol=pol,
+                DN=float(self.delta_n), N0=float(self.n0), phi_t=lat_s, lam_t=lon_s, phi_r=lat_c[br[sel], bc[sel]],
+                lam_r=lon_c[br[sel], bc[sel]], n_rad=n_rad, n_tail=n_tail,
+            )
+
+        lb, status = losses(slice(None), self.receiver_points)
+        done = status == 0
+        sig[br[done], bc[done]] = eirp + gain[br[done], bc[done]] - lb[done]
+        # near the coverage level: the exact mode's whole profile (same points and equations; the
+        # kernel with every point on the cell's own line equals transmission_loss_many, tested)
+        band = np.flatnonzero(done & (np.abs(sig[br, bc] - level) <= self.recheck_margin_db))
+        if band.size:
+            lb2, st2 = losses(band, WHOLE_PROFILE)
+            ok = band[st2 == 0]
+            sig[br[ok], bc[ok]] = eirp + gain[br[ok], bc[ok]] - lb2[st2 == 0]
+            done[band[st2 != 0]] = False
+        return done, int(band.size)
+
     def compute(
         self, grid: Grid, sites: pd.DataFrame, *, dem: np.ndarray | None = None, progress: bool = False
     ) -> Coverage:
@@ -376,6 +460,8 @@ class P1812Model:
             cover_dbm[tech] = tc.threshold_dbm + location_margin_db(self.location_percent, tc.location_std_db)
         n_cells = 0
         n_unknown = 0
+        n_fast = 0
+        n_recheck = 0
         for k in range(len(sites)):
             f_ghz = float(lb.frequency_mhz[k]) / 1e3
             dx_m, dy_m = self._cell_size_m(grid, float(lat_s[k]))
@@ -408,6 +494,14 @@ class P1812Model:
                 lbk = 92.4 + 20.0 * math.log10(f_ghz) + 10.0 * np.log10(dfs2)
                 sig[nr, nc] = eirp + gain[nr, nc] - lbk
             far = np.flatnonzero(~near)
+            if self.method == "fast" and far.size:
+                done, n_band = self._fast_fill(sig, dem_arr, clut, zon, r0, r1, c0, c1, rows, cols, sel_r[far], sel_c[far],
+                                               dk[far], lon_c, lat_c, gain, eirp, step_km, dx_m, dy_m,
+                                               float(row_s[k]), float(col_s[k]), float(lat_s[k]), float(lon_s[k]),
+                                               htg, hrg, f_ghz, pol, cover_dbm[tech_of[k]])
+                n_fast += int(done.sum())
+                n_recheck += n_band
+                far = far[~done]  # left to the batched exact path
             npts_all = np.maximum(3, np.ceil(dk[far] / step_km).astype(np.int64) + 1)
             order = far[np.argsort(npts_all, kind="stable")]
             npts_sorted = np.sort(npts_all, kind="stable")
@@ -454,5 +548,8 @@ class P1812Model:
         params["sites_used"] = len(sites)
         params["cells_evaluated"] = n_cells
         params["cells_with_unknown_terrain"] = n_unknown
+        if self.method == "fast":
+            params["cells_fast"] = n_fast
+            params["cells_rechecked_exact"] = n_recheck
         return Coverage(grid=grid, operators=ops, technologies=techs, sites=sites, model=self.name,
                         parameters=params)
