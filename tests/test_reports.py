@@ -367,3 +367,35 @@ def test_coverage_probability_map_shows_the_location_probability(demo_run):
     assert figure_png(fig)[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(InputError, match="has"):
         plot_coverage_probability(analysis, "9G")
+
+
+def test_land_cover_map_and_models_side_by_side(demo_run):
+    """Notebook 02's pieces: the demo's inputs with land cover (load_inputs), the land-cover map in
+    WorldCover colours cell for cell, and compare_models handing back each model's coverage."""
+    import matplotlib.colors as mcolors
+
+    from covgap.compare import compare_models
+    from covgap.models.radius import RadiusModel
+    from covgap.notebooks import load_inputs
+    from covgap.report.figures import WORLDCOVER_COLOURS, display_window, plot_landcover
+
+    analysis, demo = demo_run
+    with pytest.raises(InputError, match="no land cover"):
+        plot_landcover(analysis)  # a radius run does not read [landcover]
+    cfg, study = load_inputs(demo_dir=demo)
+    lc = study.landcover
+    assert lc is not None and lc.classes.shape == analysis.study.grid.shape
+    fig = plot_landcover(analysis, lc)
+    image = np.asarray(fig.axes[0].get_images()[0].get_array())
+    idx, _ = display_window(analysis.study.grid, None)
+    classes = lc.classes[idx]
+    for code in (10, 40, 80):  # forest, cropland, water are all on the demo
+        assert (classes == code).any()
+        np.testing.assert_allclose(image[classes == code][0], mcolors.to_rgb(WORLDCOVER_COLOURS[code]))
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert any("R 15 m" in t for t in labels)
+    coverages = {}
+    totals, _ = compare_models(study, {"r": RadiusModel()}, coverages=coverages)
+    assert set(coverages) == {"r"}
+    unc = ~coverages["r"].any_covered()
+    assert totals.loc["r", "population_uncovered"] == pytest.approx(float(study.population[unc].sum()))

@@ -24,8 +24,8 @@ __all__ = ["compare_models", "compare_units", "compare_cells", "PopulationLayerC
            "layer_on_grid"]
 
 
-def compare_models(study: StudyArea, models: Mapping[str, CoverageModel], *, level: str | None = None, progress: bool = False
-                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def compare_models(study: StudyArea, models: Mapping[str, CoverageModel], *, level: str | None = None, progress: bool = False,
+                   coverages: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Compute coverage of one study area with several models and put the answers side by side.
 
     Only coverage and the population sums are recomputed (no lenses, clusters or hamlets), so a
@@ -37,6 +37,9 @@ def compare_models(study: StudyArea, models: Mapping[str, CoverageModel], *, lev
     models : mapping of name → CoverageModel
     level : str, optional
         Admin level of the per-unit comparison (default the coarsest).
+    coverages : dict, optional
+        When given, filled with each model's :class:`Coverage` (name → coverage), e.g. to draw
+        the maps of the models compared without computing them again.
 
     Returns
     -------
@@ -52,6 +55,8 @@ def compare_models(study: StudyArea, models: Mapping[str, CoverageModel], *, lev
     rows, per_unit = [], {}
     for name, model in models.items():
         cov = compute_coverage(study.grid, study.sites, model, dem=study.dem, progress=progress)
+        if coverages is not None:
+            coverages[name] = cov
         unc = ~cov.any_covered()
         row = {"model": name, "population_uncovered": float(pop[unc].sum(dtype=np.float64))}
         row["uncovered_share"] = row["population_uncovered"] / total if total > 0 else 0.0

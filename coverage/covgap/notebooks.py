@@ -24,7 +24,7 @@ from typing import Any
 
 from .errors import InputError
 
-__all__ = ["load_analysis", "population_layers", "notebook_paths", "inject_parameters", "execute_notebook", "run_all",
+__all__ = ["load_analysis", "load_inputs", "population_layers", "notebook_paths", "inject_parameters", "execute_notebook", "run_all",
            "main"]
 
 _ROOT = Path(__file__).resolve().parents[2]
@@ -76,23 +76,9 @@ def load_analysis(config: str | Path | None = None, *, demo_dir: str | Path | No
         machine and this code version: never load one you did not write.
     """
     from .config import load_config
-    from .pipeline import analyse_config, demo_config_text
+    from .pipeline import analyse_config
 
-    if config is None:
-        if demo_dir is not None and (Path(demo_dir) / "covgap.toml").is_file():
-            config = Path(demo_dir) / "covgap.toml"
-        else:
-            import tempfile
-
-            from .demo import make_demo_inputs
-
-            tmp = Path(tempfile.mkdtemp(prefix="covgap-demo-"))
-            make_demo_inputs(tmp / "inputs")
-            config = tmp / "covgap.toml"
-            config.write_text(demo_config_text(model_kind=model or "auto"), encoding="utf-8")
-    path = Path(config)
-    if not path.is_file():
-        raise InputError(f"config file {path} not found. Fix: set CONFIG to a covgap.toml, or None for the demo.")
+    path = _config_path(config, demo_dir, model)
     cached = None
     if cache_dir is not None:
         import pickle
@@ -112,6 +98,39 @@ def load_analysis(config: str | Path | None = None, *, demo_dir: str | Path | No
             pickle.dump(analysis, f, protocol=pickle.HIGHEST_PROTOCOL)
         tmp.replace(cached)
     return analysis
+
+
+def _config_path(config: str | Path | None, demo_dir: str | Path | None, model: str | None = None) -> Path:
+    """The config a notebook reads: ``config``, the demo folder's, or freshly written demo inputs."""
+    from .pipeline import demo_config_text
+
+    if config is None:
+        if demo_dir is not None and (Path(demo_dir) / "covgap.toml").is_file():
+            config = Path(demo_dir) / "covgap.toml"
+        else:
+            import tempfile
+
+            from .demo import make_demo_inputs
+
+            tmp = Path(tempfile.mkdtemp(prefix="covgap-demo-"))
+            make_demo_inputs(tmp / "inputs")
+            config = tmp / "covgap.toml"
+            config.write_text(demo_config_text(model_kind=model or "auto"), encoding="utf-8")
+    path = Path(config)
+    if not path.is_file():
+        raise InputError(f"config file {path} not found. Fix: set CONFIG to a covgap.toml, or None for the demo.")
+    return path
+
+
+def load_inputs(config: str | Path | None = None, *, demo_dir: str | Path | None = None):
+    """``(Config, StudyArea)`` of a notebook's config (the same resolution as :func:`load_analysis`),
+    with every input read, land cover included, and no coverage computed: for comparing models
+    (``covgap.compare.compare_models``) and drawing the inputs."""
+    from .config import load_config
+    from .io import load_study_area
+
+    cfg = load_config(_config_path(config, demo_dir))
+    return cfg, load_study_area(cfg)
 
 
 def population_layers(analysis, paths: Mapping[str, str | Path] | None = None, *,

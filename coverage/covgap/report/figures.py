@@ -31,6 +31,7 @@ __all__ = [
     "plot_terrain",
     "plot_coverage",
     "plot_coverage_probability",
+    "plot_landcover",
     "plot_choropleth",
     "plot_gap_map",
     "plot_coverage_bars",
@@ -220,13 +221,16 @@ def plot_coverage(analysis: Analysis, technology: str, *, ax=None, bounds_lonlat
     return fig
 
 
-def plot_coverage_probability(analysis: Analysis, technology: str, *, ax=None, bounds_lonlat=None,
-                              lang: str = "en") -> Figure:
+def plot_coverage_probability(analysis: Analysis, technology: str, *, coverage: Any = None, ax=None,
+                              bounds_lonlat=None, lang: str = "en") -> Figure:
     """Share of each cell's locations where the best ``technology`` server reaches the threshold,
     Φ((median signal − threshold)/σL) (:meth:`TechnologyCoverage.coverage_probability`): 0 white to 1
     dark, with the contour at the run's location percentage (the edge of "covered" in the tables).
-    Models without a signal (radius) give 0/1."""
-    cov = analysis.coverage
+    Models without a signal (radius) give 0/1. ``coverage``: another model's coverage of the same
+    study grid (e.g. from :func:`covgap.compare.compare_models`) instead of the analysis' own."""
+    cov = coverage if coverage is not None else analysis.coverage
+    if cov.grid.shape != analysis.study.grid.shape:
+        raise InputError(f"coverage grid {cov.grid.shape} != the study grid {analysis.study.grid.shape}.")
     if technology not in cov.technologies:
         raise InputError(f"no {technology} coverage in this analysis; it has {sorted(cov.technologies)}.")
     tc = cov.technologies[technology]
@@ -245,8 +249,44 @@ def plot_coverage_probability(analysis: Analysis, technology: str, *, ax=None, b
         ax.contour(prob, levels=[frac], extent=(ext[0], ext[1], ext[3], ext[2]), colors="k", linewidths=0.5)
     _admin_outline(ax, analysis, s.grid)
     _frame(ax, s.grid, ext, lang=lang)
-    ax.set_title(_title(analysis, label("coverage_probability_layer", lang, tech=technology,
-                                        pct=tc.location_percent, frac=frac)), fontsize=10)
+    ax.set_title(_title(analysis, f"{cov.model}: " + label("coverage_probability_layer", lang, tech=technology,
+                                                          pct=tc.location_percent, frac=frac)), fontsize=10)
+    return fig
+
+
+#: ESA WorldCover map legend colours (Product User Manual v2.0), by class code.
+WORLDCOVER_COLOURS = {10: "#006400", 20: "#ffbb22", 30: "#ffff4c", 40: "#f096ff", 50: "#fa0000", 60: "#b4b4b4",
+                      70: "#f0f0f0", 80: "#0064c8", 90: "#0096a0", 95: "#00cf75", 100: "#fae6a0"}
+
+
+def plot_landcover(analysis: Analysis, landcover: Any = None, *, ax=None, bounds_lonlat=None,
+                   lang: str = "en") -> Figure:
+    """Land-cover classes as the P.1812 model reads them (``landcover``, a
+    :class:`covgap.landcover.LandCover` on the study grid; default the analysis' own), in the
+    WorldCover legend colours, each class labelled with its P.1812 clutter height R."""
+    lc = landcover if landcover is not None else analysis.study.landcover
+    if lc is None:
+        raise InputError("this analysis has no land cover: it is read for the p1812 model from [landcover]. "
+                         "Fix: add [landcover] to the config, or pass a LandCover.")
+    s = analysis.study
+    if lc.classes.shape != s.grid.shape:
+        raise InputError(f"land cover shape {lc.classes.shape} != the study grid's {s.grid.shape}.")
+    fig, ax = _new_ax(ax)
+    idx, ext = display_window(s.grid, bounds_lonlat)
+    classes = np.asarray(lc.classes)[idx]
+    present = [int(c) for c in np.unique(classes) if int(c) in lc.table.classes]
+    rgb = np.ones(classes.shape + (3,))
+    for code in present:
+        rgb[classes == code] = mcolors.to_rgb(WORLDCOVER_COLOURS.get(code, "#777777"))
+    ax.imshow(rgb, extent=ext, interpolation="nearest")
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color=WORLDCOVER_COLOURS.get(c, "#777777"),
+                     label=f"{lc.table[c].name} (R {lc.table[c].height_m:g} m)") for c in present]
+    ax.legend(handles=handles, loc="lower left", fontsize=7, framealpha=0.85)
+    _admin_outline(ax, analysis, s.grid)
+    _frame(ax, s.grid, ext, lang=lang)
+    ax.set_title(_title(analysis, label("landcover_layer", lang)), fontsize=10)
     return fig
 
 

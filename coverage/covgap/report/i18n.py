@@ -70,6 +70,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "coverage_layer": ("{tech} coverage (darker = more operators)", "Vùng phủ {tech} (đậm hơn = nhiều nhà mạng hơn)"),
     "coverage_probability_layer": ("{tech}: share of locations with signal ({pct:g} % covered where ≥ {frac:g})",
                                    "{tech}: tỷ lệ vị trí có sóng (phủ {pct:g} % khi ≥ {frac:g})"),
+    "landcover_layer": ("Land cover (P.1812 clutter height R)", "Lớp phủ mặt đất (độ cao vật cản R theo P.1812)"),
     "coverage_probability": ("Coverage probability (best server)", "Xác suất phủ sóng (trạm tốt nhất)"),
     "uncovered_share_by": ("Share without signal by {level}", "Tỷ lệ không có sóng theo {level}"),
     "hillshade": ("Terrain (hillshade)", "Địa hình (bóng đổ)"),
