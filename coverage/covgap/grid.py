@@ -265,6 +265,58 @@ class Grid:
             parent_y_centres=np.ascontiguousarray(self.y_centres()[row0:row1]),
         )
 
+    def padded(self, n_cells: int) -> Grid:
+        """This grid grown by ``n_cells`` whole cells on every side (same CRS and cell size, origin
+        shifted by whole cells), so its cells stay aligned with this grid's: cell ``(r, c)`` here is
+        cell ``(r + n_cells, c + n_cells)`` of the padded grid, with the same centre.
+
+        Examples
+        --------
+        >>> g = Grid.from_bounds(0, 0, 1_000, 500, res=(100, 100), crs="EPSG:32648")
+        >>> p = g.padded(2)
+        >>> p.shape, p.bounds
+        ((9, 14), (-200.0, -200.0, 1200.0, 700.0))
+        >>> bool((p.x_centres()[2:-2] == g.x_centres()).all()), g.padded(0) == g
+        (True, True)
+        """
+        n = int(n_cells)
+        if n < 0 or n != n_cells:
+            raise InputError(f"grid padding must be a whole number of cells >= 0; got {n_cells!r}.")
+        if n == 0:
+            return self
+        t = self.transform
+        return Grid(crs=self.crs, transform=Affine(t.a, 0.0, t.c - n * t.a, 0.0, t.e, t.f - n * t.e),
+                    shape=(self.ny + 2 * n, self.nx + 2 * n))
+
+    def cells_for_distance(self, distance_m: float) -> int:
+        """The fewest whole cells that span at least ``distance_m`` metres both east-west and
+        north-south, everywhere within that distance of the grid (on a geographic grid a cell's width
+        is taken at the latitude farthest from the equator: the grid's edge plus ``distance_m``).
+
+        Examples
+        --------
+        >>> Grid.from_bounds(0, 0, 1_000, 1_000, res=(100, 100), crs="EPSG:32648").cells_for_distance(250)
+        3
+        >>> g = Grid.from_bounds(105.0, 0.0, 106.0, 1.0, res=(0.01, 0.01), crs="EPSG:4326")
+        >>> g.cells_for_distance(11_119.5)  # 0.1 degree of latitude; longitude at 1.1 N barely shorter
+        11
+        """
+        d = float(distance_m)
+        if not math.isfinite(d) or d < 0:
+            raise InputError(f"padding distance must be metres >= 0; got {distance_m!r}.")
+        if d == 0:
+            return 0
+        dx, dy = self.res
+        if self.is_geographic:
+            dlat = math.degrees(d / EARTH_RADIUS_M)
+            _, s, _, n = self.bounds
+            lat_far = min(max(abs(s), abs(n)) + dlat, 89.9)
+            dx_m = math.radians(dx) * EARTH_RADIUS_M * math.cos(math.radians(lat_far))
+            dy_m = math.radians(dy) * EARTH_RADIUS_M
+        else:
+            dx_m, dy_m = dx, dy
+        return int(math.ceil(round(d / min(dx_m, dy_m), 9)))
+
     def window_around(self, x: float, y: float, radius_m: float, *,
                       margin_cells: float = 2.0) -> tuple[int, int, int, int]:
         """Rows and columns ``(row0, row1, col0, col1)`` (end exclusive, clipped to the grid) of the
