@@ -288,6 +288,28 @@ class Grid:
         return Grid(crs=self.crs, transform=Affine(t.a, 0.0, t.c - n * t.a, 0.0, t.e, t.f - n * t.e),
                     shape=(self.ny + 2 * n, self.nx + 2 * n))
 
+    def cell_offset(self, other: Grid, *, tol: float = 1e-6) -> tuple[int, int] | None:
+        """``(rows, cols)`` such that cell ``(r, c)`` of ``other`` is cell ``(r + rows, c + cols)`` of
+        this grid, when both have the same CRS and cell size and their origins differ by whole cells
+        (within ``tol`` of a cell); else ``None``.
+
+        Examples
+        --------
+        >>> g = Grid.from_bounds(0, 0, 1_000, 500, res=(100, 100), crs="EPSG:32648")
+        >>> g.padded(3).cell_offset(g), g.cell_offset(g.padded(3)), g.cell_offset(g.window(1, 2, 0, 5))
+        ((3, 3), (-3, -3), (1, 0))
+        """
+        if not self.crs.equals(other.crs):
+            return None
+        a, b = self.transform, other.transform
+        if abs(a.a - b.a) > tol * abs(a.a) / max(self.nx, 1) or abs(a.e - b.e) > tol * abs(a.e) / max(self.ny, 1):
+            return None
+        cols = (b.c - a.c) / a.a
+        rows = (b.f - a.f) / a.e
+        if abs(cols - round(cols)) > tol or abs(rows - round(rows)) > tol:
+            return None
+        return int(round(rows)), int(round(cols))
+
     def cells_for_distance(self, distance_m: float) -> int:
         """The fewest whole cells that span at least ``distance_m`` metres both east-west and
         north-south, everywhere within that distance of the grid (on a geographic grid a cell's width
