@@ -152,10 +152,12 @@ def test_demo_padded_study_area(demo_dir):
     assert padded.landcover.classes.shape == padded.grid.shape
     # the mast in the pad: dropped (counted) without padding, kept with it
     pm = load_study_area(load_config(demo_dir / "plain_mast.toml"), read_landcover=False)
-    assert pm.notes["foreign_sites"]["outside_grid_transmitters"] == 1 and "NBM-PAD" not in set(pm.foreign_sites["site_id"])
+    assert pm.notes["foreign_sites"]["outside_grid_transmitters"] == 1
+    assert "NBM-PAD" not in set(pm.foreign_sites["site_id"])
     qm = load_study_area(load_config(demo_dir / "padded_mast.toml"), read_landcover=False)
     assert "outside_grid_transmitters" not in qm.notes["foreign_sites"]
-    assert qm.notes["foreign_sites"]["in_grid_padding_transmitters"] == 1 and "NBM-PAD" in set(qm.foreign_sites["site_id"])
+    assert qm.notes["foreign_sites"]["in_grid_padding_transmitters"] == 1
+    assert "NBM-PAD" in set(qm.foreign_sites["site_id"])
 
 
 @pytest.mark.slow
@@ -188,3 +190,57 @@ def test_demo_padded_run_same_unit_figures_and_pad_mast_counted(demo_dir, tmp_pa
     assert fn1["sites"] == fn0["sites"] + 1
     assert fn1["foreign_only"] + fn1["domestic_and_foreign"] > fn0["foreign_only"] + fn0["domestic_and_foreign"]
     assert with_mast.summary()["population_uncovered"] == pytest.approx(sq["population_uncovered"], rel=1e-12)
+
+
+# ------------------------------------------------------------------ terrain model: a mast in the pad
+def _tiny_terrain_study(d: Path, pad_km: float) -> Path:
+    """40×40 cells of 9″ (105.0–105.1 E, 21.0–21.1 N), 10 people each, one unit over all of it; a flat 100 m
+    DEM reaching 20 cells past every side; a domestic 4G mast 1.1 km west of the raster's edge, one in its NE corner."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    res = 9 / 3600
+    g = Grid.from_bounds(105.0, 21.0, 105.1, 21.1, res=(res, res), crs="EPSG:4326")
+    d.mkdir(parents=True, exist_ok=True)
+    for name, grid, arr in (("pop.tif", g, np.full(g.shape, 10.0, "f4")),
+                            ("dem.tif", g.padded(20), np.full(g.padded(20).shape, 100.0, "f4"))):
+        with rasterio.open(d / name, "w", driver="GTiff", height=grid.ny, width=grid.nx, count=1, dtype="float32",
+                           crs="EPSG:4326", transform=grid.transform) as ds:
+            ds.write(arr, 1)
+    gpd.GeoDataFrame({"code": ["U1"], "name": ["Unit"]}, geometry=[box(105.0, 21.0, 105.1, 21.1)],
+                     crs="EPSG:4326").to_file(d / "admin.gpkg", layer="units")
+    pd.DataFrame({"site_id": ["W1", "E1"], "operator": ["Op", "Op"], "technology": ["4G", "4G"],
+                  "lon": [104.99, 105.099], "lat": [21.05, 21.099],
+                  "antenna_height_m": [30.0, 30.0]}).to_csv(d / "towers.csv", index=False)
+    (d / "c.toml").write_text(f"""[study]
+name = "tiny"
+pad_km = {pad_km}
+[inputs]
+population = "pop.tif"
+dem = "dem.tif"
+towers = "towers.csv"
+[[admin]]
+level = "unit"
+path = "admin.gpkg"
+layer = "units"
+code_field = "code"
+name_field = "name"
+[model]
+kind = "terrain"
+""", encoding="utf-8")
+    return d / "c.toml"
+
+
+def test_terrain_mast_in_the_pad_is_computed_over_real_terrain(tmp_path):
+    from covgap.pipeline import analyse_config
+
+    with pytest.raises(InputError, match=r"site 'W1'.*pad_km"):  # no pad: the mast has no ground height
+        analyse_config(load_config(_tiny_terrain_study(tmp_path / "plain", 0)))
+    a = analyse_config(load_config(_tiny_terrain_study(tmp_path / "padded", 2.0)))
+    assert a.study.notes["grid_padding"]["pad_cells_each_side"] == 8  # 2 km / 259 m cells at 21.12 N
+    assert np.isnan(a.study.dem).sum() == 0  # the pad's terrain is the DEM file's, not unknown
+    tab = a.units["unit"]
+    assert float(tab["population"].iloc[0]) == 16_000.0  # 40 × 40 × 10, exactly: nobody in the pad
+    assert 0 < float(tab["covered_any"].iloc[0]) < 16_000.0
+    inside = a.coverage.any_covered()[8:-8, 8:-8]
+    assert inside[:, :5].all()  # the mast 1.1 km west of the raster covers its five westmost columns

@@ -151,8 +151,9 @@ def load_study_area(cfg: Config, *, read_landcover: bool = True):
         on_grid = ((foreign_sites["lon"] >= gw) & (foreign_sites["lon"] <= ge) & (foreign_sites["lat"] >= gs)
                    & (foreign_sites["lat"] <= gn)).to_numpy()
         if cfg.pad_km > 0:
-            in_pad = on_grid & ~((foreign_sites["lon"] >= w) & (foreign_sites["lon"] <= e) & (foreign_sites["lat"] >= s_)
-                                 & (foreign_sites["lat"] <= n)).to_numpy()
+            in_raster = ((foreign_sites["lon"] >= w) & (foreign_sites["lon"] <= e) & (foreign_sites["lat"] >= s_)
+                         & (foreign_sites["lat"] <= n)).to_numpy()
+            in_pad = on_grid & ~in_raster
             notes["foreign_sites"]["in_grid_padding_transmitters"] = int(in_pad.sum())
         if (~on_grid).any():
             notes["foreign_sites"]["outside_grid_transmitters"] = int((~on_grid).sum())
