@@ -35,6 +35,7 @@ class _Study(_Strict):
     synthetic: bool = False
     snap_cells: Annotated[int, Field(ge=0)] = 2
     overlap_tolerance_km2: _NonNegNum = 0.01
+    pad_km: Annotated[float, Field(ge=0, le=3000, allow_inf_nan=False)] | Literal["reach"] = 0.0
 
 
 class _Ref(_Strict):
@@ -152,6 +153,7 @@ _EXAMPLES: dict[str, str] = {
     "study.synthetic": "synthetic = false",
     "study.snap_cells": "snap_cells = 2",
     "study.overlap_tolerance_km2": "overlap_tolerance_km2 = 0.01",
+    "study.pad_km": 'pad_km = 20.0  (km, 0-3000) or pad_km = "reach"',
     "inputs": 'inputs = { population = "pop.tif", towers = "towers.csv" } (or an [inputs] section)',
     "inputs.*": 'towers = { path = "inputs/towers.csv", source = "OpenCelliD" }  (or towers = "inputs/towers.csv")',
     "inputs.border.arc_from": "arc_from = [104.0, 22.9]  (lon, lat)",

@@ -198,6 +198,11 @@ class Config:
     report: ReportConfig = field(default_factory=ReportConfig)
     snap_cells: int = 2
     overlap_tolerance_km2: float = 0.01
+    #: ``[study] pad_km``: the analysis grid is the population raster's grid grown by whole cells
+    #: spanning at least this many km on every side, with zero people there (0: not padded).
+    pad_km: float = 0.0
+    #: How ``pad_km`` was set: ``""`` (a number in the file) or the rule ``"reach"`` resolved to.
+    pad_rule: str = ""
     border_arc: tuple[tuple[float, float], ...] | None = None
     population_adjust: PopulationAdjustConfig | None = None
     #: ``[uncertainty]``: run an ensemble next to the deterministic run (None: no ensemble).
@@ -232,7 +237,7 @@ class Config:
 
 
 _TOP = {"study", "inputs", "admin", "model", "gaps", "report", "sources", "population", "uncertainty", "landcover"}
-_STUDY = {"name", "synthetic", "snap_cells", "overlap_tolerance_km2"}
+_STUDY = {"name", "synthetic", "snap_cells", "overlap_tolerance_km2", "pad_km"}
 _INPUTS = {"population", "dem", "towers", "hamlets", "border", "foreign_towers"}
 _REF = {"path", "layer", "source", "release", "licence", "url", "encoding"}
 _ADMIN = {"level", "path", "layer", "code_field", "name_field", "parent_field", "source", "release",
@@ -283,6 +288,35 @@ def _int(v, where: str, src: str) -> int:
     if not isinstance(v, int) or v < 0:
         raise ConfigError(f"{src}: {where} = {v!r}; expected a whole number ≥ 0.")
     return v
+
+
+#: The models' default reach when nothing larger is configured (km): the Hata and terrain models'
+#: 20 km validity limit (Okumura-Hata is published for 1-20 km; see covgap.models.hata).
+DEFAULT_REACH_KM = 20.0
+
+
+def _pad_km(v, data: dict, src: str) -> dict[str, Any]:
+    """``[study] pad_km``: kilometres ≥ 0, or ``"reach"`` = ``[sources] reach_km`` when given (the grid then
+    reaches as far as ``covgap fetch`` fetched DEM and land cover), else the largest of 20 km, every
+    ``[model.*] max_radius_km`` and every ``[model.radius_km]`` value."""
+    if v != "reach":
+        if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 3000:
+            raise ConfigError(f"{src}: [study] pad_km = {v!r}; expected kilometres in 0-3000 or \"reach\". "
+                              "Fix: e.g. pad_km = 20.0, or remove the key for no padding.")
+        return {"pad_km": float(v), "pad_rule": ""}
+    sources = data.get("sources") if isinstance(data.get("sources"), dict) else {}
+    r = sources.get("reach_km")
+    if isinstance(r, int | float) and not isinstance(r, bool) and 0 <= r <= 3000:
+        return {"pad_km": float(r), "pad_rule": "reach: [sources] reach_km"}
+    reach, why = DEFAULT_REACH_KM, f"reach: default {DEFAULT_REACH_KM:g} km"
+    model = data.get("model") if isinstance(data.get("model"), dict) else {}
+    for key, opts in model.items():
+        vals = (opts.values() if key == "radius_km" else [opts.get("max_radius_km")]) if isinstance(opts, dict) else []
+        for x in vals:
+            if isinstance(x, int | float) and not isinstance(x, bool) and x > reach:
+                reach = float(x)
+                why = f"reach: [model.{key}] " + ("radius" if key == "radius_km" else "max_radius_km")
+    return {"pad_km": reach, "pad_rule": why}
 
 
 def _vn2025(a: dict, where: str, src: str, vn) -> tuple[str | None, tuple[str, ...] | None]:
@@ -419,6 +453,7 @@ def parse_config(data: dict, *, base: Path, src: str = "config") -> Config:
         synthetic=bool(study.get("synthetic", False)),
         snap_cells=_int(study.get("snap_cells", 2), "study.snap_cells", src),
         overlap_tolerance_km2=float(study.get("overlap_tolerance_km2", 0.01)),
+        **_pad_km(study.get("pad_km", 0.0), data, src),
         border_arc=border_arc,
         population=_ref(_need(inputs, "population", "inputs", src, (str, dict)), "inputs.population", base, src),
         towers=_ref(_need(inputs, "towers", "inputs", src, (str, dict)), "inputs.towers", base, src),

@@ -69,7 +69,7 @@ class Grid:
     >>> g.shape
     (120, 120)
     >>> round(float(g.cell_area_km2()[0, 0]), 4)
-    0.0081
+    0.008
     """
 
     crs: CRS
@@ -264,6 +264,80 @@ class Grid:
             parent_x_centres=np.ascontiguousarray(self.x_centres()[col0:col1]),
             parent_y_centres=np.ascontiguousarray(self.y_centres()[row0:row1]),
         )
+
+    def padded(self, n_cells: int) -> Grid:
+        """This grid grown by ``n_cells`` whole cells on every side (same CRS and cell size, origin
+        shifted by whole cells), so its cells stay aligned with this grid's: cell ``(r, c)`` here is
+        cell ``(r + n_cells, c + n_cells)`` of the padded grid, with the same centre.
+
+        Examples
+        --------
+        >>> g = Grid.from_bounds(0, 0, 1_000, 500, res=(100, 100), crs="EPSG:32648")
+        >>> p = g.padded(2)
+        >>> p.shape, p.bounds
+        ((9, 14), (-200.0, -200.0, 1200.0, 700.0))
+        >>> bool((p.x_centres()[2:-2] == g.x_centres()).all()), g.padded(0) == g
+        (True, True)
+        """
+        n = int(n_cells)
+        if n < 0 or n != n_cells:
+            raise InputError(f"grid padding must be a whole number of cells >= 0; got {n_cells!r}.")
+        if n == 0:
+            return self
+        t = self.transform
+        return Grid(crs=self.crs, transform=Affine(t.a, 0.0, t.c - n * t.a, 0.0, t.e, t.f - n * t.e),
+                    shape=(self.ny + 2 * n, self.nx + 2 * n))
+
+    def cell_offset(self, other: Grid, *, tol: float = 1e-6) -> tuple[int, int] | None:
+        """``(rows, cols)`` such that cell ``(r, c)`` of ``other`` is cell ``(r + rows, c + cols)`` of
+        this grid, when both have the same CRS and cell size and their origins differ by whole cells
+        (within ``tol`` of a cell); else ``None``.
+
+        Examples
+        --------
+        >>> g = Grid.from_bounds(0, 0, 1_000, 500, res=(100, 100), crs="EPSG:32648")
+        >>> g.padded(3).cell_offset(g), g.cell_offset(g.padded(3)), g.cell_offset(g.window(1, 2, 0, 5))
+        ((3, 3), (-3, -3), (1, 0))
+        """
+        if not self.crs.equals(other.crs):
+            return None
+        a, b = self.transform, other.transform
+        if abs(a.a - b.a) > tol * abs(a.a) / max(self.nx, 1) or abs(a.e - b.e) > tol * abs(a.e) / max(self.ny, 1):
+            return None
+        cols = (b.c - a.c) / a.a
+        rows = (b.f - a.f) / a.e
+        if abs(cols - round(cols)) > tol or abs(rows - round(rows)) > tol:
+            return None
+        return int(round(rows)), int(round(cols))
+
+    def cells_for_distance(self, distance_m: float) -> int:
+        """The fewest whole cells that span at least ``distance_m`` metres both east-west and
+        north-south, everywhere within that distance of the grid (on a geographic grid a cell's width
+        is taken at the latitude farthest from the equator: the grid's edge plus ``distance_m``).
+
+        Examples
+        --------
+        >>> Grid.from_bounds(0, 0, 1_000, 1_000, res=(100, 100), crs="EPSG:32648").cells_for_distance(250)
+        3
+        >>> g = Grid.from_bounds(105.0, 0.0, 106.0, 1.0, res=(0.01, 0.01), crs="EPSG:4326")
+        >>> g.cells_for_distance(11_119.5)  # 0.1 degree of latitude; longitude at 1.1 N barely shorter
+        11
+        """
+        d = float(distance_m)
+        if not math.isfinite(d) or d < 0:
+            raise InputError(f"padding distance must be metres >= 0; got {distance_m!r}.")
+        if d == 0:
+            return 0
+        dx, dy = self.res
+        if self.is_geographic:
+            dlat = math.degrees(d / EARTH_RADIUS_M)
+            _, s, _, n = self.bounds
+            lat_far = min(max(abs(s), abs(n)) + dlat, 89.9)
+            dx_m = math.radians(dx) * EARTH_RADIUS_M * math.cos(math.radians(lat_far))
+            dy_m = math.radians(dy) * EARTH_RADIUS_M
+        else:
+            dx_m, dy_m = dx, dy
+        return int(math.ceil(round(d / min(dx_m, dy_m), 9)))
 
     def window_around(self, x: float, y: float, radius_m: float, *,
                       margin_cells: float = 2.0) -> tuple[int, int, int, int]:

@@ -11,7 +11,7 @@ import numpy as np
 from ..config import Config, InputRef
 from ..errors import InputError
 from ..grid import Grid
-from ..population import adjust_to_totals, find_overlaps, snap_outside_cells
+from ..population import adjust_to_totals, find_overlaps, pad_population, snap_outside_cells
 from ..sources.http import sha256_file
 from .rasters import read_dem_onto, read_landcover_onto, read_population
 from .tables import check_names_repaired, read_foreign_towers, read_hamlets, read_landcover_table, read_population_totals, read_towers
@@ -55,7 +55,9 @@ def load_study_area(cfg: Config, *, read_landcover: bool = True):
     """Read every input named in ``cfg`` onto the population grid and validate it.
 
     Returns a :class:`~covgap.study.StudyArea`. The population grid is the analysis grid
-    (people are never resampled); the DEM is warped onto it when needed. ``read_landcover=False``
+    (people are never resampled), grown by ``[study] pad_km`` on every side with zero people in the
+    pad (:func:`covgap.population.pad_population`; ``notes["grid_padding"]``); the DEM and land cover
+    are read onto it, so a mast past the population raster's edge stands on real terrain. ``read_landcover=False``
     skips ``[landcover]`` (only the P.1812 model reads it; a national read takes minutes) and says so
     in ``notes["landcover"]``.
     """
@@ -71,7 +73,10 @@ def load_study_area(cfg: Config, *, read_landcover: bool = True):
             "nobody to count. Fix: check the file (the right band, a nodata value that hides the data, a scale "
             "factor) or point the config at the people-per-cell raster."
         )
-    bounds_ll = _lonlat_bounds(grid)
+    bounds_ll = _lonlat_bounds(grid)  # the population raster's extent: "in the study area"
+    if cfg.pad_km > 0:
+        grid, pop, notes["grid_padding"] = _pad_grid(cfg, grid, pop)
+    grid_ll = _lonlat_bounds(grid)  # the analysis grid's extent (padded): what can be computed
     dem = None
     if cfg.dem is not None:
         dem, dnotes = read_dem_onto(cfg.dem, grid)
@@ -142,13 +147,20 @@ def load_study_area(cfg: Config, *, read_landcover: bool = True):
         notes["foreign_sites"] = frep.as_dict()
         # Only towers on the analysis grid can be computed over terrain (the DEM is warped onto this
         # grid; a mast outside it has no ground height): the rest are counted, not used.
-        on_grid = ((foreign_sites["lon"] >= w) & (foreign_sites["lon"] <= e) & (foreign_sites["lat"] >= s_)
-                   & (foreign_sites["lat"] <= n)).to_numpy()
+        gw, gs, ge, gn = grid_ll
+        on_grid = ((foreign_sites["lon"] >= gw) & (foreign_sites["lon"] <= ge) & (foreign_sites["lat"] >= gs)
+                   & (foreign_sites["lat"] <= gn)).to_numpy()
+        if cfg.pad_km > 0:
+            in_raster = ((foreign_sites["lon"] >= w) & (foreign_sites["lon"] <= e) & (foreign_sites["lat"] >= s_)
+                         & (foreign_sites["lat"] <= n)).to_numpy()
+            in_pad = on_grid & ~in_raster
+            notes["foreign_sites"]["in_grid_padding_transmitters"] = int(in_pad.sum())
         if (~on_grid).any():
             notes["foreign_sites"]["outside_grid_transmitters"] = int((~on_grid).sum())
             notes["foreign_sites"]["outside_grid_note"] = (
-                "foreign transmitters beyond the population raster's extent are not computed (no terrain there); "
-                "see docs/design.md 'Neighbouring networks and tower-data confidence'")
+                "foreign transmitters beyond the analysis grid (the population raster's extent"
+                + (f" padded by {cfg.pad_km:g} km" if cfg.pad_km > 0 else ", [study] pad_km = 0")
+                + ") are not computed (no terrain there); see docs/design.md 'Grid padding past the border'")
             foreign_sites = foreign_sites.loc[on_grid].reset_index(drop=True)
     hamlets = read_hamlets(cfg.hamlets, study_bounds_lonlat=bounds_ll) if cfg.hamlets is not None else None
     if hamlets is not None:
@@ -179,6 +191,22 @@ def load_study_area(cfg: Config, *, read_landcover: bool = True):
     return StudyArea(name=cfg.name, grid=grid, population=pop, admin=admin, sites=sites, dem=dem,
                      foreign_sites=foreign_sites, landcover=landcover,
                      hamlets=hamlets, border=border, synthetic=cfg.synthetic, sources=sources, notes=notes)
+
+
+def _pad_grid(cfg: Config, grid: Grid, pop: np.ndarray) -> tuple[Grid, np.ndarray, dict[str, Any]]:
+    """``[study] pad_km``: the grid grown by whole cells spanning the distance, zero people in the pad."""
+    n = grid.cells_for_distance(cfg.pad_km * 1000.0)
+    total = float(pop.sum())
+    padded_pop, padded = pad_population(pop, grid, n)
+    if float(padded_pop.sum()) != total:  # cannot happen (zeros added); a guard for the rule of §2.1
+        raise InputError(f"padding the population grid changed its total ({total} -> {padded_pop.sum()}).")
+    note = {"pad_km": cfg.pad_km, "rule": cfg.pad_rule or "[study] pad_km", "pad_cells_each_side": n,
+            "population_shape": list(grid.shape), "grid_shape": list(padded.shape),
+            "pad_cells": int(padded_pop.size - pop.size),
+            "note": "the analysis grid is the population raster's grid grown by whole cells on every side with "
+                    "zero people there; DEM and land cover are read onto it, so towers in the pad are computed "
+                    "over real terrain where the DEM file covers it; output rasters are on this padded grid"}
+    return padded, padded_pop, note
 
 
 def _landcover(cfg: Config, grid: Grid, dem):

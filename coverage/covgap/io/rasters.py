@@ -62,8 +62,11 @@ def read_population(ref: InputRef | str | Path) -> tuple[np.ndarray, Grid, dict[
 def read_dem_onto(ref: InputRef | str | Path, grid: Grid) -> tuple[np.ndarray, dict[str, Any]]:
     """Read a DEM onto ``grid`` (float32 metres, NaN = unknown terrain).
 
-    When the DEM is on another grid it is warped with bilinear resampling (elevations are
-    not counts, so interpolation is right here) and the notes say so.
+    When the DEM has the grid's cells shifted by whole cells (the padded analysis grid of
+    ``[study] pad_km`` over a DEM on the population raster's grid, or a larger DEM on the same
+    cells) the overlap is copied exactly and cells the file does not cover are NaN. On any other
+    grid it is warped with bilinear resampling (elevations are not counts, so interpolation is
+    right here) and the notes say so.
     """
     path = Path(ref.path if isinstance(ref, InputRef) else ref)
     arr, dgrid, nodata, info = read_raster(path, what="DEM")
@@ -71,9 +74,19 @@ def read_dem_onto(ref: InputRef | str | Path, grid: Grid) -> tuple[np.ndarray, d
     a = arr.astype(np.float32)
     if nodata is not None:
         a[a == nodata] = np.nan
+    off = grid.cell_offset(dgrid)
     if dgrid.same_as(grid):
         out = a
         notes["resampled"] = False
+    elif off is not None:  # same cells, whole-cell shift (e.g. the padded population grid): copied, not warped
+        out = np.full(grid.shape, np.nan, dtype=np.float32)
+        r0, c0 = off
+        dr0, dc0 = max(r0, 0), max(c0, 0)
+        dr1, dc1 = min(r0 + dgrid.ny, grid.ny), min(c0 + dgrid.nx, grid.nx)
+        if dr1 > dr0 and dc1 > dc0:
+            out[dr0:dr1, dc0:dc1] = a[dr0 - r0:dr1 - r0, dc0 - c0:dc1 - c0]
+        notes["resampled"] = False
+        notes["aligned_window"] = "the DEM's cells are the grid's (whole-cell offset): copied, not resampled"
     else:
         out = np.full(grid.shape, np.nan, dtype=np.float32)
         rasterio.warp.reproject(

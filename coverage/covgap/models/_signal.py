@@ -259,8 +259,8 @@ class _SignalModel:
             on_nodata = inside & ~np.isfinite(z_ground)
             for label, bad, fix in (
                 ("outside_dem", ~inside,
-                 "extend the DEM (and grid) by the largest coverage radius around the study area, "
-                 "or drop those rows"),
+                 "extend the DEM (and grid: [study] pad_km = \"reach\") by the largest coverage radius around the "
+                 "study area, or drop those rows"),
                 ("on_dem_nodata", on_nodata,
                  "fill DEM voids first (e.g. gdal_fillnodata), or correct the site position"),
             ):

@@ -9,6 +9,8 @@ up in exactly one destination cell / admin unit or in an explicitly reported rem
   block sums when the destination is coarser and aligned, otherwise each source cell's people
   are split by the exact (spherical on geographic grids) area fraction that falls in each
   destination cell.
+- :func:`pad_population` grows the grid by whole cells on every side with zero people in the pad
+  (the analysis grid padded past the border by the model's reach, ``[study] pad_km``).
 - :func:`snap_outside_cells` gives populated cells whose centre fell just outside every unit
   (coast, national outline) to the nearest unit within a few cells, and reports what moved.
 - :func:`find_overlaps` finds admin polygons that overlap (people would be counted twice).
@@ -18,7 +20,7 @@ up in exactly one destination cell / admin unit or in an explicitly reported rem
   official total, keeping the grid's pattern inside the unit.
 """
 
-from .cells import NODATA_SENTINELS, aligned_blocks, clean_population, regrid_population_sum_preserving
+from .cells import NODATA_SENTINELS, aligned_blocks, clean_population, pad_population, regrid_population_sum_preserving
 from .settlements import SettlementCheck, settlement_check
 from .totals import ADJUSTMENT_COLUMNS, adjust_to_totals
 from .units import find_overlaps, fractional_unit_sums, fractional_unit_weights, snap_outside_cells
@@ -28,6 +30,7 @@ __all__ = [
     "clean_population",
     "regrid_population_sum_preserving",
     "aligned_blocks",
+    "pad_population",
     "snap_outside_cells",
     "fractional_unit_weights",
     "fractional_unit_sums",

@@ -236,3 +236,25 @@ def regrid_population_sum_preserving(
     fym = sp.csr_matrix((c.data, (src_grid.ny - 1 - c.row, dst_grid.ny - 1 - c.col)), shape=c.shape)
     out = np.asarray((fym.T @ sp.csr_matrix(pop) @ fxm).todense())
     return out, total - float(out.sum())
+
+
+def pad_population(population: np.ndarray, grid: Grid, n_cells: int) -> tuple[np.ndarray, Grid]:
+    """``population`` and its ``grid`` grown by ``n_cells`` cells on every side, with **zero people**
+    in the added cells (people are never invented: the sum is unchanged, the original cells keep
+    their values exactly). See :meth:`covgap.grid.Grid.padded`.
+
+    Examples
+    --------
+    >>> g = Grid.from_bounds(0, 0, 200, 100, res=(100, 100), crs="EPSG:32648")
+    >>> p, pg = pad_population(np.array([[3.0, 4.5]]), g, 1)
+    >>> p.tolist(), pg.shape, float(p.sum())
+    ([[0.0, 0.0, 0.0, 0.0], [0.0, 3.0, 4.5, 0.0], [0.0, 0.0, 0.0, 0.0]], (3, 4), 7.5)
+    """
+    pop = np.asarray(population)
+    if pop.shape != grid.shape:
+        raise InputError(f"population has shape {pop.shape}, its grid {grid.shape}; they must match.")
+    padded = grid.padded(n_cells)
+    n = (padded.ny - grid.ny) // 2
+    if n == 0:
+        return pop, grid
+    return np.pad(pop, n, mode="constant", constant_values=0), padded
