@@ -347,8 +347,10 @@ class CalibrationResult:
     cv : DataFrame
         :func:`cross_validate`'s per-group errors (last row ``ALL``).
     location_std_db : float
-        Pooled spread, √(Σ (n−1)·spread² / Σ (n−1)) over the fitted groups: the σL written to
-        the calibration file.
+        Pooled spread, √(Σ dof·spread² / Σ dof) over the fitted groups: the σL written to the
+        calibration file. A group with a slope counts its spread about offset + slope
+        (``spread_with_slope_db``, dof n−2), since ``covgap run`` applies both; others their
+        ``spread_db`` (dof n−1).
     model : str
         The model kind calibrated; ``model_parameters`` its parameters.
     """
@@ -442,17 +444,21 @@ def calibrate(study: StudyArea, model: CoverageModel, measurements: pd.DataFrame
                                              groups["fitted"], strict=True) if ok}
     pts["calibrated_dbm"] = pts["predicted_dbm"] + np.array(
         [off.get((o, t), 0.0) for o, t in zip(pts["operator"], pts["technology"], strict=True)], dtype="f8")
+    # the spread about what `covgap run` applies: offset + slope where a slope is fitted (dof n - 2)
     fitted = groups[groups["fitted"] & (groups["dof"] > 0)]
-    dof = fitted["dof"].to_numpy(dtype="f8")
-    pooled = float(np.sqrt((dof * fitted["spread_db"].to_numpy(dtype="f8") ** 2).sum() / dof.sum())) \
-        if dof.sum() > 0 else float("nan")
+    sloped = fitted["slope_fitted"].to_numpy(dtype=bool)
+    dof = fitted["dof"].to_numpy(dtype="f8") - sloped
+    spread = np.where(sloped, fitted["spread_with_slope_db"].to_numpy(dtype="f8"),
+                      fitted["spread_db"].to_numpy(dtype="f8"))
+    pooled = float(np.sqrt((dof * spread ** 2).sum() / dof.sum())) if dof.sum() > 0 else float("nan")
     rules = {"min_points": min_points, "fit_slope": bool(fit_slope), "slope_min_points": slope_min_points,
              "slope_min_decades": slope_min_decades,
              "slope_distance_range": "max - min of log10(distance to the serving site)",
              "min_distance_km": MIN_DISTANCE_KM, "duplicate_key": "operator, technology, lon/lat to 1e-6 degree, time",
              "residual": "measured - predicted (dB)", "offset": "mean residual per operator x technology",
              "spread": "standard deviation of the residuals about the offset, dof = n - 1",
-             "location_std_db": "pooled spread over the fitted groups"}
+             "location_std_db": "pooled spread over the fitted groups, about offset + slope where a slope is "
+                                 "fitted (what covgap run applies)"}
     return CalibrationResult(points=pts, dropped=dropped.reset_index(drop=True), report=rep, groups=groups, cv=cv,
                              cv_info=info, location_std_db=pooled, model=model.name,
                              model_parameters=model.parameters(), rules=rules)
