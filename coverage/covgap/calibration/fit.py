@@ -10,10 +10,12 @@ Conventions (every table and figure of ``covgap calibrate``):
   degrees of freedom: what is left after calibration, offered as the location variability σL.
 * **slope** (dB per decade of distance to the serving site, fitted where the data carry enough
   distance range: at least :data:`SLOPE_MIN_POINTS` points whose distances span at least
-  :data:`SLOPE_MIN_DECADES` decade from the nearest to the farthest): residual = offset + slope·(log10 d − mean log10 d). A slope
-  says the model's distance law is off; it is reported and written to the calibration file, and
-  ``covgap run`` does not apply it (the models' distance law is theirs: choose another
-  environment or model when the slope is large).
+  :data:`SLOPE_MIN_DECADES` decade from the nearest to the farthest):
+  residual = offset + slope·(log10 d − mean log10 d), the reference distance ``reference_distance_km`` = 10^(mean log10 d). A slope says the model's
+  distance law is off; it is written to the calibration file and ``covgap run`` applies it with
+  the offset (hata, terrain: :class:`covgap.models.CalibratedModel`); P.1812 cannot, so fit it
+  with ``fit_slope=False`` (``covgap calibrate --no-slope``). A large slope is still a hint to
+  choose another environment or model.
 * **cross-validation**: measurements are grouped in square blocks of ``block_km`` (10 km by
   default) and whole blocks are assigned to ``folds`` folds at random (seeded), so a fit never
   sees the neighbours of the points it is tested on. Each fold is predicted with offsets fitted
