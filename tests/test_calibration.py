@@ -247,6 +247,21 @@ def test_run_with_the_fitted_slope_leaves_no_trend(demo, tmp_path):
 
 
 
+def test_cli_no_slope_writes_offsets_only(demo, tmp_path, capsys):
+    d, cfg_path, study = demo
+    kw = {"offsets": {"Viettel": 1.0}, "sigma": 2.0, "slope": -8.0, "max_dbm": -55.0, "log_distance": True}
+    synthetic_measurements(study, per_group=300, seed=3, **kw).to_csv(tmp_path / "m.csv", index=False)
+    for flag, sloped in (([], True), (["--no-slope"], False)):
+        out = tmp_path / ("slope" if sloped else "noslope")
+        assert main(["calibrate", str(cfg_path), str(tmp_path / "m.csv"), "--out", str(out), "-q", *flag]) == 0
+        text = (out / "calibration.toml").read_text(encoding="utf-8")
+        assert ("\nslope_db_per_decade = " in text) is sloped
+        assert bool(load_calibration(out / "calibration.toml").slopes) is sloped
+        rules = json.loads((out / "calibration.json").read_text(encoding="utf-8"))["rules"]
+        assert rules["fit_slope"] is sloped
+    capsys.readouterr()
+
+
 # ---------------------------------------------------------------- bad inputs
 def _tiny():
     res = 0.01
