@@ -207,6 +207,61 @@ def test_slope_through_the_model_and_cv(demo):
     assert "slope_db_per_decade = " in text and "reference_distance_km = " in text
 
 
+def test_run_with_the_fitted_slope_leaves_no_trend(demo, tmp_path):
+    """Known truth with a slope: measurements = Hata + 1 dB + (-8 dB/decade)·log10(d/1 km) + N(0, 2 dB)
+    -> calibrate -> the calibration file -> `covgap run`'s model -> fresh measurements have residuals
+    of mean ~0 and no trend with distance (the offset-only run keeps the -8 dB/decade)."""
+    from covgap.calibration import write_calibration_toml
+    from covgap.config import ModelConfig
+
+    _, _, study = demo
+    kw = {"offsets": {"Viettel": 1.0}, "sigma": 2.0, "slope": -8.0, "max_dbm": -55.0, "log_distance": True}
+    res = calibrate(study, HataModel(), synthetic_measurements(study, per_group=1500, seed=5, **kw),
+                    slope_min_decades=0.5)  # 2G's points span 0.95 decade
+    assert res.groups["slope_fitted"].all()
+    cal = load_calibration(write_calibration_toml(res, tmp_path / "calibration.toml"))
+    assert sorted(cal.slopes) == [("Viettel", "2G"), ("Viettel", "3G"), ("Viettel", "4G")]
+    fresh, _, _ = clean_measurements(synthetic_measurements(study, per_group=1500, seed=11, **kw), study)
+    runs = {"with slope": make_model(ModelConfig(kind="hata", calibration=cal), has_dem=False),
+            "offset only": CalibratedModel(HataModel(), cal.offsets_db),
+            "uncalibrated": HataModel()}
+    trend = {}
+    for name, model in runs.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ModelRangeWarning)
+            pts, _ = predict_signal(model, study, fresh)
+        pts = pts[np.isfinite(pts["predicted_dbm"])]
+        # -8 dB/decade shrinks the discs: points past them have no prediction (chosen by the
+        # prediction, not by the noise, so the residuals left are unbiased)
+        assert len(pts) >= 0.95 * len(fresh), (name, len(pts))
+        g = fit_calibration(pts, slope_min_decades=0.0).set_index("technology")
+        trend[name] = g
+    for tech, r in trend["with slope"].iterrows():
+        assert abs(r.offset_db) < 0.3, (tech, r.offset_db)  # residual mean (the offset a refit would give)
+        assert abs(r.slope_db_per_decade) <= 0.5, (tech, r.slope_db_per_decade)
+        assert r.spread_db == pytest.approx(2.0, rel=0.1)
+        assert trend["offset only"].loc[tech, "slope_db_per_decade"] == pytest.approx(-8.0, abs=1.0)
+        assert trend["uncalibrated"].loc[tech, "slope_db_per_decade"] == pytest.approx(-8.0, abs=1.0)
+    # the file's sigma_L is the spread about offset + slope (what the run applies), not about the offset
+    assert cal.location_std_db == pytest.approx(2.0, rel=0.05)
+
+
+
+def test_cli_no_slope_writes_offsets_only(demo, tmp_path, capsys):
+    d, cfg_path, study = demo
+    kw = {"offsets": {"Viettel": 1.0}, "sigma": 2.0, "slope": -8.0, "max_dbm": -55.0, "log_distance": True}
+    synthetic_measurements(study, per_group=300, seed=3, **kw).to_csv(tmp_path / "m.csv", index=False)
+    for flag, sloped in (([], True), (["--no-slope"], False)):
+        out = tmp_path / ("slope" if sloped else "noslope")
+        assert main(["calibrate", str(cfg_path), str(tmp_path / "m.csv"), "--out", str(out), "-q", *flag]) == 0
+        text = (out / "calibration.toml").read_text(encoding="utf-8")
+        assert ("\nslope_db_per_decade = " in text) is sloped
+        assert bool(load_calibration(out / "calibration.toml").slopes) is sloped
+        rules = json.loads((out / "calibration.json").read_text(encoding="utf-8"))["rules"]
+        assert rules["fit_slope"] is sloped
+    capsys.readouterr()
+
+
 # ---------------------------------------------------------------- bad inputs
 def _tiny():
     res = 0.01

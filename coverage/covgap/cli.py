@@ -171,7 +171,8 @@ def _cmd_calibrate(args) -> int:
     cfg = load_config(args.config)
     res = calibrate_config(cfg, args.measurements, args.out, model_kind=args.model, folds=args.folds,
                            block_km=args.block_km, seed=args.seed, layer=args.layer, encoding=args.encoding,
-                           apply_spread=not args.keep_model_spread, progress=not args.quiet)
+                           apply_spread=not args.keep_model_spread, fit_slope=not args.no_slope,
+                           progress=not args.quiet)
     out = Path(args.out).resolve()
     rep = res.report
     lines = ["*** SYNTHETIC DEMO — not real data ***"] if cfg.synthetic else []
@@ -241,6 +242,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--encoding", default=None, help="text encoding of a CSV that is not UTF-8")
     c.add_argument("--keep-model-spread", action="store_true",
                    help="write location_std_db as a comment: runs keep the model's location spread")
+    c.add_argument("--no-slope", action="store_true",
+                   help="fit no distance slope (offsets only); needed for p1812, which cannot apply one")
     c.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     c.set_defaults(func=_cmd_calibrate)
     from .planning.cli import register as register_plan

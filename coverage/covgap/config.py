@@ -80,7 +80,9 @@ class CalibrationConfig:
     transmitters (:class:`covgap.models.CalibratedModel`); ``location_std_db``, when set, replaces
     the model's location spread σL; ``model`` is the model kind the offsets were fitted with (a
     run with another kind is refused). ``groups`` keeps every fitted figure (spread, degrees of
-    freedom, slope) for provenance.
+    freedom, slope) for provenance. ``slopes[(operator, technology)]`` = (slope_db_per_decade,
+    reference_distance_km) where the file gives a slope: ``covgap run`` applies it too (the signal
+    gets ``+ slope·(log10 d − log10 d_ref)``, d the distance to the transmitter).
     """
 
     path: Path
@@ -89,6 +91,7 @@ class CalibrationConfig:
     model: str | None = None
     fitted_from: str = ""
     groups: tuple[dict[str, Any], ...] = ()
+    slopes: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -599,6 +602,7 @@ def load_calibration(path: str | Path, *, referenced_by: str = "") -> Calibratio
     table = data["calibration"]
     offsets: dict[tuple[str, str], float] = {}
     first: dict[tuple[str, str], int] = {}
+    slopes: dict[tuple[str, str], tuple[float, float]] = {}
     groups = []
     for i, g in enumerate(table.get("group", [])):
         key = (str(g["operator"]).strip(), str(g["technology"]))
@@ -608,10 +612,24 @@ def load_calibration(path: str | Path, *, referenced_by: str = "") -> Calibratio
         offsets[key] = float(g["offset_db"])
         first[key] = i
         groups.append(dict(g))
+        slope, ref = g.get("slope_db_per_decade"), g.get("reference_distance_km")
+        if (slope is None) != (ref is None):
+            given, missing = (("slope_db_per_decade", "reference_distance_km") if ref is None
+                              else ("reference_distance_km", "slope_db_per_decade"))
+            raise ConfigError(f"{path}: [[calibration.group]] #{i + 1} ({key[0]} {key[1]}) gives {given} without "
+                              f"{missing}; a slope is applied about its reference distance. Fix: give both (as "
+                              "`covgap calibrate` writes them) or neither.")
+        if slope is not None:
+            if not float(slope) < 20.0:
+                raise ConfigError(f"{path}: [[calibration.group]] #{i + 1} ({key[0]} {key[1]}) slope_db_per_decade = "
+                                  f"{slope!r}; expected below 20 dB/decade (at 20 the path loss would stop growing "
+                                  "with distance). Fix: check the measurements, or refit with `covgap calibrate "
+                                  "--no-slope`.")
+            slopes[key] = (float(slope), float(ref))
     lstd = table.get("location_std_db")
     return CalibrationConfig(path=path.resolve(), offsets_db=offsets,
                              location_std_db=None if lstd is None else float(lstd), model=table.get("model"),
-                             fitted_from=str(table.get("fitted_from", "")), groups=tuple(groups))
+                             fitted_from=str(table.get("fitted_from", "")), groups=tuple(groups), slopes=slopes)
 
 
 def load_config(path: str | Path) -> Config:

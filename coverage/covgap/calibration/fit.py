@@ -10,10 +10,12 @@ Conventions (every table and figure of ``covgap calibrate``):
   degrees of freedom: what is left after calibration, offered as the location variability σL.
 * **slope** (dB per decade of distance to the serving site, fitted where the data carry enough
   distance range: at least :data:`SLOPE_MIN_POINTS` points whose distances span at least
-  :data:`SLOPE_MIN_DECADES` decade from the nearest to the farthest): residual = offset + slope·(log10 d − mean log10 d). A slope
-  says the model's distance law is off; it is reported and written to the calibration file, and
-  ``covgap run`` does not apply it (the models' distance law is theirs: choose another
-  environment or model when the slope is large).
+  :data:`SLOPE_MIN_DECADES` decade from the nearest to the farthest):
+  residual = offset + slope·(log10 d − mean log10 d), the reference distance ``reference_distance_km`` = 10^(mean log10 d). A slope says the model's
+  distance law is off; it is written to the calibration file and ``covgap run`` applies it with
+  the offset (hata, terrain: :class:`covgap.models.CalibratedModel`); P.1812 cannot, so fit it
+  with ``fit_slope=False`` (``covgap calibrate --no-slope``). A large slope is still a hint to
+  choose another environment or model.
 * **cross-validation**: measurements are grouped in square blocks of ``block_km`` (10 km by
   default) and whole blocks are assigned to ``folds`` folds at random (seeded), so a fit never
   sees the neighbours of the points it is tested on. Each fold is predicted with offsets fitted
@@ -133,7 +135,7 @@ def _log_distance(d_km: np.ndarray) -> np.ndarray:
 
 
 def _fit_group(resid: np.ndarray, d_km: np.ndarray, *, min_points: int, slope_min_points: int,
-               slope_min_decades: float) -> dict[str, Any]:
+               slope_min_decades: float, fit_slope: bool = True) -> dict[str, Any]:
     n = int(resid.size)
     row: dict[str, Any] = {"n": n, "fitted": n >= min_points, "offset_db": np.nan, "offset_se_db": np.nan,
                            "spread_db": np.nan, "dof": max(n - 1, 0), "distance_decades": np.nan,
@@ -152,7 +154,9 @@ def _fit_group(resid: np.ndarray, d_km: np.ndarray, *, min_points: int, slope_mi
     row.update(offset_db=off, spread_db=sd, offset_se_db=sd / math.sqrt(n) if n >= 2 else np.nan)
     xm = float(x.mean())
     row["reference_distance_km"] = float(10.0 ** xm)
-    if n >= slope_min_points and row["distance_decades"] >= slope_min_decades:
+    if not fit_slope:
+        row["note"] = "slope not fitted (fit_slope=False, covgap calibrate --no-slope)"
+    elif n >= slope_min_points and row["distance_decades"] >= slope_min_decades:
         dx = x - xm
         sxx = float((dx * dx).sum())
         b = float((dx * (resid - off)).sum() / sxx)
@@ -169,8 +173,11 @@ def _fit_group(resid: np.ndarray, d_km: np.ndarray, *, min_points: int, slope_mi
 
 
 def fit_calibration(table: pd.DataFrame, *, min_points: int = MIN_POINTS, slope_min_points: int = SLOPE_MIN_POINTS,
-                    slope_min_decades: float = SLOPE_MIN_DECADES) -> pd.DataFrame:
+                    slope_min_decades: float = SLOPE_MIN_DECADES, fit_slope: bool = True) -> pd.DataFrame:
     """Offset, spread and (where the data allow) slope per operator × technology.
+
+    ``fit_slope=False`` fits no slope at all (offsets only; for a model without a log-distance
+    path loss, such as P.1812, whose runs cannot apply a slope).
 
     ``table`` needs ``operator``, ``technology``, ``residual_db`` and ``distance_km`` (rows with a
     prediction: :func:`predict_signal`). See the module docstring for the definitions.
@@ -193,7 +200,7 @@ def fit_calibration(table: pd.DataFrame, *, min_points: int = MIN_POINTS, slope_
         d = g["distance_km"].to_numpy(dtype="f8")
         rows.append({"operator": op, "technology": tech,
                      **_fit_group(r, d, min_points=min_points, slope_min_points=slope_min_points,
-                                  slope_min_decades=slope_min_decades)})
+                                  slope_min_decades=slope_min_decades, fit_slope=fit_slope)})
     cols = ["operator", "technology", "n", "fitted", "offset_db", "offset_se_db", "spread_db", "dof",
             "distance_decades", "slope_fitted", "slope_db_per_decade", "slope_se_db", "reference_distance_km",
             "spread_with_slope_db", "note"]
@@ -250,7 +257,8 @@ def _metrics(r: np.ndarray) -> tuple[float, float]:
 
 def cross_validate(table: pd.DataFrame, *, folds: int = 5, block_km: float = 10.0, seed: int = 0,
                    min_points: int = MIN_POINTS, slope_min_points: int = SLOPE_MIN_POINTS,
-                   slope_min_decades: float = SLOPE_MIN_DECADES) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+                   slope_min_decades: float = SLOPE_MIN_DECADES,
+                   fit_slope: bool = True) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """k-fold cross-validation by spatial blocks: error before and after calibration.
 
     Each fold's points are predicted with the offsets (and slopes) fitted on the other folds
@@ -283,7 +291,7 @@ def cross_validate(table: pd.DataFrame, *, folds: int = 5, block_km: float = 10.
     for f in range(folds):
         test = fold == f
         fit = fit_calibration(t.loc[~test], min_points=min_points, slope_min_points=slope_min_points,
-                              slope_min_decades=slope_min_decades)
+                              slope_min_decades=slope_min_decades, fit_slope=fit_slope)
         fitted = fit[fit["fitted"]]
         off = dict(zip(fitted["operator"].astype(str) + "\x1f" + fitted["technology"].astype(str),
                        fitted["offset_db"], strict=True))
@@ -341,8 +349,10 @@ class CalibrationResult:
     cv : DataFrame
         :func:`cross_validate`'s per-group errors (last row ``ALL``).
     location_std_db : float
-        Pooled spread, √(Σ (n−1)·spread² / Σ (n−1)) over the fitted groups: the σL written to
-        the calibration file.
+        Pooled spread, √(Σ dof·spread² / Σ dof) over the fitted groups: the σL written to the
+        calibration file. A group with a slope counts its spread about offset + slope
+        (``spread_with_slope_db``, dof n−2), since ``covgap run`` applies both; others their
+        ``spread_db`` (dof n−1).
     model : str
         The model kind calibrated; ``model_parameters`` its parameters.
     """
@@ -391,13 +401,13 @@ def calibrate(study: StudyArea, model: CoverageModel, measurements: pd.DataFrame
               line_of: np.ndarray | None = None, where: str = "line", source: str = "measurements",
               folds: int = 5, block_km: float = 10.0, seed: int = 0, min_points: int = MIN_POINTS,
               slope_min_points: int = SLOPE_MIN_POINTS, slope_min_decades: float = SLOPE_MIN_DECADES,
-              signal_ranges_dbm=None, progress: bool = False) -> CalibrationResult:
+              signal_ranges_dbm=None, fit_slope: bool = True, progress: bool = False) -> CalibrationResult:
     """Clean the measurements, predict them with ``model``, fit per operator × technology, cross-validate.
 
     One call for :func:`covgap.calibration.clean_measurements`, :func:`predict_signal`,
     :func:`fit_calibration` and :func:`cross_validate`; measurements without a prediction (no
     transmitter of the pair reaches the cell) are counted as ``no_prediction``. Deterministic for
-    a given ``seed``.
+    a given ``seed``. ``fit_slope=False``: offsets and spreads only, no distance slope.
 
     Raises
     ------
@@ -424,27 +434,33 @@ def calibrate(study: StudyArea, model: CoverageModel, measurements: pd.DataFrame
                          "name the operators as the towers table does, and hold dBm values of the measure "
                          "expected per technology (RxLev, RSCP, RSRP).")
     groups = fit_calibration(pts, min_points=min_points, slope_min_points=slope_min_points,
-                             slope_min_decades=slope_min_decades)
+                             slope_min_decades=slope_min_decades, fit_slope=fit_slope)
     if not groups["fitted"].any():
         raise InputError(f"{source}: no operator x technology has {min_points} or more usable measurements "
                          f"(groups: {dict(zip(groups['operator'] + ' ' + groups['technology'], groups['n'], strict=True))}). "
                          "Fix: bring more measurements, or lower min_points.")
     pts, cv, info = cross_validate(pts, folds=folds, block_km=block_km, seed=seed, min_points=min_points,
-                                   slope_min_points=slope_min_points, slope_min_decades=slope_min_decades)
+                                   slope_min_points=slope_min_points, slope_min_decades=slope_min_decades,
+                                   fit_slope=fit_slope)
     off = {(o, t): v for o, t, v, ok in zip(groups["operator"], groups["technology"], groups["offset_db"],
                                              groups["fitted"], strict=True) if ok}
     pts["calibrated_dbm"] = pts["predicted_dbm"] + np.array(
         [off.get((o, t), 0.0) for o, t in zip(pts["operator"], pts["technology"], strict=True)], dtype="f8")
+    # the spread about what `covgap run` applies: offset + slope where a slope is fitted (dof n - 2)
     fitted = groups[groups["fitted"] & (groups["dof"] > 0)]
-    dof = fitted["dof"].to_numpy(dtype="f8")
-    pooled = float(np.sqrt((dof * fitted["spread_db"].to_numpy(dtype="f8") ** 2).sum() / dof.sum())) \
-        if dof.sum() > 0 else float("nan")
-    rules = {"min_points": min_points, "slope_min_points": slope_min_points, "slope_min_decades": slope_min_decades,
+    sloped = fitted["slope_fitted"].to_numpy(dtype=bool)
+    dof = fitted["dof"].to_numpy(dtype="f8") - sloped
+    spread = np.where(sloped, fitted["spread_with_slope_db"].to_numpy(dtype="f8"),
+                      fitted["spread_db"].to_numpy(dtype="f8"))
+    pooled = float(np.sqrt((dof * spread ** 2).sum() / dof.sum())) if dof.sum() > 0 else float("nan")
+    rules = {"min_points": min_points, "fit_slope": bool(fit_slope), "slope_min_points": slope_min_points,
+             "slope_min_decades": slope_min_decades,
              "slope_distance_range": "max - min of log10(distance to the serving site)",
              "min_distance_km": MIN_DISTANCE_KM, "duplicate_key": "operator, technology, lon/lat to 1e-6 degree, time",
              "residual": "measured - predicted (dB)", "offset": "mean residual per operator x technology",
              "spread": "standard deviation of the residuals about the offset, dof = n - 1",
-             "location_std_db": "pooled spread over the fitted groups"}
+             "location_std_db": "pooled spread over the fitted groups, about offset + slope where a slope is "
+                                 "fitted (what covgap run applies)"}
     return CalibrationResult(points=pts, dropped=dropped.reset_index(drop=True), report=rep, groups=groups, cv=cv,
                              cv_info=info, location_std_db=pooled, model=model.name,
                              model_parameters=model.parameters(), rules=rules)

@@ -33,7 +33,7 @@ OUTPUT_FILES = {
 
 def calibrate_config(cfg: Config, measurements: str | Path, out_dir: str | Path, *, model_kind: str | None = None,
                      folds: int = 5, block_km: float = 10.0, seed: int = 0, layer: str | None = None,
-                     encoding: str | None = None, apply_spread: bool = True,
+                     encoding: str | None = None, apply_spread: bool = True, fit_slope: bool = True,
                      progress: bool = False) -> CalibrationResult:
     """Calibrate the model of ``cfg`` against ``measurements`` and write :data:`OUTPUT_FILES` into ``out_dir``.
 
@@ -41,6 +41,7 @@ def calibrate_config(cfg: Config, measurements: str | Path, out_dir: str | Path,
     names: offsets are always fitted against the uncalibrated model. ``out_dir`` follows the rules
     of :mod:`covgap.outdir` (written atomically with a manifest; never replaces a folder holding
     the config, an input, the measurements or files covgap did not write there).
+    ``fit_slope=False`` (``--no-slope``) fits and writes no distance slope (offsets only).
     """
     meas = Path(measurements)
     protect: dict[str, Path] = {"measurements file": meas}
@@ -55,7 +56,7 @@ def calibrate_config(cfg: Config, measurements: str | Path, out_dir: str | Path,
         model = make_model(dataclasses.replace(cfg.model, calibration=None), has_dem=study.dem is not None,
                            kind=model_kind, landcover=study.landcover)
         result = calibrate(study, model, table, line_of=line_of, where=where, source=f"measurements file {meas}",
-                           folds=folds, block_km=block_km, seed=seed, progress=progress)
+                           folds=folds, block_km=block_km, seed=seed, fit_slope=fit_slope, progress=progress)
         if prior is not None:
             result.report.notes.append(f"the config's calibration {prior.path} was not applied: offsets are fitted "
                                        "against the uncalibrated model")

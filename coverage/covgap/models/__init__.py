@@ -126,9 +126,10 @@ def make_model(cfg: ModelChoice, *, has_dem: bool, kind: str | None = None,
 
     ``cfg.calibration`` (``[model] calibration``, when set) wraps the model in a
     :class:`CalibratedModel` with its offsets per operator × technology, and its
-    ``location_std_db`` (when given) becomes the model's σL. Refused (:class:`ConfigError`) for the
-    radius model, for a model kind other than the one the calibration was fitted with, and for a
-    σL with a model that computes its own (p1812).
+    ``location_std_db`` (when given) becomes the model's σL, and its distance slopes are applied
+    (hata, terrain). Refused (:class:`ConfigError`) for the radius model, for a model kind other
+    than the one the calibration was fitted with, for a σL with a model that computes its own
+    (p1812), and for slopes with a model without a log-distance path loss (p1812).
 
     Examples
     --------
@@ -177,6 +178,6 @@ def make_model(cfg: ModelChoice, *, has_dem: bool, kind: str | None = None,
                     "landcover_grid": landcover.grid, "landcover_source": landcover.source}
         model = _build(MODEL_CLASSES[kind], options, kind, data)
         if cal is not None:
-            return CalibratedModel(model, cal.offsets_db, source=str(cal.path))
+            return CalibratedModel(model, cal.offsets_db, source=str(cal.path), slopes=getattr(cal, "slopes", {}))
         return model
     raise ConfigError(f"unknown model kind {kind!r}; expected one of {MODEL_KINDS} or 'auto'.")

@@ -31,6 +31,17 @@ FREE_SPACE_MAX_RADIUS_KM = 50.0
 #: Lowest plausible land elevation (m); lower is an unmasked nodata value.
 _DEM_MIN_M = _k.DEM_MIN_M
 
+#: Optional sites columns the Hata and terrain models read (written by
+#: :meth:`covgap.models.CalibratedModel.calibrated_sites`): a row's signal becomes
+#: ``signal + slope · (log10 d_km − log10 reference_km)``, applied to the base loss's
+#: coefficients (both the empirical and the free-space line), so the signal, the disc radius and
+#: :meth:`reach_m` all follow it. Empty or absent = no slope.
+SLOPE_COLUMN = "distance_slope_db_per_decade"
+SLOPE_REFERENCE_COLUMN = "distance_slope_reference_km"
+
+#: Free-space loss grows 20 dB per decade; a slope at or above it would make the loss fall with distance.
+_FREE_SPACE_DB_PER_DECADE = 20.0
+
 
 @dataclass
 class Footprint:
@@ -73,6 +84,31 @@ class Footprint:
 
 
 # --------------------------------------------------------------------------- helpers
+def _distance_slopes(sites: pd.DataFrame) -> tuple[np.ndarray | None, np.ndarray]:
+    """Per row, the distance slope (dB/decade, 0 where empty) and log10 of its reference distance
+    (km, 0 where no slope); ``(None, …)`` when the table carries no slope."""
+    if SLOPE_COLUMN not in sites.columns:
+        return None, np.zeros(len(sites))
+    slope = pd.to_numeric(sites[SLOPE_COLUMN], errors="coerce").to_numpy(dtype="f8")
+    ref = (pd.to_numeric(sites[SLOPE_REFERENCE_COLUMN], errors="coerce").to_numpy(dtype="f8")
+           if SLOPE_REFERENCE_COLUMN in sites.columns else np.full(len(sites), np.nan))
+    has = np.isfinite(slope) & (slope != 0.0)
+    bad = has & ~(np.isfinite(ref) & (ref > 0))
+    steep = has & (slope >= _FREE_SPACE_DB_PER_DECADE)
+    for what, mask in ((f"no positive {SLOPE_REFERENCE_COLUMN} (km)", bad),
+                       (f"a slope >= {_FREE_SPACE_DB_PER_DECADE:g} dB/decade (the loss would no longer grow with "
+                        "distance)", steep)):
+        if mask.any():
+            i = int(np.flatnonzero(mask)[0])
+            raise InputError(f"{int(mask.sum())} sites row(s) have a {SLOPE_COLUMN} with {what} (first: row {i}, "
+                             f"site {sites['site_id'].iloc[i]!r}, slope {slope[i]!r}, reference {ref[i]!r}). "
+                             "Fix: give each slope a reference distance > 0 km and keep slopes below "
+                             f"{_FREE_SPACE_DB_PER_DECADE:g} dB/decade, or refit with `covgap calibrate --no-slope`.")
+    if not has.any():
+        return None, np.zeros(len(sites))
+    return np.where(has, slope, 0.0), np.where(has, np.log10(np.where(has, ref, 1.0)), 0.0)
+
+
 def _as_dem(dem, grid: Grid, *, check_min: bool = True) -> np.ndarray:
     """The DEM as a C-contiguous float32 array, NaN for nodata. ``check_min``: check the lowest
     elevation now (else the caller checks the cells it reads, with :func:`_check_dem_min`)."""
@@ -143,6 +179,8 @@ class _SignalModel:
 
     #: See :class:`~covgap.models.base.CoverageModel`; the terrain model sets it.
     costly_footprints: ClassVar[bool] = False
+    #: The model reads :data:`SLOPE_COLUMN` / :data:`SLOPE_REFERENCE_COLUMN` (a log-distance base loss).
+    applies_distance_slope: ClassVar[bool] = True
     name: str
     environment: str
     receiver_height_m: float
@@ -315,6 +353,13 @@ class _SignalModel:
                         "extrapolated.")
         else:
             fa, fb = pa.copy(), pb.copy()
+        slope, log_ref = _distance_slopes(sites)
+        if slope is not None:
+            # signal + s·(L − L_ref) = eirp − max(fa + s·L_ref + (fb − s)·L, pa + s·L_ref + (pb − s)·L)
+            fa = fa + slope * log_ref
+            fb = fb - slope
+            pa = pa + slope * log_ref
+            pb = pb - slope
         for m in notes:
             warnings.warn(m, ModelRangeWarning, stacklevel=3)
 

@@ -9,6 +9,13 @@ from the signal (best server, operators and transmitters at or above the thresho
 probability, the reach of a transmitter) follows from the calibrated signal. Rows without an
 ``eirp_dbm`` get the inner model's technology default plus the offset.
 
+A fitted distance slope (``slopes``: dB per decade of distance and its reference distance)
+makes the signal ``signal + offset + slope·(log10 d − log10 d_ref)``. It is handed to the inner
+model as two per-row sites columns (:data:`SLOPE_COLUMN`, :data:`SLOPE_REFERENCE_COLUMN`) that a
+model with a log-distance base loss reads (it says so with ``applies_distance_slope = True``:
+Hata and terrain); a slope for a model without that attribute (P.1812) is refused
+(:class:`~covgap.errors.ConfigError`) rather than silently dropped.
+
 The offsets come from :func:`covgap.calibration.fit_calibration` (``covgap calibrate``), read
 back by ``[model] calibration = "calibration.toml"`` (:func:`covgap.config.load_calibration`);
 :func:`covgap.models.make_model` wraps the configured model.
@@ -26,10 +33,11 @@ import pandas as pd
 
 from ..errors import ConfigError
 from ..grid import Grid
+from ._signal import SLOPE_COLUMN, SLOPE_REFERENCE_COLUMN
 from .base import Coverage, CoverageModel, FootprintWindow
 from .linkbudget import resolve_link_budget, technology_defaults
 
-__all__ = ["CalibratedModel"]
+__all__ = ["CalibratedModel", "SLOPE_COLUMN", "SLOPE_REFERENCE_COLUMN"]
 
 
 @dataclass
@@ -46,6 +54,10 @@ class CalibratedModel:
         (measured − predicted, as fitted). Pairs absent from the mapping are left as they are.
     source : str
         Where the offsets come from (written into the parameters for provenance).
+    slopes : mapping of (operator, technology) to (dB per decade, reference distance km)
+        Distance slopes: that pair's signal gets ``+ slope·(log10 d_km − log10 reference_km)`` on
+        top of its offset (d the distance from the transmitter). Needs an inner model with
+        ``applies_distance_slope`` true (hata, terrain); slopes below 20 dB/decade.
 
     Examples
     --------
@@ -58,6 +70,7 @@ class CalibratedModel:
     model: CoverageModel
     offsets_db: Mapping[tuple[str, str], float] = field(default_factory=dict)
     source: str = ""
+    slopes: Mapping[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if getattr(self.model, "name", "") == "radius":
@@ -74,6 +87,32 @@ class CalibratedModel:
                                   "of dB.")
             clean[(str(key[0]), str(key[1]))] = v
         self.offsets_db = clean
+        slopes: dict[tuple[str, str], tuple[float, float]] = {}
+        for key, value in dict(self.slopes).items():
+            if not (isinstance(key, tuple) and len(key) == 2):
+                raise ConfigError(f"calibration slopes: key {key!r}; expected (operator, technology).")
+            b, ref = (float(v) for v in value)
+            if not (math.isfinite(b) and b < 20.0 and math.isfinite(ref) and ref > 0):
+                raise ConfigError(f"calibration slope of {key[0]} {key[1]}: {b!r} dB/decade at reference {ref!r} km; "
+                                  "expected a slope below 20 dB/decade (free space) and a reference distance > 0 km. "
+                                  "Fix: refit with `covgap calibrate`, or with --no-slope to apply offsets only.")
+            if b != 0.0:
+                slopes[(str(key[0]), str(key[1]))] = (b, ref)
+        self.slopes = slopes
+        if slopes and not getattr(self.model, "applies_distance_slope", False):
+            pairs = ", ".join(f"{o} {t}" for o, t in sorted(slopes))
+            where = f"the calibration {self.source}" if self.source else "the calibration"
+            raise ConfigError(f"{where} gives a distance slope (slope_db_per_decade) for {pairs}, and the "
+                              f"{self.model.name!r} model has no log-distance path loss to apply it to. Fix: fit "
+                              f"again without slopes (`covgap calibrate CONFIG MEASUREMENTS --out DIR --model "
+                              f"{self.model.name} --no-slope`), or delete the slope_db_per_decade and "
+                              "reference_distance_km lines of those groups (their offsets stay valid: the offset "
+                              "is the mean residual with or without a slope).")
+
+    @property
+    def applies_distance_slope(self) -> bool:
+        """The inner model's (a calibrated model can be wrapped again)."""
+        return bool(getattr(self.model, "applies_distance_slope", False))
 
     @property
     def name(self) -> str:
@@ -90,13 +129,22 @@ class CalibratedModel:
 
         Rows of pairs without an offset keep their value (empty stays empty: the inner model's
         default); rows of calibrated pairs without a value get the inner model's technology
-        default plus the offset.
+        default plus the offset. With ``slopes``, the columns :data:`SLOPE_COLUMN` and
+        :data:`SLOPE_REFERENCE_COLUMN` are set (empty for pairs without a slope; sites columns of
+        those names are replaced).
         """
         out = sites.copy()
-        if not self.offsets_db or len(out) == 0:
+        if len(out) == 0:
             return out
         ops = out["operator"].astype(str).to_numpy()
         tech = out["technology"].astype(str).to_numpy()
+        if self.slopes:
+            pair = list(zip(ops, tech, strict=True))
+            out[SLOPE_COLUMN] = np.array([self.slopes.get(k, (np.nan, np.nan))[0] for k in pair], dtype="f8")
+            out[SLOPE_REFERENCE_COLUMN] = np.array([self.slopes.get(k, (np.nan, np.nan))[1] for k in pair],
+                                                   dtype="f8")
+        if not self.offsets_db:
+            return out
         offset = np.array([self.offsets_db.get((o, t), np.nan) for o, t in zip(ops, tech, strict=True)],
                           dtype="f8")
         hit = np.isfinite(offset)
@@ -119,6 +167,12 @@ class CalibratedModel:
                             "applied_as": "EIRP of the operator x technology rows + offset_db (= predicted "
                                           "signal + offset_db at every cell)",
                             "source": self.source}
+        if self.slopes:
+            p["calibration"]["slopes"] = {f"{o} {t}": {"slope_db_per_decade": float(b), "reference_distance_km":
+                                                       float(r)} for (o, t), (b, r) in sorted(self.slopes.items())}
+            p["calibration"]["slopes_applied_as"] = (
+                "base path loss coefficients of the pair's transmitters: A + slope*log10(d_ref), B - slope (both "
+                "the empirical and the free-space line) = predicted signal + slope*(log10 d - log10 d_ref)")
         return p
 
     def reach_m(self, grid: Grid, sites: pd.DataFrame) -> np.ndarray:

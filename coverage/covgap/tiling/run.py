@@ -346,6 +346,11 @@ class TiledModel:
         """The inner model's."""
         return self.model.costly_footprints
 
+    @property
+    def applies_distance_slope(self) -> bool:
+        """The inner model's (whether it reads per-row distance slopes, :class:`covgap.models.CalibratedModel`)."""
+        return bool(getattr(self.model, "applies_distance_slope", False))
+
     def reach_m(self, grid: Grid, sites: pd.DataFrame) -> np.ndarray:
         """The inner model's reach."""
         return self.model.reach_m(grid, sites)
