@@ -29,6 +29,7 @@ from ..analysis import Analysis, analyse, gap_mask
 from ..errors import InputError, ModelRangeWarning
 from ..gaps import label_gaps
 from ..models.base import Coverage, CoverageModel, compute_coverage
+from ..models.calibrated import CalibratedModel
 from ..models.linkbudget import technology_defaults
 from ..models.location import location_margin_db
 from ..overlay import zonal_sum
@@ -83,7 +84,9 @@ class SignalMargins:
 
 
 def _thresholds(model: CoverageModel) -> dict[str, float] | None:
-    inner = model.model if isinstance(model, TiledModel) else model
+    inner = model
+    while isinstance(inner, (TiledModel, CalibratedModel)):  # wrappers keep the inner model's thresholds
+        inner = inner.model
     if not hasattr(inner, "thresholds_dbm") or not hasattr(inner, "link_budgets"):
         return None
     return {t: float(d.threshold_dbm) for t, d in technology_defaults(inner.link_budgets, inner.thresholds_dbm).items()}
@@ -95,6 +98,8 @@ def _with_headroom(model: CoverageModel, headroom_db: float) -> CoverageModel:
         return model
     if isinstance(model, TiledModel):
         return replace(model, model=_with_headroom(model.model, headroom_db), last=None, workdir=None)
+    if isinstance(model, CalibratedModel):  # offsets move the signal, the inner model holds the thresholds
+        return replace(model, model=_with_headroom(model.model, headroom_db))
     thr = _thresholds(model)
     if thr is None or not is_dataclass(model):
         raise InputError(f"model {model.name!r} has no per-technology thresholds covgap can lower, so link-budget and "
