@@ -25,6 +25,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/pytest -q --doctest-modules coverage/covgap -p no:cacheprovider
 	$(BIN)/pytest -q
 
 notebooks: $(STAMP)

@@ -428,10 +428,10 @@ def land_border_arc(outline, *, start: tuple[float, float], via: tuple[float, fl
 
     Examples
     --------
-    >>> sq = shapely.box(0, 0, 10, 10)
-    >>> arc = land_border_arc(sq, start=(10, 5), via=(0, 5), end=(5, 0))
+    >>> sq = shapely.box(0, 0, 10, 10).segmentize(1.0)  # a vertex every unit
+    >>> arc = land_border_arc(sq, start=(10, 5), via=(0, 5), end=(5, 0))  # 5 + 10 + 10 + 5
     >>> round(arc.length, 6)
-    25.0
+    30.0
     """
     geoms = list(shapely.get_parts(outline if not hasattr(outline, "geometry") else shapely.union_all(outline.geometry.values)))
     polys = [g for g in geoms if g.geom_type == "Polygon"]
