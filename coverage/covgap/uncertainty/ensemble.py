@@ -30,12 +30,12 @@ from ..errors import InputError, ModelRangeWarning
 from ..gaps import label_gaps
 from ..models.base import Coverage, CoverageModel, compute_coverage
 from ..models.linkbudget import technology_defaults
-from ..models.location import location_margin_db
 from ..overlay import zonal_sum
 from ..study import StudyArea
 from ..tiling import TiledModel, compute_coverage_tiled
-from .draws import location_field, member_streams, move_sites
+from .draws import field_key, location_field, member_streams, move_sites
 from .spec import LOCATION_CLIP_SIGMA, EnsembleSpec, tower_sigma_m
+from .tiled import MemberDraws, margin_field, tiled_member_sums
 
 __all__ = ["EnsembleResult", "SignalMargins", "run_ensemble", "signal_margins", "attach_ensemble",
            "RANGE_COLUMNS", "PERCENTILES"]
@@ -103,16 +103,6 @@ def _with_headroom(model: CoverageModel, headroom_db: float) -> CoverageModel:
     return replace(model, thresholds_dbm={t: v - headroom_db for t, v in thr.items()})
 
 
-def _margin(tc, thr: dict[str, float] | None) -> tuple[np.ndarray, float, bool]:
-    """(margin field, σL, has a signal) of one technology's coverage (a whole grid or one tile)."""
-    if tc.signal_dbm is None or tc.threshold_dbm is None or thr is None:
-        return np.where(tc.covered, np.float32(np.inf), np.float32(-np.inf)).astype(np.float32), 0.0, False
-    t = thr[tc.technology] + location_margin_db(tc.location_percent, tc.location_std_db)
-    with np.errstate(invalid="ignore"):
-        m64 = tc.signal_dbm.astype("f8") - t
-    return np.where(np.isfinite(m64), m64, -np.inf).astype(np.float32), float(tc.location_std_db), True
-
-
 def signal_margins(grid, sites: pd.DataFrame, model: CoverageModel, *, dem: np.ndarray | None = None,
                    headroom_db: float = 0.0, coverage: Coverage | None = None) -> SignalMargins:
     """Margin fields of ``model`` on ``grid``; the signal computed with ``headroom_db`` of spare link budget.
@@ -141,7 +131,7 @@ def signal_margins(grid, sites: pd.DataFrame, model: CoverageModel, *, dem: np.n
                 for tech, tc in tcov.read_tile(tile).technologies.items():
                     if tech not in margins:
                         margins[tech] = np.full(grid.shape, -np.inf, dtype=np.float32)
-                    margins[tech][sl], std[tech], sig = _margin(tc, thr)
+                    margins[tech][sl], std[tech], sig = margin_field(tc, thr)
                     has_signal |= sig
         finally:
             shutil.rmtree(work, ignore_errors=True)
@@ -152,7 +142,7 @@ def signal_margins(grid, sites: pd.DataFrame, model: CoverageModel, *, dem: np.n
             warnings.simplefilter("ignore", ModelRangeWarning)  # said by the deterministic run
             coverage = compute_coverage(grid, sites, _with_headroom(model, headroom_db), dem=dem)
     for tech, tc in coverage.technologies.items():
-        margins[tech], std[tech], sig = _margin(tc, thr)
+        margins[tech], std[tech], sig = margin_field(tc, thr)
         has_signal |= sig
     return SignalMargins(margins=margins, location_std_db=std, has_signal=has_signal, headroom_db=float(headroom_db))
 
@@ -285,10 +275,19 @@ def run_ensemble(study: StudyArea, model: CoverageModel, spec: EnsembleSpec, *, 
     headroom = _headroom(spec, techs, z, loc_sigma) if has_signal else 0.0
     sigma_site = tower_sigma_m(study.sites, spec.tower_position_m)
     move = bool((sigma_site > 0).any())  # then every member recomputes its own margins
+    pop_index = np.array([int(s.population.integers(len(pops))) if len(pops) > 1 else 0 for s in streams],
+                         dtype=np.int64)
+    loc_on = any(v > 0 for v in loc_sigma.values())
+    draws = MemberDraws(link_offset_db={t: link_sigma[t] * z for t in techs}, location_sigma_db=dict(loc_sigma),
+                        field_keys=np.array([field_key(s.location) for s in streams], dtype=np.int64)
+                        if loc_on else None,
+                        correlation_m=float(spec.location_correlation_m), population_index=pop_index)
+    reuse = margins is not None and margins.headroom_db >= headroom
+    per_tile = isinstance(model, TiledModel) and not move and not reuse  # members tile by tile
     t0 = time.perf_counter()
-    if margins is not None and margins.headroom_db >= headroom:
+    if reuse:
         base: SignalMargins | None = margins
-    elif move:
+    elif move or per_tile:
         base = None
     else:
         base = signal_margins(grid, study.sites, model, dem=study.dem, headroom_db=headroom, coverage=dom)
@@ -313,6 +312,15 @@ def run_ensemble(study: StudyArea, model: CoverageModel, spec: EnsembleSpec, *, 
     levels = [a for a in study.admin]
     m_n = spec.members
     mu = {a.level: {k: np.zeros((m_n, a.n_units)) for k in ("population", "covered", "uncovered")} for a in levels}
+    if per_tile:
+        t1 = time.perf_counter()
+        sums = _members_per_tile(study, model, draws, techs=techs, headroom=headroom, pops=pops,
+                                 clusters=(cl_labels, n_cl) if cl_ids.size else None, gap_tech=gap_tech, h_rc=h_rc,
+                                 foreign=foreign.technologies if count_foreign else None, progress=progress)
+        timings["signal"] = float(sums.stats["signal_s"])
+        timings["members"] = time.perf_counter() - t1 - timings["signal"]
+        return _result_from_sums(spec, analysis, sums, levels, mu, cl_ids, h_rc, pop_index, names, z, notes,
+                                 headroom, timings)
     pop_tot: dict[tuple[str, int], np.ndarray] = {}
     cl_unc = np.zeros((m_n, cl_ids.size))
     h_no = np.zeros((m_n, 0 if h_rc is None else h_rc[0].size), dtype=bool)
@@ -326,7 +334,7 @@ def run_ensemble(study: StudyArea, model: CoverageModel, spec: EnsembleSpec, *, 
 
     for m in tqdm(range(m_n), desc="ensemble members", disable=not progress, leave=False):
         s = streams[m]
-        k = int(s.population.integers(len(pops))) if len(pops) > 1 else 0
+        k = int(pop_index[m])
         pop = pops[k]
         mar = base
         clipped = 0
@@ -337,8 +345,8 @@ def run_ensemble(study: StudyArea, model: CoverageModel, spec: EnsembleSpec, *, 
             t_towers += time.perf_counter() - t1
         t1 = time.perf_counter()
         fld = None
-        if any(v > 0 for v in loc_sigma.values()):
-            fld = location_field(s.location, grid, spec.location_correlation_m)
+        if loc_on:
+            fld = location_field(int(draws.field_keys[m]), grid, spec.location_correlation_m)
         any_cov[...] = False
         per_tech: dict[str, np.ndarray] = {}
         for t in techs:
@@ -378,6 +386,59 @@ def run_ensemble(study: StudyArea, model: CoverageModel, spec: EnsembleSpec, *, 
     timings["members"] = t_members
     if move:
         timings["tower_members"] = t_towers
+    return _finish(spec, analysis, levels, mu, cl_ids, cl_unc, h_rc, h_no, rows, notes, headroom, timings,
+                   (count / np.float32(m_n)).astype(np.float32), base)
+
+
+def _members_per_tile(study: StudyArea, model: TiledModel, draws: MemberDraws, *, techs: list[str], headroom: float,
+                      pops: list[np.ndarray], clusters, gap_tech: str, h_rc, foreign, progress: bool):
+    """The signal with headroom tile by tile (to a temporary tile store), then every member per tile."""
+    hm = _with_headroom(model, headroom)
+    work = Path(tempfile.mkdtemp(prefix="covgap-ensemble-tiles-"))
+    t0 = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ModelRangeWarning)  # said by the deterministic run
+            tcov = compute_coverage_tiled(study.grid, study.sites, hm.model, dem=study.dem, tile_size=hm.tile_size,
+                                          halo_m=hm.halo_m, workdir=work / "coverage", executor=hm.executor,
+                                          numba_threads=hm.numba_threads, progress=progress)
+        t_signal = time.perf_counter() - t0
+        hamlets_rc = None
+        if h_rc is not None:
+            hamlets_rc = (np.where(h_rc[2], h_rc[0], -1), np.where(h_rc[2], h_rc[1], -1))
+        sums = tiled_member_sums(tcov, draws, technologies=techs, thresholds=_thresholds(model), population=pops,
+                                 levels={a.level: (a.labels, a.n_units) for a in study.admin}, clusters=clusters,
+                                 gap_technology=gap_tech, hamlets_rc=hamlets_rc, foreign=(
+                                     {t: tc.covered for t, tc in foreign.items()} if foreign else None),
+                                 no_signal_dir=work / "no_signal", executor=hm.executor, progress=progress)
+        sums.stats["no_signal_probability"] = sums.no_signal_probability(tcov.plan)
+        sums.stats["signal_s"] = t_signal
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return sums
+
+
+def _result_from_sums(spec, analysis, sums, levels, mu, cl_ids, h_rc, pop_index, names, z, notes, headroom,
+                      timings) -> EnsembleResult:
+    """An :class:`EnsembleResult` from per-tile member sums (the same tables as the in-memory path)."""
+    for a in levels:
+        tot = sums.population[a.level][pop_index][:, 1:]
+        cov = sums.covered[a.level][:, 1:]
+        mu[a.level]["population"][...] = tot
+        mu[a.level]["covered"][...] = cov
+        mu[a.level]["uncovered"][...] = tot - cov
+    cl_unc = sums.clusters_uncovered[:, cl_ids] if cl_ids.size else np.zeros((spec.members, 0))
+    h_no = sums.hamlets_no_signal
+    rows = [{"member": m, "link_z": float(z[m]), "population_layer": names[int(pop_index[m])], "sites_clipped": 0,
+             "uncovered": float(sums.population_total[m] - sums.covered_total[m])} for m in range(spec.members)]
+    prob = sums.stats.pop("no_signal_probability")
+    return _finish(spec, analysis, levels, mu, cl_ids, cl_unc, h_rc, h_no, rows, notes, headroom, timings, prob, None)
+
+
+def _finish(spec, analysis, levels, mu, cl_ids, cl_unc, h_rc, h_no, rows, notes, headroom, timings, prob,
+            base) -> EnsembleResult:
+    """Percentiles, top-N shares, cluster and hamlet tables from the members' sums."""
+    m_n = spec.members
     units = {}
     for a in levels:
         tab = pd.DataFrame({"code": a.units["code"].to_numpy(), "name": a.units["name"].to_numpy(), "level": a.level})
@@ -398,8 +459,8 @@ def run_ensemble(study: StudyArea, model: CoverageModel, spec: EnsembleSpec, *, 
             cl[f"uncovered_p{p}"] = np.zeros(0)
     ham = None
     if h_rc is not None:
-        prob = h_no.mean(axis=0) if m_n else np.zeros(h_no.shape[1])
-        ham = pd.DataFrame({"p_no_signal": np.where(h_rc[2], prob, np.nan)})
+        h_prob = h_no.mean(axis=0) if m_n else np.zeros(h_no.shape[1])
+        ham = pd.DataFrame({"p_no_signal": np.where(h_rc[2], h_prob, np.nan)})
     member_tab = pd.DataFrame(rows)
     tq = np.percentile(member_tab["uncovered"].to_numpy(), PERCENTILES)
     det = float(analysis.study.population.sum(dtype=np.float64)
@@ -410,8 +471,9 @@ def run_ensemble(study: StudyArea, model: CoverageModel, spec: EnsembleSpec, *, 
         notes.append(f"signal computed once with {headroom:.1f} dB below each threshold (largest draw), radius capped "
                      "by the model's max_radius_km")
     return EnsembleResult(spec=spec, units=units, clusters=cl, hamlets=ham, totals=totals,
-                          no_signal_probability=(count / np.float32(m_n)).astype(np.float32),
+                          no_signal_probability=prob,
                           member_units=mu, members=member_tab, notes=notes, timings=timings, margins=base)
+
 
 
 def _top_n_share(uncovered: np.ndarray, n: int) -> np.ndarray:
