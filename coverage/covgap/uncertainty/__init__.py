@@ -18,6 +18,8 @@ from .ensemble import (
     SignalMargins,
     attach_ensemble,
     run_ensemble,
+    ensemble_sums_tiled,
+    member_draws,
     signal_margins,
 )
 from .sensitivity import sensitivity
@@ -29,5 +31,5 @@ __all__ = [
     "member_streams", "location_field", "move_sites",
     "EnsembleResult", "SignalMargins", "run_ensemble", "signal_margins", "attach_ensemble",
     "RANGE_COLUMNS", "PERCENTILES", "sensitivity",
-    "MemberDraws", "MemberSums", "margin_field", "tiled_member_sums", "field_key", "NOISE_BLOCK",
+    "member_draws", "ensemble_sums_tiled", "MemberDraws", "MemberSums", "margin_field", "tiled_member_sums", "field_key", "NOISE_BLOCK",
 ]

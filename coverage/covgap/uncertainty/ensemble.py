@@ -38,6 +38,7 @@ from .spec import LOCATION_CLIP_SIGMA, EnsembleSpec, tower_sigma_m
 from .tiled import MemberDraws, margin_field, tiled_member_sums
 
 __all__ = ["EnsembleResult", "SignalMargins", "run_ensemble", "signal_margins", "attach_ensemble",
+           "member_draws", "ensemble_sums_tiled",
            "RANGE_COLUMNS", "PERCENTILES"]
 
 #: The percentiles every ensemble reports.
@@ -263,25 +264,19 @@ def run_ensemble(study: StudyArea, model: CoverageModel, spec: EnsembleSpec, *, 
     dom = analysis.domestic_coverage or analysis.coverage
     techs = sorted(dom.technologies)
     streams = member_streams(spec.seed, spec.members)
-    z = np.array([s.link_budget.standard_normal() for s in streams])
     model_std = {t: float(tc.location_std_db) for t, tc in dom.technologies.items()}
     has_signal = any(tc.signal_dbm is not None for tc in dom.technologies.values())
-    loc_sigma = _location_sigma(spec, techs, model_std) if has_signal else {t: 0.0 for t in techs}
-    link_sigma = {t: spec.link_sigma_db(t) if has_signal else 0.0 for t in techs}
     notes: list[str] = []
     if not has_signal and (any(spec.link_sigma_db(t) > 0 for t in techs) or spec.location_db not in (0, 0.0)):
         notes.append(f"the {dom.model} model has no signal: link_budget_db and location_db change nothing "
                      "(only population grids and tower positions vary)")
-    headroom = _headroom(spec, techs, z, loc_sigma) if has_signal else 0.0
+    draws, headroom = member_draws(spec, techs, location_std_db=model_std, n_population=len(pops),
+                                   has_signal=has_signal)
+    z = draws.link_z
+    pop_index = draws.population_index
+    loc_on = draws.field_keys is not None
     sigma_site = tower_sigma_m(study.sites, spec.tower_position_m)
     move = bool((sigma_site > 0).any())  # then every member recomputes its own margins
-    pop_index = np.array([int(s.population.integers(len(pops))) if len(pops) > 1 else 0 for s in streams],
-                         dtype=np.int64)
-    loc_on = any(v > 0 for v in loc_sigma.values())
-    draws = MemberDraws(link_offset_db={t: link_sigma[t] * z for t in techs}, location_sigma_db=dict(loc_sigma),
-                        field_keys=np.array([field_key(s.location) for s in streams], dtype=np.int64)
-                        if loc_on else None,
-                        correlation_m=float(spec.location_correlation_m), population_index=pop_index)
     reuse = margins is not None and margins.headroom_db >= headroom
     per_tile = isinstance(model, TiledModel) and not move and not reuse  # members tile by tile
     t0 = time.perf_counter()
@@ -350,8 +345,9 @@ def run_ensemble(study: StudyArea, model: CoverageModel, spec: EnsembleSpec, *, 
         any_cov[...] = False
         per_tech: dict[str, np.ndarray] = {}
         for t in techs:
-            off = float(link_sigma[t] * z[m])
-            f_t = None if fld is None or loc_sigma[t] == 0 else fld * np.float32(loc_sigma[t])
+            off = float(draws.link_offset_db[t][m])
+            f_t = None if fld is None or draws.location_sigma_db[t] == 0 else fld * np.float32(
+                draws.location_sigma_db[t])
             cov_t = mar.covered(t, off, f_t) if t in mar.margins else np.zeros(grid.shape, bool)
             if count_foreign and t in foreign.technologies:
                 cov_t |= foreign.technologies[t].covered
@@ -393,29 +389,94 @@ def run_ensemble(study: StudyArea, model: CoverageModel, spec: EnsembleSpec, *, 
 def _members_per_tile(study: StudyArea, model: TiledModel, draws: MemberDraws, *, techs: list[str], headroom: float,
                       pops: list[np.ndarray], clusters, gap_tech: str, h_rc, foreign, progress: bool):
     """The signal with headroom tile by tile (to a temporary tile store), then every member per tile."""
-    hm = _with_headroom(model, headroom)
     work = Path(tempfile.mkdtemp(prefix="covgap-ensemble-tiles-"))
-    t0 = time.perf_counter()
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ModelRangeWarning)  # said by the deterministic run
-            tcov = compute_coverage_tiled(study.grid, study.sites, hm.model, dem=study.dem, tile_size=hm.tile_size,
-                                          halo_m=hm.halo_m, workdir=work / "coverage", executor=hm.executor,
-                                          numba_threads=hm.numba_threads, progress=progress)
-        t_signal = time.perf_counter() - t0
         hamlets_rc = None
         if h_rc is not None:
             hamlets_rc = (np.where(h_rc[2], h_rc[0], -1), np.where(h_rc[2], h_rc[1], -1))
-        sums = tiled_member_sums(tcov, draws, technologies=techs, thresholds=_thresholds(model), population=pops,
-                                 levels={a.level: (a.labels, a.n_units) for a in study.admin}, clusters=clusters,
-                                 gap_technology=gap_tech, hamlets_rc=hamlets_rc, foreign=(
-                                     {t: tc.covered for t, tc in foreign.items()} if foreign else None),
-                                 no_signal_dir=work / "no_signal", executor=hm.executor, progress=progress)
+        sums, tcov = ensemble_sums_tiled(
+            study.grid, study.sites, model, draws, headroom_db=headroom, technologies=techs, population=pops,
+            levels={a.level: (a.labels, a.n_units) for a in study.admin}, dem=study.dem, workdir=work,
+            clusters=clusters, gap_technology=gap_tech, hamlets_rc=hamlets_rc,
+            foreign={t: tc.covered for t, tc in foreign.items()} if foreign else None, no_signal=True,
+            progress=progress)
         sums.stats["no_signal_probability"] = sums.no_signal_probability(tcov.plan)
-        sums.stats["signal_s"] = t_signal
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return sums
+
+
+def member_draws(spec: EnsembleSpec, technologies: list[str] | tuple[str, ...], *,
+                 location_std_db: dict[str, float] | None = None, n_population: int = 1,
+                 has_signal: bool = True) -> tuple[MemberDraws, float]:
+    """What every member draws (link-budget z, population layer, location-field key), and the headroom [dB].
+
+    ``location_std_db``: the model's σL per technology, needed when ``spec.location_db`` is
+    ``"model"``; ``n_population``: the run's layer plus the alternatives; ``has_signal``: False
+    for a model without a signal (link-budget and location spreads then draw nothing). The
+    headroom is how far below each threshold the signal must be computed so every member's
+    coverage lies inside it (the largest positive link draw plus 4 σ_loc).
+    """
+    techs = sorted(technologies)
+    if has_signal and spec.location_db == "model" and location_std_db is None:
+        raise InputError('location_db = "model" needs the model\'s location spread (location_std_db per '
+                         "technology). Fix: pass location_std_db, or give location_db in dB.")
+    streams = member_streams(spec.seed, spec.members)
+    z = np.array([s.link_budget.standard_normal() for s in streams])
+    loc_sigma = _location_sigma(spec, techs, location_std_db or {}) if has_signal else {t: 0.0 for t in techs}
+    link_sigma = {t: spec.link_sigma_db(t) if has_signal else 0.0 for t in techs}
+    pop_index = np.array([int(s.population.integers(n_population)) if n_population > 1 else 0 for s in streams],
+                         dtype=np.int64)
+    loc_on = any(v > 0 for v in loc_sigma.values())
+    keys = np.array([field_key(s.location) for s in streams], dtype=np.int64) if loc_on else None
+    draws = MemberDraws(link_offset_db={t: link_sigma[t] * z for t in techs}, location_sigma_db=loc_sigma,
+                        field_keys=keys, correlation_m=float(spec.location_correlation_m),
+                        population_index=pop_index, link_z=z)
+    return draws, (_headroom(spec, techs, z, loc_sigma) if has_signal else 0.0)
+
+
+def ensemble_sums_tiled(grid, sites: pd.DataFrame, model: CoverageModel, draws: MemberDraws, *, headroom_db: float,
+                        technologies: list[str] | tuple[str, ...], population: list, levels: dict,
+                        workdir: str | Path, dem=None, tile_size: int | tuple[int, int] | None = None,
+                        halo_m: float | None = None, executor: Any = None, numba_threads: int | None = None,
+                        max_in_flight: int = 8, clusters=None, gap_technology: str = "any", hamlets_rc=None,
+                        foreign=None, no_signal: bool = True, progress: bool = False):
+    """An ensemble on the tiled path, memory bounded by the tile: signal once with headroom, members per tile.
+
+    The signal of ``model`` (a :class:`~covgap.tiling.TiledModel` gives its tile size, halo,
+    executor and threads unless set here) is computed tile by tile with every threshold lowered
+    by ``headroom_db`` into ``workdir / "coverage"`` (a tile store, never assembled), then
+    :func:`~covgap.uncertainty.tiled_member_sums` evaluates every member on every tile against
+    the model's own thresholds. Raster arguments are arrays or callables ``f(r0, r1, c0, c1)``
+    (see :func:`~covgap.uncertainty.tiled_member_sums`); with ``no_signal`` the per-tile share
+    of members without signal is written to ``workdir / "no_signal"``.
+
+    Returns
+    -------
+    (MemberSums, TiledCoverage)
+        The per-member sums and the tile store of the signal (its ``stats`` time the signal).
+    """
+    inner = model.model if isinstance(model, TiledModel) else model
+    tiled = model if isinstance(model, TiledModel) else TiledModel(model)
+    hm = _with_headroom(inner, headroom_db)
+    work = Path(workdir)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ModelRangeWarning)  # said by the deterministic run
+        tcov = compute_coverage_tiled(grid, sites, hm, dem=dem, tile_size=tile_size or tiled.tile_size,
+                                      halo_m=halo_m if halo_m is not None else tiled.halo_m,
+                                      workdir=work / "coverage",
+                                      executor=executor if executor is not None else tiled.executor,
+                                      numba_threads=numba_threads if numba_threads is not None else
+                                      tiled.numba_threads, max_in_flight=max_in_flight, progress=progress)
+    sums = tiled_member_sums(tcov, draws, technologies=technologies, thresholds=_thresholds(inner),
+                             population=population, levels=levels, clusters=clusters,
+                             gap_technology=gap_technology, hamlets_rc=hamlets_rc, foreign=foreign,
+                             no_signal_dir=work / "no_signal" if no_signal else None,
+                             executor=executor if executor is not None else tiled.executor,
+                             max_in_flight=max_in_flight, progress=progress)
+    wall = tcov.stats.get("wall_seconds", {})
+    sums.stats["signal_s"] = float(sum(wall.values()))
+    return sums, tcov
 
 
 def _result_from_sums(spec, analysis, sums, levels, mu, cl_ids, h_rc, pop_index, names, z, notes, headroom,

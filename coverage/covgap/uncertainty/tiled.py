@@ -50,6 +50,8 @@ class MemberDraws:
         The location field's correlation distance [m].
     population_index : ndarray of int (members,)
         Which population layer each member uses (0 = the run's).
+    link_z : ndarray (members,)
+        The standard normal link-budget draw of each member (shared by the technologies).
     """
 
     link_offset_db: dict[str, np.ndarray]
@@ -57,6 +59,7 @@ class MemberDraws:
     field_keys: np.ndarray | None
     correlation_m: float
     population_index: np.ndarray
+    link_z: np.ndarray | None = None
 
     @property
     def members(self) -> int:
