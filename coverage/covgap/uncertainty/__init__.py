@@ -31,5 +31,6 @@ __all__ = [
     "member_streams", "location_field", "move_sites",
     "EnsembleResult", "SignalMargins", "run_ensemble", "signal_margins", "attach_ensemble",
     "RANGE_COLUMNS", "PERCENTILES", "sensitivity",
-    "member_draws", "ensemble_sums_tiled", "MemberDraws", "MemberSums", "margin_field", "tiled_member_sums", "field_key", "NOISE_BLOCK",
+    "member_draws", "ensemble_sums_tiled", "MemberDraws", "MemberSums", "margin_field", "tiled_member_sums",
+    "field_key", "NOISE_BLOCK",
 ]

@@ -222,7 +222,9 @@ def run_ensemble(study: StudyArea, model: CoverageModel, spec: EnsembleSpec, *, 
     ----------
     study : StudyArea
     model : CoverageModel
-        The run's model (a :class:`covgap.tiling.TiledModel` computes the signal tile by tile).
+        The run's model. A :class:`covgap.tiling.TiledModel` computes the signal tile by tile and,
+        unless towers move, evaluates the members tile by tile too (:func:`ensemble_sums_tiled`;
+        memory bounded by the tile, the margins are never assembled: ``result.margins`` is None).
     spec : EnsembleSpec
         Spreads, members, seed.
     analysis : Analysis, optional
