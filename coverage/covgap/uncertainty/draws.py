@@ -17,7 +17,7 @@ from scipy import ndimage
 from ..grid import EARTH_RADIUS_M, Grid
 from .spec import LOCATION_CLIP_SIGMA
 
-__all__ = ["MemberStreams", "member_streams", "location_field", "move_sites"]
+__all__ = ["MemberStreams", "member_streams", "location_field", "field_key", "move_sites", "NOISE_BLOCK"]
 
 _INPUTS = ("link_budget", "population", "tower_position", "location")
 
@@ -48,13 +48,33 @@ def member_streams(seed: int, members: int) -> list[MemberStreams]:
     return out
 
 
-def location_field(rng: np.random.Generator, grid: Grid, correlation_m: float) -> np.ndarray:
+#: Edge (cells) of the blocks the location field's white noise is drawn in: block ``(i, j)`` of a
+#: member's field comes from ``SeedSequence([key, i, j])``, so any window of the field can be drawn
+#: alone and equals the same cells of the whole-grid field (tiles agree across their seams).
+NOISE_BLOCK = 256
+
+
+def field_key(rng: np.random.Generator | int) -> int:
+    """The 63-bit key of a member's location field (drawn once from its location stream)."""
+    if isinstance(rng, (int, np.integer)):
+        return int(rng)
+    return int(rng.integers(0, 2**63 - 1))
+
+
+def location_field(rng: np.random.Generator | int, grid: Grid, correlation_m: float, *,
+                   window: tuple[int, int, int, int] | None = None) -> np.ndarray:
     """A standard normal field on ``grid`` (float32), correlated over ``correlation_m``, clipped at ±4.
 
     White noise filtered by a Gaussian of standard deviation ``correlation_m / 2`` (its
     autocorrelation ``exp(-d² / correlation_m²)`` falls to 1/e at ``correlation_m``), scaled back
     to unit variance exactly (by the kernel's norm). Where the correlation distance is under
     half a cell, cells are independent. Cell sizes are taken at the grid's central row.
+
+    ``rng``: the member's location generator (one key is drawn from it, :func:`field_key`) or
+    that key. The noise is drawn in blocks of :data:`NOISE_BLOCK` cells keyed by the block's
+    global position, so ``window=(r0, r1, c0, c1)`` returns exactly (bit for bit) those rows and
+    columns of the whole-grid field, drawing and filtering only the window grown by the
+    filter's radius (tested): a tiled run sees one continuous field across tile seams.
 
     Examples
     --------
@@ -63,18 +83,45 @@ def location_field(rng: np.random.Generator, grid: Grid, correlation_m: float) -
     >>> f = location_field(np.random.default_rng(1), g, 1000.0)
     >>> f.shape, f.dtype.name, abs(float(f.std()) - 1) < 0.2
     ((200, 200), 'float32', True)
+    >>> part = location_field(7, g, 1000.0, window=(50, 90, 10, 30))
+    >>> bool((part == location_field(7, g, 1000.0)[50:90, 10:30]).all())
+    True
     """
+    key = field_key(rng)
+    ny, nx = grid.shape
+    r0, r1, c0, c1 = window if window is not None else (0, ny, 0, nx)
+    if not (0 <= r0 <= r1 <= ny and 0 <= c0 <= c1 <= nx):
+        raise ValueError(f"window {window!r} is not inside the grid of shape {grid.shape}")
     dx, dy = grid.cell_size_m()
     mid = grid.ny // 2
     sx = float(correlation_m) / 2.0 / float(dx[mid])
     sy = float(correlation_m) / 2.0 / float(dy[mid])
-    noise = rng.standard_normal(grid.shape, dtype=np.float32)
     if max(sx, sy) >= 0.25:
         sx, sy = max(sx, 1e-3), max(sy, 1e-3)
+        hy, hx = int(4.0 * sy + 0.5), int(4.0 * sx + 0.5)  # gaussian_filter's radius (truncate 4)
+        wr0, wr1, wc0, wc1 = max(r0 - hy, 0), min(r1 + hy, ny), max(c0 - hx, 0), min(c1 + hx, nx)
+        noise = _block_noise(key, wr0, wr1, wc0, wc1)
         noise = ndimage.gaussian_filter(noise, sigma=(sy, sx), mode="reflect", truncate=4.0)
+        noise = np.ascontiguousarray(noise[r0 - wr0:r1 - wr0, c0 - wc0:c1 - wc0])
         noise /= np.float32(_kernel_norm(sy, sx))
+    else:
+        noise = _block_noise(key, r0, r1, c0, c1)
     np.clip(noise, -LOCATION_CLIP_SIGMA, LOCATION_CLIP_SIGMA, out=noise)
     return noise
+
+
+def _block_noise(key: int, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
+    """Standard normal float32 noise of rows ``r0:r1``, columns ``c0:c1`` (blocks keyed by position)."""
+    out = np.empty((r1 - r0, c1 - c0), dtype=np.float32)
+    b = NOISE_BLOCK
+    for bi in range(r0 // b, -(-r1 // b)):
+        for bj in range(c0 // b, -(-c1 // b)):
+            blk = np.random.default_rng(np.random.SeedSequence([key, bi, bj])).standard_normal((b, b),
+                                                                                               dtype=np.float32)
+            ra, rb = max(r0, bi * b), min(r1, (bi + 1) * b)
+            ca, cb = max(c0, bj * b), min(c1, (bj + 1) * b)
+            out[ra - r0:rb - r0, ca - c0:cb - c0] = blk[ra - bi * b:rb - bi * b, ca - bj * b:cb - bj * b]
+    return out
 
 
 def _kernel_norm(sy: float, sx: float) -> float:

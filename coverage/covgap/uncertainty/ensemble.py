@@ -31,14 +31,15 @@ from ..gaps import label_gaps
 from ..models.base import Coverage, CoverageModel, compute_coverage
 from ..models.calibrated import CalibratedModel
 from ..models.linkbudget import technology_defaults
-from ..models.location import location_margin_db
 from ..overlay import zonal_sum
 from ..study import StudyArea
 from ..tiling import TiledModel, compute_coverage_tiled
-from .draws import location_field, member_streams, move_sites
+from .draws import field_key, location_field, member_streams, move_sites
 from .spec import LOCATION_CLIP_SIGMA, EnsembleSpec, tower_sigma_m
+from .tiled import MemberDraws, margin_field, tiled_member_sums
 
 __all__ = ["EnsembleResult", "SignalMargins", "run_ensemble", "signal_margins", "attach_ensemble",
+           "member_draws", "ensemble_sums_tiled",
            "RANGE_COLUMNS", "PERCENTILES"]
 
 #: The percentiles every ensemble reports.
@@ -108,16 +109,6 @@ def _with_headroom(model: CoverageModel, headroom_db: float) -> CoverageModel:
     return replace(model, thresholds_dbm={t: v - headroom_db for t, v in thr.items()})
 
 
-def _margin(tc, thr: dict[str, float] | None) -> tuple[np.ndarray, float, bool]:
-    """(margin field, σL, has a signal) of one technology's coverage (a whole grid or one tile)."""
-    if tc.signal_dbm is None or tc.threshold_dbm is None or thr is None:
-        return np.where(tc.covered, np.float32(np.inf), np.float32(-np.inf)).astype(np.float32), 0.0, False
-    t = thr[tc.technology] + location_margin_db(tc.location_percent, tc.location_std_db)
-    with np.errstate(invalid="ignore"):
-        m64 = tc.signal_dbm.astype("f8") - t
-    return np.where(np.isfinite(m64), m64, -np.inf).astype(np.float32), float(tc.location_std_db), True
-
-
 def signal_margins(grid, sites: pd.DataFrame, model: CoverageModel, *, dem: np.ndarray | None = None,
                    headroom_db: float = 0.0, coverage: Coverage | None = None) -> SignalMargins:
     """Margin fields of ``model`` on ``grid``; the signal computed with ``headroom_db`` of spare link budget.
@@ -146,7 +137,7 @@ def signal_margins(grid, sites: pd.DataFrame, model: CoverageModel, *, dem: np.n
                 for tech, tc in tcov.read_tile(tile).technologies.items():
                     if tech not in margins:
                         margins[tech] = np.full(grid.shape, -np.inf, dtype=np.float32)
-                    margins[tech][sl], std[tech], sig = _margin(tc, thr)
+                    margins[tech][sl], std[tech], sig = margin_field(tc, thr)
                     has_signal |= sig
         finally:
             shutil.rmtree(work, ignore_errors=True)
@@ -157,7 +148,7 @@ def signal_margins(grid, sites: pd.DataFrame, model: CoverageModel, *, dem: np.n
             warnings.simplefilter("ignore", ModelRangeWarning)  # said by the deterministic run
             coverage = compute_coverage(grid, sites, _with_headroom(model, headroom_db), dem=dem)
     for tech, tc in coverage.technologies.items():
-        margins[tech], std[tech], sig = _margin(tc, thr)
+        margins[tech], std[tech], sig = margin_field(tc, thr)
         has_signal |= sig
     return SignalMargins(margins=margins, location_std_db=std, has_signal=has_signal, headroom_db=float(headroom_db))
 
@@ -236,7 +227,9 @@ def run_ensemble(study: StudyArea, model: CoverageModel, spec: EnsembleSpec, *, 
     ----------
     study : StudyArea
     model : CoverageModel
-        The run's model (a :class:`covgap.tiling.TiledModel` computes the signal tile by tile).
+        The run's model. A :class:`covgap.tiling.TiledModel` computes the signal tile by tile and,
+        unless towers move, evaluates the members tile by tile too (:func:`ensemble_sums_tiled`;
+        memory bounded by the tile, the margins are never assembled: ``result.margins`` is None).
     spec : EnsembleSpec
         Spreads, members, seed.
     analysis : Analysis, optional
@@ -278,22 +271,25 @@ def run_ensemble(study: StudyArea, model: CoverageModel, spec: EnsembleSpec, *, 
     dom = analysis.domestic_coverage or analysis.coverage
     techs = sorted(dom.technologies)
     streams = member_streams(spec.seed, spec.members)
-    z = np.array([s.link_budget.standard_normal() for s in streams])
     model_std = {t: float(tc.location_std_db) for t, tc in dom.technologies.items()}
     has_signal = any(tc.signal_dbm is not None for tc in dom.technologies.values())
-    loc_sigma = _location_sigma(spec, techs, model_std) if has_signal else {t: 0.0 for t in techs}
-    link_sigma = {t: spec.link_sigma_db(t) if has_signal else 0.0 for t in techs}
     notes: list[str] = []
     if not has_signal and (any(spec.link_sigma_db(t) > 0 for t in techs) or spec.location_db not in (0, 0.0)):
         notes.append(f"the {dom.model} model has no signal: link_budget_db and location_db change nothing "
                      "(only population grids and tower positions vary)")
-    headroom = _headroom(spec, techs, z, loc_sigma) if has_signal else 0.0
+    draws, headroom = member_draws(spec, techs, location_std_db=model_std, n_population=len(pops),
+                                   has_signal=has_signal)
+    z = draws.link_z
+    pop_index = draws.population_index
+    loc_on = draws.field_keys is not None
     sigma_site = tower_sigma_m(study.sites, spec.tower_position_m)
     move = bool((sigma_site > 0).any())  # then every member recomputes its own margins
+    reuse = margins is not None and margins.headroom_db >= headroom
+    per_tile = isinstance(model, TiledModel) and not move and not reuse  # members tile by tile
     t0 = time.perf_counter()
-    if margins is not None and margins.headroom_db >= headroom:
+    if reuse:
         base: SignalMargins | None = margins
-    elif move:
+    elif move or per_tile:
         base = None
     else:
         base = signal_margins(grid, study.sites, model, dem=study.dem, headroom_db=headroom, coverage=dom)
@@ -318,6 +314,15 @@ def run_ensemble(study: StudyArea, model: CoverageModel, spec: EnsembleSpec, *, 
     levels = [a for a in study.admin]
     m_n = spec.members
     mu = {a.level: {k: np.zeros((m_n, a.n_units)) for k in ("population", "covered", "uncovered")} for a in levels}
+    if per_tile:
+        t1 = time.perf_counter()
+        sums = _members_per_tile(study, model, draws, techs=techs, headroom=headroom, pops=pops,
+                                 clusters=(cl_labels, n_cl) if cl_ids.size else None, gap_tech=gap_tech, h_rc=h_rc,
+                                 foreign=foreign.technologies if count_foreign else None, progress=progress)
+        timings["signal"] = float(sums.stats["signal_s"])
+        timings["members"] = time.perf_counter() - t1 - timings["signal"]
+        return _result_from_sums(spec, analysis, sums, levels, mu, cl_ids, h_rc, pop_index, names, z, notes,
+                                 headroom, timings)
     pop_tot: dict[tuple[str, int], np.ndarray] = {}
     cl_unc = np.zeros((m_n, cl_ids.size))
     h_no = np.zeros((m_n, 0 if h_rc is None else h_rc[0].size), dtype=bool)
@@ -331,7 +336,7 @@ def run_ensemble(study: StudyArea, model: CoverageModel, spec: EnsembleSpec, *, 
 
     for m in tqdm(range(m_n), desc="ensemble members", disable=not progress, leave=False):
         s = streams[m]
-        k = int(s.population.integers(len(pops))) if len(pops) > 1 else 0
+        k = int(pop_index[m])
         pop = pops[k]
         mar = base
         clipped = 0
@@ -342,13 +347,14 @@ def run_ensemble(study: StudyArea, model: CoverageModel, spec: EnsembleSpec, *, 
             t_towers += time.perf_counter() - t1
         t1 = time.perf_counter()
         fld = None
-        if any(v > 0 for v in loc_sigma.values()):
-            fld = location_field(s.location, grid, spec.location_correlation_m)
+        if loc_on:
+            fld = location_field(int(draws.field_keys[m]), grid, spec.location_correlation_m)
         any_cov[...] = False
         per_tech: dict[str, np.ndarray] = {}
         for t in techs:
-            off = float(link_sigma[t] * z[m])
-            f_t = None if fld is None or loc_sigma[t] == 0 else fld * np.float32(loc_sigma[t])
+            off = float(draws.link_offset_db[t][m])
+            f_t = None if fld is None or draws.location_sigma_db[t] == 0 else fld * np.float32(
+                draws.location_sigma_db[t])
             cov_t = mar.covered(t, off, f_t) if t in mar.margins else np.zeros(grid.shape, bool)
             if count_foreign and t in foreign.technologies:
                 cov_t |= foreign.technologies[t].covered
@@ -383,6 +389,124 @@ def run_ensemble(study: StudyArea, model: CoverageModel, spec: EnsembleSpec, *, 
     timings["members"] = t_members
     if move:
         timings["tower_members"] = t_towers
+    return _finish(spec, analysis, levels, mu, cl_ids, cl_unc, h_rc, h_no, rows, notes, headroom, timings,
+                   (count / np.float32(m_n)).astype(np.float32), base)
+
+
+def _members_per_tile(study: StudyArea, model: TiledModel, draws: MemberDraws, *, techs: list[str], headroom: float,
+                      pops: list[np.ndarray], clusters, gap_tech: str, h_rc, foreign, progress: bool):
+    """The signal with headroom tile by tile (to a temporary tile store), then every member per tile."""
+    work = Path(tempfile.mkdtemp(prefix="covgap-ensemble-tiles-"))
+    try:
+        hamlets_rc = None
+        if h_rc is not None:
+            hamlets_rc = (np.where(h_rc[2], h_rc[0], -1), np.where(h_rc[2], h_rc[1], -1))
+        sums, tcov = ensemble_sums_tiled(
+            study.grid, study.sites, model, draws, headroom_db=headroom, technologies=techs, population=pops,
+            levels={a.level: (a.labels, a.n_units) for a in study.admin}, dem=study.dem, workdir=work,
+            clusters=clusters, gap_technology=gap_tech, hamlets_rc=hamlets_rc,
+            foreign={t: tc.covered for t, tc in foreign.items()} if foreign else None, no_signal=True,
+            progress=progress)
+        sums.stats["no_signal_probability"] = sums.no_signal_probability(tcov.plan)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return sums
+
+
+def member_draws(spec: EnsembleSpec, technologies: list[str] | tuple[str, ...], *,
+                 location_std_db: dict[str, float] | None = None, n_population: int = 1,
+                 has_signal: bool = True) -> tuple[MemberDraws, float]:
+    """What every member draws (link-budget z, population layer, location-field key), and the headroom [dB].
+
+    ``location_std_db``: the model's σL per technology, needed when ``spec.location_db`` is
+    ``"model"``; ``n_population``: the run's layer plus the alternatives; ``has_signal``: False
+    for a model without a signal (link-budget and location spreads then draw nothing). The
+    headroom is how far below each threshold the signal must be computed so every member's
+    coverage lies inside it (the largest positive link draw plus 4 σ_loc).
+    """
+    techs = sorted(technologies)
+    if has_signal and spec.location_db == "model" and location_std_db is None:
+        raise InputError('location_db = "model" needs the model\'s location spread (location_std_db per '
+                         "technology). Fix: pass location_std_db, or give location_db in dB.")
+    streams = member_streams(spec.seed, spec.members)
+    z = np.array([s.link_budget.standard_normal() for s in streams])
+    loc_sigma = _location_sigma(spec, techs, location_std_db or {}) if has_signal else {t: 0.0 for t in techs}
+    link_sigma = {t: spec.link_sigma_db(t) if has_signal else 0.0 for t in techs}
+    pop_index = np.array([int(s.population.integers(n_population)) if n_population > 1 else 0 for s in streams],
+                         dtype=np.int64)
+    loc_on = any(v > 0 for v in loc_sigma.values())
+    keys = np.array([field_key(s.location) for s in streams], dtype=np.int64) if loc_on else None
+    draws = MemberDraws(link_offset_db={t: link_sigma[t] * z for t in techs}, location_sigma_db=loc_sigma,
+                        field_keys=keys, correlation_m=float(spec.location_correlation_m),
+                        population_index=pop_index, link_z=z)
+    return draws, (_headroom(spec, techs, z, loc_sigma) if has_signal else 0.0)
+
+
+def ensemble_sums_tiled(grid, sites: pd.DataFrame, model: CoverageModel, draws: MemberDraws, *, headroom_db: float,
+                        technologies: list[str] | tuple[str, ...], population: list, levels: dict,
+                        workdir: str | Path, dem=None, tile_size: int | tuple[int, int] | None = None,
+                        halo_m: float | None = None, executor: Any = None, numba_threads: int | None = None,
+                        max_in_flight: int = 8, clusters=None, gap_technology: str = "any", hamlets_rc=None,
+                        foreign=None, no_signal: bool = True, progress: bool = False):
+    """An ensemble on the tiled path, memory bounded by the tile: signal once with headroom, members per tile.
+
+    The signal of ``model`` (a :class:`~covgap.tiling.TiledModel` gives its tile size, halo,
+    executor and threads unless set here) is computed tile by tile with every threshold lowered
+    by ``headroom_db`` into ``workdir / "coverage"`` (a tile store, never assembled), then
+    :func:`~covgap.uncertainty.tiled_member_sums` evaluates every member on every tile against
+    the model's own thresholds. Raster arguments are arrays or callables ``f(r0, r1, c0, c1)``
+    (see :func:`~covgap.uncertainty.tiled_member_sums`); with ``no_signal`` the per-tile share
+    of members without signal is written to ``workdir / "no_signal"``.
+
+    Returns
+    -------
+    (MemberSums, TiledCoverage)
+        The per-member sums and the tile store of the signal (its ``stats`` time the signal).
+    """
+    inner = model.model if isinstance(model, TiledModel) else model
+    tiled = model if isinstance(model, TiledModel) else TiledModel(model)
+    hm = _with_headroom(inner, headroom_db)
+    work = Path(workdir)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ModelRangeWarning)  # said by the deterministic run
+        tcov = compute_coverage_tiled(grid, sites, hm, dem=dem, tile_size=tile_size or tiled.tile_size,
+                                      halo_m=halo_m if halo_m is not None else tiled.halo_m,
+                                      workdir=work / "coverage",
+                                      executor=executor if executor is not None else tiled.executor,
+                                      numba_threads=numba_threads if numba_threads is not None else
+                                      tiled.numba_threads, max_in_flight=max_in_flight, progress=progress)
+    sums = tiled_member_sums(tcov, draws, technologies=technologies, thresholds=_thresholds(inner),
+                             population=population, levels=levels, clusters=clusters,
+                             gap_technology=gap_technology, hamlets_rc=hamlets_rc, foreign=foreign,
+                             no_signal_dir=work / "no_signal" if no_signal else None,
+                             executor=executor if executor is not None else tiled.executor,
+                             max_in_flight=max_in_flight, progress=progress)
+    wall = tcov.stats.get("wall_seconds", {})
+    sums.stats["signal_s"] = float(sum(wall.values()))
+    return sums, tcov
+
+
+def _result_from_sums(spec, analysis, sums, levels, mu, cl_ids, h_rc, pop_index, names, z, notes, headroom,
+                      timings) -> EnsembleResult:
+    """An :class:`EnsembleResult` from per-tile member sums (the same tables as the in-memory path)."""
+    for a in levels:
+        tot = sums.population[a.level][pop_index][:, 1:]
+        cov = sums.covered[a.level][:, 1:]
+        mu[a.level]["population"][...] = tot
+        mu[a.level]["covered"][...] = cov
+        mu[a.level]["uncovered"][...] = tot - cov
+    cl_unc = sums.clusters_uncovered[:, cl_ids] if cl_ids.size else np.zeros((spec.members, 0))
+    h_no = sums.hamlets_no_signal
+    rows = [{"member": m, "link_z": float(z[m]), "population_layer": names[int(pop_index[m])], "sites_clipped": 0,
+             "uncovered": float(sums.population_total[m] - sums.covered_total[m])} for m in range(spec.members)]
+    prob = sums.stats.pop("no_signal_probability")
+    return _finish(spec, analysis, levels, mu, cl_ids, cl_unc, h_rc, h_no, rows, notes, headroom, timings, prob, None)
+
+
+def _finish(spec, analysis, levels, mu, cl_ids, cl_unc, h_rc, h_no, rows, notes, headroom, timings, prob,
+            base) -> EnsembleResult:
+    """Percentiles, top-N shares, cluster and hamlet tables from the members' sums."""
+    m_n = spec.members
     units = {}
     for a in levels:
         tab = pd.DataFrame({"code": a.units["code"].to_numpy(), "name": a.units["name"].to_numpy(), "level": a.level})
@@ -403,8 +527,8 @@ def run_ensemble(study: StudyArea, model: CoverageModel, spec: EnsembleSpec, *, 
             cl[f"uncovered_p{p}"] = np.zeros(0)
     ham = None
     if h_rc is not None:
-        prob = h_no.mean(axis=0) if m_n else np.zeros(h_no.shape[1])
-        ham = pd.DataFrame({"p_no_signal": np.where(h_rc[2], prob, np.nan)})
+        h_prob = h_no.mean(axis=0) if m_n else np.zeros(h_no.shape[1])
+        ham = pd.DataFrame({"p_no_signal": np.where(h_rc[2], h_prob, np.nan)})
     member_tab = pd.DataFrame(rows)
     tq = np.percentile(member_tab["uncovered"].to_numpy(), PERCENTILES)
     det = float(analysis.study.population.sum(dtype=np.float64)
@@ -415,8 +539,9 @@ def run_ensemble(study: StudyArea, model: CoverageModel, spec: EnsembleSpec, *, 
         notes.append(f"signal computed once with {headroom:.1f} dB below each threshold (largest draw), radius capped "
                      "by the model's max_radius_km")
     return EnsembleResult(spec=spec, units=units, clusters=cl, hamlets=ham, totals=totals,
-                          no_signal_probability=(count / np.float32(m_n)).astype(np.float32),
+                          no_signal_probability=prob,
                           member_units=mu, members=member_tab, notes=notes, timings=timings, margins=base)
+
 
 
 def _top_n_share(uncovered: np.ndarray, n: int) -> np.ndarray:
