@@ -326,3 +326,39 @@ def test_library_config_api_unchanged_for_a_valid_config(study):
     assert cfg.path == (study / "covgap.toml").resolve()
     assert cfg.model.kind == "radius" and cfg.model.radius_km == {"2G": 12.0, "3G": 4.0, "4G": 4.0}
     assert cfg.gaps.connectivity == 8 and cfg.gaps.border_belt_km == 20.0 and cfg.report.lang == "en"
+
+
+def test_signal_during_the_swap_keeps_the_finished_outputs(monkeypatch, tmp_path):
+    """A Ctrl-C that lands while the finished outputs are being renamed into place (signals held) must not
+    end the run as "interrupted, nothing written": the outputs are complete, kept, and a warning says so.
+    A signal during the work before the swap still stops the run with nothing left behind."""
+    import contextlib
+    import warnings
+
+    from covgap import outdir
+    from covgap.errors import CovgapWarning
+
+    real = outdir._signals_deferred
+
+    @contextlib.contextmanager
+    def signalled_during_swap():
+        with real() as caught:
+            os.kill(os.getpid(), signal.SIGINT)  # recorded, not raised, while the swap runs
+            yield caught
+
+    monkeypatch.setattr(outdir, "_signals_deferred", signalled_during_swap)
+    out = tmp_path / "out"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with outdir.staging_dir(out) as tmp:
+            (tmp / "table.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    assert (out / "table.csv").read_text(encoding="utf-8") == "a,b\n1,2\n"
+    assert any(issubclass(w.category, CovgapWarning) and "SIGINT" in str(w.message) for w in caught)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    monkeypatch.setattr(outdir, "_signals_deferred", real)
+    with pytest.raises(KeyboardInterrupt):
+        with outdir.staging_dir(tmp_path / "out2") as tmp:
+            (tmp / "x.txt").write_text("x", encoding="utf-8")
+            os.kill(os.getpid(), signal.SIGINT)
+    assert not (tmp_path / "out2").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]

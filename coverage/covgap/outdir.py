@@ -24,11 +24,13 @@ import shutil
 import signal
 import socket
 import tempfile
+import threading
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from . import __version__
-from .errors import DataFileError, InputError
+from .errors import CovgapWarning, DataFileError, InputError
 
 __all__ = [
     "OUTPUT_MARKER",
@@ -238,16 +240,25 @@ def _stamp(folder: Path) -> None:
 
 
 @contextlib.contextmanager
-def _signals_blocked() -> Iterator[None]:
-    sigs = {signal.SIGINT, signal.SIGTERM}
-    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - Windows
-        yield
+def _signals_deferred() -> Iterator[list[int]]:
+    """Hold SIGINT and SIGTERM while the block runs; yields the list of those that arrived.
+
+    Python runs signal handlers in the main thread whatever thread the OS delivers to, so a
+    signal mask (``pthread_sigmask``) does not hold them in a process with other threads (Dask,
+    numba, progress bars): the handlers themselves are swapped for one that records the signal.
+    Outside the main thread (handlers cannot be set there) the block runs as it is.
+    """
+    caught: list[int] = []
+    if threading.current_thread() is not threading.main_thread():  # pragma: no cover - library use in a thread
+        yield caught
         return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
+    sigs = (signal.SIGINT, signal.SIGTERM)
+    old = {s: signal.signal(s, lambda signum, frame: caught.append(signum)) for s in sigs}
     try:
-        yield
+        yield caught
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for s, handler in old.items():
+            signal.signal(s, handler)
 
 
 @contextlib.contextmanager
@@ -280,7 +291,7 @@ def staging_dir(out_dir: str | Path, *, command: str = "run",
         (tmp / STAGING_INFO).unlink()
         _write_manifest(tmp, command)
         old = None
-        with _signals_blocked():  # the swap is not interrupted half-way
+        with _signals_deferred() as caught:  # the swap is not interrupted half-way
             if out.exists():
                 old = out.parent / f".{out.name}.old-{os.getpid()}"
                 out.rename(old)
@@ -292,6 +303,12 @@ def staging_dir(out_dir: str | Path, *, command: str = "run",
                 raise
             if old is not None:
                 _stamp(old)  # removed at the next run should this process die before the rmtree below
+        if caught:
+            # the outputs are complete and in place: a Ctrl-C or SIGTERM that arrived during the swap does
+            # not make the run "interrupted, nothing written" (it was written); say so and finish normally
+            names = ", ".join(sorted({signal.Signals(n).name for n in caught}))
+            warnings.warn(f"{names} received while the finished outputs were being put in place in {out}; they "
+                          "are complete and kept.", CovgapWarning, stacklevel=3)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     except BaseException:
