@@ -238,16 +238,33 @@ def test_user_file_added_during_the_run_is_kept(study, tmp_path):
 
 # --- signals and the top-level handler -----------------------------------------------------------
 
+# `covgap run` whose staging folder, once made, waits up to 60 s before the work goes on: the signal
+# then always lands in the run's work, never after it (on a loaded machine the tiny run could finish
+# between the test seeing the staging folder and sending the signal).
+_PAUSED_RUN = """
+import sys, time
+import covgap.outdir as o
+real = o._stamp
+def stamp_and_wait(folder):
+    real(folder)
+    if ".partial-" in folder.name:
+        time.sleep(60)
+o._stamp = stamp_and_wait
+from covgap.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
 def _start(study, out, tmp_path):
-    return subprocess.Popen([sys.executable, "-m", "covgap.cli", *map(str, _argv("run", study, out))],
+    return subprocess.Popen([sys.executable, "-c", _PAUSED_RUN, *map(str, _argv("run", study, out))],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "COVGAP_LOG_DIR": str(tmp_path / "logs")})
 
 
 def _wait_for_staging(proc, parent: Path, name: str) -> bool:
-    """Wait until the run has made its staging folder (True) or ended (False)."""
+    """Wait until the run has stamped its staging folder (True) or ended (False)."""
     while proc.poll() is None:
-        if list(parent.glob(f".{name}.partial-*")):
+        if list(parent.glob(f".{name}.partial-*/{outdir.STAGING_INFO}")):
             return True
         time.sleep(0.05)
     return False
