@@ -242,7 +242,8 @@ def test_user_file_added_during_the_run_is_kept(study, tmp_path):
 # then always lands in the run's work, never after it (on a loaded machine the tiny run could finish
 # between the test seeing the staging folder and sending the signal).
 _PAUSED_RUN = """
-import sys, time
+import signal, sys, time
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal, even where CI starts us with SIGINT ignored
 import covgap.outdir as o
 real = o._stamp
 def stamp_and_wait(folder):
@@ -363,19 +364,24 @@ def test_signal_during_the_swap_keeps_the_finished_outputs(monkeypatch, tmp_path
             os.kill(os.getpid(), signal.SIGINT)  # recorded, not raised, while the swap runs
             yield caught
 
-    monkeypatch.setattr(outdir, "_signals_deferred", signalled_during_swap)
-    out = tmp_path / "out"
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        with outdir.staging_dir(out) as tmp:
-            (tmp / "table.csv").write_text("a,b\n1,2\n", encoding="utf-8")
-    assert (out / "table.csv").read_text(encoding="utf-8") == "a,b\n1,2\n"
-    assert any(issubclass(w.category, CovgapWarning) and "SIGINT" in str(w.message) for w in caught)
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
-    monkeypatch.setattr(outdir, "_signals_deferred", real)
-    with pytest.raises(KeyboardInterrupt):
-        with outdir.staging_dir(tmp_path / "out2") as tmp:
-            (tmp / "x.txt").write_text("x", encoding="utf-8")
-            os.kill(os.getpid(), signal.SIGINT)
-    assert not (tmp_path / "out2").exists()
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal (CI may ignore SIGINT)
+    try:
+        monkeypatch.setattr(outdir, "_signals_deferred", signalled_during_swap)
+        out = tmp_path / "out"
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with outdir.staging_dir(out) as tmp:
+                (tmp / "table.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+        assert (out / "table.csv").read_text(encoding="utf-8") == "a,b\n1,2\n"
+        assert any(issubclass(w.category, CovgapWarning) and "SIGINT" in str(w.message) for w in caught)
+        assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+        monkeypatch.setattr(outdir, "_signals_deferred", real)
+        with pytest.raises(KeyboardInterrupt):
+            with outdir.staging_dir(tmp_path / "out2") as tmp:
+                (tmp / "x.txt").write_text("x", encoding="utf-8")
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(1.0)  # the handler raises at the next bytecode; never reached
+        assert not (tmp_path / "out2").exists()
+        assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    finally:
+        signal.signal(signal.SIGINT, previous)

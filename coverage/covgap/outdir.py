@@ -252,7 +252,8 @@ def _signals_deferred() -> Iterator[list[int]]:
     if threading.current_thread() is not threading.main_thread():  # pragma: no cover - library use in a thread
         yield caught
         return
-    sigs = (signal.SIGINT, signal.SIGTERM)
+    # a signal the process ignores (e.g. SIGINT of a background job) stays ignored
+    sigs = [s for s in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(s) is not signal.SIG_IGN]
     old = {s: signal.signal(s, lambda signum, frame: caught.append(signum)) for s in sigs}
     try:
         yield caught
