@@ -109,13 +109,20 @@ def test_written_config_runs_again_with_covgap_run(demo_run, tmp_path):
 
 
 @pytest.mark.slow
-def test_demo_default_model_is_terrain_with_signal_rasters(tmp_path):
+def test_demo_default_model_is_p1812_with_signal_rasters(tmp_path):
     from covgap.pipeline import run_demo
 
-    out = tmp_path / "terrain"
-    analysis = run_demo(out)  # model "auto": the demo has a DEM, so the terrain model runs
+    out = tmp_path / "p1812"
+    analysis = run_demo(out)  # the demo's default model: ITU-R P.1812-6 over the demo's land cover
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    assert s["model"]["model"] == "terrain" and s["synthetic"] is True
+    assert s["model"]["model"] == "p1812" and s["synthetic"] is True
+    assert 'kind = "p1812"' in (out / "covgap.toml").read_text(encoding="utf-8")
+    # what the figures rest on: the Recommendation and its version, the location percentage, the land cover
+    assert s["model"]["method"].startswith("ITU-R P.1812-6") and s["model"]["p1812_method"] == "fast"
+    assert s["location_percent"] == 50.0 and s["model"]["location_percent"] == 50.0
+    assert s["model"]["land_cover"].startswith("covgap synthetic demo (WorldCover class codes)")
+    # the demo's headline with P.1812 (README, docs/design.md "Which model is the default")
+    assert s["population_uncovered"] == pytest.approx(44_646.33, abs=0.01)
     for tech in ("2G", "3G", "4G"):
         with rasterio.open(out / f"signal_{tech}_dbm.tif") as ds:
             sig = ds.read(1)

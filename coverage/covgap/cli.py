@@ -27,7 +27,7 @@ from pathlib import Path
 
 from . import __version__
 from .analysis import Analysis
-from .constants import MODEL_KINDS
+from .constants import DEMO_MODEL_KIND, MODEL_KINDS
 from .errors import CovgapError
 
 __all__ = ["main", "build_parser", "Terminated", "EXIT_ERROR", "EXIT_BUG", "EXIT_INTERRUPTED", "EXIT_TERMINATED"]
@@ -207,7 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
     models = ["auto", *MODEL_KINDS]
     d = sub.add_parser("demo", help="generate the embedded SYNTHETIC demo region and analyse it")
     d.add_argument("--out", default="out/demo", help="output folder (default: out/demo)")
-    d.add_argument("--model", choices=models, default="auto", help="coverage model (auto: terrain when a DEM is given)")
+    d.add_argument("--model", choices=models, default=DEMO_MODEL_KIND,
+                   help=f"coverage model (default {DEMO_MODEL_KIND}: ITU-R P.1812-6; auto: terrain when a DEM is given)")
     d.add_argument("--lang", choices=["en", "vi"], default="en", help="report language")
     d.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     d.set_defaults(func=_cmd_demo)

@@ -5,7 +5,7 @@ Physical constants cite their source; defaults that shape a figure say where the
 
 from __future__ import annotations
 
-__all__ = ["EARTH_RADIUS_M", "MODEL_KINDS", "BORDER_BELT_KM", "DEFAULT_ANTENNA_HEIGHT_M"]
+__all__ = ["EARTH_RADIUS_M", "MODEL_KINDS", "DEMO_MODEL_KIND", "BORDER_BELT_KM", "DEFAULT_ANTENNA_HEIGHT_M"]
 
 #: Mean earth radius R1 of the IUGG (Moritz 1980, "Geodetic Reference System 1980"), metres.
 EARTH_RADIUS_M = 6_371_008.8
@@ -13,6 +13,11 @@ EARTH_RADIUS_M = 6_371_008.8
 #: Coverage model kinds a config or the CLI may name (``auto`` picks ``terrain`` with a DEM, else
 #: ``radius``); built by :func:`covgap.models.make_model`.
 MODEL_KINDS = ("radius", "hata", "terrain", "p1812")
+
+#: The model ``covgap demo`` runs unless told otherwise: ITU-R P.1812-6, the model of record (the
+#: demo is small enough for it: ~1.5 min). ``kind = "auto"`` in a user's config still means the
+#: terrain model where a DEM is given: see docs/design.md, "Which model is the default".
+DEMO_MODEL_KIND = "p1812"
 
 #: Width of the land-border belt in the reports (km): the belt the analysts' first question asks
 #: about ("how many of them live within 20 km of the land border?", docs/GUIDE §6).

@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 
 from .analysis import Analysis, analyse
 from .config import Config, load_config
+from .constants import DEMO_MODEL_KIND
 from .errors import ModelRangeWarning
 from .io import load_study_area
 from .models import make_model
@@ -162,13 +163,13 @@ def run(cfg: Config, out_dir: str | Path, *, model_kind: str | None = None, prog
     return analysis
 
 
-def demo_config_text(*, model_kind: str = "auto", lang: str = "en") -> str:
+def demo_config_text(*, model_kind: str = DEMO_MODEL_KIND, lang: str = "en") -> str:
     """The demo's config file (TOML), as written next to its outputs."""
     text = (resources.files("covgap") / "templates" / "demo.toml").read_text(encoding="utf-8")
     return text.replace("{model_kind}", model_kind).replace("{lang}", lang)
 
 
-def run_demo(out_dir: str | Path, *, model_kind: str = "auto", lang: str = "en", progress: bool = False) -> Analysis:
+def run_demo(out_dir: str | Path, *, model_kind: str = DEMO_MODEL_KIND, lang: str = "en", progress: bool = False) -> Analysis:
     """Generate the embedded SYNTHETIC demo region and analyse it into ``out_dir``.
 
     ``out_dir`` receives ``inputs/`` (the generated data), ``covgap.toml`` (the config used:
