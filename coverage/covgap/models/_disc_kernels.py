@@ -46,32 +46,10 @@ def _disc_fill(bits, n_sites, serving, best_d2, xc, yc, geographic,
     sx, sy, radius_m, op_bit (uint32), site_row (int32): per transmitter.
     dx_min_m: smallest cell width in metres over the grid (bounds the column window).
     """
-    ny = yc.shape[0]
-    nx = xc.shape[0]
-    x0 = xc[0]
-    y0 = yc[0]
-    ddx = xc[1] - xc[0] if nx > 1 else 1.0
-    ddy = yc[1] - yc[0] if ny > 1 else -1.0
+    win = _windows(xc, yc, geographic, sx, sy, radius_m)
     for s in range(sx.shape[0]):
-        r = radius_m[s]
-        r2 = r * r
-        # window in rows/cols (generous by one cell)
-        if geographic:
-            lat_s = math.radians(sy[s])
-            dlat = math.degrees(r / _R)
-            coslat = max(math.cos(lat_s + math.radians(dlat) * (1.0 if sy[s] >= 0 else -1.0)), 1e-6)
-            dlon = math.degrees(r / (_R * coslat))
-            rr = dlat / abs(ddy) + 1.0
-            cc = dlon / abs(ddx) + 1.0
-        else:
-            rr = r / abs(ddy) + 1.0
-            cc = r / abs(ddx) + 1.0
-        rc = (sy[s] - y0) / ddy
-        ccn = (sx[s] - x0) / ddx
-        r0 = max(int(math.floor(rc - rr)), 0)
-        r1 = min(int(math.ceil(rc + rr)) + 1, ny)
-        c0 = max(int(math.floor(ccn - cc)), 0)
-        c1 = min(int(math.ceil(ccn + cc)) + 1, nx)
+        r2 = radius_m[s] * radius_m[s]
+        r0, r1, c0, c1 = win[s, 0], win[s, 1], win[s, 2], win[s, 3]
         for i in range(r0, r1):
             for j in range(c0, c1):
                 d2 = _d2(i, j, s, xc, yc, geographic, sx, sy)

@@ -39,6 +39,14 @@ def _radius_d2(serving, xc, yc, geographic, sx, sy):
     return out
 
 
+@nb.njit(cache=True, inline="always")
+def _merge_counts(bits, n_sites, pbits, pn, i, j):
+    """Cell ``(i, j)``: the piece's operators OR-ed in, its transmitter count added (saturating at 65535)."""
+    bits[i, j] |= pbits[i, j]
+    n = np.int64(n_sites[i, j]) + np.int64(pn[i, j])
+    n_sites[i, j] = 65535 if n > 65535 else n
+
+
 @nb.njit(cache=True)
 def _merge_piece_radius(bits, n_sites, serving, pbits, pn, pserv, xc, yc, geographic, sx, sy):
     """Merge a radius-model piece into a tile in place: nearest site wins, lower row on a tie.
@@ -49,9 +57,7 @@ def _merge_piece_radius(bits, n_sites, serving, pbits, pn, pserv, xc, yc, geogra
     ny, nx = bits.shape
     for i in range(ny):
         for j in range(nx):
-            bits[i, j] |= pbits[i, j]
-            n = np.int64(n_sites[i, j]) + np.int64(pn[i, j])
-            n_sites[i, j] = 65535 if n > 65535 else n
+            _merge_counts(bits, n_sites, pbits, pn, i, j)
             ps = pserv[i, j]
             if ps < 0:
                 continue
@@ -75,9 +81,7 @@ def _merge_piece(bits, n_sites, serving, key, pbits, pn, pserv, pkey, higher_bet
     ny, nx = bits.shape
     for i in range(ny):
         for j in range(nx):
-            bits[i, j] |= pbits[i, j]
-            n = np.int64(n_sites[i, j]) + np.int64(pn[i, j])
-            n_sites[i, j] = 65535 if n > 65535 else n
+            _merge_counts(bits, n_sites, pbits, pn, i, j)
             ps = pserv[i, j]
             if ps < 0:
                 continue
