@@ -295,14 +295,7 @@ def hata_loss_db(distance_km, frequency_mhz, *, base_height_m, mobile_height_m=1
     ...                          environment="metropolitan")), 2)
     137.93
     """
-    if check:
-        check_validity("okumura-hata", frequency_mhz=frequency_mhz, base_height_m=base_height_m,
-                       mobile_height_m=mobile_height_m, distance_km=distance_km)
-    a, b = hata_coefficients(frequency_mhz, base_height_m, mobile_height_m,
-                             environment=environment, model="okumura-hata")
-    d = np.asarray(distance_km, dtype="f8")
-    _positive(d, "distance_km")
-    return a + b * np.log10(d)
+    return _hata_form_loss("okumura-hata", distance_km, frequency_mhz, base_height_m, mobile_height_m, environment, check)
 
 
 def cost231_hata_loss_db(distance_km, frequency_mhz, *, base_height_m, mobile_height_m=1.5,
@@ -316,11 +309,15 @@ def cost231_hata_loss_db(distance_km, frequency_mhz, *, base_height_m, mobile_he
     >>> round(float(cost231_hata_loss_db(2.0, 1800.0, base_height_m=30.0, mobile_height_m=1.5)), 2)
     146.8
     """
+    return _hata_form_loss("cost231-hata", distance_km, frequency_mhz, base_height_m, mobile_height_m, environment, check)
+
+
+def _hata_form_loss(model, distance_km, frequency_mhz, base_height_m, mobile_height_m, environment, check):
+    """``a + b·log10(d)`` of ``model`` (its validity checked first when ``check``)."""
     if check:
-        check_validity("cost231-hata", frequency_mhz=frequency_mhz, base_height_m=base_height_m,
+        check_validity(model, frequency_mhz=frequency_mhz, base_height_m=base_height_m,
                        mobile_height_m=mobile_height_m, distance_km=distance_km)
-    a, b = hata_coefficients(frequency_mhz, base_height_m, mobile_height_m,
-                             environment=environment, model="cost231-hata")
+    a, b = hata_coefficients(frequency_mhz, base_height_m, mobile_height_m, environment=environment, model=model)
     d = np.asarray(distance_km, dtype="f8")
     _positive(d, "distance_km")
     return a + b * np.log10(d)
