@@ -123,6 +123,10 @@ def test_demo_default_model_is_p1812_with_signal_rasters(tmp_path):
     assert s["model"]["land_cover"].startswith("covgap synthetic demo (WorldCover class codes)")
     # the demo's headline with P.1812 (README, docs/design.md "Which model is the default")
     assert s["population_uncovered"] == pytest.approx(44_646.33, abs=0.01)
+    # the reports name the Recommendation with the model
+    title = "p1812 (ITU-R P.1812-6, fast)"
+    assert title in (out / "report.html").read_text(encoding="utf-8")
+    assert title in [c.value for row in load_workbook(out / "gap_report.xlsx")["Summary"].iter_rows() for c in row]
     for tech in ("2G", "3G", "4G"):
         with rasterio.open(out / f"signal_{tech}_dbm.tif") as ds:
             sig = ds.read(1)

@@ -93,13 +93,15 @@ def _write_bug_log(argv: list[str]) -> Path:
 
 
 def _summary_lines(analysis: Analysis, out: Path) -> list[str]:
+    from .report.i18n import model_title
+
     s = analysis.summary()
     lines = []
     if s["synthetic"]:
         lines.append("*** SYNTHETIC DEMO — not real data ***")
     lines += [
         f"study area:        {s['study_area']}",
-        f"model:             {s['model'].get('model')}",
+        f"model:             {model_title(s['model'])}",
         f"population:        {s['population_total']:,.0f}",
         f"without any signal:{s['population_uncovered']:>12,.0f}  ({100 * s['uncovered_share']:.1f} %)",
         *([f"  P10–P90 ({s['uncertainty']['spec']['members']} members): "

@@ -27,6 +27,7 @@ from .i18n import (
     label,
     level_label,
     location_sentence,
+    model_title,
     status_label,
     synthetic_banner,
 )
@@ -198,7 +199,7 @@ def _summary_rows(s: dict, lang: str) -> list[tuple[str, object]]:
     rows += [(L("gap_clusters", lang), s["gap_clusters"]["count"])]
     for status, n in (s.get("hamlets") or {}).items():
         rows.append((f"{L('hamlets', lang)}: {status_label(status, lang)}", n))
-    rows += [(L("model", lang), s["model"].get("model", "")),
+    rows += [(L("model", lang), model_title(s["model"])),
              (L("generated_by", lang, version=s["covgap_version"]), ""),
              (L("notes", lang), L("population_note", lang)),
              ("", L("method_note", lang)),

@@ -28,6 +28,7 @@ from .i18n import (
     label,
     level_label,
     location_sentence,
+    model_title,
     status_label,
     synthetic_banner,
 )
@@ -215,7 +216,7 @@ def html_report(analysis: Analysis, *, province: str | None = None, lang: str = 
         parts.append(f'<div class="banner" id="synthetic-banner">{escape_text(synthetic_banner(lang))}</div>')
     parts.append(f"<h1>{escape_text(title)}</h1>")
     parts.append(f'<p class="small">{escape_text(label("study_area", lang))}: {escape_text(st.name)} · '
-                 f"{escape_text(label('model', lang))}: {escape_text(s['model'].get('model', ''))} · "
+                 f"{escape_text(label('model', lang))}: {escape_text(model_title(s['model']))} · "
                  f"{escape_text(label('generated_by', lang, version=s['covgap_version']))}</p>")
     unc_text = fmt_int(unc, lang)
     ens = s.get("uncertainty")

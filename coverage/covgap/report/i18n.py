@@ -25,7 +25,7 @@ import re
 from ..errors import InputError
 
 __all__ = ["LANGS", "check_lang", "label", "synthetic_banner", "column_label", "level_label", "status_label", "fmt_int", "fmt_pct", "fmt_range",
-           "data_notes", "location_sentence"]
+           "data_notes", "location_sentence", "model_title"]
 
 #: Languages every label exists in.
 LANGS = ("en", "vi")
@@ -403,3 +403,21 @@ def fmt_pct(share: float, lang: str = "en", *, digits: int = 1) -> str:
     check_lang(lang)
     s = f"{100 * share:.{digits}f} %"
     return s.replace(".", ",") if lang == "vi" else s
+
+
+def model_title(model: dict) -> str:
+    """The coverage model as the reports name it (``model``: summary.json's ``model`` block): its
+    kind, with the Recommendation (and its version number) and the mode where the model implements one;
+    the version's date stays in the model's parameters (short enough for a PDF page's subtitle).
+
+    Examples
+    --------
+    >>> model_title({"model": "p1812", "method": "ITU-R P.1812-6 (09/2021)", "p1812_method": "fast"})
+    'p1812 (ITU-R P.1812-6, fast)'
+    >>> model_title({"model": "terrain"})
+    'terrain'
+    """
+    name = str(model.get("model", ""))
+    method = str(model.get("method") or "").split(" (")[0]
+    detail = [v for v in (method, str(model.get("p1812_method") or "")) if v]
+    return f"{name} ({', '.join(detail)})" if detail else name

@@ -27,6 +27,7 @@ from .i18n import (
     label,
     level_label,
     location_sentence,
+    model_title,
     status_label,
     synthetic_banner,
 )
@@ -237,7 +238,7 @@ def province_page(analysis: Analysis, province: str, *, lang: str = "vi", page: 
     title = f"{label('province_report', lang)}: {v.name}"
     subtitle = (f"{label('report_title', lang)} · {level_label(v.level, lang)} {v.code} · "
                 f"{label('study_area', lang)}: {analysis.study.name} · {label('model', lang)}: "
-                f"{s['model'].get('model', '')}")
+                f"{model_title(s['model'])}")
     return _page(analysis, title=title, subtitle=subtitle, kf=kf, bounds=v.bounds_lonlat, clusters=v.clusters,
                  hamlets=v.hamlets, unit=u, ranked=v.subunits, rank_level=v.sublevel, sub_units=sub_units, lang=lang,
                  page=page)
@@ -263,7 +264,7 @@ def national_page(analysis: Analysis, *, lang: str = "vi", page: int | None = No
     top = levels[0] if levels else None
     ranked = ranked_units(analysis, top) if top else None
     title = f"{label('national_report', lang)}: {analysis.study.name}"
-    subtitle = f"{label('report_title', lang)} · {label('model', lang)}: {s['model'].get('model', '')}"
+    subtitle = f"{label('report_title', lang)} · {label('model', lang)}: {model_title(s['model'])}"
     return _page(analysis, title=title, subtitle=subtitle, kf=kf, bounds=None, clusters=analysis.clusters,
                  hamlets=analysis.hamlets, unit=None, ranked=ranked, rank_level=top, sub_units=None, lang=lang,
                  page=page)
