@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from covgap.models import _sweep_kernels as sk
+from covgap.models import _sweep_obstacles as so
 from covgap.models import _terrain_kernels as tk
 
 
@@ -24,11 +25,11 @@ def test_log10_table_matches_log10_within_its_stated_error():
 
 def test_knife_edge_table_matches_p526_within_a_thousandth_of_a_db():
     nu = np.concatenate([np.linspace(0.0, 80.0, 40_001), np.linspace(80.0, 6000.0, 5_001)])
-    got = np.array([sk._j_loss(v) for v in nu])
+    got = np.array([so._j_loss(v) for v in nu])
     exact = np.array([tk._knife_edge(v) for v in nu])
     assert np.abs(got - exact).max() < 1e-3
     # grazing incidence: about 6 dB (ITU-R P.526-15 eq. 31 at ν = 0)
-    assert sk._j_loss(0.0) == pytest.approx(6.9 + 20 * math.log10(math.sqrt(1.01) - 0.1), abs=1e-9)
+    assert so._j_loss(0.0) == pytest.approx(6.9 + 20 * math.log10(math.sqrt(1.01) - 0.1), abs=1e-9)
 
 
 @pytest.mark.parametrize("name", ["J", "LOG"])
@@ -36,18 +37,18 @@ def test_packed_tables_interpolate_as_the_tables_do(name):
     """One int64 per interval (value and step in fixed point) gives the same linear
     interpolation as the float table, to 2**-bits per entry."""
     table, packed, bits, offset = {
-        "J": (sk.J_TABLE, sk.J_PACKED, sk.J_PACKED_BITS, 0.0),
-        "LOG": (tk.LOG10_KM, sk.LOG_PACKED, sk.LOG_PACKED_BITS, sk.LOG_PACKED_OFFSET)}[name]
+        "J": (so.J_TABLE, so.J_PACKED, so.J_PACKED_BITS, 0.0),
+        "LOG": (tk.LOG10_KM, so.LOG_PACKED, so.LOG_PACKED_BITS, so.LOG_PACKED_OFFSET)}[name]
     assert packed.dtype == np.int64 and packed.shape[0] == table.shape[0] - 1
     rng = np.random.default_rng(0)
     q = rng.integers(0, packed.shape[0], 50_000)
     f = rng.random(q.shape[0])
     f[:3] = [0.0, 1.0, 0.5]
     want = table[q] + f * (table[q + 1] - table[q])
-    got = np.array([sk._packed_lerp(p, x, bits) for p, x in zip(packed[q], f, strict=True)]) - offset
+    got = np.array([so._packed_lerp(p, x, bits) for p, x in zip(packed[q], f, strict=True)]) - offset
     assert np.abs(got - want).max() <= 2.0 ** -bits
     with pytest.raises(ValueError, match="packed range"):
-        sk.packed_table(np.array([0.0, -1.0]), 0.0, 20)
+        so.packed_table(np.array([0.0, -1.0]), 0.0, 20)
 
 
 def _scratch(rng, n):
@@ -92,9 +93,9 @@ def test_sweep_row_loop_equals_the_scalar_formulas(sector):
             continue
         v = tk._base_signal(d, cols_dj[j] * kxi, er, eirp, fa, fb, pa, pb, sector, az, bw, am)
         if D[4, j] < np.inf:
-            nu = sk._bullington_nu(D[4, j], d, D[2, j], D[3, j], D[0, j], D[1, j], tol)
-            n_big_nu += nu >= sk.J_COARSE_MAX
-            v -= sk._j_loss(nu)
+            nu = so._bullington_nu(D[4, j], d, D[2, j], D[3, j], D[0, j], D[1, j], tol)
+            n_big_nu += nu >= so.J_COARSE_MAX
+            v -= so._j_loss(nu)
         want[j] = v
     assert n_big_nu > 0  # the loop's exact fall-back is exercised
     assert np.array_equal(np.isnan(out), np.isnan(want))
@@ -145,7 +146,7 @@ def test_steep_cells_arrays_are_marked_noalias():
     """The SIMD loop needs LLVM to know its arrays never overlap (numba's private ``noalias``
     flag, switched on by ``_sweep_kernels._noalias_option``): without it the loop silently runs
     scalar, a third slower."""
-    if not sk._NOALIAS:
+    if not so._NOALIAS:
         pytest.skip("this numba has no target option mapping for 'noalias' (the kernel is correct, only slower)")
     import numba as nb
 
