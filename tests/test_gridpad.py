@@ -87,6 +87,22 @@ def test_pad_km_config():
     assert (c.pad_km, c.pad_rule) == (30.0, "reach: [sources] reach_km")
 
 
+def test_fetch_reaches_as_far_as_the_pad(tmp_path):
+    """One rule: without [sources] reach_km, `covgap fetch` fetches terrain as far past the bbox as
+    pad_km = "reach" pads (a 2G disc of 27.5 km needs the DEM 27.5 km out, as does a 35 km terrain reach)."""
+    from covgap.sources.fetch import load_fetch_config
+
+    for model, km in (('[model.radius_km]\n"2G" = 27.5\n', 27.5), ("[model.terrain]\nmax_radius_km = 35.0\n", 35.0),
+                      ("", 20.0)):
+        cfg = tmp_path / "c.toml"
+        cfg.write_text('[study]\nname = "x"\npad_km = "reach"\n[sources]\niso3 = "VNM"\nbbox = [105.3, 21.1, 105.9, 21.8]\n'
+                       + model, encoding="utf-8")
+        assert load_fetch_config(cfg).reach_km == km
+        data = {"model": {"radius_km": {"2G": 27.5}}} if "2G" in model else (
+            {"model": {"terrain": {"max_radius_km": 35.0}}} if model else {})
+        assert _cfg({"pad_km": "reach"}, **data).pad_km == km
+
+
 @pytest.mark.parametrize("bad", [-1.0, "ten", True, 5000.0])
 def test_pad_km_config_errors(bad):
     with pytest.raises(ConfigError, match="pad_km") as exc:

@@ -13,17 +13,19 @@ from __future__ import annotations
 
 import difflib
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .constants import BORDER_BELT_KM, MODEL_KINDS
+from .constants import BORDER_BELT_KM, DEFAULT_REACH_KM, MODEL_KINDS
 from .errors import ConfigError, DataFileError
 from .models import check_model_options
 from .models.location import check_location_percent
 
 __all__ = [
     "InputRef",
+    "model_reach_km",
     "AdminLevelConfig",
     "ModelConfig",
     "CalibrationConfig",
@@ -293,10 +295,6 @@ def _int(v, where: str, src: str) -> int:
     return v
 
 
-#: The models' default reach when nothing larger is configured (km): the Hata and terrain models'
-#: 20 km validity limit (Okumura-Hata is published for 1-20 km; see covgap.models.hata).
-DEFAULT_REACH_KM = 20.0
-
 
 def _pad_km(v, data: dict, src: str) -> dict[str, Any]:
     """``[study] pad_km``: kilometres ≥ 0, or ``"reach"`` = ``[sources] reach_km`` when given (the grid then
@@ -311,15 +309,32 @@ def _pad_km(v, data: dict, src: str) -> dict[str, Any]:
     r = sources.get("reach_km")
     if isinstance(r, int | float) and not isinstance(r, bool) and 0 <= r <= 3000:
         return {"pad_km": float(r), "pad_rule": "reach: [sources] reach_km"}
-    reach, why = DEFAULT_REACH_KM, f"reach: default {DEFAULT_REACH_KM:g} km"
+    reach, why = model_reach_km(data)
+    return {"pad_km": reach, "pad_rule": f"reach: {why}"}
+
+
+def model_reach_km(data: Mapping[str, Any]) -> tuple[float, str]:
+    """The farthest a configured model reaches (km) and which key says so: the largest of
+    :data:`~covgap.constants.DEFAULT_REACH_KM`, every ``[model.*] max_radius_km`` and every
+    ``[model.radius_km]`` value (``data``: the parsed TOML). The one rule behind ``pad_km = "reach"``
+    and how far ``covgap fetch`` fetches terrain and land cover when ``[sources] reach_km`` is not given.
+
+    Examples
+    --------
+    >>> model_reach_km({"model": {"terrain": {"max_radius_km": 35.0}, "radius_km": {"2G": 12.0}}})
+    (35.0, '[model.terrain] max_radius_km')
+    >>> model_reach_km({})
+    (20.0, 'default 20 km')
+    """
+    reach, why = DEFAULT_REACH_KM, f"default {DEFAULT_REACH_KM:g} km"
     model = data.get("model") if isinstance(data.get("model"), dict) else {}
     for key, opts in model.items():
         vals = (opts.values() if key == "radius_km" else [opts.get("max_radius_km")]) if isinstance(opts, dict) else []
         for x in vals:
             if isinstance(x, int | float) and not isinstance(x, bool) and x > reach:
                 reach = float(x)
-                why = f"reach: [model.{key}] " + ("radius" if key == "radius_km" else "max_radius_km")
-    return {"pad_km": reach, "pad_rule": why}
+                why = f"[model.{key}] " + ("radius" if key == "radius_km" else "max_radius_km")
+    return reach, why
 
 
 def _vn2025(a: dict, where: str, src: str, vn) -> tuple[str | None, tuple[str, ...] | None]:

@@ -5,7 +5,8 @@ Physical constants cite their source; defaults that shape a figure say where the
 
 from __future__ import annotations
 
-__all__ = ["EARTH_RADIUS_M", "MODEL_KINDS", "DEMO_MODEL_KIND", "BORDER_BELT_KM", "DEFAULT_ANTENNA_HEIGHT_M"]
+__all__ = ["EARTH_RADIUS_M", "MODEL_KINDS", "DEMO_MODEL_KIND", "BORDER_BELT_KM", "DEFAULT_ANTENNA_HEIGHT_M",
+           "DEFAULT_REACH_KM"]
 
 #: Mean earth radius R1 of the IUGG (Moritz 1980, "Geodetic Reference System 1980"), metres.
 EARTH_RADIUS_M = 6_371_008.8
@@ -27,3 +28,8 @@ BORDER_BELT_KM = 20.0
 #: (ITU-R P.1546 and P.1812 examples use 10–37.5 m transmitter heights; 30 m is the common
 #: planning assumption for rural macro sites, e.g. ECC Report 231's rural scenario).
 DEFAULT_ANTENNA_HEIGHT_M = 30.0
+
+#: The models' reach when nothing larger is configured (km): the Hata and terrain models' 20 km
+#: validity limit (Okumura-Hata is published for 1-20 km; see covgap.models.hata). How far past
+#: the study area `covgap fetch` fetches terrain and land cover, and what ``pad_km = "reach"`` pads.
+DEFAULT_REACH_KM = 20.0

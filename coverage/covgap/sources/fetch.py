@@ -80,6 +80,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..config import model_reach_km
 from ..errors import ConfigError, CovgapError
 from ..towers import CellFilter, ClusterParams, opencellid_to_sites, read_cells
 from .boundaries import fetch_cod_ab, fetch_geoboundaries
@@ -326,26 +327,16 @@ def parse_sources(data: Mapping[str, Any], *, base: Path, src: str = "config") -
     )
 
 
-#: Reach used when the config names none: the terrain and Hata models' default limit (20 km).
-DEFAULT_REACH_KM = 20.0
-
 
 def _reach_km(sources: Mapping[str, Any], data: Mapping[str, Any], src: str) -> float:
-    """``[sources] reach_km``, else the largest ``max_radius_km`` of the ``[model.*]`` tables (at least 20 km)."""
+    """``[sources] reach_km``, else how far the configured models reach (:func:`covgap.config.model_reach_km`)."""
     if "reach_km" in sources:
         r = sources["reach_km"]
         if isinstance(r, bool) or not isinstance(r, int | float) or not 0 <= r <= 3000:
             raise ConfigError(f"{src}: [sources] reach_km = {r!r}; expected kilometres in 0-3000 (how far past bbox "
                               "terrain and land cover are fetched).")
         return float(r)
-    reach = DEFAULT_REACH_KM
-    model = data.get("model") if isinstance(data.get("model"), dict) else {}
-    for kind in ("p1812", "terrain", "hata"):
-        opts = model.get(kind) if isinstance(model.get(kind), dict) else {}
-        r = opts.get("max_radius_km")
-        if isinstance(r, int | float) and not isinstance(r, bool) and r > reach:
-            reach = float(r)
-    return reach
+    return model_reach_km(data)[0]
 
 
 def load_fetch_config(path: str | Path) -> FetchConfig:
