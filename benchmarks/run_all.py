@@ -84,7 +84,9 @@ def markdown(records: list[dict], *, quick: bool) -> str:
     """The Markdown report."""
     m = machine()
     lines = ["# covgap benchmarks", "",
-             f"Measured {m['time_utc']} on {m['cpus']} CPUs, {fmt((m['memory_bytes'] or 0) / 2**30)} GiB RAM, "
+             f"Measured {m['time_utc']} on {m['cpus']} CPUs ({m.get('cpu_model') or 'CPU model unknown'}; vector "
+             f"extensions: {', '.join(m.get('vector_extensions') or []) or 'none found'}), "
+             f"{fmt((m['memory_bytes'] or 0) / 2**30)} GiB RAM, "
              f"Python {m['python']}, load average at start {m['load_average_at_start']}."
              + (" **Quick mode: sizes are smoke-test sizes, figures not meaningful.**" if quick else ""),
              "", "Ratios > 1 mean covgap is faster. Peers run in the same process run as ours.", ""]

@@ -30,7 +30,10 @@ def test_run_all_quick(tmp_path):
     for r in res["benchmarks"]:
         assert r["quick"] is True and r["rows"] and r["targets"]
         assert all(isinstance(t["met"], bool) for t in r["targets"])
+        # every result file says what it was measured on: CPU model and vector extensions (AVX-512 or not)
+        assert "cpu_model" in r["machine"] and isinstance(r["machine"]["vector_extensions"], list)
     md = (tmp_path / "results.md").read_text()
+    assert "vector extensions:" in md
     assert "## B2" in md and "two workers" in md
     b2 = next(r for r in res["benchmarks"] if r["benchmark"] == "B2")
     assert all(t["value"] is True for t in b2["targets"] if t["target"].startswith("identical"))
