@@ -45,6 +45,7 @@ spacing, and its samples sit at multiples of ``s`` instead of ``d k / (npts - 1)
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import numba as nb
 import numpy as np
@@ -106,6 +107,9 @@ _SB_STIM = 26
 _SB_SRIM = 27
 _SB_NUMAX = 28
 _NEG = -np.inf
+#: Cells per chunk of ``loss_from_quantities`` (measured: docs/design.md, "P.1812 fast area mode").
+LOSS_CHUNK = 131072
+_MIN_CHUNK = 8192  # below this a second thread costs more than it saves
 
 
 @nb.njit(cache=True)
@@ -476,11 +480,14 @@ def radial_quantities(*, dem, clutter, zone, row_s, col_s, dx_m, dy_m, step_km, 
 
 
 def fast_losses(*, dem, clutter, zone, row_s, col_s, dx_m, dy_m, step_km, rows, cols, dist_km, htg, hrg, f_ghz,
-                p, pol, DN, N0, phi_t, lam_t, phi_r, lam_r, n_rad, n_tail, chunk=131072):
+                p, pol, DN, N0, phi_t, lam_t, phi_r, lam_r, n_rad, n_tail, chunk=LOSS_CHUNK, threads=None):
     """Basic transmission loss Lb [dB] of the cells ``(rows, cols)`` from one transmitter (median
     over locations, pL = 50, sigmaL = 0, as the exact area mode), and the status per cell (0 done;
     else NaN and the caller evaluates the cell exactly). ``phi_r, lam_r``: the cells' latitudes
-    and longitudes. Equations after the profile reductions: :func:`._p1812_batch.loss_from_quantities`.
+    and longitudes. Equations after the profile reductions: :func:`._p1812_batch.loss_from_quantities`,
+    on chunks of at most ``chunk`` cells run on ``threads`` threads (default numba's thread count;
+    numpy's ufuncs release the GIL). Every equation is element-wise per cell, so the values do not
+    depend on the chunking or the threads.
     """
     ae = EARTH_RADIUS_KM * 157.0 / (157.0 - DN)  # Eqs (6), (7a)
     ab = EARTH_RADIUS_KM * K_BETA  # Eq (7b)
@@ -497,8 +504,8 @@ def fast_losses(*, dem, clutter, zone, row_s, col_s, dx_m, dy_m, step_km, rows, 
     phi_r = np.asarray(phi_r, dtype=np.float64)[cells]
     lam_r = np.asarray(lam_r, dtype=np.float64)[cells]
     all_ok = ok.size == status.size
-    for a in range(0, ok.size, chunk):
-        b = min(a + chunk, ok.size)
+
+    def one_chunk(a: int, b: int) -> None:
         m = b - a
         qq = {k: (out[i, a:b] if all_ok else out[i, ok[a:b]]) for i, k in enumerate(QUANTITIES)}
         qq["htg"] = np.full(m, float(htg))
@@ -510,4 +517,15 @@ def fast_losses(*, dem, clutter, zone, row_s, col_s, dx_m, dy_m, step_km, rows, 
         phi = _path_centre_latitudes(phi_t, lam_t, phi_r[a:b], lam_r[a:b], 0.5 * qq["dtot"])
         lb[cells[a:b]] = loss_from_quantities(qq, f=f_ghz, p=p, pol=pol, phi=phi, pL=50.0, sigmaL=0.0, DN=DN, N0=N0,
                                               dct=500.0, dcr=500.0)["Lb"]
+
+    n_thr = max(1, int(nb.get_num_threads() if threads is None else threads))
+    size = max(1, min(int(chunk), max(_MIN_CHUNK, -(-ok.size // n_thr))))  # at least one chunk per thread
+    bounds = [(a, min(a + size, ok.size)) for a in range(0, ok.size, size)]
+    if n_thr == 1 or len(bounds) <= 1:
+        for a, b in bounds:
+            one_chunk(a, b)
+    else:
+        with ThreadPoolExecutor(max_workers=min(n_thr, len(bounds))) as pool:
+            for fut in [pool.submit(one_chunk, a, b) for a, b in bounds]:
+                fut.result()
     return lb, status
