@@ -330,8 +330,11 @@ def loss_from_quantities(q, *, f, p, pol, phi, pL, sigmaL, DN, N0, dct, dcr) -> 
         return np.where(th2 > 0.0, a, 0.0)  # Eq (48)
 
     def coupling(dc, dl, hs):
-        ok = (omega >= 0.75) & (dc <= dl) & (dc <= 5.0)
-        return np.where(ok, -3.0 * np.exp(-0.25 * dc * dc) * (1.0 + np.tanh(0.07 * (50.0 - hs))), 0.0)  # Eq (49)
+        ok = np.flatnonzero((omega >= 0.75) & (dc <= dl) & (dc <= 5.0))
+        out = np.zeros(m)  # evaluated only on the rows it applies to (element-wise: the same values)
+        if ok.size:
+            out[ok] = -3.0 * np.exp(-0.25 * dc[ok] * dc[ok]) * (1.0 + np.tanh(0.07 * (50.0 - hs[ok])))  # Eq (49)
+        return out
 
     af = (102.45 + 20.0 * np.log10(f) + 20.0 * np.log10(dlt + dlr) + alf + shield(theta_t, dlt)
           + shield(theta_r, dlr) + coupling(dct, dlt, hts) + coupling(dcr, dlr, hrs))  # Eq (47)
