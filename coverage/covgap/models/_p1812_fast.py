@@ -121,6 +121,8 @@ def _one_radial(j, n_rad, first, stop, dem, clutter, zone, row_s, col_s, dx_m, d
     ny, nx = dem.shape
     n_last = int(math.floor(cell_d[stop - 1] / s - 0.5))
     K = max(n_last, 0) + 1
+    if n_tail >= max(3, int(math.ceil(cell_d[stop - 1] / s)) + 1) - 2:
+        K = 1  # every cell's inner points are its own (n1 = 0 below): the radial's samples are not used
     ang = 2.0 * math.pi * j / n_rad
     dr = math.sin(ang) * 1000.0 / dy_m  # grid rows per km
     dc = math.cos(ang) * 1000.0 / dx_m

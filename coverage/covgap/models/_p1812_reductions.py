@@ -166,16 +166,21 @@ def _numax_smooth(dk, n1, td, nt, D, htc, hrc, ap, lam):
 @nb.njit(cache=True, fastmath=_FM)
 def _bullington_point(dk, hk, n1, td, th_, nt, D, hts, hrs, ae, lam):
     """Index of the last maximum of ν over the terrain (the LoS Bullington point of Attachment 1)."""
-    best = _numax(dk, hk, n1, td, th_, nt, D, hts, hrs, ae, lam)
-    for t in range(nt - 1, -1, -1):
-        d = td[t]
-        if _nu(th_[t] + 500.0 * d * (D - d) / ae, d, D, hts, hrs, lam) == best:
-            return n1 + 1 + t
-    for k in range(n1, 0, -1):
+    best = _NEG
+    idx = 1
+    for k in range(1, n1 + 1):
         d = dk[k]
-        if _nu(hk[k] + 500.0 * d * (D - d) / ae, d, D, hts, hrs, lam) == best:
-            return k
-    return 1
+        v = _nu(hk[k] + 500.0 * d * (D - d) / ae, d, D, hts, hrs, lam)
+        if v >= best:  # the last index of the largest value
+            best = v
+            idx = k
+    for t in range(nt):
+        d = td[t]
+        v = _nu(th_[t] + 500.0 * d * (D - d) / ae, d, D, hts, hrs, lam)
+        if v >= best:
+            best = v
+            idx = n1 + 1 + t
+    return idx
 
 
 @nb.njit(cache=True, fastmath=_FM)
