@@ -243,8 +243,11 @@ def markdown(rec: dict) -> str:
                  f"(min / min {t['ratio_min_over_min']:.1f}×; target ≤ 4×).")
     else:
         L.append(f"GDAL not measured: {t.get('gdal_error')}.")
-    L += ["", "| relief | sample | fast − exact p5 / median / p95 (dB) | max | within 1 dB (raw / delivered) | "
-          "same coverage (raw / delivered) | people agreeing |", "|---|---|---|---|---|---|---|"]
+    if rec["accuracy"]:
+        L += ["", "| relief | sample | fast − exact p5 / median / p95 (dB) | max | within 1 dB (raw / delivered) | "
+              "same coverage (raw / delivered) | people agreeing |", "|---|---|---|---|---|---|---|"]
+    else:
+        L += ["", "Accuracy against the exact mode not measured (`--timing-only`)."]
     for a in rec["accuracy"]:
         for label in ("all", "populated"):
             s = a[label]
