@@ -109,7 +109,7 @@ _SB_NUMAX = 28
 _NEG = -np.inf
 #: Cells per chunk of ``loss_from_quantities`` (measured: docs/design.md, "P.1812 fast area mode").
 LOSS_CHUNK = 131072
-_MIN_CHUNK = 8192  # below this a second thread costs more than it saves
+_MIN_CHUNK = 8192  # floor on the chunk size: the per-chunk Python overhead (~100 numpy calls) stays small
 
 
 @nb.njit(cache=True)
