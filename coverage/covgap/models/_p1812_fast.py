@@ -44,6 +44,7 @@ spacing, and its samples sit at multiples of ``s`` instead of ``d k / (npts - 1)
 
 from __future__ import annotations
 
+import contextvars
 import math
 from concurrent.futures import ThreadPoolExecutor
 
@@ -528,6 +529,7 @@ def fast_losses(*, dem, clutter, zone, row_s, col_s, dx_m, dy_m, step_km, rows, 
             one_chunk(a, b)
     else:
         with ThreadPoolExecutor(max_workers=min(n_thr, len(bounds))) as pool:
-            for fut in [pool.submit(one_chunk, a, b) for a, b in bounds]:
+            # each chunk in a copy of the caller's context: numpy's error state (np.errstate) as in one thread
+            for fut in [pool.submit(contextvars.copy_context().run, one_chunk, a, b) for a, b in bounds]:
                 fut.result()
     return lb, status
