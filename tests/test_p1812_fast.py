@@ -197,6 +197,91 @@ def test_rough_dem_within_one_db_and_exact_near_the_threshold():
     assert np.all(np.abs(tc.signal_dbm - te.signal_dbm)[differ] > model.recheck_margin_db)
 
 
+@pytest.mark.parametrize("p", [50.0, 10.0])
+def test_losses_do_not_depend_on_chunks_or_threads(p):
+    """loss_from_quantities runs on chunks over threads: every equation is per cell, so the values are
+    bit for bit those of one chunk on one thread."""
+    n = 121
+    dem = _rough_dem(n, seed=5, relief_m=300.0)
+    site, rows, cols, dist = _cells(n, 1.7)
+    kw = dict(dem=dem, clutter=np.zeros_like(dem), zone=np.full(dem.shape, 4.0), row_s=site, col_s=site, dx_m=RES,
+              dy_m=RES, step_km=S_KM, rows=rows, cols=cols, dist_km=dist, htg=HTG, hrg=HRG, f_ghz=F_GHZ, p=p, pol=2,
+              DN=45.0, N0=325.0, phi_t=21.0, lam_t=105.0, phi_r=np.full(rows.size, 21.0),
+              lam_r=np.full(rows.size, 105.0), n_rad=int(math.ceil(2 * math.pi * 1.7 / S_KM)), n_tail=10)
+    one, st1 = fast_losses(**kw, chunk=10**9, threads=1)
+    many, st2 = fast_losses(**kw, chunk=1000, threads=3)
+    assert rows.size > 8000  # several chunks of 1000 cells
+    assert (st1 == 0).all() and (st2 == 0).all()
+    assert np.array_equal(one, many)
+
+
+@pytest.mark.parametrize("crs", ["EPSG:4326", "EPSG:3857"])
+def test_cells_evaluated_are_the_great_circle_disc(crs):
+    """The cells computed on are those within max_radius_km on the sphere, on a geographic grid and on one
+    whose units are not ground metres (Web Mercator at 21° N: 1 grid m = 0.93 m), where the model falls
+    back to the whole window."""
+    from covgap.models.p1812_area import _haversine_km
+
+    lon0, lat0 = 105.0, 21.0
+    if crs == "EPSG:4326":
+        res = 3.0 / 3600.0
+        grid = Grid.from_bounds(lon0 - 60 * res, lat0 - 60 * res, lon0 + 60 * res, lat0 + 60 * res,
+                                res=(res, res), crs=crs)
+    else:
+        x0, y0 = 11688546.53, 2391878.59  # 105° E, 21° N in Web Mercator
+        grid = Grid.from_bounds(x0 - 3000, y0 - 3000, x0 + 3000, y0 + 3000, res=(50.0, 50.0), crs=crs)
+    dem = np.full(grid.shape, 50.0)
+    sites = validate_sites(pd.DataFrame({"site_id": ["s"], "operator": ["A"], "technology": ["4G"],
+                                         "lon": [lon0], "lat": [lat0], "antenna_height_m": [30.0],
+                                         "azimuth_deg": [60.0]}))[0]
+    model = P1812Model(max_radius_km=2.5)
+    cov = compute_coverage(grid, sites, model, dem=dem)
+    lon_c, lat_c = grid.lonlat_centres()
+    want = _haversine_km(lat0, lon0, np.asarray(lat_c), np.asarray(lon_c)) <= 2.5
+    got = np.isfinite(cov.technologies["4G"].signal_dbm)
+    # the window computed on is max_radius_km in grid units around the site (on Web Mercator that is
+    # 0.93 x 2.5 km on the ground): compare inside it; outside it nothing is computed
+    (xs,), (ys,) = grid.from_lonlat(np.array([lon0]), np.array([lat0]))
+    col_s, row_s = (xs - grid.transform.c) / grid.transform.a, (ys - grid.transform.f) / grid.transform.e
+    rr, cc = np.mgrid[0:grid.ny, 0:grid.nx]
+    half = 0.95 * 2500.0 / model._cell_size_m(grid, lat0)[1]
+    inner = (np.abs(rr + 0.5 - row_s) <= half) & (np.abs(cc + 0.5 - col_s) <= half)
+    assert np.array_equal(got[inner], want[inner])
+    assert not (got & ~want).any()
+    assert cov.parameters["cells_evaluated"] == int(got.sum()) > 2000
+
+
+def test_pruned_smooth_nu_scan_is_the_full_scan():
+    """The smooth-profile νmax skips blocks whose bound is below the best value: same value as a full scan."""
+    import numba as nb
+
+    from covgap.models._p1812_reductions import _nu, _numax_smooth
+
+    @nb.njit
+    def full(dk, n1, td, nt, D, htc, hrc, ap, lam):
+        best = -np.inf
+        for k in range(1, n1 + 1):
+            d = dk[k]
+            best = max(best, _nu(500.0 * d * (D - d) / ap, d, D, htc, hrc, lam))
+        for t in range(nt):
+            d = td[t]
+            best = max(best, _nu(500.0 * d * (D - d) / ap, d, D, htc, hrc, lam))
+        return best
+
+    rng = np.random.default_rng(4)
+    for _ in range(400):
+        s = rng.choice([0.03, 0.09])
+        D = rng.uniform(0.3, 25.0)
+        n1 = int(rng.integers(0, max(int(D / s) - 1, 1)))
+        nt = int(min(rng.integers(0, 40), max(int(D / s) - n1 - 1, 0)))
+        dk = np.arange(n1 + 1) * s
+        td = np.sort(rng.uniform(n1 * s + 1e-3, D - 1e-3, nt))
+        htc, hrc = rng.uniform(0.5, 300.0, 2)
+        ap = rng.choice([AE, AB])
+        lam = 0.2998 / rng.uniform(0.03, 6.0)
+        assert _numax_smooth(dk, n1, td, nt, D, htc, hrc, ap, lam) == full(dk, n1, td, nt, D, htc, hrc, ap, lam)
+
+
 def test_dem_nodata_leaves_the_same_cells_unknown_as_the_exact_mode():
     n = 121
     dem = _rough_dem(n, seed=4, relief_m=200.0)

@@ -113,17 +113,21 @@ def _first_term(epsr, sigma, d, hte, hre, adft, f, pol):
 
 
 def _spherical(d, hte, hre, ap, f, omega, pol):
-    """Ldsph (Eqs (22)-(28)) per row, for polarisation ``pol``."""
+    """Ldsph (Eqs (22)-(28)) per row, for polarisation ``pol`` (arrays of one length).
+
+    The first-term loss (Eq (28)) is evaluated only on the rows that use it: with ``ap`` beyond
+    the smooth-earth horizon, with ``aem`` before it where Eq (27) is not 0 (element-wise, so the
+    values are those of evaluating it on every row and selecting).
+    """
     lam = C_GM / f
 
-    all_land = not np.any(omega)
-
-    def ldft(adft):
-        land = _first_term(22.0, 0.003, d, hte, hre, adft, f, pol)
-        if all_land:  # omega = 0 on every row: Eq (28) is the land term (the sea term is finite)
+    def ldft(adft, rows):
+        dr, te, re, om = d[rows], hte[rows], hre[rows], omega[rows]
+        land = _first_term(22.0, 0.003, dr, te, re, adft, f, pol)
+        if not np.any(om):  # omega = 0 on every row: Eq (28) is the land term (the sea term is finite)
             return land
-        sea = _first_term(80.0, 5.0, d, hte, hre, adft, f, pol)
-        return omega * sea + (1.0 - omega) * land  # Eq (28)
+        sea = _first_term(80.0, 5.0, dr, te, re, adft, f, pol)
+        return om * sea + (1.0 - om) * land  # Eq (28)
 
     dlos = np.sqrt(2.0 * ap) * (np.sqrt(0.001 * hte) + np.sqrt(0.001 * hre))  # Eq (22)
     c = (hte - hre) / (hte + hre)  # Eq (24d)
@@ -135,9 +139,16 @@ def _spherical(d, hte, hre, ap, f, omega, pol):
     hse = ((hte - 500.0 * dse1**2 / ap) * dse2 + (hre - 500.0 * dse2**2 / ap) * dse1) / d  # Eq (23)
     hreq = 17.456 * np.sqrt(np.maximum(dse1 * dse2 * lam / d, 0.0))  # Eq (25)
     aem = 500.0 * (d / (np.sqrt(hte) + np.sqrt(hre))) ** 2  # Eq (26)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        near = np.where(hse > hreq, 0.0, (1.0 - hse / hreq) * np.maximum(ldft(aem), 0.0))  # Eq (27)
-    return np.where(d >= dlos, ldft(ap), near)
+    beyond = d >= dlos
+    out = np.zeros_like(d)  # Eq (27) where hse > hreq
+    rows = np.flatnonzero(~beyond & ~(hse > hreq))
+    if rows.size:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[rows] = (1.0 - hse[rows] / hreq[rows]) * np.maximum(ldft(aem[rows], rows), 0.0)  # Eq (27)
+    rows = np.flatnonzero(beyond)
+    if rows.size:
+        out[rows] = ldft(ap[rows], rows)
+    return out
 
 
 def profile_quantities(*, d, h, R, zone, npts, htg, hrg, f, DN, with_beta=True) -> dict[str, np.ndarray]:
@@ -319,8 +330,11 @@ def loss_from_quantities(q, *, f, p, pol, phi, pL, sigmaL, DN, N0, dct, dcr) -> 
         return np.where(th2 > 0.0, a, 0.0)  # Eq (48)
 
     def coupling(dc, dl, hs):
-        ok = (omega >= 0.75) & (dc <= dl) & (dc <= 5.0)
-        return np.where(ok, -3.0 * np.exp(-0.25 * dc * dc) * (1.0 + np.tanh(0.07 * (50.0 - hs))), 0.0)  # Eq (49)
+        ok = np.flatnonzero((omega >= 0.75) & (dc <= dl) & (dc <= 5.0))
+        out = np.zeros(m)  # evaluated only on the rows it applies to (element-wise: the same values)
+        if ok.size:
+            out[ok] = -3.0 * np.exp(-0.25 * dc[ok] * dc[ok]) * (1.0 + np.tanh(0.07 * (50.0 - hs[ok])))  # Eq (49)
+        return out
 
     af = (102.45 + 20.0 * np.log10(f) + 20.0 * np.log10(dlt + dlr) + alf + shield(theta_t, dlt)
           + shield(theta_r, dlr) + coupling(dct, dlt, hts) + coupling(dcr, dlr, hrs))  # Eq (47)

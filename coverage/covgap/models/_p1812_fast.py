@@ -44,7 +44,9 @@ spacing, and its samples sit at multiples of ``s`` instead of ``d k / (npts - 1)
 
 from __future__ import annotations
 
+import contextvars
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import numba as nb
 import numpy as np
@@ -106,6 +108,9 @@ _SB_STIM = 26
 _SB_SRIM = 27
 _SB_NUMAX = 28
 _NEG = -np.inf
+#: Cells per chunk of ``loss_from_quantities`` (measured: docs/design.md, "P.1812 fast area mode").
+LOSS_CHUNK = 131072
+_MIN_CHUNK = 8192  # floor on the chunk size: the per-chunk Python overhead (~100 numpy calls) stays small
 
 
 @nb.njit(cache=True)
@@ -117,6 +122,8 @@ def _one_radial(j, n_rad, first, stop, dem, clutter, zone, row_s, col_s, dx_m, d
     ny, nx = dem.shape
     n_last = int(math.floor(cell_d[stop - 1] / s - 0.5))
     K = max(n_last, 0) + 1
+    if n_tail >= max(3, int(math.ceil(cell_d[stop - 1] / s)) + 1) - 2:
+        K = 1  # every cell's inner points are its own (n1 = 0 below): the radial's samples are not used
     ang = 2.0 * math.pi * j / n_rad
     dr = math.sin(ang) * 1000.0 / dy_m  # grid rows per km
     dc = math.cos(ang) * 1000.0 / dx_m
@@ -476,11 +483,14 @@ def radial_quantities(*, dem, clutter, zone, row_s, col_s, dx_m, dy_m, step_km, 
 
 
 def fast_losses(*, dem, clutter, zone, row_s, col_s, dx_m, dy_m, step_km, rows, cols, dist_km, htg, hrg, f_ghz,
-                p, pol, DN, N0, phi_t, lam_t, phi_r, lam_r, n_rad, n_tail, chunk=131072):
+                p, pol, DN, N0, phi_t, lam_t, phi_r, lam_r, n_rad, n_tail, chunk=LOSS_CHUNK, threads=None):
     """Basic transmission loss Lb [dB] of the cells ``(rows, cols)`` from one transmitter (median
     over locations, pL = 50, sigmaL = 0, as the exact area mode), and the status per cell (0 done;
     else NaN and the caller evaluates the cell exactly). ``phi_r, lam_r``: the cells' latitudes
-    and longitudes. Equations after the profile reductions: :func:`._p1812_batch.loss_from_quantities`.
+    and longitudes. Equations after the profile reductions: :func:`._p1812_batch.loss_from_quantities`,
+    on chunks of at most ``chunk`` cells run on ``threads`` threads (default numba's thread count;
+    numpy's ufuncs release the GIL). Every equation is element-wise per cell, so the values do not
+    depend on the chunking or the threads.
     """
     ae = EARTH_RADIUS_KM * 157.0 / (157.0 - DN)  # Eqs (6), (7a)
     ab = EARTH_RADIUS_KM * K_BETA  # Eq (7b)
@@ -497,8 +507,8 @@ def fast_losses(*, dem, clutter, zone, row_s, col_s, dx_m, dy_m, step_km, rows, 
     phi_r = np.asarray(phi_r, dtype=np.float64)[cells]
     lam_r = np.asarray(lam_r, dtype=np.float64)[cells]
     all_ok = ok.size == status.size
-    for a in range(0, ok.size, chunk):
-        b = min(a + chunk, ok.size)
+
+    def one_chunk(a: int, b: int) -> None:
         m = b - a
         qq = {k: (out[i, a:b] if all_ok else out[i, ok[a:b]]) for i, k in enumerate(QUANTITIES)}
         qq["htg"] = np.full(m, float(htg))
@@ -510,4 +520,16 @@ def fast_losses(*, dem, clutter, zone, row_s, col_s, dx_m, dy_m, step_km, rows, 
         phi = _path_centre_latitudes(phi_t, lam_t, phi_r[a:b], lam_r[a:b], 0.5 * qq["dtot"])
         lb[cells[a:b]] = loss_from_quantities(qq, f=f_ghz, p=p, pol=pol, phi=phi, pL=50.0, sigmaL=0.0, DN=DN, N0=N0,
                                               dct=500.0, dcr=500.0)["Lb"]
+
+    n_thr = max(1, int(nb.get_num_threads() if threads is None else threads))
+    size = max(1, min(int(chunk), max(_MIN_CHUNK, -(-ok.size // n_thr))))  # at least one chunk per thread
+    bounds = [(a, min(a + size, ok.size)) for a in range(0, ok.size, size)]
+    if n_thr == 1 or len(bounds) <= 1:
+        for a, b in bounds:
+            one_chunk(a, b)
+    else:
+        with ThreadPoolExecutor(max_workers=min(n_thr, len(bounds))) as pool:
+            # each chunk in a copy of the caller's context: numpy's error state (np.errstate) as in one thread
+            for fut in [pool.submit(contextvars.copy_context().run, one_chunk, a, b) for a, b in bounds]:
+                fut.result()
     return lb, status

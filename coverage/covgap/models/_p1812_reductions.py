@@ -150,32 +150,88 @@ def _numax(dk, gk, n1, td, tg, nt, D, htc, hrc, ap, lam):
     return numax
 
 
+_BLOCK = 16  # points per block of the pruned smooth-profile scan
+
+
+@nb.njit(cache=True, inline="always")
+def _smooth_nu_bound(da, db, D, htc, hrc, ap, lam):
+    """An upper bound of ν (Eq (15), smooth profile g = 0) over the distances [da, db].
+
+    ν = H(d) w(d): H the height of the smooth profile above the Tx-Rx line (a concave quadratic,
+    largest at d = D/2 + (htc - hrc) ap / (1000 D)), w = sqrt(0.002 D / (λ d (D - d))) (> 0, convex,
+    smallest at D/2). Where max H < 0, ν ≤ max H · min w; else ν ≤ max H · max w (w at an end).
+    """
+    dh = min(max(0.5 * D + (htc - hrc) * ap / (1000.0 * D), da), db)
+    hmax = 500.0 * dh * (D - dh) / ap - (htc * (D - dh) + hrc * dh) / D
+    if hmax < 0.0:
+        dw = min(max(0.5 * D, da), db)
+        return hmax * math.sqrt(0.002 * D / (lam * dw * (D - dw)))
+    wa = math.sqrt(0.002 * D / (lam * da * (D - da)))
+    wb = math.sqrt(0.002 * D / (lam * db * (D - db)))
+    return hmax * max(wa, wb)
+
+
+@nb.njit(cache=True, fastmath={"nnan", "nsz"})  # -inf is a value here (no "ninf")
+def _numax_smooth_part(dd, lo, hi, D, htc, hrc, ap, lam, best):
+    """max(best, largest ν of the smooth profile over the points dd[lo..hi - 1] (increasing d)).
+
+    Blocks of ``_BLOCK`` points whose bound (:func:`_smooth_nu_bound`) lies below the best value so
+    far by more than any rounding (1e-9 relative) cannot hold the maximum and are not evaluated;
+    every other point is evaluated with the same expression as a full scan, so the maximum is the
+    full scan's, bit for bit. The block with the largest bound is evaluated first.
+    """
+    if hi - lo <= _BLOCK:
+        for i in range(lo, hi):
+            d = dd[i]
+            best = max(best, _nu(500.0 * d * (D - d) / ap, d, D, htc, hrc, lam))
+        return best
+    top = lo
+    top_ub = _NEG
+    for a in range(lo, hi, _BLOCK):
+        ub = _smooth_nu_bound(dd[a], dd[min(a + _BLOCK, hi) - 1], D, htc, hrc, ap, lam)
+        if ub > top_ub:
+            top_ub = ub
+            top = a
+    for i in range(top, min(top + _BLOCK, hi)):
+        d = dd[i]
+        best = max(best, _nu(500.0 * d * (D - d) / ap, d, D, htc, hrc, lam))
+    for a in range(lo, hi, _BLOCK):
+        if a == top:
+            continue
+        b = min(a + _BLOCK, hi)
+        if _smooth_nu_bound(dd[a], dd[b - 1], D, htc, hrc, ap, lam) < best - 1e-9 * (abs(best) + 1.0):
+            continue
+        for i in range(a, b):
+            d = dd[i]
+            best = max(best, _nu(500.0 * d * (D - d) / ap, d, D, htc, hrc, lam))
+    return best
+
+
 @nb.njit(cache=True, fastmath=_FM)
 def _numax_smooth(dk, n1, td, nt, D, htc, hrc, ap, lam):
-    """Largest ν over the inner points of the smooth profile g = 0."""
-    numax = _NEG
-    for k in range(1, n1 + 1):
-        d = dk[k]
-        numax = max(numax, _nu(500.0 * d * (D - d) / ap, d, D, htc, hrc, lam))
-    for t in range(nt):
-        d = td[t]
-        numax = max(numax, _nu(500.0 * d * (D - d) / ap, d, D, htc, hrc, lam))
-    return numax
+    """Largest ν over the inner points of the smooth profile g = 0 (pruned scan, the full scan's value)."""
+    numax = _numax_smooth_part(dk, 1, n1 + 1, D, htc, hrc, ap, lam, _NEG)
+    return _numax_smooth_part(td, 0, nt, D, htc, hrc, ap, lam, numax)
 
 
 @nb.njit(cache=True, fastmath=_FM)
 def _bullington_point(dk, hk, n1, td, th_, nt, D, hts, hrs, ae, lam):
     """Index of the last maximum of ν over the terrain (the LoS Bullington point of Attachment 1)."""
-    best = _numax(dk, hk, n1, td, th_, nt, D, hts, hrs, ae, lam)
-    for t in range(nt - 1, -1, -1):
-        d = td[t]
-        if _nu(th_[t] + 500.0 * d * (D - d) / ae, d, D, hts, hrs, lam) == best:
-            return n1 + 1 + t
-    for k in range(n1, 0, -1):
+    best = _NEG
+    idx = 1
+    for k in range(1, n1 + 1):
         d = dk[k]
-        if _nu(hk[k] + 500.0 * d * (D - d) / ae, d, D, hts, hrs, lam) == best:
-            return k
-    return 1
+        v = _nu(hk[k] + 500.0 * d * (D - d) / ae, d, D, hts, hrs, lam)
+        if v >= best:  # the last index of the largest value
+            best = v
+            idx = k
+    for t in range(nt):
+        d = td[t]
+        v = _nu(th_[t] + 500.0 * d * (D - d) / ae, d, D, hts, hrs, lam)
+        if v >= best:
+            best = v
+            idx = n1 + 1 + t
+    return idx
 
 
 @nb.njit(cache=True, fastmath=_FM)

@@ -346,6 +346,37 @@ class P1812Model:
         win = (slice(r0, r0 + grid.ny), slice(c0, c0 + grid.nx))
         return tuple(None if a is None else a[win] for a in arrays)
 
+    def _window_cells(self, grid, rows, cols, row_s, col_s, lon_s, lat_s, dx_m, dy_m, azimuth_deg, beamwidth_deg):
+        """Cell-centre lon/lat, great-circle distance [km] and sector gain [dB] of the window ``(rows, cols)``.
+
+        Computed only on the cells that can lie within ``max_radius_km`` (a disc in grid metres with a
+        2 % + 2-cell margin; the rest get NaN lon/lat, infinite distance, gain 0), the whole window
+        where a selected cell comes near that disc's edge (a CRS whose scale differs from the grid
+        units, or a radius of thousands of km). Omni sites (NaN azimuth) get gain 0 without bearings.
+        """
+        t = grid.transform
+        east_m = (cols + 0.5 - col_s) * dx_m
+        south_m = (rows + 0.5 - row_s) * dy_m
+        planar_m = np.hypot(east_m, south_m)
+        edge_m = self.max_radius_km * 1000.0 * 1.02 + 2.0 * max(dx_m, dy_m)
+        for cand in (planar_m <= edge_m, None):
+            pick = (slice(None),) if cand is None else np.nonzero(cand)
+            rr, cc = rows[pick], cols[pick]
+            lon_p, lat_p = (np.asarray(a, dtype="f8") for a in grid.to_lonlat(t.c + t.a * (cc + 0.5),
+                                                                              t.f + t.e * (rr + 0.5)))
+            dist_p = _haversine_km(lat_s, lon_s, lat_p, lon_p)
+            inside = dist_p <= self.max_radius_km
+            if cand is None or not np.any(planar_m[pick][inside] > edge_m - 1.5 * max(dx_m, dy_m)):
+                break
+        shape = rows.shape
+        lon_c, lat_c = np.full(shape, np.nan), np.full(shape, np.nan)
+        dist = np.full(shape, np.inf)
+        gain = np.zeros(shape)
+        lon_c[pick], lat_c[pick], dist[pick] = lon_p, lat_p, dist_p
+        if math.isfinite(azimuth_deg):  # NaN azimuth: omni, sector_gain_db gives 0 dB
+            gain[pick] = sector_gain_db(_bearing_deg(lat_s, lon_s, lat_p, lon_p), azimuth_deg, beamwidth_deg)
+        return lon_c, lat_c, dist, gain
+
     def reach_m(self, grid: Grid, sites: pd.DataFrame) -> np.ndarray:
         """Per row, ``max_radius_km`` in metres: no cell farther from the transmitter is evaluated."""
         return np.full(len(sites), self.max_radius_km * 1000.0)
@@ -471,12 +502,9 @@ class P1812Model:
             r0, r1 = max(int(row_s[k] - rr), 0), min(int(row_s[k] + rr) + 1, grid.ny)
             c0, c1 = max(int(col_s[k] - cr), 0), min(int(col_s[k] + cr) + 1, grid.nx)
             rows, cols = np.mgrid[r0:r1, c0:c1]
-            xc = t.c + t.a * (cols + 0.5)
-            yc = t.f + t.e * (rows + 0.5)
-            lon_c, lat_c = (np.asarray(a, dtype="f8") for a in grid.to_lonlat(xc, yc))
-            dist = _haversine_km(lat_s[k], lon_s[k], lat_c, lon_c)
-            gain = sector_gain_db(_bearing_deg(lat_s[k], lon_s[k], lat_c, lon_c), lb.azimuth_deg[k],
-                                  lb.beamwidth_deg[k])
+            lon_c, lat_c, dist, gain = self._window_cells(grid, rows, cols, float(row_s[k]), float(col_s[k]),
+                                                          float(lon_s[k]), float(lat_s[k]), dx_m, dy_m,
+                                                          float(lb.azimuth_deg[k]), float(lb.beamwidth_deg[k]))
             sig = np.full(dist.shape, np.nan)
             htg = float(lb.antenna_height_m[k])
             sel_r, sel_c = np.nonzero(dist <= self.max_radius_km)
