@@ -177,6 +177,12 @@ def main(argv=None):
     labels = UnitLabels(units.geometry.values, grid.transform)
     population = SyntheticPopulation(labels)
     model, kind = pick_model(args.model, cap_km, args.p1812_radius_km)
+    n_off = 0
+    if kind == "p1812":  # P.1812 needs each transmitter's ground height: drop the few jittered past the grid
+        w, s_, e, n = grid.bounds
+        on = sites["lon"].between(w, e) & sites["lat"].between(s_, n)
+        n_off = int((~on).sum())
+        sites = sites[on].reset_index(drop=True)
     t_inputs = time.perf_counter() - t_start
     work = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="covgap-b4-"))
     warnings.simplefilter("ignore")  # model-range notes are reported once per kind in the tiled result
@@ -231,7 +237,8 @@ def main(argv=None):
                             + (" (not available in this build)" if args.model == "auto" else "")
                             + (f"; ITU-R P.1812-6 fast mode, max_radius_km {args.p1812_radius_km:g} for every "
                                f"transmitter; ≈ {p1812_cells(sites, args.p1812_radius_km):,.0f} cell evaluations "
-                               "(π r² per transmitter over its cell area; sites near the grid's edge have fewer)"
+                               "(π r² per transmitter over its cell area; sites near the grid's edge have fewer); "
+                               f"{n_off} transmitter(s) jittered past the grid's edge dropped (no ground height)"
                                if kind == "p1812" else "")),
         f"grid {grid.shape[0]:,} x {grid.shape[1]:,} = {grid.ny * grid.nx:,} cells (3 arc-seconds); land "
         f"{land_km2:,.0f} km² ({len(units)} provinces, geoBoundaries ADM1 clipped to {bounds}); "
