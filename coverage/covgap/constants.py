@@ -16,7 +16,7 @@ EARTH_RADIUS_M = 6_371_008.8
 MODEL_KINDS = ("radius", "hata", "terrain", "p1812")
 
 #: The model ``covgap demo`` runs unless told otherwise: ITU-R P.1812-6, the model of record (the
-#: demo is small enough for it: ~1.5 min). ``kind = "auto"`` in a user's config still means the
+#: demo is small enough for it: about a minute). ``kind = "auto"`` in a user's config still means the
 #: terrain model where a DEM is given: see docs/design.md, "Which model is the default".
 DEMO_MODEL_KIND = "p1812"
 
