@@ -180,25 +180,16 @@ def fetch_osm_hamlets(cache: Cache, bbox, *, out: str | Path = "osm/hamlets.csv"
     if cache.has(out_rel) and (cache.manifest(out_rel) or {}).get("params") == params:
         return cache.path(out_rel)
 
-    def check(obj: object) -> None:
-        if not isinstance(obj, dict) or not isinstance(obj.get("elements"), list):
-            raise FetchError("expected an Overpass JSON answer with 'elements'.")
-        remark = str(obj.get("remark", ""))
-        if "error" in remark.lower():
-            raise FetchError(
-                f"Overpass answered with an error: {remark[:200]!r}. Fix: try again later, or a smaller "
-                "tile_deg in [sources.hamlets]."
-            )
-
     info = {"source": "OpenStreetMap (Overpass API)", "licence": _LICENCE, "attribution": _ATTRIBUTION,
             "pattern_checked": CHECKED}
+    answer = _v.overpass_answer("try again later, or a smaller tile_deg in [sources.hamlets]")
     raws: list[Path] = []
     missing = 0
     for t in hamlet_tiles((w, s, e, n), tile_deg):
         url = cache.endpoints.url("overpass", "/api/interpreter?data=" + quote(hamlets_query(t), safe=""))
         rel = Path("osm") / "hamlets" / ("_".join(f"{v:.3f}" for v in t) + ".json")
         try:
-            raws.append(cache.fetch(url, rel, validate=_v.json_document(check), info={**info, "bbox": list(t)}))
+            raws.append(cache.fetch(url, rel, validate=answer, info={**info, "bbox": list(t)}))
         except OfflineMissingError:
             missing += 1
     if missing:

@@ -86,15 +86,6 @@ def fetch_osm_masts(cache: Cache, bbox, *, name: str = "masts") -> Path:
         "overpass", "/api/interpreter?data=" + quote(overpass_query((w, s, e, n)), safe="")
     )
 
-    def check(obj: object) -> None:
-        if not isinstance(obj, dict) or not isinstance(obj.get("elements"), list):
-            raise FetchError("expected an Overpass JSON answer with 'elements'.")
-        remark = str(obj.get("remark", ""))
-        if "error" in remark.lower():
-            raise FetchError(
-                f"Overpass answered with an error: {remark[:200]!r}. Fix: try again later or a smaller bbox."
-            )
-
     info = {
         "source": "OpenStreetMap (Overpass API)",
         "licence": _LICENCE,
@@ -102,7 +93,8 @@ def fetch_osm_masts(cache: Cache, bbox, *, name: str = "masts") -> Path:
         "bbox": [w, s, e, n],
         "pattern_checked": CHECKED,
     }
-    raw = cache.fetch(url, Path("osm") / f"{tag}.json", validate=_v.json_document(check), info=info)
+    answer = _v.overpass_answer("try again later or a smaller bbox")
+    raw = cache.fetch(url, Path("osm") / f"{tag}.json", validate=answer, info=info)
     elements = json.loads(raw.read_text(encoding="utf-8"))["elements"]
     rows = []
     for el in elements:

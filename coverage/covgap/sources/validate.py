@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..errors import FetchError
 
-__all__ = ["describe_start", "geotiff", "zip_with", "gzip_csv", "json_document", "TIFF_MAGIC"]
+__all__ = ["describe_start", "geotiff", "zip_with", "gzip_csv", "json_document", "overpass_answer", "TIFF_MAGIC"]
 
 #: Magic bytes of TIFF and BigTIFF, little- and big-endian.
 TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
@@ -148,3 +148,18 @@ def json_document(check_content: Callable[[object], None] | None = None) -> Call
             check_content(obj)
 
     return check
+
+
+def overpass_answer(fix: str) -> Callable[[Path], None]:
+    """Check for an Overpass API JSON answer: an object with ``elements``, and no error in its
+    ``remark`` (Overpass reports timeouts and memory limits there, with HTTP 200); ``fix`` ends the
+    error message (what the user can change)."""
+
+    def check(obj: object) -> None:
+        if not isinstance(obj, dict) or not isinstance(obj.get("elements"), list):
+            raise FetchError("expected an Overpass JSON answer with 'elements'.")
+        remark = str(obj.get("remark", ""))
+        if "error" in remark.lower():
+            raise FetchError(f"Overpass answered with an error: {remark[:200]!r}. Fix: {fix}.")
+
+    return json_document(check)
