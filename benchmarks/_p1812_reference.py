@@ -1,5 +1,6 @@
-"""Helpers of the P.1812 benchmarks (b6, b7): the exact per-profile mode on a sample of cells, and
-SYNTHETIC population. Not a benchmark.
+"""Helpers of the P.1812 benchmarks (b6, b7): their one site and link budget, the SYNTHETIC 30 m
+window around it, the exact per-profile mode on a sample of cells, and SYNTHETIC population. Not a
+benchmark.
 
 ``exact_signal`` evaluates exactly what :class:`covgap.models.p1812_area.P1812Model` with
 ``method = "exact"`` evaluates (same distance, profile sampling, heights and call of
@@ -12,9 +13,45 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
+from b1_data import fractal_dem
 
+from covgap.grid import Grid
 from covgap.models.p1812 import transmission_loss_many
 from covgap.models.p1812_area import _bilinear, _haversine_km
+from covgap.sites import validate_sites
+
+#: The benchmarks' link budget: one 2G site at 900 MHz, e.i.r.p. 57 dBm, threshold −95 dBm, a 30 m
+#: mast and a 1.5 m receiver (covgap's 2G defaults, covgap.models.linkbudget).
+F_MHZ, EIRP, THR, HTX, HRX = 900.0, 57.0, -95.0, 30.0, 1.5
+LB = {"2G": {"eirp_dbm": EIRP, "threshold_dbm": THR, "frequency_mhz": F_MHZ}}
+
+
+def one_site(lon: float, lat: float) -> pd.DataFrame:
+    """The benchmarks' single transmitter at ``lon``, ``lat`` (validated sites table)."""
+    return validate_sites(pd.DataFrame({"site_id": ["s"], "operator": ["A"], "technology": ["2G"], "lon": [lon],
+                                        "lat": [lat], "antenna_height_m": [HTX]}))[0]
+
+
+def site_window(n: int, res: float, relief: float, seed: int = 11):
+    """A SYNTHETIC ``n`` × ``n`` fractal DEM of ``res`` m cells (UTM 48N) with the site on its centre
+    cell: ``(grid, dem, sites, (x, y, lon, lat))``."""
+    x0, y_top = 500_000.0, 2_400_000.0
+    grid = Grid.from_bounds(x0, y_top - n * res, x0 + n * res, y_top, res=(res, res), crs="EPSG:32648")
+    dem = fractal_dem(grid.shape, seed=seed, relief_m=relief)
+    ci = n // 2
+    ox, oy = x0 + (ci + 0.5) * res, y_top - (ci + 0.5) * res
+    lon, lat = (float(v) for v in grid.to_lonlat(ox, oy))
+    return grid, dem, one_site(lon, lat), (ox, oy, lon, lat)
+
+
+def compared_cells(grid, lon, lat, radius_km):
+    """Cells compared: between 0.3 km and ``radius_km`` − 0.05 km from the site (grid metres)."""
+    xs, ys = grid.from_lonlat(np.array([lon]), np.array([lat]))
+    t = grid.transform
+    rr, cc = np.mgrid[0:grid.ny, 0:grid.nx]
+    d = np.hypot((t.c + t.a * (cc + 0.5)) - xs[0], (t.f + t.e * (rr + 0.5)) - ys[0]) / 1000.0
+    return (d <= radius_km - 0.05) & (d >= 0.3)
 
 
 def exact_signal(grid, dem, lon, lat, rows, cols, *, eirp_dbm: float, frequency_mhz: float, htg: float,

@@ -108,6 +108,14 @@ def p1812_cells(sites, radius_km: float) -> float:
     return float(np.sum(np.pi * (radius_km * 1000.0) ** 2 / area))
 
 
+def peak_rss(client) -> tuple[int, int, int]:
+    """Peak resident memory (VmHWM, bytes) of this process, of the Dask workers and of their nannies."""
+    if client is None:
+        return vm_hwm_bytes(), 0, 0
+    return (vm_hwm_bytes(), sum(client.run(vm_hwm_bytes).values()),
+            sum(client.run(vm_hwm_bytes, nanny=True).values()))
+
+
 def run_members(args, grid, sites, model, dem, population, labels, n_units, work, client):
     """The ensemble on the tiled path (timed; peak RSS read after it, over both phases)."""
     from covgap.uncertainty import EnsembleSpec, ensemble_sums_tiled, member_draws
@@ -122,11 +130,7 @@ def run_members(args, grid, sites, model, dem, population, labels, n_units, work
                                      dem=dem, tile_size=args.tile_size, executor=client,
                                      numba_threads=1 if client else None, max_in_flight=2 * max(args.workers, 1))
     wall = time.perf_counter() - t0
-    hwm_driver = vm_hwm_bytes()
-    hwm_workers = hwm_nannies = 0
-    if client is not None:
-        hwm_workers = sum(client.run(vm_hwm_bytes).values())
-        hwm_nannies = sum(client.run(vm_hwm_bytes, nanny=True).values())
+    hwm_driver, hwm_workers, hwm_nannies = peak_rss(client)
     disk = int(subprocess.run(["du", "-sb", str(work)], capture_output=True, text=True).stdout.split()[0])
     unc = sums.population["province"][0][1:].sum() - sums.covered["province"][:, 1:].sum(axis=1)
     q = np.percentile(unc, [10, 50, 90])
@@ -202,11 +206,7 @@ def main(argv=None):
             table = tiled_zonal_sums(tc, population=population, labels=labels, n_units=len(units), executor=client,
                                      max_in_flight=2 * max(args.workers, 1))
             t_zonal = time.perf_counter() - t0
-            hwm_driver = vm_hwm_bytes()
-            hwm_workers = hwm_nannies = 0
-            if client is not None:
-                hwm_workers = sum(client.run(vm_hwm_bytes).values())
-                hwm_nannies = sum(client.run(vm_hwm_bytes, nanny=True).values())
+            hwm_driver, hwm_workers, hwm_nannies = peak_rss(client)
             ens = None
             if args.members:
                 ens = run_members(args, grid, sites, model, dem if kind == "terrain" else None, population, labels,

@@ -42,7 +42,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from _common import fmt, machine, parser, synthetic_sites, link_budget_radius_km, write_result  # noqa: E402
-from _p1812_reference import exact_signal, synthetic_population  # noqa: E402
+from _p1812_reference import (  # noqa: E402
+    EIRP, F_MHZ, HRX, HTX, LB, THR, compared_cells, exact_signal, synthetic_population, site_window,
+)
 from b1_data import GDAL_SCRIPT, SYS_PYTHON, fractal_dem, write_dem_tif  # noqa: E402
 from b5_radius_many import lscpu  # noqa: E402
 
@@ -53,28 +55,6 @@ from covgap.models.p1812_area import P1812Model  # noqa: E402
 from covgap.sites import validate_sites  # noqa: E402
 
 NAME = "b6_p1812_fast"
-F_MHZ, EIRP, THR, HTX, HRX = 900.0, 57.0, -95.0, 30.0, 1.5
-LB = {"2G": {"eirp_dbm": EIRP, "threshold_dbm": THR, "frequency_mhz": F_MHZ}}
-
-
-def _window(n: int, res: float, relief: float, seed: int = 11):
-    x0, y_top = 500_000.0, 2_400_000.0
-    grid = Grid.from_bounds(x0, y_top - n * res, x0 + n * res, y_top, res=(res, res), crs="EPSG:32648")
-    dem = fractal_dem(grid.shape, seed=seed, relief_m=relief)
-    ci = n // 2
-    ox, oy = x0 + (ci + 0.5) * res, y_top - (ci + 0.5) * res
-    lon, lat = (float(v) for v in grid.to_lonlat(ox, oy))
-    sites = validate_sites(pd.DataFrame({"site_id": ["s"], "operator": ["A"], "technology": ["2G"], "lon": [lon],
-                                         "lat": [lat], "antenna_height_m": [HTX]}))[0]
-    return grid, dem, sites, (ox, oy, lon, lat)
-
-
-def _disc(grid, lon, lat, radius_km):
-    xs, ys = grid.from_lonlat(np.array([lon]), np.array([lat]))
-    t = grid.transform
-    rr, cc = np.mgrid[0:grid.ny, 0:grid.nx]
-    d = np.hypot((t.c + t.a * (cc + 0.5)) - xs[0], (t.f + t.e * (rr + 0.5)) - ys[0]) / 1000.0
-    return (d <= radius_km - 0.05) & (d >= 0.3)
 
 
 def _gdal_server(work, grid, dem, ox, oy, radius_km):
@@ -103,7 +83,7 @@ def _gdal_server(work, grid, dem, ox, oy, radius_km):
 
 def timing(work, quick: bool, rounds: int) -> dict:
     n, radius = (401, 5.0) if quick else (1401, 20.0)
-    grid, dem, sites, (ox, oy, lon, lat) = _window(n, 30.0, 400.0)
+    grid, dem, sites, (ox, oy, lon, lat) = site_window(n, 30.0, 400.0)
     model = P1812Model(max_radius_km=radius, link_budgets=LB)
     t0 = time.perf_counter()
     cov = compute_coverage(grid, sites, model, dem=dem)  # compiles (or loads) the kernel
@@ -136,13 +116,13 @@ def timing(work, quick: bool, rounds: int) -> dict:
 
 def accuracy(relief: float, quick: bool, sample: int, seed: int) -> dict:
     n, radius = (401, 5.0) if quick else (1401, 20.0)
-    grid, dem, sites, (_, _, lon, lat) = _window(n, 30.0, relief)
+    grid, dem, sites, (_, _, lon, lat) = site_window(n, 30.0, relief)
     raw = compute_coverage(grid, sites, P1812Model(max_radius_km=radius, link_budgets=LB, recheck_margin_db=0.0),
                            dem=dem).technologies["2G"]
     model = P1812Model(max_radius_km=radius, link_budgets=LB)
     cov = compute_coverage(grid, sites, model, dem=dem)
     tc = cov.technologies["2G"]
-    disc = _disc(grid, lon, lat, radius) & np.isfinite(tc.signal_dbm)
+    disc = compared_cells(grid, lon, lat, radius) & np.isfinite(tc.signal_dbm)
     people = synthetic_population(dem, seed=seed)
     rng = np.random.default_rng(seed)
     out = {"relief_m": relief, "cells_in_disc": int(disc.sum()),
@@ -177,7 +157,7 @@ def accuracy(relief: float, quick: bool, sample: int, seed: int) -> dict:
 def b4_estimate(quick: bool, seed: int) -> dict:
     """Fast-mode time per cell on a 90 m window, times B4's cells (100,000 sites, link-budget radii)."""
     n, radius = (201, 5.0) if quick else (601, 20.0)
-    grid, dem, sites, _ = _window(n, 90.0, 400.0, seed=3)
+    grid, dem, sites, _ = site_window(n, 90.0, 400.0, seed=3)
     model = P1812Model(max_radius_km=radius, link_budgets=LB)
     compute_coverage(grid, sites, model, dem=dem)
     t0 = time.perf_counter()

@@ -30,15 +30,15 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from _common import fmt, machine, parser, write_result  # noqa: E402
-from _p1812_reference import exact_signal  # noqa: E402
+from _p1812_reference import (  # noqa: E402
+    EIRP, F_MHZ, HRX, HTX, LB, THR, compared_cells, exact_signal, one_site, site_window,
+)
 from b1_data import fractal_dem, write_hgt_tiles  # noqa: E402
-from b6_p1812_fast import _disc, _window  # noqa: E402
 
 import covgap  # noqa: E402
 from covgap.errors import ModelRangeWarning  # noqa: E402
@@ -48,11 +48,8 @@ from covgap.models.hata import HataModel  # noqa: E402
 from covgap.models.p1812_area import P1812Model  # noqa: E402
 from covgap.models.radius import RadiusModel  # noqa: E402
 from covgap.models.terrain import TerrainModel  # noqa: E402
-from covgap.sites import validate_sites  # noqa: E402
 
 NAME = "b7_engines_vs_p1812"
-F_MHZ, EIRP, THR, HTX, HRX = 900.0, 57.0, -95.0, 30.0, 1.5
-LB = {"2G": {"eirp_dbm": EIRP, "threshold_dbm": THR, "frequency_mhz": F_MHZ}}
 
 
 def engines(radius_km: float) -> dict:
@@ -67,8 +64,8 @@ def engines(radius_km: float) -> dict:
 
 def against_exact(relief: float, quick: bool, sample: int, seed: int) -> dict:
     n, radius = (401, 5.0) if quick else (1401, 20.0)
-    grid, dem, sites, (_, _, lon, lat) = _window(n, 30.0, relief)
-    disc = _disc(grid, lon, lat, radius)
+    grid, dem, sites, (_, _, lon, lat) = site_window(n, 30.0, relief)
+    disc = compared_cells(grid, lon, lat, radius)
     ii, jj = np.nonzero(disc)
     rng = np.random.default_rng(seed)
     pick = rng.choice(ii.size, size=min(sample, ii.size), replace=False)
@@ -138,8 +135,7 @@ def against_splat(quick: bool) -> dict:
     window = _disc_window(grid, lon, lat, radius)
     sub = grid.window(*window)
     sub_dem = dem[window[0]:window[1], window[2]:window[3]].astype("f8")
-    sites = validate_sites(pd.DataFrame({"site_id": ["s"], "operator": ["A"], "technology": ["2G"], "lon": [lon],
-                                         "lat": [lat], "antenna_height_m": [HTX]}))[0]
+    sites = one_site(lon, lat)
     r = rows - window[0]
     c = cols - window[2]
     ok = (r >= 0) & (r < sub.ny) & (c >= 0) & (c < sub.nx)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from affine import Affine
 from shapely.geometry import box
 
+from covgap.errors import ModelRangeWarning
 from covgap.grid import Grid
 from covgap.overlay import rasterize_units
 from covgap.sites import validate_sites
@@ -42,6 +45,28 @@ def tiny_study(population: np.ndarray, grid: Grid, sites: pd.DataFrame, *, unit_
     labels = rasterize_units(units, grid)
     return StudyArea(name="tiny", grid=grid, population=population.astype("f8"),
                      admin=[AdminLevel("province", units, labels)], sites=sites)
+
+
+def quiet(fn, *a, **k):
+    """``fn(*a, **k)`` with the models' range notes (ModelRangeWarning) silenced."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ModelRangeWarning)
+        return fn(*a, **k)
+
+
+#: Link budgets of the small Hata studies (weak transmitters, so that footprints are a few km).
+SMALL_LB = {"4G": {"eirp_dbm": 20.0}, "2G": {"eirp_dbm": 10.0}}
+
+
+def small_hata_study(rng: np.random.Generator) -> StudyArea:
+    """61 × 61 cells of 0.002° (≈ 210 m) at 105° E, 21.1° N, three transmitters (two 4G of two
+    operators, one 2G, two of them just off cell centres) and gamma-distributed people drawn from ``rng``."""
+    g = Grid(crs="EPSG:4326", transform=Affine(0.002, 0.0, 105.0, 0.0, -0.002, 21.1), shape=(61, 61))
+    x, y = g.x_centres(), g.y_centres()
+    sites = make_sites([("a", "OpA", "4G", float(x[20]) + 1e-4, float(y[25])),
+                        ("b", "OpB", "4G", float(x[42]), float(y[33]) - 1e-4),
+                        ("c", "OpA", "2G", float(x[30]), float(y[30]))])
+    return tiny_study(rng.gamma(0.5, 20.0, g.shape), g, sites)
 
 
 @pytest.fixture(scope="session")

@@ -3,18 +3,17 @@ member, determinism, monotone range in the link-budget spread, config errors, ra
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from affine import Affine
-from conftest import make_sites, tiny_study
+from conftest import SMALL_LB, quiet, small_hata_study
 
 from covgap.analysis import analyse
 from covgap.config import parse_config
-from covgap.errors import ConfigError, InputError, ModelRangeWarning
+from covgap.errors import ConfigError, InputError
 from covgap.grid import Grid
 from covgap.models.hata import HataModel
 from covgap.models.radius import RadiusModel
@@ -30,36 +29,18 @@ from covgap.uncertainty import (
     tower_sigma_m,
 )
 
-RES = 0.002  # about 210 m
-N = 61
-LB = {"4G": {"eirp_dbm": 20.0}, "2G": {"eirp_dbm": 10.0}}
-
-
-def _grid() -> Grid:
-    return Grid(crs="EPSG:4326", transform=Affine(RES, 0.0, 105.0, 0.0, -RES, 21.1), shape=(N, N))
+LB = SMALL_LB
 
 
 def _study():
-    g = _grid()
-    x, y = g.x_centres(), g.y_centres()
-    sites = make_sites([("a", "OpA", "4G", float(x[20]) + 1e-4, float(y[25])),
-                        ("b", "OpB", "4G", float(x[42]), float(y[33]) - 1e-4),
-                        ("c", "OpA", "2G", float(x[30]), float(y[30]))])
-    pop = np.random.default_rng(3).gamma(0.5, 20.0, g.shape)
-    return tiny_study(pop, g, sites)
-
-
-def _quiet(fn, *a, **k):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ModelRangeWarning)
-        return fn(*a, **k)
+    return small_hata_study(np.random.default_rng(3))
 
 
 @pytest.fixture(scope="module")
 def tiny():
     study = _study()
     model = HataModel(link_budgets=LB)
-    return study, model, _quiet(analyse, study, model)
+    return study, model, quiet(analyse, study, model)
 
 
 # ------------------------------------------------------------------ tiny, hand-checkable
@@ -78,13 +59,13 @@ def test_zero_spread_is_the_deterministic_run(tiny):
 def test_margins_with_headroom_reproduce_the_coverage_exactly(tiny):
     study, model, a = tiny
     for h in (0.0, 6.0, 20.0):
-        sm = _quiet(signal_margins, study.grid, study.sites, model, headroom_db=h)
+        sm = quiet(signal_margins, study.grid, study.sites, model, headroom_db=h)
         assert sm.headroom_db == h
         for t, tc in a.coverage.technologies.items():
             assert np.array_equal(sm.covered(t), tc.covered), (h, t)
-    far = _quiet(signal_margins, study.grid, study.sites, model, headroom_db=20.0)
+    far = quiet(signal_margins, study.grid, study.sites, model, headroom_db=20.0)
     assert (np.isfinite(far.margins["4G"])).sum() > (np.isfinite(
-        _quiet(signal_margins, study.grid, study.sites, model).margins["4G"])).sum()  # the field reaches further
+        quiet(signal_margins, study.grid, study.sites, model).margins["4G"])).sum()  # the field reaches further
 
 
 def _all_spreads(study, members=16, seed=5, **kw):
@@ -98,7 +79,7 @@ def _all_spreads(study, members=16, seed=5, **kw):
 def test_every_member_conserves_people_and_percentiles_are_ordered(tiny):
     study, model, a = tiny
     spec = _all_spreads(study)
-    r = _quiet(run_ensemble, study, model, spec, analysis=a)
+    r = quiet(run_ensemble, study, model, spec, analysis=a)
     mu = r.member_units["province"]
     np.testing.assert_allclose(mu["covered"] + mu["uncovered"], mu["population"], rtol=1e-12, atol=1e-9)
     assert (mu["uncovered"] >= -1e-9).all() and (mu["covered"] >= 0).all()
@@ -121,9 +102,9 @@ def test_every_member_conserves_people_and_percentiles_are_ordered(tiny):
 
 def test_same_seed_same_result_other_seed_other_result(tiny):
     study, model, a = tiny
-    r1 = _quiet(run_ensemble, study, model, _all_spreads(study, members=6), analysis=a)
-    r2 = _quiet(run_ensemble, study, model, _all_spreads(study, members=6), analysis=a)
-    r3 = _quiet(run_ensemble, study, model, _all_spreads(study, members=6, seed=6), analysis=a)
+    r1 = quiet(run_ensemble, study, model, _all_spreads(study, members=6), analysis=a)
+    r2 = quiet(run_ensemble, study, model, _all_spreads(study, members=6), analysis=a)
+    r3 = quiet(run_ensemble, study, model, _all_spreads(study, members=6, seed=6), analysis=a)
     assert np.array_equal(r1.member_units["province"]["uncovered"], r2.member_units["province"]["uncovered"])
     assert np.array_equal(r1.no_signal_probability, r2.no_signal_probability)
     assert r1.members.equals(r2.members)
@@ -135,9 +116,9 @@ def test_switching_one_input_leaves_the_others_draws_alone(tiny):
     s = member_streams(11, 3)
     t = member_streams(11, 3)
     assert [x.link_budget.standard_normal() for x in s] == [x.link_budget.standard_normal() for x in t]
-    lb_only = _quiet(run_ensemble, study, model, EnsembleSpec(members=5, seed=2, link_budget_db={"*": 4.0}),
+    lb_only = quiet(run_ensemble, study, model, EnsembleSpec(members=5, seed=2, link_budget_db={"*": 4.0}),
                      analysis=a)
-    both = _quiet(run_ensemble, study, model, EnsembleSpec(members=5, seed=2, link_budget_db={"*": 4.0},
+    both = quiet(run_ensemble, study, model, EnsembleSpec(members=5, seed=2, link_budget_db={"*": 4.0},
                                                            tower_position_m=100.0), analysis=a)
     assert lb_only.members["link_z"].equals(both.members["link_z"])
 
@@ -157,9 +138,9 @@ def test_radius_model_varies_only_population_and_towers():
 def test_tiled_ensemble_equals_untiled(tiny, tmp_path):
     study, model, a = tiny
     spec = _all_spreads(study, members=4, population={})
-    r = _quiet(run_ensemble, study, model, spec, analysis=a)
+    r = quiet(run_ensemble, study, model, spec, analysis=a)
     tiled = TiledModel(model, tile_size=24)
-    rt = _quiet(run_ensemble, study, tiled, spec, analysis=a)
+    rt = quiet(run_ensemble, study, tiled, spec, analysis=a)
     assert np.array_equal(r.member_units["province"]["uncovered"], rt.member_units["province"]["uncovered"])
     assert np.array_equal(r.no_signal_probability, rt.no_signal_probability)
 
@@ -194,7 +175,7 @@ def test_location_field_variance_and_correlation():
 def test_sensitivity_names_the_driver(tiny):
     study, model, a = tiny
     spec = EnsembleSpec(members=8, seed=3, link_budget_db={"*": 6.0}, population={"double": study.population * 2})
-    tot, units = _quiet(sensitivity, study, model, spec, analysis=a)
+    tot, units = quiet(sensitivity, study, model, spec, analysis=a)
     assert list(tot["input"]) == ["link_budget", "population", "all"]
     assert tot.loc[tot["input"] != "all", "range_share"].sum() == pytest.approx(1.0)
     assert set(units["main_driver"]) <= {"link_budget", "population", "none"}
@@ -272,13 +253,13 @@ def test_calibrated_model_runs_an_ensemble(tiny):
 
     study, _, _ = tiny
     cal = CalibratedModel(HataModel(link_budgets=LB), {("OpA", "4G"): 4.0, ("OpB", "4G"): -3.0})
-    a = _quiet(analyse, study, cal)
-    r = _quiet(run_ensemble, study, cal, EnsembleSpec(members=3, seed=2), analysis=a)
+    a = quiet(analyse, study, cal)
+    r = quiet(run_ensemble, study, cal, EnsembleSpec(members=3, seed=2), analysis=a)
     det = a.units["province"]["uncovered"].to_numpy()
     assert all(np.array_equal(r.member_units["province"]["uncovered"][m], det) for m in range(3))
-    sm = _quiet(signal_margins, study.grid, study.sites, cal, headroom_db=6.0)
+    sm = quiet(signal_margins, study.grid, study.sites, cal, headroom_db=6.0)
     for t, tc in a.coverage.technologies.items():
         assert np.array_equal(sm.covered(t), tc.covered), t
-    spread = _quiet(run_ensemble, study, cal, EnsembleSpec(members=8, seed=2, link_budget_db={"*": 3.0}), analysis=a)
+    spread = quiet(run_ensemble, study, cal, EnsembleSpec(members=8, seed=2, link_budget_db={"*": 3.0}), analysis=a)
     lo, hi = spread.units["province"]["uncovered_p10"].to_numpy(), spread.units["province"]["uncovered_p90"].to_numpy()
     assert (lo <= hi).all() and (hi - lo).sum() > 0

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import rasterio
 from _corpus import assert_clean_error, cli
+from conftest import quiet
 from openpyxl import load_workbook
 
 from covgap.analysis import analyse
@@ -52,18 +53,12 @@ def demo(tmp_path_factory):
     return d, study, model, analysis
 
 
-def _quiet(fn, *a, **k):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ModelRangeWarning)
-        return fn(*a, **k)
-
-
 @pytest.mark.parametrize("kind", ["hata", "terrain"])
 def test_signal_computed_once_with_headroom_is_the_deterministic_coverage(demo, kind):
     _, study, _, _ = demo
     model = make_model(load_config(demo[0] / "covgap.toml").model, has_dem=True, kind=kind)
-    cov = _quiet(compute_coverage, study.grid, study.sites, model, dem=study.dem)
-    sm = _quiet(signal_margins, study.grid, study.sites, model, dem=study.dem, headroom_db=12.0)
+    cov = quiet(compute_coverage, study.grid, study.sites, model, dem=study.dem)
+    sm = quiet(signal_margins, study.grid, study.sites, model, dem=study.dem, headroom_db=12.0)
     for t, tc in cov.technologies.items():
         assert np.array_equal(sm.covered(t), tc.covered), t
 
@@ -86,12 +81,12 @@ def terrain(demo):
     radius cap of the nearest 2G site, so no link-budget draw moves them."""
     d, study, _, _ = demo
     model = make_model(load_config(d / "covgap.toml").model, has_dem=True, kind="terrain")
-    return study, model, _quiet(analyse, study, model)
+    return study, model, quiet(analyse, study, model)
 
 
 def test_demo_larger_link_budget_spread_never_narrows_the_range(terrain):
     study, model, a = terrain
-    wide = _quiet(run_ensemble, study, model, EnsembleSpec(members=20, seed=9, link_budget_db={"*": 4.0}), analysis=a)
+    wide = quiet(run_ensemble, study, model, EnsembleSpec(members=20, seed=9, link_budget_db={"*": 4.0}), analysis=a)
     for sigma in (1.0, 2.0, 3.0):
         narrow = run_ensemble(study, model, EnsembleSpec(members=20, seed=9, link_budget_db={"*": sigma}), analysis=a,
                               margins=wide.margins)
@@ -115,7 +110,7 @@ def test_attaching_an_ensemble_moves_no_deterministic_figure(demo):
     b.units = {k: v.copy() for k, v in a.units.items()}
     b.clusters = a.clusters.copy()
     b.hamlets = a.hamlets.copy()
-    attach_ensemble(b, _quiet(run_ensemble, study, model, EnsembleSpec(members=4, link_budget_db={"*": 2.0}),
+    attach_ensemble(b, quiet(run_ensemble, study, model, EnsembleSpec(members=4, link_budget_db={"*": 2.0}),
                               analysis=a))
     after = json.loads(json.dumps(b.summary(), default=str))
     assert after.pop("uncertainty")["spec"]["members"] == 4
@@ -128,7 +123,7 @@ def test_attaching_an_ensemble_moves_no_deterministic_figure(demo):
 def test_reports_show_the_ranges(demo, tmp_path, capsys):
     d = demo[0]
     out = tmp_path / "out"
-    rc, stdout, err = _quiet(cli, ["run", d / "ensemble.toml", "--out", out, "--model", "hata"], capsys)
+    rc, stdout, err = quiet(cli, ["run", d / "ensemble.toml", "--out", out, "--model", "hata"], capsys)
     assert rc == 0, err
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert s["population_uncovered"] == pytest.approx(1515.0414984005038, abs=1e-6)  # the demo's hata figure

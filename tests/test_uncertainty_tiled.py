@@ -3,7 +3,6 @@ run, conservation in every member, and a location field that is one field across
 
 from __future__ import annotations
 
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
@@ -11,42 +10,28 @@ import geopandas as gpd
 import numpy as np
 import pytest
 from affine import Affine
-from conftest import make_sites, tiny_study
+from conftest import SMALL_LB, quiet, small_hata_study
 
 from covgap.analysis import analyse
-from covgap.errors import ModelRangeWarning
 from covgap.grid import Grid
 from covgap.models.hata import HataModel
 from covgap.tiling import TiledModel
 from covgap.uncertainty import NOISE_BLOCK, EnsembleSpec, location_field, run_ensemble
 
-RES = 0.002  # about 210 m
-N = 61
-LB = {"4G": {"eirp_dbm": 20.0}, "2G": {"eirp_dbm": 10.0}}
-
-
-def _quiet(fn, *a, **k):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ModelRangeWarning)
-        return fn(*a, **k)
+LB = SMALL_LB
 
 
 @pytest.fixture(scope="module")
 def tiny():
-    g = Grid(crs="EPSG:4326", transform=Affine(RES, 0.0, 105.0, 0.0, -RES, 21.1), shape=(N, N))
-    x, y = g.x_centres(), g.y_centres()
-    sites = make_sites([("a", "OpA", "4G", float(x[20]) + 1e-4, float(y[25])),
-                        ("b", "OpB", "4G", float(x[42]), float(y[33]) - 1e-4),
-                        ("c", "OpA", "2G", float(x[30]), float(y[30]))])
     rng = np.random.default_rng(3)
-    study = tiny_study(rng.gamma(0.5, 20.0, g.shape), g, sites)
+    study = small_hata_study(rng)
     hx = np.r_[rng.uniform(105.0, 105.12, 30), 104.5]  # the last hamlet lies off the grid
     hy = np.r_[rng.uniform(20.98, 21.1, 30), 21.0]
     study = replace(study, hamlets=gpd.GeoDataFrame(
         {"hamlet_id": [f"H{i}" for i in range(hx.size)], "name": [f"Thôn {i}" for i in range(hx.size)],
          "lon": hx, "lat": hy}, geometry=gpd.points_from_xy(hx, hy), crs="EPSG:4326"))
     model = HataModel(link_budgets=LB)
-    return study, model, _quiet(analyse, study, model)
+    return study, model, quiet(analyse, study, model)
 
 
 def _spec(study, **kw):
@@ -73,9 +58,9 @@ def test_tiled_members_equal_the_in_memory_members(tiny):
     study, model, a = tiny
     assert len(a.clusters) > 0 and a.hamlets is not None
     spec = _spec(study)
-    r = _quiet(run_ensemble, study, model, spec, analysis=a)
+    r = quiet(run_ensemble, study, model, spec, analysis=a)
     for executor in (None, ThreadPoolExecutor(2)):
-        rt = _quiet(run_ensemble, study, TiledModel(model, tile_size=24, executor=executor), spec, analysis=a)
+        rt = quiet(run_ensemble, study, TiledModel(model, tile_size=24, executor=executor), spec, analysis=a)
         assert rt.margins is None  # never assembled on the grid
         # cell by cell exact: the hata signal tiled = untiled bit for bit, the location field is one field
         assert np.array_equal(r.no_signal_probability, rt.no_signal_probability)
@@ -97,7 +82,7 @@ def test_tiled_members_equal_the_in_memory_members(tiny):
 
 def test_tiled_zero_spread_is_the_deterministic_run(tiny):
     study, model, a = tiny
-    r = _quiet(run_ensemble, study, TiledModel(model, tile_size=24), EnsembleSpec(members=3, seed=1), analysis=a)
+    r = quiet(run_ensemble, study, TiledModel(model, tile_size=24), EnsembleSpec(members=3, seed=1), analysis=a)
     det = a.units["province"]["uncovered"].to_numpy()
     for m in range(3):
         np.testing.assert_allclose(r.member_units["province"]["uncovered"][m], det, rtol=1e-12)
@@ -111,7 +96,7 @@ def test_tiled_zero_spread_is_the_deterministic_run(tiny):
 def test_tiled_members_conserve_people(tiny):
     study, model, a = tiny
     spec = _spec(study, members=8, seed=9)
-    r = _quiet(run_ensemble, study, TiledModel(model, tile_size=20), spec, analysis=a)
+    r = quiet(run_ensemble, study, TiledModel(model, tile_size=20), spec, analysis=a)
     mu = r.member_units["province"]
     np.testing.assert_allclose(mu["covered"] + mu["uncovered"], mu["population"], rtol=1e-12, atol=1e-9)
     assert (mu["covered"] >= 0).all() and (mu["uncovered"] >= -1e-9).all()
